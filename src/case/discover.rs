@@ -1,0 +1,135 @@
+//! Finding case files. A full scan walks `cases/` once; `--exact` (how nextest runs every
+//! test, one process each) loads only the one file the test name points at.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use super::Case;
+use crate::errors::{ConfigError, Error, Position};
+use crate::suite::Suite;
+
+/// Which cases to load.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Selection<'a> {
+    All,
+    /// One case, by id; falls back to a full scan when no file has the id as its path.
+    Exact(&'a str),
+}
+
+/// What discovery touched: the proof that `--exact` does not scan the tree.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct DiscoveryStats {
+    pub dirs_listed: usize,
+    pub files_parsed: usize,
+}
+
+const EXTENSIONS: [&str; 2] = ["yaml", "yml"];
+
+/// Loads the cases under `suite.cases_dir` that `selection` asks for.
+pub(crate) fn discover(
+    suite: &Suite,
+    selection: Selection<'_>,
+) -> Result<(Vec<Case>, DiscoveryStats), Error> {
+    let mut stats = DiscoveryStats::default();
+    if let Selection::Exact(id) = selection
+        && let Some(case) = load_by_path(suite, id, &mut stats)?
+    {
+        return Ok((vec![case], stats));
+    }
+    let root = &suite.cases_dir;
+    let mut files = Vec::new();
+    walk(root, &mut files, &mut stats)?;
+    files.sort();
+    if files.is_empty() {
+        return Err(ConfigError::new(
+            root,
+            "no case files (*.yaml, *.yml) found; refusing to report \"0 tests passed\"",
+        )
+        .with_help("add a case under this folder, or point EVALGATE_DIR at the right evals folder")
+        .into());
+    }
+    let mut cases = Vec::with_capacity(files.len());
+    let mut errors = Vec::new();
+    for path in files {
+        stats.files_parsed += 1;
+        let rel = path.strip_prefix(root).unwrap_or(&path).to_path_buf();
+        match Case::load(&path, suite.display_path(&path), &rel, suite) {
+            Ok(case) => cases.push(case),
+            Err(e) => errors.push(e),
+        }
+    }
+    let mut first_seen: HashMap<&str, &Case> = HashMap::new();
+    for case in &cases {
+        if let Some(first) = first_seen.insert(&case.id, case) {
+            errors.push(
+                ConfigError::new(&case.file, format!("duplicate case id `{}`", case.id))
+                    .at(Position::new(case.line, 1), "")
+                    .with_help(format!(
+                        "`{}` is also the id of {}:{}; give one of them another `id:`",
+                        case.id,
+                        first.file.display(),
+                        first.line
+                    )),
+            );
+        }
+    }
+    match errors.len() {
+        0 => Ok((cases, stats)),
+        1 => Err(errors.remove(0).into()),
+        _ => Err(Error::Configs(errors)),
+    }
+}
+
+/// The `--exact` fast path: `cases/<id>.yaml` (or `.yml`), if that file has this id.
+fn load_by_path(
+    suite: &Suite,
+    id: &str,
+    stats: &mut DiscoveryStats,
+) -> Result<Option<Case>, ConfigError> {
+    if id.is_empty() || id.split('/').any(|seg| seg.is_empty() || seg == "..") {
+        return Ok(None);
+    }
+    for ext in EXTENSIONS {
+        let rel = PathBuf::from(format!("{id}.{ext}"));
+        let path = suite.cases_dir.join(&rel);
+        if !path.is_file() {
+            continue;
+        }
+        stats.files_parsed += 1;
+        let case = Case::load(&path, suite.display_path(&path), &rel, suite)?;
+        if case.id == id {
+            return Ok(Some(case));
+        }
+    }
+    Ok(None)
+}
+
+fn walk(dir: &Path, files: &mut Vec<PathBuf>, stats: &mut DiscoveryStats) -> Result<(), Error> {
+    stats.dirs_listed += 1;
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        ConfigError::new(dir, format!("cannot read the cases folder: {e}")).with_help(
+            "create evals/cases/ with at least one case, or set EVALGATE_DIR to your evals folder",
+        )
+    })?;
+    for entry in entries {
+        let entry = entry.map_err(|e| ConfigError::new(dir, format!("cannot list folder: {e}")))?;
+        let path = entry.path();
+        let file_type = entry
+            .file_type()
+            .map_err(|e| ConfigError::new(&path, format!("cannot read file type: {e}")))?;
+        let name = entry.file_name();
+        if name.to_string_lossy().starts_with('.') {
+            continue;
+        }
+        if file_type.is_dir() {
+            walk(&path, files, stats)?;
+        } else if path
+            .extension()
+            .is_some_and(|ext| EXTENSIONS.iter().any(|e| ext == *e))
+        {
+            // Symlinks (even broken ones) are included: reading them reports the problem.
+            files.push(path);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,307 @@
+//! Cases: the YAML format ([`model`]), finding case files ([`discover`]) and the validated,
+//! ready-to-run [`Case`].
+
+mod discover;
+pub(crate) mod model;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+pub(crate) use discover::{Selection, discover};
+pub use model::{HumanDuration, PassRule, Source, Status};
+
+use crate::errors::{ConfigError, Position};
+use crate::observation::{Decision, Message, Request};
+use crate::stats::wilson_interval;
+use crate::suite::Suite;
+use model::{CaseFile, Expectation};
+
+/// A validated case, ready to run: defaults from the suite applied, regexes and schemas
+/// compiled, every expectation knowing its YAML position.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Case {
+    pub id: String,
+    /// The case file, as shown to users (relative to the working directory when possible).
+    pub file: PathBuf,
+    /// The line the case starts at (its `id:` when set, else 1).
+    pub line: u32,
+    /// The folder under `cases/`, dotted (`refunds.eu`), or `evals` at the top level.
+    pub classname: String,
+    pub description: Option<String>,
+    pub tags: Vec<String>,
+    pub source: Option<Source>,
+    pub reviewed: Option<jiff::civil::Date>,
+    pub rubric: Option<String>,
+    pub pins: BTreeMap<String, String>,
+    pub status: Status,
+    pub messages: Vec<Message>,
+    pub vars: serde_json::Map<String, Value>,
+    pub customer: Option<String>,
+    pub tier: Option<String>,
+    pub samples: u32,
+    pub rule: PassRule,
+    pub timeout: Duration,
+    pub(crate) checks: Vec<Check>,
+}
+
+/// One compiled expectation and where it was written.
+#[derive(Debug, Clone)]
+pub(crate) struct Check {
+    pub position: Position,
+    pub kind: CheckKind,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum CheckKind {
+    Equals(String),
+    Contains(String),
+    NotContains(String),
+    Regex(regex::Regex),
+    JsonSchema(Arc<jsonschema::Validator>),
+    MaxLength(usize),
+    Refusal(bool),
+    MaxLatency(Duration),
+    Branches(Vec<Decision>),
+    NotBranches(Vec<Decision>),
+}
+
+impl CheckKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            CheckKind::Equals(_) => "equals",
+            CheckKind::Contains(_) => "contains",
+            CheckKind::NotContains(_) => "not_contains",
+            CheckKind::Regex(_) => "regex",
+            CheckKind::JsonSchema(_) => "json_schema",
+            CheckKind::MaxLength(_) => "max_length",
+            CheckKind::Refusal(_) => "refusal",
+            CheckKind::MaxLatency(_) => "max_latency",
+            CheckKind::Branches(_) => "branches",
+            CheckKind::NotBranches(_) => "not_branches",
+        }
+    }
+}
+
+/// The most samples one case may ask for; a guard against `samples: 1000000` typos.
+const MAX_SAMPLES: u32 = 10_000;
+
+impl Case {
+    /// The libtest name of this case: `evals::<id>`.
+    pub fn test_name(&self) -> String {
+        format!("{}{}", crate::harness::TEST_PREFIX, self.id)
+    }
+
+    /// Whether libtest lists the case as ignored (drafts).
+    pub fn is_ignored(&self) -> bool {
+        matches!(self.status, Status::Draft)
+    }
+
+    /// Builds the request for one sample; a fresh value every time.
+    pub fn request(&self, sample: u32) -> Request {
+        let mut request = Request::new(self.id.clone(), sample, self.messages.clone());
+        request.vars = self.vars.clone();
+        request.customer = self.customer.clone();
+        request.tier = self.tier.clone();
+        request
+    }
+
+    /// Parses and validates the case file at `path` (`rel` is its path under `cases/`).
+    pub(crate) fn load(
+        path: &Path,
+        display: PathBuf,
+        rel: &Path,
+        suite: &Suite,
+    ) -> Result<Case, ConfigError> {
+        let source = crate::yaml::read(path).map_err(|e| ConfigError {
+            path: display.clone(),
+            ..e
+        })?;
+        let file: CaseFile = crate::yaml::parse(&display, &source)?;
+        Case::validate(file, display, rel, &source, suite)
+    }
+
+    fn validate(
+        file: CaseFile,
+        display: PathBuf,
+        rel: &Path,
+        source: &str,
+        suite: &Suite,
+    ) -> Result<Case, ConfigError> {
+        let err = |position: Position, message: String| {
+            ConfigError::new(&display, message).at(position, source)
+        };
+        let (id, line) = match &file.id {
+            Some(id) => (id.value.clone(), Position::of(&id.referenced).line),
+            None => (id_from_path(rel), 1),
+        };
+        if let Some(problem) = invalid_id(&id) {
+            let position = file
+                .id
+                .as_ref()
+                .map(|s| Position::of(&s.referenced))
+                .unwrap_or(Position::new(1, 1));
+            return Err(err(position, format!("case id `{id}` {problem}")));
+        }
+        if file.input.messages.is_empty() {
+            return Err(err(
+                Position::new(1, 1),
+                "`input.messages` is empty; a case needs at least one message".into(),
+            ));
+        }
+        let samples_at = file
+            .samples
+            .as_ref()
+            .map(|s| Position::of(&s.referenced))
+            .unwrap_or(Position::new(1, 1));
+        let samples = file
+            .samples
+            .as_ref()
+            .map(|s| s.value)
+            .unwrap_or(suite.defaults.samples);
+        if samples == 0 || samples > MAX_SAMPLES {
+            return Err(err(
+                samples_at,
+                format!("`samples: {samples}` must be between 1 and {MAX_SAMPLES}"),
+            ));
+        }
+        let (rule, rule_at) = match &file.pass {
+            Some(rule) => (rule.value, Position::of(&rule.referenced)),
+            None => (
+                suite.defaults.pass.unwrap_or(PassRule::AtLeast(samples)),
+                samples_at,
+            ),
+        };
+        validate_rule(rule, samples)
+            .map_err(|(message, help)| err(rule_at, message).with_help(help))?;
+        let mut checks = Vec::with_capacity(file.expect.len());
+        for spanned in &file.expect {
+            let position = Position::of(&spanned.referenced);
+            let kind = compile(&spanned.value).map_err(|message| err(position, message))?;
+            checks.push(Check { position, kind });
+        }
+        if checks.is_empty() {
+            return Err(err(
+                Position::new(1, 1),
+                "the case has no `expect:` entries; a case that checks nothing always passes"
+                    .into(),
+            )
+            .with_help("add at least one expectation, e.g. `expect: [ {contains: \"refund\"} ]`"));
+        }
+        let classname = match rel.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join("."),
+            _ => "evals".to_string(),
+        };
+        Ok(Case {
+            id,
+            file: display,
+            line,
+            classname,
+            description: file.description,
+            tags: file.tags,
+            source: file.source,
+            reviewed: file.reviewed,
+            rubric: file.rubric.map(|r| r.value),
+            pins: file.pins,
+            status: file.status,
+            messages: file.input.messages,
+            vars: file.input.vars,
+            customer: file.input.customer,
+            tier: file.input.tier,
+            samples,
+            rule,
+            timeout: file.timeout.map(|t| t.0).unwrap_or(suite.defaults.timeout),
+            checks,
+        })
+    }
+}
+
+/// The id of a case that sets none: its path under `cases/` without extension, `/`-separated.
+pub(crate) fn id_from_path(rel: &Path) -> String {
+    let without_ext = rel.with_extension("");
+    without_ext
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn invalid_id(id: &str) -> Option<&'static str> {
+    if id.is_empty() {
+        Some("is empty")
+    } else if id.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        Some("contains whitespace or control characters; test names must be one word")
+    } else if id.starts_with('/') || id.ends_with('/') || id.contains("//") {
+        Some("has an empty path segment")
+    } else {
+        None
+    }
+}
+
+/// Rejects rules that can never produce a pass, before anything runs.
+pub(crate) fn validate_rule(rule: PassRule, samples: u32) -> Result<(), (String, String)> {
+    match rule {
+        PassRule::AtLeast(k) if k == 0 || k > samples => Err((
+            format!("`pass: {{at_least: {k}}}` needs 1 ≤ k ≤ samples ({samples})"),
+            format!("use a k between 1 and {samples}, or raise `samples`"),
+        )),
+        PassRule::MinRate(p) if !(p > 0.0 && p <= 1.0) => Err((
+            format!("`pass: {{min_rate: {p}}}` must be a rate in (0, 1]"),
+            "write e.g. `min_rate: 0.9`".into(),
+        )),
+        PassRule::MinRate(p) => {
+            let (low, _) = wilson_interval(samples, samples);
+            if low >= p {
+                return Ok(());
+            }
+            let needed = (1..=MAX_SAMPLES).find(|&n| wilson_interval(n, n).0 >= p);
+            let help = match needed {
+                Some(n) => format!(
+                    "use at least {n} samples, or a k-of-n rule such as `at_least: {samples}`"
+                ),
+                None => format!("use a k-of-n rule such as `at_least: {samples}`"),
+            };
+            Err((
+                format!(
+                    "with {samples} samples `min_rate: {p}` can never pass: even {samples}/{samples} \
+                     has a 95 % lower bound of {low:.2}, so the verdict would be inconclusive at best"
+                ),
+                help,
+            ))
+        }
+        PassRule::AtLeast(_) => Ok(()),
+    }
+}
+
+fn compile(expectation: &Expectation) -> Result<CheckKind, String> {
+    Ok(match expectation {
+        Expectation::Equals(s) => CheckKind::Equals(s.clone()),
+        Expectation::Contains(s) => CheckKind::Contains(s.clone()),
+        Expectation::NotContains(s) => CheckKind::NotContains(s.clone()),
+        Expectation::Regex(pattern) => CheckKind::Regex(
+            regex::RegexBuilder::new(pattern)
+                .size_limit(1 << 20)
+                .build()
+                .map_err(|e| format!("invalid regex: {e}"))?,
+        ),
+        Expectation::JsonSchema(schema) => CheckKind::JsonSchema(Arc::new(
+            jsonschema::validator_for(schema).map_err(|e| format!("invalid JSON Schema: {e}"))?,
+        )),
+        Expectation::MaxLength(n) => CheckKind::MaxLength(*n),
+        Expectation::Refusal(b) => CheckKind::Refusal(*b),
+        Expectation::MaxLatency(d) => CheckKind::MaxLatency(d.0),
+        Expectation::Branches(list) | Expectation::NotBranches(list) if list.is_empty() => {
+            return Err(format!("`{}` lists no decisions", expectation.name()));
+        }
+        Expectation::Branches(list) => CheckKind::Branches(list.clone()),
+        Expectation::NotBranches(list) => CheckKind::NotBranches(list.clone()),
+    })
+}

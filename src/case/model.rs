@@ -1,0 +1,153 @@
+//! The case file format: what a YAML case says, as typed data. Unknown keys are errors
+//! (`deny_unknown_fields` everywhere): a typo must never silently disable a check.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer};
+use serde_json::Value;
+use serde_saphyr::Spanned;
+
+use crate::observation::{Decision, Message};
+
+/// A case file as written. See the README's "Case format".
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CaseFile {
+    pub id: Option<Spanned<String>>,
+    pub description: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    pub source: Option<Source>,
+    /// Date of the last human review.
+    pub reviewed: Option<jiff::civil::Date>,
+    /// `rubric-id@version` the expectations were written under.
+    pub rubric: Option<Spanned<String>>,
+    /// Versions of corpus / policy / tool surface the case was written against.
+    #[serde(default)]
+    pub pins: BTreeMap<String, String>,
+    #[serde(default)]
+    pub status: Status,
+    pub input: Input,
+    pub samples: Option<Spanned<u32>>,
+    pub pass: Option<Spanned<PassRule>>,
+    pub timeout: Option<HumanDuration>,
+    #[serde(default)]
+    pub expect: Vec<Spanned<Expectation>>,
+}
+
+/// Where a case came from.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    /// e.g. `hand-written`, `ticket`, `incident`, `trace`.
+    pub kind: String,
+    /// e.g. a ticket id or URL.
+    #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<jiff::civil::Date>,
+}
+
+/// Whether a case runs.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Status {
+    /// Runs as a normal test.
+    #[default]
+    Active,
+    /// Listed as an ignored test; runs with `--ignored` / `--include-ignored`.
+    Draft,
+    /// Kept for history and decay reports, never run.
+    Retired { reason: String },
+}
+
+/// The input sent to the agent.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Input {
+    pub messages: Vec<Message>,
+    #[serde(default)]
+    pub vars: serde_json::Map<String, Value>,
+    pub customer: Option<String>,
+    pub tier: Option<String>,
+}
+
+/// The rule deciding a case's verdict from its samples, declared before the run.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum PassRule {
+    /// Pass when at least this many samples pass (k-of-n; exact, no statistics).
+    AtLeast(u32),
+    /// Pass when the true pass rate is at least this, with 95 % confidence: the Wilson
+    /// interval decides pass (lower bound ≥ rate), fail (upper bound < rate) or inconclusive.
+    MinRate(f64),
+}
+
+impl fmt::Display for PassRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PassRule::AtLeast(k) => write!(f, "at_least {k}"),
+            PassRule::MinRate(p) => write!(f, "min_rate {p}"),
+        }
+    }
+}
+
+/// One expectation on a sample. Each one in a case is its own list item, so a failure
+/// points at its own YAML line.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub(crate) enum Expectation {
+    Equals(String),
+    Contains(String),
+    NotContains(String),
+    Regex(String),
+    JsonSchema(Value),
+    MaxLength(usize),
+    /// `true`: the agent must refuse; `false`: it must not.
+    Refusal(bool),
+    MaxLatency(HumanDuration),
+    Branches(Vec<Decision>),
+    NotBranches(Vec<Decision>),
+}
+
+impl Expectation {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Expectation::Equals(_) => "equals",
+            Expectation::Contains(_) => "contains",
+            Expectation::NotContains(_) => "not_contains",
+            Expectation::Regex(_) => "regex",
+            Expectation::JsonSchema(_) => "json_schema",
+            Expectation::MaxLength(_) => "max_length",
+            Expectation::Refusal(_) => "refusal",
+            Expectation::MaxLatency(_) => "max_latency",
+            Expectation::Branches(_) => "branches",
+            Expectation::NotBranches(_) => "not_branches",
+        }
+    }
+}
+
+/// A duration written like `2s`, `500ms` or `1m 30s`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HumanDuration(pub Duration);
+
+impl<'de> Deserialize<'de> for HumanDuration {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        humantime::parse_duration(&text)
+            .map(HumanDuration)
+            .map_err(|e| {
+                serde::de::Error::custom(format!(
+                    "`{text}` is not a duration ({e}); write e.g. `2s`, `500ms`, `1m`"
+                ))
+            })
+    }
+}
+
+impl fmt::Display for HumanDuration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", humantime::format_duration(self.0))
+    }
+}

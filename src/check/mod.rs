@@ -1,0 +1,212 @@
+//! Checks: evaluating a case's expectations against one observation. Each result says what
+//! was expected, what was observed, and where in the YAML the expectation is written.
+
+mod refusal;
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+pub(crate) use refusal::RefusalDetector;
+
+use crate::case::{Check, CheckKind};
+use crate::observation::{Decision, Observation};
+
+/// The result of one expectation on one sample.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckResult {
+    /// The expectation's key (`contains`, `branches`, ...).
+    pub expectation: String,
+    pub line: u32,
+    pub column: u32,
+    pub passed: bool,
+    pub expected: String,
+    pub actual: String,
+}
+
+/// How much of the output a failure message quotes.
+const EXCERPT_CHARS: usize = 240;
+
+/// Evaluates every check; all of them run, so a failure report is complete.
+pub(crate) fn evaluate(
+    checks: &[Check],
+    observation: &Observation,
+    latency: Duration,
+    refusals: &RefusalDetector,
+) -> Vec<CheckResult> {
+    checks
+        .iter()
+        .map(|check| {
+            let (passed, expected, actual) = run(&check.kind, observation, latency, refusals);
+            CheckResult {
+                expectation: check.kind.name().to_string(),
+                line: check.position.line,
+                column: check.position.column,
+                passed,
+                expected,
+                actual,
+            }
+        })
+        .collect()
+}
+
+fn run(
+    kind: &CheckKind,
+    observation: &Observation,
+    latency: Duration,
+    refusals: &RefusalDetector,
+) -> (bool, String, String) {
+    let text = observation.output.text.as_str();
+    let output = || format!("output {}", excerpt(text));
+    match kind {
+        CheckKind::Equals(want) => (
+            text == want,
+            format!("output equal to {}", quote(want)),
+            output(),
+        ),
+        CheckKind::Contains(want) => (
+            text.contains(want.as_str()),
+            format!("output containing {}", quote(want)),
+            output(),
+        ),
+        CheckKind::NotContains(unwanted) => {
+            let found = text.find(unwanted.as_str());
+            let actual = match found {
+                Some(at) => format!("found at char {}: {}", text[..at].chars().count(), output()),
+                None => output(),
+            };
+            (
+                found.is_none(),
+                format!("output not containing {}", quote(unwanted)),
+                actual,
+            )
+        }
+        CheckKind::Regex(re) => (
+            re.is_match(text),
+            format!("output matching /{}/", re.as_str()),
+            output(),
+        ),
+        CheckKind::JsonSchema(validator) => {
+            let expected = "output valid against the JSON Schema".to_string();
+            match &observation.output.json {
+                None => (
+                    false,
+                    expected,
+                    format!("output is not JSON: {}", excerpt(text)),
+                ),
+                Some(json) => {
+                    let problems: Vec<String> = validator
+                        .iter_errors(json)
+                        .take(3)
+                        .map(|e| {
+                            let at = e.instance_path().to_string();
+                            let at = if at.is_empty() { "/".to_string() } else { at };
+                            format!("at {at}: {e}")
+                        })
+                        .collect();
+                    let ok = problems.is_empty();
+                    let actual = if ok { output() } else { problems.join("; ") };
+                    (ok, expected, actual)
+                }
+            }
+        }
+        CheckKind::MaxLength(max) => {
+            let len = text.chars().count();
+            (
+                len <= *max,
+                format!("output of at most {max} chars"),
+                format!("{len} chars"),
+            )
+        }
+        CheckKind::Refusal(want) => {
+            let (refused, how) = match observation.refusal {
+                Some(r) => (r, "agent reported"),
+                None => (refusals.is_refusal(text), "detected"),
+            };
+            let expected = if *want { "a refusal" } else { "no refusal" }.to_string();
+            let actual = format!(
+                "{} ({how}): {}",
+                if refused { "refused" } else { "answered" },
+                excerpt(text)
+            );
+            (refused == *want, expected, actual)
+        }
+        CheckKind::MaxLatency(max) => (
+            latency <= *max,
+            format!("latency of at most {}", humantime::format_duration(*max)),
+            format!("{:.1} ms", latency.as_secs_f64() * 1000.0),
+        ),
+        CheckKind::Branches(wanted) => {
+            let missing: Vec<&Decision> = wanted
+                .iter()
+                .filter(|d| !observation.decisions.contains(d))
+                .collect();
+            (
+                missing.is_empty(),
+                format!("decisions including {}", list(wanted.iter())),
+                observed(&missing, "missing", &observation.decisions),
+            )
+        }
+        CheckKind::NotBranches(unwanted) => {
+            let present: Vec<&Decision> = unwanted
+                .iter()
+                .filter(|d| observation.decisions.contains(d))
+                .collect();
+            (
+                present.is_empty(),
+                format!("decisions excluding {}", list(unwanted.iter())),
+                observed(&present, "present", &observation.decisions),
+            )
+        }
+    }
+}
+
+/// `missing x, y; observed a → b`, or just the observed sequence when nothing is at fault.
+fn observed(at_fault: &[&Decision], what: &str, decisions: &[Decision]) -> String {
+    if at_fault.is_empty() {
+        return format!("observed {}", sequence(decisions));
+    }
+    format!(
+        "{what} {}; observed {}",
+        list(at_fault.iter().copied()),
+        sequence(decisions)
+    )
+}
+
+/// The observed decision sequence, in order: `route.refund → tool.issue_refund`.
+pub(crate) fn sequence(decisions: &[Decision]) -> String {
+    if decisions.is_empty() {
+        return "no decisions".into();
+    }
+    decisions
+        .iter()
+        .map(|d| d.to_string())
+        .collect::<Vec<_>>()
+        .join(" → ")
+}
+
+fn list<'a>(decisions: impl Iterator<Item = &'a Decision>) -> String {
+    decisions
+        .map(|d| d.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn quote(text: &str) -> String {
+    format!("{:?}", text)
+}
+
+/// A quoted, bounded excerpt of untrusted text (escaped, so control characters show).
+pub(crate) fn excerpt(text: &str) -> String {
+    let mut chars = text.chars();
+    let head: String = chars.by_ref().take(EXCERPT_CHARS).collect();
+    let more = chars.count();
+    if more == 0 {
+        format!("{head:?}")
+    } else {
+        format!("{head:?} … ({more} more chars)")
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,181 @@
+//! Errors of evalgate. Config errors point at the YAML (`file:line:column` and a snippet)
+//! and map to exit code 2; everything else is an internal error (exit code 3).
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// Where in a YAML file something is (1-based line and column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Position {
+    pub line: u32,
+    pub column: u32,
+}
+
+impl Position {
+    pub fn new(line: u32, column: u32) -> Self {
+        Position { line, column }
+    }
+
+    pub(crate) fn of(location: &serde_saphyr::Location) -> Self {
+        Position {
+            line: u32::try_from(location.line()).unwrap_or(u32::MAX),
+            column: u32::try_from(location.column()).unwrap_or(u32::MAX),
+        }
+    }
+
+    pub fn is_known(&self) -> bool {
+        self.line > 0
+    }
+}
+
+/// A problem with the suite or a case file: the run does not start.
+#[derive(Debug, Clone)]
+pub struct ConfigError {
+    /// The file at fault (or the folder, for discovery problems).
+    pub path: PathBuf,
+    /// Where in the file; line 0 when the problem is the file as a whole.
+    pub position: Position,
+    /// What is wrong, as a lowercase fragment.
+    pub message: String,
+    /// The offending source line, when known.
+    pub snippet: Option<String>,
+    /// What to do about it.
+    pub help: Option<String>,
+}
+
+impl ConfigError {
+    pub(crate) fn new(path: &Path, message: impl Into<String>) -> Self {
+        ConfigError {
+            path: path.to_path_buf(),
+            position: Position::default(),
+            message: message.into(),
+            snippet: None,
+            help: None,
+        }
+    }
+
+    /// Points the error at `position` of `source`, taking the line as the snippet.
+    pub(crate) fn at(mut self, position: Position, source: &str) -> Self {
+        self.position = position;
+        if position.is_known() {
+            self.snippet = source
+                .lines()
+                .nth(position.line as usize - 1)
+                .map(|line| line.chars().take(200).collect());
+        }
+        self
+    }
+
+    pub(crate) fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let path = self.path.display();
+        if self.position.is_known() {
+            let Position { line, column } = self.position;
+            write!(f, "{path}:{line}:{column}: {}", self.message)?;
+        } else {
+            write!(f, "{path}: {}", self.message)?;
+        }
+        if let Some(snippet) = &self.snippet {
+            let gutter = self.position.line.to_string();
+            let pad = " ".repeat(gutter.len());
+            let caret_at = (self.position.column.max(1) - 1) as usize;
+            let caret_pad: String = snippet
+                .chars()
+                .take(caret_at)
+                .map(|c| if c == '\t' { '\t' } else { ' ' })
+                .collect();
+            write!(f, "\n{pad} |\n{gutter} | {snippet}\n{pad} | {caret_pad}^")?;
+        }
+        if let Some(help) = &self.help {
+            write!(f, "\n  help: {help}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Everything that can stop a run.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The suite or a case is wrong; exit code 2.
+    #[error("{0}")]
+    Config(Box<ConfigError>),
+    /// Several config errors found in one pass (e.g. many broken case files).
+    #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n\n"))]
+    Configs(Vec<ConfigError>),
+    /// The command line is wrong; exit code 2.
+    #[error("{0}")]
+    Usage(String),
+    /// Reading or writing run records or reports failed; exit code 3.
+    #[error("error writing {path}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Something evalgate itself got wrong; exit code 3.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<ConfigError> for Error {
+    fn from(e: ConfigError) -> Self {
+        Error::Config(Box::new(e))
+    }
+}
+
+impl Error {
+    pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+
+    /// The process exit code this error maps to (see the README's exit code table).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Config(_) | Error::Configs(_) | Error::Usage(_) => crate::exit::CONFIG,
+            Error::Io { .. } | Error::Internal(_) => crate::exit::INTERNAL,
+        }
+    }
+
+    /// The message with its causes, for the terminal.
+    pub fn render(&self) -> String {
+        let mut text = self.to_string();
+        let mut source = std::error::Error::source(self);
+        while let Some(cause) = source {
+            text.push_str(&format!(": {cause}"));
+            source = cause.source();
+        }
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_error_shows_file_line_column_and_a_caret() {
+        let source = "id: x\nexpect:\n  - contans: refund\n";
+        let e = ConfigError::new(
+            Path::new("evals/cases/a.yaml"),
+            "unknown expectation `contans`",
+        )
+        .at(Position::new(3, 5), source)
+        .with_help("did you mean `contains`?");
+        let text = e.to_string();
+        assert!(text.starts_with("evals/cases/a.yaml:3:5: unknown expectation `contans`"));
+        assert!(text.contains("3 |   - contans: refund"), "{text}");
+        assert!(text.contains("  |     ^"), "{text}");
+        assert!(text.ends_with("help: did you mean `contains`?"));
+    }
+}

@@ -1,0 +1,309 @@
+//! The `cargo test` harness: cases become libtest-mimic trials named `evals::<id>`, so
+//! filters, `--exact`, `--skip`, `--ignored`, `--list` and `--test-threads` work as cargo
+//! users expect, and nextest can run one process per case.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use libtest_mimic::{Arguments, Failed, Trial};
+
+use crate::case::{Selection, Status, discover};
+use crate::errors::Error;
+use crate::exit;
+use crate::record::{Record, Recorder, RunData, RunRecord, SCHEMA_VERSION};
+use crate::report::write_reports;
+use crate::run::Runner;
+use crate::suite::Suite;
+use crate::target::{Agent, Overrides, Target};
+
+/// Every case's test name starts with this.
+pub const TEST_PREFIX: &str = "evals::";
+
+/// Runs the suite as the test binary's `main`: `fn main() -> ExitCode { evalgate::main() }`.
+pub fn main() -> ExitCode {
+    Harness::new().run()
+}
+
+/// The harness, for setups that need more than [`main`]: an in-process agent, another
+/// evals folder, explicit arguments.
+///
+/// ```no_run
+/// # use evalgate::{Agent, AgentError, Observation, Request};
+/// # struct MyAgent;
+/// # impl Agent for MyAgent {
+/// #     fn respond(&self, _: &Request) -> Result<Observation, AgentError> { Ok(Observation::new("hi")) }
+/// # }
+/// fn main() -> std::process::ExitCode {
+///     evalgate::Harness::new().agent(MyAgent).run()
+/// }
+/// ```
+#[derive(Default)]
+pub struct Harness {
+    dir: Option<PathBuf>,
+    out_dir: Option<PathBuf>,
+    agent: Option<Arc<dyn Agent>>,
+    args: Option<Vec<String>>,
+    overrides: Overrides,
+}
+
+impl Harness {
+    pub fn new() -> Self {
+        Harness::default()
+    }
+
+    /// The evals folder (default: `$EVALGATE_DIR`, else `evals/` of the package).
+    pub fn dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.dir = Some(dir.into());
+        self
+    }
+
+    /// Where records and reports go (default: `$EVALGATE_OUT`, else `target/evalgate`).
+    pub fn out_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.out_dir = Some(dir.into());
+        self
+    }
+
+    /// Evaluates this in-process agent instead of the suite's `target:`.
+    pub fn agent(mut self, agent: impl Agent) -> Self {
+        self.agent = Some(Arc::new(agent));
+        self
+    }
+
+    /// libtest-style arguments (default: the process's own).
+    pub fn args<I: IntoIterator<Item = S>, S: Into<String>>(mut self, args: I) -> Self {
+        self.args = Some(args.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// A value for `${NAME}` in the suite file that wins over the environment.
+    pub fn var(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.overrides.0.insert(name.into(), value.into());
+        self
+    }
+
+    /// Runs and returns the process exit code (see the README's table).
+    pub fn run(self) -> ExitCode {
+        match self.try_run() {
+            Ok(code) => ExitCode::from(code),
+            Err(e) => {
+                eprintln!("error: {}", e.render());
+                ExitCode::from(e.exit_code())
+            }
+        }
+    }
+
+    fn try_run(self) -> Result<u8, Error> {
+        // clap exits with code 2 on bad arguments, which is our usage-error code too.
+        let args = match &self.args {
+            Some(args) => Arguments::from_iter(
+                std::iter::once("evalgate".to_string()).chain(args.iter().cloned()),
+            ),
+            None => Arguments::from_args(),
+        };
+        let dir = self.dir.clone().map(Ok).unwrap_or_else(default_dir)?;
+        let suite = Suite::load(&dir)?;
+        let selection = match (&args.filter, args.exact, args.skip.is_empty()) {
+            (Some(filter), true, true) => match filter.strip_prefix(TEST_PREFIX) {
+                Some(id) => Selection::Exact(id),
+                None => Selection::All,
+            },
+            _ => Selection::All,
+        };
+        let (cases, stats) = discover(&suite, selection)?;
+        if std::env::var_os("EVALGATE_DEBUG_DISCOVERY").is_some() {
+            eprintln!(
+                "evalgate: discovery listed {} folder(s), parsed {} case file(s)",
+                stats.dirs_listed, stats.files_parsed
+            );
+        }
+        let cases: Vec<Arc<_>> = cases
+            .into_iter()
+            .filter(|c| !matches!(c.status, Status::Retired { .. }))
+            .map(Arc::new)
+            .collect();
+        if args.list {
+            let trials = cases
+                .iter()
+                .map(|c| Trial::test(c.test_name(), || Ok(())).with_ignored_flag(c.is_ignored()))
+                .collect();
+            let _listed = libtest_mimic::run(&args, trials);
+            return Ok(exit::PASS);
+        }
+
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("evalgate")
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))?;
+        let target = {
+            let _guard = runtime.enter();
+            Target::build(&suite, self.agent.clone(), &self.overrides)?
+        };
+        let out_dir = match &self.out_dir {
+            Some(d) => d.clone(),
+            None => default_out_dir()?,
+        };
+        let run_id = run_id()?;
+        let run_dir = out_dir.join("runs").join(&run_id);
+        let recorder = Arc::new(Recorder::create(&run_dir)?);
+        let concurrency = concurrency(&suite, &args)?;
+        recorder.append(&Record::Run(RunRecord {
+            schema: SCHEMA_VERSION,
+            run_id: run_id.clone(),
+            suite: suite.name.clone(),
+            target: target.kind().to_string(),
+            evalgate_version: env!("CARGO_PKG_VERSION").to_string(),
+            pid: std::process::id(),
+            started_at: jiff::Timestamp::now(),
+            concurrency,
+            envelope: suite.envelope.clone(),
+            pins: suite.pins.clone(),
+        }));
+        let runner = Arc::new(Runner::new(
+            runtime.handle().clone(),
+            target,
+            &suite,
+            concurrency,
+            Arc::clone(&recorder),
+            run_id,
+        ));
+
+        // Start every selected case now, so the agent sees `concurrency` calls in flight
+        // whatever libtest's thread count; each trial then waits for its own case.
+        let trials: Vec<Trial> = cases
+            .iter()
+            .map(|case| {
+                let probe =
+                    Trial::test(case.test_name(), || Ok(())).with_ignored_flag(case.is_ignored());
+                let selected = !args.is_filtered_out(&probe) && !args.is_ignored(&probe);
+                let handle = selected.then(|| runner.spawn(Arc::clone(case)));
+                let runner = Arc::clone(&runner);
+                let ignored = case.is_ignored();
+                let case = Arc::clone(case);
+                Trial::test(case.test_name(), move || {
+                    let handle = handle.unwrap_or_else(|| runner.spawn(Arc::clone(&case)));
+                    let outcome = runner.wait(handle).map_err(Failed::from)?;
+                    if outcome.failed() {
+                        return Err(Failed::from(
+                            outcome.record.message.unwrap_or_else(|| "failed".into()),
+                        ));
+                    }
+                    Ok(())
+                })
+                .with_ignored_flag(ignored)
+            })
+            .collect();
+        let conclusion = libtest_mimic::run(&args, trials);
+        drop(runner);
+        runtime.shutdown_background();
+
+        if let Some(e) = recorder.take_error() {
+            return Err(e);
+        }
+        // Under nextest every case is its own process: the records are merged afterwards
+        // by `evalgate report`, so a lone process does not write (and clobber) the reports.
+        if std::env::var_os("NEXTEST_RUN_ID").is_none() {
+            let data = RunData::read(std::slice::from_ref(&run_dir))?;
+            let (summary, paths) = write_reports(&data, &out_dir)?;
+            if !args.quiet || summary.has_failed() {
+                eprintln!("{}", summary.render());
+                eprintln!("evalgate: records {}", shown(&run_dir));
+                eprintln!("evalgate: junit   {}", shown(&paths.junit));
+            }
+        }
+        Ok(if conclusion.has_failed() {
+            exit::FAILED
+        } else {
+            exit::PASS
+        })
+    }
+}
+
+fn shown(path: &Path) -> String {
+    let cwd = std::env::current_dir().ok();
+    cwd.and_then(|c| path.strip_prefix(c).ok().map(|p| p.display().to_string()))
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+/// `$EVALGATE_DIR`, else `$CARGO_MANIFEST_DIR/evals` (cargo and nextest set it), else `./evals`.
+fn default_dir() -> Result<PathBuf, Error> {
+    if let Some(dir) = non_empty_env("EVALGATE_DIR")? {
+        return Ok(PathBuf::from(dir));
+    }
+    if let Some(manifest) = non_empty_env("CARGO_MANIFEST_DIR")? {
+        return Ok(Path::new(&manifest).join("evals"));
+    }
+    Ok(PathBuf::from("evals"))
+}
+
+/// `$EVALGATE_OUT`, else `<cargo target dir>/evalgate`.
+pub(crate) fn default_out_dir() -> Result<PathBuf, Error> {
+    if let Some(dir) = non_empty_env("EVALGATE_OUT")? {
+        return Ok(PathBuf::from(dir));
+    }
+    if let Some(dir) = non_empty_env("CARGO_TARGET_DIR")? {
+        return Ok(Path::new(&dir).join("evalgate"));
+    }
+    // A test binary lives in <target>/<profile>/deps/.
+    if let Ok(exe) = std::env::current_exe()
+        && let Some(deps) = exe.parent()
+        && deps.file_name().is_some_and(|n| n == "deps")
+        && let Some(target) = deps.parent().and_then(Path::parent)
+    {
+        return Ok(target.join("evalgate"));
+    }
+    Ok(PathBuf::from("target").join("evalgate"))
+}
+
+/// `$EVALGATE_RUN_ID`, else `$NEXTEST_RUN_ID` (so every nextest process of one run writes
+/// into one folder), else a fresh id from the time and the process id.
+fn run_id() -> Result<String, Error> {
+    for var in ["EVALGATE_RUN_ID", "NEXTEST_RUN_ID"] {
+        if let Some(id) = non_empty_env(var)? {
+            if id.contains(['/', '\\']) || id == "." || id == ".." {
+                return Err(Error::Usage(format!("{var}={id:?} cannot name a folder")));
+            }
+            return Ok(id);
+        }
+    }
+    let now = jiff::Timestamp::now();
+    Ok(format!(
+        "{}-{:x}",
+        now.strftime("%Y%m%dT%H%M%S%.3fZ"),
+        std::process::id()
+    ))
+}
+
+/// The suite's `concurrency`, overridden by `$EVALGATE_CONCURRENCY`, capped by an explicit
+/// `--test-threads` (so `--test-threads=1` really runs one call at a time).
+fn concurrency(suite: &Suite, args: &Arguments) -> Result<usize, Error> {
+    let mut n = suite.concurrency;
+    if let Some(value) = non_empty_env("EVALGATE_CONCURRENCY")? {
+        n = value
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=4096).contains(n))
+            .ok_or_else(|| {
+                Error::Usage(format!(
+                    "EVALGATE_CONCURRENCY={value:?} is not a number between 1 and 4096"
+                ))
+            })?;
+    }
+    if let Some(threads) = args.test_threads {
+        n = n.min(threads.max(1));
+    }
+    Ok(n)
+}
+
+fn non_empty_env(name: &str) -> Result<Option<String>, Error> {
+    match std::env::var(name) {
+        Ok(v) if v.is_empty() => Ok(None),
+        Ok(v) => Ok(Some(v)),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => {
+            Err(Error::Usage(format!("{name} is not valid UTF-8")))
+        }
+    }
+}

@@ -1,0 +1,310 @@
+//! What goes to an agent and what comes back: the request built from a case, and the
+//! observation one sample produced. Every target (HTTP, OpenAI, command, in-process)
+//! speaks in these types, so checks and records never care how the agent was reached.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// One chat message of a case's input.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Message {
+    /// `system`, `user`, `assistant` or `tool`.
+    pub role: Role,
+    pub content: String,
+}
+
+/// The role of a chat message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    System,
+    User,
+    Assistant,
+    Tool,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::System => "system",
+            Role::User => "user",
+            Role::Assistant => "assistant",
+            Role::Tool => "tool",
+        }
+    }
+}
+
+/// What one sample sends to the agent. Built fresh for every sample: nothing is cached.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Request {
+    /// The case id, so an agent's own logs can be matched to the record.
+    pub case: String,
+    /// Which sample of the case this is (0-based).
+    pub sample: u32,
+    pub messages: Vec<Message>,
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub vars: serde_json::Map<String, Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer: Option<String>,
+    /// A hint for which serving tier the agent should use (e.g. to force a fallback).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<String>,
+}
+
+impl Request {
+    pub fn new(case: impl Into<String>, sample: u32, messages: Vec<Message>) -> Self {
+        Request {
+            case: case.into(),
+            sample,
+            messages,
+            vars: serde_json::Map::new(),
+            customer: None,
+            tier: None,
+        }
+    }
+
+    /// The content of the last user message, which most agents answer.
+    pub fn last_user_message(&self) -> Option<&str> {
+        self.messages
+            .iter()
+            .rev()
+            .find(|m| m.role == Role::User)
+            .map(|m| m.content.as_str())
+    }
+}
+
+/// A planner choice: `point.branch`, e.g. `route.handoff` or `tool.issue_refund`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Decision {
+    pub point: String,
+    pub branch: String,
+}
+
+impl Decision {
+    pub fn new(point: impl Into<String>, branch: impl Into<String>) -> Self {
+        Decision {
+            point: point.into(),
+            branch: branch.into(),
+        }
+    }
+
+    /// Parses `point.branch`; the point is everything before the first dot.
+    pub fn parse(text: &str) -> Option<Decision> {
+        let (point, branch) = text.split_once('.')?;
+        if point.is_empty() || branch.is_empty() {
+            return None;
+        }
+        Some(Decision::new(point, branch))
+    }
+}
+
+impl fmt::Display for Decision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.point, self.branch)
+    }
+}
+
+impl Serialize for Decision {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Decision {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Decision::parse(&text).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "decision `{text}` is not of the form `point.branch` (e.g. `route.handoff`)"
+            ))
+        })
+    }
+}
+
+/// Tokens spent by one sample, as reported by the agent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    #[serde(default)]
+    pub input_tokens: u64,
+    #[serde(default)]
+    pub output_tokens: u64,
+}
+
+impl Usage {
+    pub fn total(&self) -> u64 {
+        self.input_tokens + self.output_tokens
+    }
+}
+
+/// The agent's output for one sample: text, and the parsed JSON when the text is JSON
+/// (or the agent answered with a JSON value).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Output {
+    pub text: String,
+    pub json: Option<Value>,
+}
+
+impl Output {
+    pub fn text(text: impl Into<String>) -> Self {
+        let text = text.into();
+        let json = serde_json::from_str(&text)
+            .ok()
+            .filter(|v: &Value| v.is_object() || v.is_array());
+        Output { text, json }
+    }
+
+    /// An output given as a JSON value: strings are text, anything else is JSON.
+    pub fn from_value(value: Value) -> Self {
+        match value {
+            Value::String(s) => Output::text(s),
+            Value::Null => Output::default(),
+            other => Output {
+                text: other.to_string(),
+                json: Some(other),
+            },
+        }
+    }
+}
+
+/// What one sample of the agent produced. Agents fill what they know; everything but the
+/// output is optional.
+#[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
+pub struct Observation {
+    pub output: Output,
+    /// Decision events in the order they occurred.
+    pub decisions: Vec<Decision>,
+    pub usage: Option<Usage>,
+    /// The serving tier that answered (`primary`, `secondary`, `canned`, ...).
+    pub tier: Option<String>,
+    /// The model the agent reports having used.
+    pub model: Option<String>,
+    /// The agent's own statement that it refused; `None` leaves it to the refusal detector.
+    pub refusal: Option<bool>,
+    /// e.g. `stop`, `length`, `tool_calls`.
+    pub finish_reason: Option<String>,
+    /// Versions the agent reports (prompt hash, index version, ...).
+    pub envelope: BTreeMap<String, String>,
+}
+
+impl Observation {
+    pub fn new(output: impl Into<String>) -> Self {
+        Observation {
+            output: Output::text(output),
+            ..Observation::default()
+        }
+    }
+
+    pub fn with_decision(mut self, point: impl Into<String>, branch: impl Into<String>) -> Self {
+        self.decisions.push(Decision::new(point, branch));
+        self
+    }
+
+    pub fn with_usage(mut self, input_tokens: u64, output_tokens: u64) -> Self {
+        self.usage = Some(Usage {
+            input_tokens,
+            output_tokens,
+        });
+        self
+    }
+
+    pub fn with_tier(mut self, tier: impl Into<String>) -> Self {
+        self.tier = Some(tier.into());
+        self
+    }
+
+    pub fn with_model(mut self, model: impl Into<String>) -> Self {
+        self.model = Some(model.into());
+        self
+    }
+
+    pub fn with_refusal(mut self, refused: bool) -> Self {
+        self.refusal = Some(refused);
+        self
+    }
+
+    pub fn with_envelope(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.envelope.insert(key.into(), value.into());
+        self
+    }
+}
+
+/// The default wire shape of an agent's answer for the `http` target (and what the demo
+/// agent's HTTP server sends):
+///
+/// ```json
+/// {"output": "text or any JSON", "decisions": ["route.refund", "tool.lookup_order"],
+///  "usage": {"input_tokens": 12, "output_tokens": 30}, "tier": "primary",
+///  "model": "demo-support-1", "refusal": false, "finish_reason": "stop",
+///  "envelope": {"prompt": "sha256:..."}}
+/// ```
+impl Observation {
+    pub fn to_wire_json(&self) -> Value {
+        let mut map = serde_json::Map::new();
+        let output = match &self.output.json {
+            Some(json) => json.clone(),
+            None => Value::String(self.output.text.clone()),
+        };
+        map.insert("output".into(), output);
+        map.insert(
+            "decisions".into(),
+            Value::Array(
+                self.decisions
+                    .iter()
+                    .map(|d| Value::String(d.to_string()))
+                    .collect(),
+            ),
+        );
+        if let Some(usage) = self.usage {
+            map.insert("usage".into(), serde_json::json!(usage));
+        }
+        for (key, value) in [
+            ("tier", &self.tier),
+            ("model", &self.model),
+            ("finish_reason", &self.finish_reason),
+        ] {
+            if let Some(value) = value {
+                map.insert(key.into(), Value::String(value.clone()));
+            }
+        }
+        if let Some(refusal) = self.refusal {
+            map.insert("refusal".into(), Value::Bool(refusal));
+        }
+        if !self.envelope.is_empty() {
+            map.insert("envelope".into(), serde_json::json!(self.envelope));
+        }
+        Value::Object(map)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decision_round_trips_through_text() {
+        let d = Decision::parse("tool.issue_refund").unwrap();
+        assert_eq!(d, Decision::new("tool", "issue_refund"));
+        assert_eq!(d.to_string(), "tool.issue_refund");
+        assert_eq!(
+            Decision::parse("route.handoff.now").unwrap().branch,
+            "handoff.now"
+        );
+        assert!(Decision::parse("route").is_none());
+        assert!(Decision::parse(".x").is_none());
+    }
+
+    #[test]
+    fn output_text_that_is_json_is_parsed() {
+        assert!(Output::text(r#"{"a":1}"#).json.is_some());
+        assert!(Output::text("42").json.is_none());
+        assert!(Output::text("hello").json.is_none());
+        let o = Output::from_value(serde_json::json!({"status": "shipped"}));
+        assert_eq!(o.json.unwrap()["status"], "shipped");
+    }
+}

@@ -1,0 +1,123 @@
+//! Run records: JSON Lines, one object per line, appended as each sample and case finishes.
+//! They are the one source every report is built from, so a crashed or killed run keeps
+//! everything that finished, and sharded runs merge into the same reports.
+//!
+//! Schema version 1. Every line has `schema` and `kind` (`run`, `sample` or `case`).
+
+mod reader;
+mod writer;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+pub use reader::RunData;
+pub(crate) use writer::Recorder;
+
+use crate::case::Source;
+use crate::check::CheckResult;
+use crate::observation::{Decision, Usage};
+use crate::verdict::{SampleVerdict, Verdict};
+
+/// The record schema this build writes and reads.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// One line of a record file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Record {
+    Run(RunRecord),
+    Sample(Box<SampleRecord>),
+    Case(Box<CaseRecord>),
+}
+
+/// Written once per process when it starts running cases.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub schema: u32,
+    pub run_id: String,
+    pub suite: String,
+    pub target: String,
+    pub evalgate_version: String,
+    pub pid: u32,
+    pub started_at: jiff::Timestamp,
+    pub concurrency: usize,
+    /// Versions declared in the suite for the agent under test.
+    #[serde(default)]
+    pub envelope: BTreeMap<String, String>,
+    /// Versions in force (corpus, policy, tools).
+    #[serde(default)]
+    pub pins: BTreeMap<String, String>,
+}
+
+/// One sample: one call of the agent and its checks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SampleRecord {
+    pub schema: u32,
+    pub run_id: String,
+    pub case: String,
+    pub file: String,
+    pub sample: u32,
+    pub verdict: SampleVerdict,
+    #[serde(default)]
+    pub checks: Vec<CheckResult>,
+    /// The output, cut to `limits.record_output_bytes`.
+    pub output: String,
+    pub output_bytes: usize,
+    pub output_truncated: bool,
+    #[serde(default)]
+    pub decisions: Vec<Decision>,
+    pub latency_ms: f64,
+    pub usage: Option<Usage>,
+    pub tier: Option<String>,
+    pub model: Option<String>,
+    pub finish_reason: Option<String>,
+    pub refusal: Option<bool>,
+    /// Versions the agent reported for this sample.
+    #[serde(default)]
+    pub envelope: BTreeMap<String, String>,
+    /// Calls made: 1 plus retries.
+    pub attempts: u32,
+    /// Why each retry happened (429, 5xx, connection), in order.
+    #[serde(default)]
+    pub retries: Vec<String>,
+    /// Why the sample errored, when it did.
+    pub error: Option<String>,
+    pub started_at: jiff::Timestamp,
+    pub finished_at: jiff::Timestamp,
+}
+
+/// One case: its verdict from all its samples.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseRecord {
+    pub schema: u32,
+    pub run_id: String,
+    pub case: String,
+    pub file: String,
+    pub line: u32,
+    pub classname: String,
+    pub description: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    pub verdict: Verdict,
+    /// Whether the verdict fails the test (`inconclusive` under `inconclusive: warn` does not).
+    pub failed: bool,
+    pub samples: u32,
+    pub passes: u32,
+    pub failures: u32,
+    pub errors: u32,
+    /// The pass rule, as declared (`at_least 3`, `min_rate 0.9`).
+    pub rule: String,
+    /// 95 % Wilson interval of the pass rate.
+    pub interval: [f64; 2],
+    pub duration_ms: f64,
+    /// What went wrong, for people (expected vs actual with file:line).
+    pub message: Option<String>,
+    pub reviewed: Option<jiff::civil::Date>,
+    pub rubric: Option<String>,
+    #[serde(default)]
+    pub pins: BTreeMap<String, String>,
+    pub source: Option<Source>,
+    pub started_at: jiff::Timestamp,
+    pub finished_at: jiff::Timestamp,
+}

@@ -1,0 +1,60 @@
+//! Appending records as they happen. Each process writes its own file in the run folder
+//! (nextest runs one process per case), one `write` per line, so nothing finished is lost
+//! when a run is killed and concurrent writers never interleave.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use super::Record;
+use crate::errors::Error;
+
+pub(crate) struct Recorder {
+    path: PathBuf,
+    file: Mutex<File>,
+    first_error: Mutex<Option<std::io::Error>>,
+}
+
+impl Recorder {
+    /// Creates `run_dir` (if needed) and this process's record file in it.
+    pub(crate) fn create(run_dir: &Path) -> Result<Recorder, Error> {
+        std::fs::create_dir_all(run_dir).map_err(|e| Error::io(run_dir, e))?;
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let path = run_dir.join(format!("records-{}-{nanos:09}.jsonl", std::process::id()));
+        let file = OpenOptions::new()
+            .create_new(true)
+            .append(true)
+            .open(&path)
+            .map_err(|e| Error::io(&path, e))?;
+        Ok(Recorder {
+            path,
+            file: Mutex::new(file),
+            first_error: Mutex::new(None),
+        })
+    }
+
+    /// Appends one record. A write failure is remembered (and fails the run at the end)
+    /// rather than aborting the samples in flight.
+    pub(crate) fn append(&self, record: &Record) {
+        let mut line = serde_json::to_vec(record).expect("records serialize");
+        line.push(b'\n');
+        let result = {
+            let mut file = self.file.lock().unwrap_or_else(|p| p.into_inner());
+            file.write_all(&line)
+        };
+        if let Err(e) = result {
+            let mut first = self.first_error.lock().unwrap_or_else(|p| p.into_inner());
+            first.get_or_insert(e);
+        }
+    }
+
+    /// The first write error, if any happened.
+    pub(crate) fn take_error(&self) -> Option<Error> {
+        let mut first = self.first_error.lock().unwrap_or_else(|p| p.into_inner());
+        first.take().map(|e| Error::io(&self.path, e))
+    }
+}

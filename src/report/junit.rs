@@ -1,0 +1,153 @@
+//! JUnit XML for every CI: one testcase per case, with the YAML `file` and `line`, the
+//! folder as classname, the verdict's reason as the failure, and the numbers as properties.
+//! Agent output is untrusted: it goes through [`xml_safe`] and the XML writer's escaping,
+//! so the file is well-formed whatever the agent printed.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
+
+use super::summary::Summary;
+use super::xml_text::xml_safe;
+use crate::record::{CaseRecord, RunData, SampleRecord};
+use crate::run::truncate;
+use crate::verdict::{SampleVerdict, Verdict};
+
+/// How much of each failing sample's output goes into `system-out`.
+const OUTPUT_BYTES: usize = 4096;
+
+pub fn junit_report(data: &RunData, summary: &Summary) -> Report {
+    let name = data
+        .runs
+        .first()
+        .map(|r| r.suite.clone())
+        .unwrap_or_else(|| "evals".into());
+    let mut report = Report::new("evalgate");
+    let mut suite = TestSuite::new(xml_safe(&name));
+    for case in &summary.cases {
+        let samples: Vec<&SampleRecord> = data
+            .samples
+            .iter()
+            .filter(|s| s.case == case.case && s.run_id == case.run_id)
+            .collect();
+        suite.add_test_case(test_case(case, &samples));
+    }
+    for id in &summary.incomplete {
+        let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+        status.set_type("incomplete");
+        status.set_message("the run stopped before this case's verdict");
+        let mut tc = TestCase::new(xml_safe(id), status);
+        tc.set_classname("evals");
+        suite.add_test_case(tc);
+    }
+    if let Some(run) = data.runs.iter().min_by_key(|r| r.started_at) {
+        suite.add_property(Property::new("run_id", xml_safe(&run.run_id)));
+        suite.add_property(Property::new("target", xml_safe(&run.target)));
+        for (key, value) in &run.envelope {
+            suite.add_property(Property::new(
+                format!("envelope.{}", xml_safe(key)),
+                xml_safe(value),
+            ));
+        }
+    }
+    report.add_test_suite(suite);
+    report
+}
+
+fn test_case(case: &CaseRecord, samples: &[&SampleRecord]) -> TestCase {
+    let status = match (case.verdict, case.failed) {
+        (Verdict::Pass, _) | (Verdict::Inconclusive, false) => TestCaseStatus::success(),
+        (verdict, _) => {
+            let kind = if verdict == Verdict::Error {
+                NonSuccessKind::Error
+            } else {
+                NonSuccessKind::Failure
+            };
+            let mut status = TestCaseStatus::non_success(kind);
+            status.set_type(verdict.as_str());
+            let message = case.message.as_deref().unwrap_or(verdict.as_str());
+            status.set_message(xml_safe(message.lines().next().unwrap_or_default()));
+            status.set_description(xml_safe(message));
+            status
+        }
+    };
+    let mut tc = TestCase::new(xml_safe(&case.case), status);
+    tc.set_classname(xml_safe(&case.classname));
+    tc.set_time(Duration::from_secs_f64(case.duration_ms.max(0.0) / 1000.0));
+    tc.extra.insert("file".into(), xml_safe(&case.file).into());
+    tc.extra.insert("line".into(), case.line.to_string().into());
+    let mut props = vec![
+        ("verdict", case.verdict.as_str().to_string()),
+        ("samples", case.samples.to_string()),
+        ("passes", case.passes.to_string()),
+        ("errors", case.errors.to_string()),
+        ("rule", case.rule.clone()),
+        (
+            "pass_rate_ci95",
+            format!("[{:.3}, {:.3}]", case.interval[0], case.interval[1]),
+        ),
+    ];
+    let mut latencies: Vec<f64> = samples.iter().map(|s| s.latency_ms).collect();
+    latencies.sort_by(f64::total_cmp);
+    if let Some(max) = latencies.last() {
+        props.push(("latency_max_ms", format!("{max:.1}")));
+    }
+    let tokens: u64 = samples
+        .iter()
+        .filter_map(|s| s.usage)
+        .map(|u| u.total())
+        .sum();
+    props.push(("tokens", tokens.to_string()));
+    let retries: usize = samples.iter().map(|s| s.retries.len()).sum();
+    props.push(("retries", retries.to_string()));
+    for (name, values) in [
+        (
+            "model",
+            distinct(samples.iter().filter_map(|s| s.model.as_deref())),
+        ),
+        (
+            "tier",
+            distinct(samples.iter().filter_map(|s| s.tier.as_deref())),
+        ),
+    ] {
+        if !values.is_empty() {
+            props.push((name, values));
+        }
+    }
+    for (name, value) in props {
+        tc.add_property(Property::new(name, xml_safe(&value)));
+    }
+    let envelope: BTreeSet<(&String, &String)> =
+        samples.iter().flat_map(|s| s.envelope.iter()).collect();
+    for (key, value) in envelope {
+        tc.add_property(Property::new(
+            format!("envelope.{}", xml_safe(key)),
+            xml_safe(value),
+        ));
+    }
+    if case.failed {
+        let mut out = String::new();
+        for sample in samples
+            .iter()
+            .filter(|s| s.verdict != SampleVerdict::Pass)
+            .take(3)
+        {
+            out.push_str(&format!("--- sample {} output ---\n", sample.sample));
+            out.push_str(truncate(&sample.output, OUTPUT_BYTES));
+            out.push('\n');
+        }
+        if !out.is_empty() {
+            tc.set_system_out(xml_safe(&out));
+        }
+    }
+    tc
+}
+
+fn distinct<'a>(values: impl Iterator<Item = &'a str>) -> String {
+    values
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect::<Vec<_>>()
+        .join(",")
+}

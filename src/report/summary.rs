@@ -1,0 +1,138 @@
+//! The run in numbers: verdict counts, samples, errors, retries, tokens, latency.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write;
+
+use crate::record::{CaseRecord, RunData};
+use crate::verdict::{SampleVerdict, Verdict};
+
+/// Aggregates of a run's records. Cases recorded more than once (a case rerun in the same
+/// run folder) count once, by their latest record.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    pub cases: Vec<CaseRecord>,
+    pub verdicts: BTreeMap<Verdict, usize>,
+    /// Cases that fail their test (includes `inconclusive` under `inconclusive: fail`).
+    pub failed: usize,
+    /// Cases with sample records but no case record: the run stopped while they ran.
+    pub incomplete: Vec<String>,
+    pub samples: usize,
+    pub sample_errors: usize,
+    pub retries: usize,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub latency_p50_ms: Option<f64>,
+    pub latency_p95_ms: Option<f64>,
+}
+
+impl Summary {
+    pub fn new(data: &RunData) -> Summary {
+        let mut latest: HashMap<&str, &CaseRecord> = HashMap::new();
+        for case in &data.cases {
+            match latest.get(case.case.as_str()) {
+                Some(seen) if seen.finished_at > case.finished_at => {}
+                _ => {
+                    latest.insert(&case.case, case);
+                }
+            }
+        }
+        let mut cases: Vec<CaseRecord> = latest.values().map(|c| (*c).clone()).collect();
+        cases.sort_by(|a, b| a.case.cmp(&b.case));
+        let mut summary = Summary::default();
+        for case in &cases {
+            *summary.verdicts.entry(case.verdict).or_default() += 1;
+            summary.failed += usize::from(case.failed);
+        }
+        let mut incomplete: Vec<String> = data
+            .samples
+            .iter()
+            .filter(|s| !latest.contains_key(s.case.as_str()))
+            .map(|s| s.case.clone())
+            .collect();
+        incomplete.sort();
+        incomplete.dedup();
+        summary.incomplete = incomplete;
+        let mut latencies = Vec::with_capacity(data.samples.len());
+        for sample in &data.samples {
+            summary.samples += 1;
+            summary.sample_errors += usize::from(sample.verdict == SampleVerdict::Error);
+            summary.retries += sample.retries.len();
+            if let Some(usage) = sample.usage {
+                summary.input_tokens += usage.input_tokens;
+                summary.output_tokens += usage.output_tokens;
+            }
+            if sample.error.is_none() {
+                latencies.push(sample.latency_ms);
+            }
+        }
+        latencies.sort_by(f64::total_cmp);
+        summary.latency_p50_ms = percentile(&latencies, 0.50);
+        summary.latency_p95_ms = percentile(&latencies, 0.95);
+        summary.cases = cases;
+        summary
+    }
+
+    pub fn count(&self, verdict: Verdict) -> usize {
+        self.verdicts.get(&verdict).copied().unwrap_or(0)
+    }
+
+    /// Whether the run fails: a failing case, or a case that never finished.
+    pub fn has_failed(&self) -> bool {
+        self.failed > 0 || !self.incomplete.is_empty()
+    }
+
+    /// The human summary printed after libtest's lines.
+    pub fn render(&self) -> String {
+        let mut text = String::new();
+        let _ = write!(
+            text,
+            "evalgate: {} cases: {} pass, {} fail, {} inconclusive, {} error",
+            self.cases.len(),
+            self.count(Verdict::Pass),
+            self.count(Verdict::Fail),
+            self.count(Verdict::Inconclusive),
+            self.count(Verdict::Error),
+        );
+        if !self.incomplete.is_empty() {
+            let _ = write!(text, ", {} incomplete", self.incomplete.len());
+        }
+        let _ = write!(
+            text,
+            "\nevalgate: {} samples ({} errored, {} retries) · tokens {} in / {} out",
+            self.samples, self.sample_errors, self.retries, self.input_tokens, self.output_tokens
+        );
+        if let (Some(p50), Some(p95)) = (self.latency_p50_ms, self.latency_p95_ms) {
+            let _ = write!(text, " · latency p50 {p50:.1} ms, p95 {p95:.1} ms");
+        }
+        for id in &self.incomplete {
+            let _ = write!(
+                text,
+                "\nevalgate: incomplete: {id} (the run stopped before its verdict)"
+            );
+        }
+        text
+    }
+}
+
+/// Nearest-rank percentile of sorted values.
+fn percentile(sorted: &[f64], q: f64) -> Option<f64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = (q * sorted.len() as f64).ceil() as usize;
+    Some(sorted[rank.clamp(1, sorted.len()) - 1])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percentile;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let v: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(percentile(&v, 0.5), Some(50.0));
+        assert_eq!(percentile(&v, 0.95), Some(95.0));
+        assert_eq!(percentile(&[7.0], 0.95), Some(7.0));
+        assert_eq!(percentile(&[], 0.5), None);
+    }
+}

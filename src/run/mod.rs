@@ -1,0 +1,287 @@
+//! Running cases: every sample is an independent call of the target, bounded by the
+//! suite's concurrency (a semaphore, independent of libtest's threads) and by the case's
+//! timeout. Each sample and case record is appended the moment it is known.
+
+mod message;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::Semaphore;
+use tokio::task::JoinHandle;
+
+use crate::case::Case;
+use crate::check::{self, RefusalDetector};
+use crate::observation::Observation;
+use crate::record::{CaseRecord, Record, Recorder, SCHEMA_VERSION, SampleRecord};
+use crate::suite::{InconclusivePolicy, Suite};
+use crate::target::{Attempts, Target};
+use crate::verdict::{SampleVerdict, Tally, Verdict, decide};
+
+/// What a finished case means for its test.
+#[derive(Debug, Clone)]
+pub(crate) struct CaseOutcome {
+    pub record: CaseRecord,
+}
+
+impl CaseOutcome {
+    pub fn failed(&self) -> bool {
+        self.record.failed
+    }
+}
+
+/// Shared by every case of a run.
+pub(crate) struct Runner {
+    runtime: tokio::runtime::Handle,
+    inner: Arc<Shared>,
+}
+
+struct Shared {
+    target: Target,
+    permits: Semaphore,
+    recorder: Arc<Recorder>,
+    run_id: String,
+    refusals: RefusalDetector,
+    record_output_bytes: usize,
+    inconclusive: InconclusivePolicy,
+}
+
+impl Runner {
+    pub(crate) fn new(
+        runtime: tokio::runtime::Handle,
+        target: Target,
+        suite: &Suite,
+        concurrency: usize,
+        recorder: Arc<Recorder>,
+        run_id: String,
+    ) -> Runner {
+        Runner {
+            runtime,
+            inner: Arc::new(Shared {
+                target,
+                permits: Semaphore::new(concurrency),
+                recorder,
+                run_id,
+                refusals: RefusalDetector::new(suite.refusal_patterns.clone()),
+                record_output_bytes: suite.record_output_bytes,
+                inconclusive: suite.inconclusive,
+            }),
+        }
+    }
+
+    /// Starts the case now; its samples wait for permits like everyone else's.
+    pub(crate) fn spawn(&self, case: Arc<Case>) -> JoinHandle<CaseOutcome> {
+        let shared = Arc::clone(&self.inner);
+        self.runtime.spawn(run_case(shared, case))
+    }
+
+    /// Waits for a started case from a non-runtime thread (a libtest worker).
+    pub(crate) fn wait(&self, handle: JoinHandle<CaseOutcome>) -> Result<CaseOutcome, String> {
+        self.runtime
+            .block_on(handle)
+            .map_err(|e| format!("internal error: the case task failed: {e}"))
+    }
+}
+
+async fn run_case(shared: Arc<Shared>, case: Arc<Case>) -> CaseOutcome {
+    let started_at = jiff::Timestamp::now();
+    let clock = Instant::now();
+    let samples: Vec<JoinHandle<SampleRecord>> = (0..case.samples)
+        .map(|index| tokio::spawn(run_sample(Arc::clone(&shared), Arc::clone(&case), index)))
+        .collect();
+    let mut records = Vec::with_capacity(samples.len());
+    for (index, handle) in samples.into_iter().enumerate() {
+        match handle.await {
+            Ok(record) => records.push(record),
+            Err(e) => records.push(errored_sample(
+                &shared,
+                &case,
+                index as u32,
+                format!("internal error: sample task failed: {e}"),
+            )),
+        }
+    }
+    let mut tally = Tally::default();
+    for record in &records {
+        tally.add(record.verdict);
+    }
+    let (verdict, interval) = decide(case.rule, tally);
+    let failed = match verdict {
+        Verdict::Pass => false,
+        Verdict::Inconclusive => shared.inconclusive == InconclusivePolicy::Fail,
+        Verdict::Fail | Verdict::Error => true,
+    };
+    let message = message::explain(&case, verdict, tally, interval, &records);
+    let record = CaseRecord {
+        schema: SCHEMA_VERSION,
+        run_id: shared.run_id.clone(),
+        case: case.id.clone(),
+        file: case.file.display().to_string(),
+        line: case.line,
+        classname: case.classname.clone(),
+        description: case.description.clone(),
+        tags: case.tags.clone(),
+        verdict,
+        failed,
+        samples: tally.samples(),
+        passes: tally.passes,
+        failures: tally.failures,
+        errors: tally.errors,
+        rule: case.rule.to_string(),
+        interval: [interval.0, interval.1],
+        duration_ms: millis(clock.elapsed()),
+        message,
+        reviewed: case.reviewed,
+        rubric: case.rubric.clone(),
+        pins: case.pins.clone(),
+        source: case.source.clone(),
+        started_at,
+        finished_at: jiff::Timestamp::now(),
+    };
+    shared
+        .recorder
+        .append(&Record::Case(Box::new(record.clone())));
+    CaseOutcome { record }
+}
+
+async fn run_sample(shared: Arc<Shared>, case: Arc<Case>, index: u32) -> SampleRecord {
+    let _permit = shared
+        .permits
+        .acquire()
+        .await
+        .expect("the semaphore is never closed");
+    let request = case.request(index);
+    let started_at = jiff::Timestamp::now();
+    let clock = Instant::now();
+    let mut attempts = Attempts::default();
+    let result =
+        tokio::time::timeout(case.timeout, shared.target.call(&request, &mut attempts)).await;
+    let latency = clock.elapsed();
+    let outcome = match result {
+        Ok(Ok(observation)) => Ok(observation),
+        Ok(Err(failure)) => Err(failure.reason),
+        Err(_) => Err(format!(
+            "timed out after {} ({} attempt{} started)",
+            humantime::format_duration(case.timeout),
+            attempts.count,
+            if attempts.count == 1 { "" } else { "s" }
+        )),
+    };
+    let record = match outcome {
+        Ok(observation) => {
+            let checks = check::evaluate(&case.checks, &observation, latency, &shared.refusals);
+            let verdict = if checks.iter().all(|c| c.passed) {
+                SampleVerdict::Pass
+            } else {
+                SampleVerdict::Fail
+            };
+            sample_record(
+                &shared,
+                &case,
+                index,
+                verdict,
+                checks,
+                Some(observation),
+                None,
+                latency,
+                attempts,
+                started_at,
+            )
+        }
+        Err(reason) => sample_record(
+            &shared,
+            &case,
+            index,
+            SampleVerdict::Error,
+            Vec::new(),
+            None,
+            Some(reason),
+            latency,
+            attempts,
+            started_at,
+        ),
+    };
+    shared
+        .recorder
+        .append(&Record::Sample(Box::new(record.clone())));
+    record
+}
+
+fn errored_sample(shared: &Shared, case: &Case, index: u32, reason: String) -> SampleRecord {
+    let record = sample_record(
+        shared,
+        case,
+        index,
+        SampleVerdict::Error,
+        Vec::new(),
+        None,
+        Some(reason),
+        Duration::ZERO,
+        Attempts::default(),
+        jiff::Timestamp::now(),
+    );
+    shared
+        .recorder
+        .append(&Record::Sample(Box::new(record.clone())));
+    record
+}
+
+#[allow(clippy::too_many_arguments)]
+fn sample_record(
+    shared: &Shared,
+    case: &Case,
+    index: u32,
+    verdict: SampleVerdict,
+    checks: Vec<check::CheckResult>,
+    observation: Option<Observation>,
+    error: Option<String>,
+    latency: Duration,
+    attempts: Attempts,
+    started_at: jiff::Timestamp,
+) -> SampleRecord {
+    let observation = observation.unwrap_or_default();
+    let text = observation.output.text;
+    let output_bytes = text.len();
+    let output = truncate(&text, shared.record_output_bytes).to_string();
+    SampleRecord {
+        schema: SCHEMA_VERSION,
+        run_id: shared.run_id.clone(),
+        case: case.id.clone(),
+        file: case.file.display().to_string(),
+        sample: index,
+        verdict,
+        checks,
+        output_truncated: output.len() < output_bytes,
+        output,
+        output_bytes,
+        decisions: observation.decisions,
+        latency_ms: millis(latency),
+        usage: observation.usage,
+        tier: observation.tier,
+        model: observation.model,
+        finish_reason: observation.finish_reason,
+        refusal: observation.refusal,
+        envelope: observation.envelope,
+        attempts: attempts.count,
+        retries: attempts.retries,
+        error,
+        started_at,
+        finished_at: jiff::Timestamp::now(),
+    }
+}
+
+/// The longest prefix of `text` of at most `max` bytes, cut on a character boundary.
+pub(crate) fn truncate(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+fn millis(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1_000_000.0).round() / 1000.0
+}

@@ -1,0 +1,111 @@
+//! The `http` target: POST the request as JSON to a URL, read the answer at the
+//! configured JSON pointers.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use super::retry::exchange;
+use super::wire::ResponseMap;
+use super::{Attempts, Failure, Overrides};
+use crate::errors::ConfigError;
+use crate::observation::{Observation, Request};
+use crate::suite::{RetryPolicy, Suite};
+
+/// `target: {http: ...}` in the suite file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpConfig {
+    /// e.g. `${AGENT_URL:-http://127.0.0.1:8080}/v1/agent`.
+    pub url: String,
+    /// Extra headers; values may use `${ENV}` (secrets stay in the environment).
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default)]
+    pub response: ResponseMap,
+}
+
+pub(crate) struct HttpTarget {
+    client: reqwest::Client,
+    url: reqwest::Url,
+    headers: reqwest::header::HeaderMap,
+    response: ResponseMap,
+    retries: RetryPolicy,
+    body_limit: usize,
+}
+
+impl HttpTarget {
+    pub(crate) fn new(
+        config: &HttpConfig,
+        suite: &Suite,
+        overrides: &Overrides,
+    ) -> Result<HttpTarget, ConfigError> {
+        let fail = |m: String| ConfigError::new(&suite.dir, m);
+        let url = overrides
+            .expand(&config.url)
+            .map_err(|e| fail(format!("target.http.url: {e}")))?;
+        let url = reqwest::Url::parse(&url)
+            .map_err(|e| fail(format!("target.http.url `{url}` is not a URL: {e}")))?;
+        config
+            .response
+            .validate()
+            .map_err(|e| fail(format!("target.http.{e}")))?;
+        Ok(HttpTarget {
+            client: super::http_client(suite),
+            url,
+            headers: header_map(&config.headers, overrides).map_err(fail)?,
+            response: config.response.clone(),
+            retries: suite.retries,
+            body_limit: suite.response_bytes,
+        })
+    }
+
+    pub(crate) async fn call(
+        &self,
+        request: &Request,
+        attempts: &mut Attempts,
+    ) -> Result<Observation, Failure> {
+        let body = serde_json::to_vec(request).expect("requests serialize");
+        let answer = exchange(
+            || {
+                self.client
+                    .post(self.url.clone())
+                    .headers(self.headers.clone())
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(body.clone())
+            },
+            self.retries,
+            self.body_limit,
+            attempts,
+        )
+        .await?;
+        let json = parse_json(&answer.body)?;
+        self.response.observe(&json)
+    }
+}
+
+pub(crate) fn parse_json(body: &[u8]) -> Result<serde_json::Value, Failure> {
+    serde_json::from_slice(body).map_err(|e| {
+        let text = String::from_utf8_lossy(&body[..body.len().min(120)]).into_owned();
+        Failure::new(format!("malformed answer: invalid JSON ({e}): {text:?}"))
+    })
+}
+
+pub(crate) fn header_map(
+    headers: &BTreeMap<String, String>,
+    overrides: &Overrides,
+) -> Result<reqwest::header::HeaderMap, String> {
+    let mut map = reqwest::header::HeaderMap::new();
+    for (name, value) in headers {
+        let value = overrides
+            .expand(value)
+            .map_err(|e| format!("header `{name}`: {e}"))?;
+        let name = reqwest::header::HeaderName::from_bytes(name.as_bytes())
+            .map_err(|e| format!("header name `{name}`: {e}"))?;
+        let mut value = reqwest::header::HeaderValue::from_str(&value)
+            .map_err(|e| format!("header `{name}` has an invalid value: {e}"))?;
+        value.set_sensitive(true);
+        map.insert(name, value);
+    }
+    Ok(map)
+}

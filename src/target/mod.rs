@@ -1,0 +1,167 @@
+//! Targets: how the agent under test is reached. `http` (JSON POST), `openai`
+//! (OpenAI-compatible chat completions), `command` (a process per sample speaking JSON on
+//! stdin/stdout) and in-process (the [`Agent`] trait). Every target turns a [`Request`] into
+//! an [`Observation`] or a [`Failure`]; transport retries are bounded and counted.
+
+pub mod agent;
+mod command;
+mod expand;
+mod http;
+mod openai;
+mod retry;
+mod wire;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+pub use agent::{Agent, AgentError};
+pub use command::CommandConfig;
+pub use http::HttpConfig;
+pub use openai::OpenAiConfig;
+pub use wire::ResponseMap;
+
+use crate::errors::ConfigError;
+use crate::observation::{Observation, Request};
+use crate::suite::Suite;
+
+/// The `target:` section of the suite file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum TargetConfig {
+    Http(HttpConfig),
+    Openai(OpenAiConfig),
+    Command(CommandConfig),
+}
+
+/// Why a sample produced no observation. Its verdict is `error`, never pass.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub reason: String,
+}
+
+impl Failure {
+    pub(crate) fn new(reason: impl Into<String>) -> Self {
+        Failure {
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Attempts made for one sample: one plus every retry, with why each retry happened.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Attempts {
+    pub count: u32,
+    pub retries: Vec<String>,
+}
+
+/// A ready-to-call target, shared by every sample of a run.
+pub(crate) enum Target {
+    Http(http::HttpTarget),
+    OpenAi(openai::OpenAiTarget),
+    Command(command::CommandTarget),
+    InProcess(Arc<dyn Agent>),
+}
+
+impl Target {
+    /// Builds the target from the suite (or the in-process agent, which wins when given).
+    /// Must be called inside the tokio runtime that will run the samples.
+    pub(crate) fn build(
+        suite: &Suite,
+        agent: Option<Arc<dyn Agent>>,
+        overrides: &expand::Overrides,
+    ) -> Result<Target, ConfigError> {
+        if let Some(agent) = agent {
+            return Ok(Target::InProcess(agent));
+        }
+        let suite_file = suite.dir.join(crate::suite::SUITE_FILES[0]);
+        match &suite.target {
+            None => Err(
+                ConfigError::new(&suite_file, "the suite has no `target:`").with_help(
+                    "add `target: {http: {url: ...}}` (or openai/command) to evalgate.yaml, \
+                 or pass an in-process agent with evalgate::Harness::new().agent(..)",
+                ),
+            ),
+            Some(TargetConfig::Http(config)) => {
+                http::HttpTarget::new(config, suite, overrides).map(Target::Http)
+            }
+            Some(TargetConfig::Openai(config)) => {
+                openai::OpenAiTarget::new(config, suite, overrides).map(Target::OpenAi)
+            }
+            Some(TargetConfig::Command(config)) => {
+                command::CommandTarget::new(config, suite, overrides).map(Target::Command)
+            }
+        }
+        .map_err(|e| ConfigError {
+            path: suite_file.clone(),
+            ..e
+        })
+    }
+
+    /// The target's kind, for records.
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            Target::Http(_) => "http",
+            Target::OpenAi(_) => "openai",
+            Target::Command(_) => "command",
+            Target::InProcess(_) => "in_process",
+        }
+    }
+
+    /// Calls the agent once for `request`. The caller bounds the whole call with the
+    /// sample's timeout; `attempts` survives that timeout so the record can count retries.
+    pub(crate) async fn call(
+        &self,
+        request: &Request,
+        attempts: &mut Attempts,
+    ) -> Result<Observation, Failure> {
+        match self {
+            Target::Http(t) => t.call(request, attempts).await,
+            Target::OpenAi(t) => t.call(request, attempts).await,
+            Target::Command(t) => {
+                attempts.count += 1;
+                t.call(request).await
+            }
+            Target::InProcess(agent) => {
+                attempts.count += 1;
+                let agent = Arc::clone(agent);
+                let request = request.clone();
+                match tokio::task::spawn_blocking(move || agent.respond(&request)).await {
+                    Ok(Ok(observation)) => Ok(observation),
+                    Ok(Err(e)) => Err(Failure::new(format!("agent returned an error: {e}"))),
+                    Err(join) => Err(Failure::new(format!(
+                        "agent panicked: {}",
+                        panic_message(join)
+                    ))),
+                }
+            }
+        }
+    }
+}
+
+fn panic_message(join: tokio::task::JoinError) -> String {
+    match join.try_into_panic() {
+        Ok(payload) => payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "non-string panic payload".into()),
+        Err(e) => e.to_string(),
+    }
+}
+
+pub(crate) use expand::Overrides;
+
+/// The shared HTTP client: one connection pool for the whole run, TLS by rustls with ring.
+pub(crate) fn http_client(suite: &Suite) -> reqwest::Client {
+    // Installing twice is harmless (the first provider stays); a user's own choice wins.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(suite.concurrency)
+        .pool_idle_timeout(Duration::from_secs(30))
+        .tcp_nodelay(true)
+        .no_proxy()
+        .build()
+        .expect("the HTTP client builds with a TLS provider installed")
+}

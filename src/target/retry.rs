@@ -1,0 +1,168 @@
+//! One HTTP exchange with bounded retries for transport failures only: 429, 5xx and
+//! connection errors. `Retry-After` is honoured (up to the policy's `max_wait`); every retry
+//! is counted and its reason kept for the record. A wrong answer is never retried.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+
+use super::{Attempts, Failure};
+use crate::suite::RetryPolicy;
+
+/// A successful (2xx) answer, body read within the size limit.
+pub(crate) struct Answer {
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+const FIRST_BACKOFF: Duration = Duration::from_millis(200);
+
+/// Sends the request built by `build` until it succeeds, fails for good, or retries run out.
+pub(crate) async fn exchange(
+    build: impl Fn() -> reqwest::RequestBuilder,
+    policy: RetryPolicy,
+    body_limit: usize,
+    attempts: &mut Attempts,
+) -> Result<Answer, Failure> {
+    let mut backoff = FIRST_BACKOFF;
+    loop {
+        attempts.count += 1;
+        let (reason, retry_after) = match build().send().await {
+            Ok(response) if response.status().is_success() => {
+                let headers = response.headers().clone();
+                let body = read_limited(response, body_limit).await?;
+                return Ok(Answer { headers, body });
+            }
+            Ok(response) => {
+                let status = response.status();
+                let retry_after = retry_after(response.headers());
+                let snippet = body_snippet(response).await;
+                let reason = format!("HTTP {status}{snippet}");
+                if !(status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()) {
+                    return Err(Failure::new(reason));
+                }
+                (reason, retry_after)
+            }
+            Err(e) if e.is_connect() || e.is_request() && !e.is_body() => {
+                (format!("connection failed: {}", error_chain(&e)), None)
+            }
+            Err(e) => return Err(Failure::new(format!("request failed: {}", error_chain(&e)))),
+        };
+        if attempts.retries.len() as u32 >= policy.max_retries {
+            let tries = attempts.count;
+            return Err(Failure::new(format!(
+                "{reason} (gave up after {tries} attempt{})",
+                if tries == 1 { "" } else { "s" }
+            )));
+        }
+        let wait = match retry_after {
+            Some(asked) if asked > policy.max_wait => {
+                return Err(Failure::new(format!(
+                    "{reason}; Retry-After {}s exceeds retries.max_wait {}s",
+                    asked.as_secs(),
+                    policy.max_wait.as_secs()
+                )));
+            }
+            Some(asked) => asked,
+            None => backoff.min(policy.max_wait),
+        };
+        attempts.retries.push(match retry_after {
+            Some(_) => format!("{reason}; retried after Retry-After {}s", wait.as_secs()),
+            None => format!("{reason}; retried after {} ms", wait.as_millis()),
+        });
+        tokio::time::sleep(wait).await;
+        backoff *= 2;
+    }
+}
+
+/// `Retry-After` as seconds (HTTP dates are honoured too).
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let date = httpdate_to_timestamp(value)?;
+    let now = jiff::Timestamp::now();
+    let secs = date.as_second() - now.as_second();
+    Some(Duration::from_secs(secs.max(0) as u64))
+}
+
+fn httpdate_to_timestamp(value: &str) -> Option<jiff::Timestamp> {
+    jiff::fmt::rfc2822::parse(value).ok().map(|z| z.timestamp())
+}
+
+async fn read_limited(mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>, Failure> {
+    if let Some(length) = response.content_length()
+        && length > limit as u64
+    {
+        return Err(Failure::new(format!(
+            "response of {length} bytes exceeds limits.response_bytes ({limit})"
+        )));
+    }
+    let mut body = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > limit {
+                    return Err(Failure::new(format!(
+                        "response exceeds limits.response_bytes ({limit} bytes); stopped reading"
+                    )));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(body),
+            Err(e) => {
+                return Err(Failure::new(format!(
+                    "reading the response failed: {}",
+                    error_chain(&e)
+                )));
+            }
+        }
+    }
+}
+
+/// The first bytes of an error body, to say what the server said.
+async fn body_snippet(response: reqwest::Response) -> String {
+    match read_limited(response, 64 * 1024).await {
+        Ok(body) if !body.is_empty() => {
+            let text = String::from_utf8_lossy(&body);
+            let short: String = text.chars().take(200).collect();
+            format!(": {}", short.trim())
+        }
+        _ => String::new(),
+    }
+}
+
+pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_seconds_and_dates() {
+        let mut h = HeaderMap::new();
+        h.insert(RETRY_AFTER, "3".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(3)));
+        h.insert(
+            RETRY_AFTER,
+            "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap(),
+        );
+        assert_eq!(retry_after(&h), Some(Duration::ZERO));
+        h.insert(RETRY_AFTER, "soon".parse().unwrap());
+        assert_eq!(retry_after(&h), None);
+    }
+}

@@ -1,0 +1,211 @@
+//! Reading an agent's JSON answer into an [`Observation`], at configurable JSON pointers.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::Failure;
+use crate::observation::{Decision, Observation, Output, Usage};
+
+/// Where in the agent's JSON answer each part of the observation is (RFC 6901 JSON
+/// pointers). The defaults match the shape in the README (and the demo agent).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ResponseMap {
+    pub output: String,
+    pub decisions: String,
+    pub usage: String,
+    pub tier: String,
+    pub model: String,
+    pub refusal: String,
+    pub finish_reason: String,
+    pub envelope: String,
+}
+
+impl Default for ResponseMap {
+    fn default() -> Self {
+        ResponseMap {
+            output: "/output".into(),
+            decisions: "/decisions".into(),
+            usage: "/usage".into(),
+            tier: "/tier".into(),
+            model: "/model".into(),
+            refusal: "/refusal".into(),
+            finish_reason: "/finish_reason".into(),
+            envelope: "/envelope".into(),
+        }
+    }
+}
+
+impl ResponseMap {
+    /// Checks every pointer is a valid JSON pointer (empty or starting with `/`).
+    pub(crate) fn validate(&self) -> Result<(), String> {
+        for (name, pointer) in self.fields() {
+            if !pointer.is_empty() && !pointer.starts_with('/') {
+                return Err(format!(
+                    "`response.{name}: {pointer}` is not a JSON pointer; write e.g. `/{pointer}`"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn fields(&self) -> [(&'static str, &str); 8] {
+        [
+            ("output", &self.output),
+            ("decisions", &self.decisions),
+            ("usage", &self.usage),
+            ("tier", &self.tier),
+            ("model", &self.model),
+            ("refusal", &self.refusal),
+            ("finish_reason", &self.finish_reason),
+            ("envelope", &self.envelope),
+        ]
+    }
+
+    /// Maps the answer `body` into an observation; a missing output is a malformed answer.
+    pub(crate) fn observe(&self, body: &Value) -> Result<Observation, Failure> {
+        let output = body.pointer(&self.output).ok_or_else(|| {
+            Failure::new(format!(
+                "malformed answer: no output at JSON pointer `{}`",
+                self.output
+            ))
+        })?;
+        let mut observation = Observation {
+            output: Output::from_value(output.clone()),
+            ..Observation::default()
+        };
+        if let Some(value) = body.pointer(&self.decisions) {
+            observation.decisions = decisions(value)?;
+        }
+        if let Some(value) = body.pointer(&self.usage) {
+            observation.usage = usage(value);
+        }
+        observation.tier = string_at(body, &self.tier);
+        observation.model = string_at(body, &self.model);
+        observation.finish_reason = string_at(body, &self.finish_reason);
+        observation.refusal = body.pointer(&self.refusal).and_then(Value::as_bool);
+        if let Some(Value::Object(map)) = body.pointer(&self.envelope) {
+            observation.envelope = map
+                .iter()
+                .map(|(k, v)| (k.clone(), scalar_text(v)))
+                .collect::<BTreeMap<_, _>>();
+        }
+        Ok(observation)
+    }
+}
+
+fn string_at(body: &Value, pointer: &str) -> Option<String> {
+    match body.pointer(pointer)? {
+        Value::Null => None,
+        value => Some(scalar_text(value)),
+    }
+}
+
+fn scalar_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Decision events: `"point.branch"` strings or `{"point": .., "branch": ..}` objects
+/// (`decision` is accepted for `point`).
+pub(crate) fn decisions(value: &Value) -> Result<Vec<Decision>, Failure> {
+    let Value::Array(items) = value else {
+        return Err(Failure::new("malformed answer: decisions are not a list"));
+    };
+    items
+        .iter()
+        .map(|item| {
+            let parsed = match item {
+                Value::String(s) => Decision::parse(s),
+                Value::Object(map) => {
+                    let point = map.get("point").or_else(|| map.get("decision"));
+                    match (point.and_then(Value::as_str), map.get("branch").and_then(Value::as_str)) {
+                        (Some(p), Some(b)) if !p.is_empty() && !b.is_empty() => {
+                            Some(Decision::new(p, b))
+                        }
+                        _ => None,
+                    }
+                }
+                _ => None,
+            };
+            parsed.ok_or_else(|| {
+                Failure::new(format!(
+                    "malformed answer: decision {item} is neither \"point.branch\" nor {{\"point\", \"branch\"}}"
+                ))
+            })
+        })
+        .collect()
+}
+
+/// Token usage in our shape (`input_tokens`/`output_tokens`) or OpenAI's
+/// (`prompt_tokens`/`completion_tokens`).
+pub(crate) fn usage(value: &Value) -> Option<Usage> {
+    let get = |a: &str, b: &str| {
+        value
+            .get(a)
+            .or_else(|| value.get(b))
+            .and_then(Value::as_u64)
+    };
+    let input = get("input_tokens", "prompt_tokens");
+    let output = get("output_tokens", "completion_tokens");
+    if input.is_none() && output.is_none() {
+        return None;
+    }
+    Some(Usage {
+        input_tokens: input.unwrap_or(0),
+        output_tokens: output.unwrap_or(0),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn default_shape_round_trips_the_wire_json() {
+        let o = Observation::new("Refund issued")
+            .with_decision("route", "refund")
+            .with_decision("tool", "issue_refund")
+            .with_usage(10, 5)
+            .with_tier("primary")
+            .with_model("m1")
+            .with_refusal(false)
+            .with_envelope("prompt", "sha256:abc");
+        let back = ResponseMap::default().observe(&o.to_wire_json()).unwrap();
+        assert_eq!(back, o);
+    }
+
+    #[test]
+    fn custom_pointers_and_object_decisions() {
+        let map = ResponseMap {
+            output: "/data/answer".into(),
+            decisions: "/trace/steps".into(),
+            ..ResponseMap::default()
+        };
+        let body = json!({"data": {"answer": {"status": "shipped"}},
+                          "trace": {"steps": [{"point": "route", "branch": "status"},
+                                               {"decision": "tool", "branch": "lookup"}]},
+                          "usage": {"prompt_tokens": 3, "completion_tokens": 4}});
+        let o = map.observe(&body).unwrap();
+        assert_eq!(o.output.json.unwrap()["status"], "shipped");
+        assert_eq!(o.decisions[1], Decision::new("tool", "lookup"));
+        assert_eq!(o.usage.unwrap().total(), 7);
+    }
+
+    #[test]
+    fn missing_output_and_bad_decisions_are_malformed() {
+        let e = ResponseMap::default()
+            .observe(&json!({"text": "hi"}))
+            .unwrap_err();
+        assert!(e.reason.contains("no output at JSON pointer `/output`"));
+        let e = ResponseMap::default()
+            .observe(&json!({"output": "x", "decisions": ["nodot"]}))
+            .unwrap_err();
+        assert!(e.reason.contains("nodot"));
+    }
+}

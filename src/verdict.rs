@@ -1,0 +1,155 @@
+//! From samples to a case verdict, by the rule the case declared before the run.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::case::PassRule;
+use crate::stats::wilson_interval;
+
+/// A case's verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Pass,
+    Fail,
+    /// The samples cannot tell whether the pass rate meets the rule (interval straddles it).
+    Inconclusive,
+    /// The agent or the infrastructure failed; never a pass.
+    Error,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "fail",
+            Verdict::Inconclusive => "inconclusive",
+            Verdict::Error => "error",
+        }
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A sample's own verdict: its expectations held, did not, or the call failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SampleVerdict {
+    Pass,
+    Fail,
+    Error,
+}
+
+/// What the samples of a case came to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub passes: u32,
+    pub failures: u32,
+    pub errors: u32,
+}
+
+impl Tally {
+    pub fn add(&mut self, verdict: SampleVerdict) {
+        match verdict {
+            SampleVerdict::Pass => self.passes += 1,
+            SampleVerdict::Fail => self.failures += 1,
+            SampleVerdict::Error => self.errors += 1,
+        }
+    }
+
+    pub fn samples(&self) -> u32 {
+        self.passes + self.failures + self.errors
+    }
+}
+
+/// The verdict and the 95 % Wilson interval of the pass rate (over samples that produced
+/// an answer). Any errored sample makes the case `error`: the data is incomplete, and an
+/// error is never allowed to become a pass.
+pub fn decide(rule: PassRule, tally: Tally) -> (Verdict, (f64, f64)) {
+    let answered = tally.passes + tally.failures;
+    let interval = wilson_interval(tally.passes, answered);
+    if tally.errors > 0 || answered == 0 {
+        return (Verdict::Error, interval);
+    }
+    let verdict = match rule {
+        PassRule::AtLeast(k) => {
+            if tally.passes >= k {
+                Verdict::Pass
+            } else {
+                Verdict::Fail
+            }
+        }
+        PassRule::MinRate(rate) => {
+            let (low, high) = interval;
+            if low >= rate {
+                Verdict::Pass
+            } else if high < rate {
+                Verdict::Fail
+            } else {
+                Verdict::Inconclusive
+            }
+        }
+    };
+    (verdict, interval)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tally(passes: u32, failures: u32, errors: u32) -> Tally {
+        Tally {
+            passes,
+            failures,
+            errors,
+        }
+    }
+
+    #[test]
+    fn k_of_n_is_exact() {
+        assert_eq!(
+            decide(PassRule::AtLeast(3), tally(3, 2, 0)).0,
+            Verdict::Pass
+        );
+        assert_eq!(
+            decide(PassRule::AtLeast(4), tally(3, 2, 0)).0,
+            Verdict::Fail
+        );
+    }
+
+    #[test]
+    fn min_rate_is_pass_fail_or_inconclusive_by_the_interval() {
+        // 20/20: lower bound 0.839 ≥ 0.8.
+        assert_eq!(
+            decide(PassRule::MinRate(0.8), tally(20, 0, 0)).0,
+            Verdict::Pass
+        );
+        // 17/20 = 0.85 but the interval [0.64, 0.95] straddles 0.8.
+        assert_eq!(
+            decide(PassRule::MinRate(0.8), tally(17, 3, 0)).0,
+            Verdict::Inconclusive
+        );
+        // 5/20: upper bound 0.47 < 0.8.
+        assert_eq!(
+            decide(PassRule::MinRate(0.8), tally(5, 15, 0)).0,
+            Verdict::Fail
+        );
+    }
+
+    #[test]
+    fn an_error_is_never_a_pass() {
+        assert_eq!(
+            decide(PassRule::AtLeast(1), tally(9, 0, 1)).0,
+            Verdict::Error
+        );
+        assert_eq!(
+            decide(PassRule::AtLeast(1), tally(0, 0, 0)).0,
+            Verdict::Error
+        );
+    }
+}

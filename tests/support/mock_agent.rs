@@ -1,0 +1,272 @@
+//! A loopback mock agent for fault tests: a hyper HTTP/1.1 server on `127.0.0.1:0` that
+//! answers every request (any method, any path) according to a [`Behaviour`]. Include it
+//! with `#[path = "support/mock_agent.rs"] mod mock_agent;`. It needs a tokio runtime.
+#![allow(dead_code)]
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Body, Frame, Incoming};
+use hyper::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio::sync::{oneshot, watch};
+
+/// How the mock answers.
+#[derive(Debug, Clone)]
+pub enum Behaviour {
+    /// `{"output": <last user message>, "decisions": ["route.echo"], "usage": {"input_tokens":
+    /// 1, "output_tokens": 1}, "model": "mock-1", "tier": "primary"}`.
+    Echo,
+    /// Echo after a delay.
+    Delay(Duration),
+    /// An empty body with this status.
+    Status(u16),
+    /// The first `then_ok_after` requests answer `status` with `Retry-After: seconds`; later
+    /// ones echo.
+    RetryAfter {
+        status: u16,
+        seconds: u64,
+        then_ok_after: usize,
+    },
+    /// 200 with a body that is not JSON.
+    InvalidJson,
+    /// 200 with `{"output":"xxxx...` of exactly `bytes` bytes, streamed in 64 KiB chunks
+    /// with chunked transfer encoding (no Content-Length), never buffered whole.
+    Huge { bytes: usize },
+    /// 200 with this JSON, always.
+    Fixed(Value),
+}
+
+/// A running mock agent; dropping it stops the server.
+pub struct MockAgent {
+    /// `http://127.0.0.1:PORT` (every path is served).
+    pub url: String,
+    pub addr: SocketAddr,
+    hits: Arc<AtomicUsize>,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+impl MockAgent {
+    /// How many requests the mock has received so far.
+    pub fn hits(&self) -> usize {
+        self.hits.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for MockAgent {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}
+
+/// Starts a mock agent on `127.0.0.1:0` with this behaviour.
+pub async fn start(behaviour: Behaviour) -> MockAgent {
+    let listener = TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .expect("mock agent: bind 127.0.0.1:0");
+    let addr = listener.local_addr().expect("mock agent: local address");
+    let hits = Arc::new(AtomicUsize::new(0));
+    let (shutdown, mut stopped) = oneshot::channel::<()>();
+    let behaviour = Arc::new(behaviour);
+    let counter = hits.clone();
+    tokio::spawn(async move {
+        let (_closing, closed) = watch::channel(());
+        loop {
+            let stream = tokio::select! {
+                _ = &mut stopped => break,
+                accepted = listener.accept() => match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(_) => {
+                        tokio::time::sleep(Duration::from_millis(5)).await;
+                        continue;
+                    }
+                },
+            };
+            let _ = stream.set_nodelay(true);
+            let behaviour = behaviour.clone();
+            let counter = counter.clone();
+            let mut closed = closed.clone();
+            tokio::spawn(async move {
+                let service = service_fn(move |req| {
+                    let n = counter.fetch_add(1, Ordering::SeqCst);
+                    answer(behaviour.clone(), n, req)
+                });
+                let conn = http1::Builder::new()
+                    .keep_alive(true)
+                    .serve_connection(TokioIo::new(stream), service);
+                tokio::pin!(conn);
+                tokio::select! {
+                    _ = conn.as_mut() => {}
+                    _ = closed.changed() => {
+                        conn.as_mut().graceful_shutdown();
+                        let _ = conn.await;
+                    }
+                }
+            });
+        }
+    });
+    MockAgent {
+        url: format!("http://{addr}"),
+        addr,
+        hits,
+        shutdown: Some(shutdown),
+    }
+}
+
+type MockBody = BoxBody<Bytes, Infallible>;
+
+fn response(status: u16, body: MockBody, json: bool) -> Response<MockBody> {
+    let mut response = Response::new(body);
+    *response.status_mut() =
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    if json {
+        response
+            .headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    }
+    response
+}
+
+fn full(bytes: impl Into<Bytes>) -> MockBody {
+    Full::new(bytes.into()).boxed()
+}
+
+fn json_response(status: u16, value: &Value) -> Response<MockBody> {
+    response(
+        status,
+        full(serde_json::to_vec(value).unwrap_or_default()),
+        true,
+    )
+}
+
+/// The echo answer to a serialized `Request` body (400 when it is not JSON).
+fn echo(body: &[u8]) -> Response<MockBody> {
+    let Ok(request) = serde_json::from_slice::<Value>(body) else {
+        return json_response(
+            400,
+            &json!({"error": "mock agent: request body is not JSON"}),
+        );
+    };
+    let last_user = request
+        .get("messages")
+        .and_then(Value::as_array)
+        .and_then(|messages| {
+            messages
+                .iter()
+                .rev()
+                .find(|m| m.get("role").and_then(Value::as_str) == Some("user"))
+        })
+        .and_then(|m| m.get("content"))
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    json_response(
+        200,
+        &json!({
+            "output": last_user,
+            "decisions": ["route.echo"],
+            "usage": {"input_tokens": 1, "output_tokens": 1},
+            "model": "mock-1",
+            "tier": "primary",
+        }),
+    )
+}
+
+async fn answer(
+    behaviour: Arc<Behaviour>,
+    n: usize,
+    req: hyper::Request<Incoming>,
+) -> Result<Response<MockBody>, Infallible> {
+    // Read the whole request first, as a real agent would.
+    let body = match req.into_body().collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => Bytes::new(),
+    };
+    Ok(match &*behaviour {
+        Behaviour::Echo => echo(&body),
+        Behaviour::Delay(delay) => {
+            tokio::time::sleep(*delay).await;
+            echo(&body)
+        }
+        Behaviour::Status(status) => response(*status, full(Bytes::new()), false),
+        Behaviour::RetryAfter {
+            status,
+            seconds,
+            then_ok_after,
+        } => {
+            if n < *then_ok_after {
+                let mut r = response(*status, full(Bytes::new()), false);
+                r.headers_mut()
+                    .insert(RETRY_AFTER, HeaderValue::from(*seconds));
+                r
+            } else {
+                echo(&body)
+            }
+        }
+        Behaviour::InvalidJson => response(200, full(&b"{\"output\": \"unterminated"[..]), true),
+        Behaviour::Huge { bytes } => response(200, HugeBody::new(*bytes).boxed(), true),
+        Behaviour::Fixed(value) => json_response(200, value),
+    })
+}
+
+const CHUNK: usize = 64 * 1024;
+static XS: [u8; CHUNK] = [b'x'; CHUNK];
+const HUGE_PREFIX: &[u8] = b"{\"output\":\"";
+const HUGE_SUFFIX: &[u8] = b"\"}";
+
+/// Streams `{"output":"xxx…"}` of exactly `total` bytes in chunks of at most 64 KiB.
+struct HugeBody {
+    total: usize,
+    sent: usize,
+}
+
+impl HugeBody {
+    fn new(total: usize) -> Self {
+        HugeBody { total, sent: 0 }
+    }
+}
+
+impl Body for HugeBody {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        let (total, at) = (self.total, self.sent);
+        if at >= total {
+            return Poll::Ready(None);
+        }
+        let prefix_end = HUGE_PREFIX.len().min(total);
+        let x_end = total.saturating_sub(HUGE_SUFFIX.len()).max(prefix_end);
+        let chunk = if at < prefix_end {
+            Bytes::from_static(&HUGE_PREFIX[at..prefix_end])
+        } else if at < x_end {
+            Bytes::from_static(&XS[..x_end.min(at + CHUNK) - at])
+        } else {
+            let offset = at - x_end;
+            Bytes::from_static(&HUGE_SUFFIX[offset..offset + (total - at)])
+        };
+        self.sent += chunk.len();
+        Poll::Ready(Some(Ok(Frame::data(chunk))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.sent >= self.total
+    }
+}
