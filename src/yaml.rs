@@ -78,10 +78,10 @@ fn plain_message(e: &serde_saphyr::Error) -> String {
         message = "nesting deeper than 64 levels".into();
     } else if message.starts_with("budget breached") || message.starts_with("alias replay limit") {
         message = format!("too much data after expanding anchors and aliases ({message})");
-    } else if let Some(kind) = message.strip_prefix("invalid ") {
-        if ["u8", "u16", "u32", "u64", "usize"].contains(&kind) {
-            message = "expected a non-negative whole number".into();
-        }
+    } else if let Some(kind) = message.strip_prefix("invalid ")
+        && ["u8", "u16", "u32", "u64", "usize"].contains(&kind)
+    {
+        message = "expected a non-negative whole number".into();
     }
     if let Some(first_char) = message.get(0..1) {
         let lower = first_char.to_lowercase();
