@@ -290,7 +290,20 @@ fn compile(expectation: &Expectation) -> Result<CheckKind, String> {
             regex::RegexBuilder::new(pattern)
                 .size_limit(1 << 20)
                 .build()
-                .map_err(|e| format!("invalid regex: {e}"))?,
+                .map_err(|e| {
+                    // The regex crate's message draws its own caret over several lines;
+                    // keep its last line, the reason, since we point at the YAML ourselves.
+                    let text = e.to_string();
+                    let reason = text
+                        .lines()
+                        .rev()
+                        .find(|l| !l.trim().is_empty())
+                        .unwrap_or("");
+                    format!(
+                        "invalid regex: {}",
+                        reason.trim().trim_start_matches("error: ")
+                    )
+                })?,
         ),
         Expectation::JsonSchema(schema) => CheckKind::JsonSchema(Arc::new(
             jsonschema::validator_for(schema).map_err(|e| format!("invalid JSON Schema: {e}"))?,

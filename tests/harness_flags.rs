@@ -1,0 +1,431 @@
+//! The harness behaves like `cargo test`: filters, `--list`, `--exact`, `--skip`,
+//! `--ignored`, `--include-ignored`, `--test-threads`, exit codes; and like nextest needs:
+//! one process per case under `--exact`, without a scan of the tree, without losing a
+//! result when processes run alone; and a killed run keeps what finished.
+
+#[path = "support/mock_agent.rs"]
+mod mock_agent;
+#[path = "support/suite.rs"]
+mod suite;
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use mock_agent::{Behaviour, MockAgent};
+use suite::{TempSuite, simple_case};
+
+struct Fixture {
+    _runtime: tokio::runtime::Runtime,
+    agent: MockAgent,
+    suite: TempSuite,
+}
+
+/// A suite of five cases against an echo agent: two under refunds/, one under status/,
+/// a draft and a retired case.
+fn fixture(behaviour: Behaviour, concurrency: usize) -> Fixture {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let agent = runtime.block_on(mock_agent::start(behaviour));
+    let suite = TempSuite::new(&format!(
+        "target:\n  http: {{url: \"{}/v1/agent\"}}\nconcurrency: {concurrency}\n",
+        agent.url
+    ));
+    suite
+        .case("refunds/a.yaml", &simple_case("refund please", "  - contains: refund\n  - branches: [route.echo]"))
+        .case("refunds/b.yaml", &simple_case("refund now", "  - contains: refund"))
+        .case("status/c.yaml", &simple_case("where is it", "  - contains: where"))
+        .case(
+            "draft.yaml",
+            "status: draft\ninput:\n  messages: [{role: user, content: wip}]\nexpect: [{contains: wip}]\n",
+        )
+        .case(
+            "old.yaml",
+            "status: {retired: {reason: \"policy v3 is gone\"}}\ninput:\n  messages: [{role: user, content: old}]\nexpect: [{contains: old}]\n",
+        );
+    Fixture {
+        _runtime: runtime,
+        agent,
+        suite,
+    }
+}
+
+/// The case ids with a case record, over all runs so far.
+fn cases_run(suite: &TempSuite) -> BTreeSet<String> {
+    suite
+        .records_of("case")
+        .iter()
+        .map(|r| r["case"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Whether libtest printed `test <name> ... <outcome>` (names are padded to align).
+fn printed(stdout: &str, name: &str, outcome: &str) -> bool {
+    stdout.lines().any(|l| {
+        l.strip_prefix("test ")
+            .and_then(|rest| rest.split_once(" ..."))
+            .is_some_and(|(n, o)| n.trim_end() == name && o.trim() == outcome)
+    })
+}
+
+fn set(ids: &[&str]) -> BTreeSet<String> {
+    ids.iter().map(|s| s.to_string()).collect()
+}
+
+#[test]
+fn list_shows_every_runnable_case_as_a_test_and_runs_nothing() {
+    let f = fixture(Behaviour::Echo, 8);
+    let run = f.suite.run(&["--list"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    let listed: BTreeSet<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.ends_with(": test"))
+        .collect();
+    assert_eq!(
+        listed,
+        BTreeSet::from([
+            "evals::draft: test",
+            "evals::refunds/a: test",
+            "evals::refunds/b: test",
+            "evals::status/c: test",
+        ]),
+        "retired cases are not tests:\n{}",
+        run.stdout
+    );
+    let ignored = f.suite.run(&["--list", "--ignored"]);
+    assert_eq!(
+        ignored
+            .stdout
+            .lines()
+            .filter(|l| l.ends_with(": test"))
+            .collect::<Vec<_>>(),
+        ["evals::draft: test"]
+    );
+    assert_eq!(f.agent.hits(), 0, "--list must not call the agent");
+}
+
+#[test]
+fn a_plain_run_passes_writes_records_and_junit() {
+    let f = fixture(Behaviour::Echo, 8);
+    let run = f.suite.run(&[]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(
+        printed(&run.stdout, "evals::refunds/a", "ok"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        printed(&run.stdout, "evals::draft", "ignored"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("3 passed; 0 failed; 1 ignored"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stderr.contains("evalgate: 3 cases: 3 pass, 0 fail"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("evalgate: junit"), "{}", run.stderr);
+    assert_eq!(
+        cases_run(&f.suite),
+        set(&["refunds/a", "refunds/b", "status/c"])
+    );
+    assert_eq!(f.suite.records_of("run").len(), 1);
+    assert_eq!(f.suite.records_of("sample").len(), 3);
+    assert_eq!(f.agent.hits(), 3);
+    assert!(f.suite.junit().contains("name=\"refunds/a\""));
+}
+
+#[test]
+fn a_filter_runs_matching_cases_only() {
+    let f = fixture(Behaviour::Echo, 8);
+    let run = f.suite.run(&["refunds"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(
+        run.stdout
+            .contains("2 passed; 0 failed; 0 ignored; 0 measured; 2 filtered out"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(cases_run(&f.suite), set(&["refunds/a", "refunds/b"]));
+    assert_eq!(f.agent.hits(), 2, "filtered-out cases never call the agent");
+}
+
+#[test]
+fn exact_and_skip() {
+    let f = fixture(Behaviour::Echo, 8);
+    let run = f.suite.run(&["--exact", "evals::refunds/a"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(run.stdout.contains("1 passed"), "{}", run.stdout);
+    let f = fixture(Behaviour::Echo, 8);
+    let run = f.suite.run(&["--exact", "evals::refunds"]);
+    assert!(
+        run.stdout.contains("0 passed"),
+        "--exact does not match prefixes: {}",
+        run.stdout
+    );
+    let f = fixture(Behaviour::Echo, 8);
+    let run = f.suite.run(&["--skip", "refunds"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_eq!(cases_run(&f.suite), set(&["status/c"]));
+}
+
+#[test]
+fn ignored_runs_drafts_only_and_include_ignored_runs_all() {
+    let f = fixture(Behaviour::Echo, 8);
+    let run = f.suite.run(&["--ignored"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_eq!(cases_run(&f.suite), set(&["draft"]));
+    let f = fixture(Behaviour::Echo, 8);
+    let run = f.suite.run(&["--include-ignored"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_eq!(
+        cases_run(&f.suite),
+        set(&["draft", "refunds/a", "refunds/b", "status/c"])
+    );
+}
+
+#[test]
+fn test_threads_caps_the_calls_in_flight() {
+    let f = fixture(Behaviour::Echo, 8);
+    let run = f.suite.run(&["--test-threads", "1"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_eq!(f.suite.records_of("run")[0]["concurrency"], 1);
+    let f = fixture(Behaviour::Echo, 8);
+    f.suite.run(&[]);
+    assert_eq!(f.suite.records_of("run")[0]["concurrency"], 8);
+}
+
+#[test]
+fn concurrency_is_independent_of_libtest_threads() {
+    // 8 cases × 300 ms with concurrency 8 and the default libtest threads (2 cores):
+    // all in flight at once, so well under the 2.4 s a serial run would take.
+    let f = fixture(Behaviour::Delay(Duration::from_millis(300)), 8);
+    for i in 0..5 {
+        f.suite.case(
+            &format!("more/{i}.yaml"),
+            &simple_case("x", "  - contains: x"),
+        );
+    }
+    let started = std::time::Instant::now();
+    let run = f.suite.run(&[]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    let samples = f.suite.records_of("sample");
+    assert_eq!(samples.len(), 8);
+    // Overlap is proven from the records, not from wall time: some sample started before
+    // another finished, for at least 3 samples at once.
+    let mut spans: Vec<(String, String)> = samples
+        .iter()
+        .map(|s| {
+            (
+                s["started_at"].as_str().unwrap().to_string(),
+                s["finished_at"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    spans.sort();
+    let max_overlap = spans
+        .iter()
+        .map(|(start, _)| {
+            spans
+                .iter()
+                .filter(|(s, e)| s <= start && e > start)
+                .count()
+        })
+        .max()
+        .unwrap();
+    assert!(max_overlap >= 3, "at most {max_overlap} samples overlapped");
+    assert!(started.elapsed() < Duration::from_secs(20));
+}
+
+#[test]
+fn a_failing_case_exits_1_and_says_where_and_why() {
+    let f = fixture(Behaviour::Echo, 8);
+    f.suite.case(
+        "refunds/wrong.yaml",
+        &simple_case("refund please", "  - contains: exchange"),
+    );
+    let run = f.suite.run(&[]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(
+        printed(&run.stdout, "evals::refunds/wrong", "FAILED"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("evals/cases/refunds/wrong.yaml:6:5: contains"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("expected: output containing \"exchange\""),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("actual:   output \"refund please\""),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stderr.contains("3 pass, 1 fail"), "{}", run.stderr);
+}
+
+#[test]
+fn exact_loads_one_file_without_scanning_the_tree() {
+    let f = fixture(Behaviour::Echo, 8);
+    // A broken sibling: a full scan would fail with exit 2.
+    f.suite.case("zz/broken.yaml", "this: is: not: yaml: [\n");
+    for i in 0..200 {
+        f.suite.case(
+            &format!("bulk/{i:03}.yaml"),
+            &simple_case("x", "  - contains: x"),
+        );
+    }
+    let env = [("EVALGATE_DEBUG_DISCOVERY", "1")];
+    let run = f
+        .suite
+        .evalgate_env(&["run", "evals", "--", "--exact", "evals::status/c"], &env);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(
+        run.stderr
+            .contains("discovery listed 0 folder(s), parsed 1 case file(s)"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(cases_run(&f.suite), set(&["status/c"]));
+    let full = f.suite.evalgate_env(&["run", "evals"], &env);
+    assert_eq!(
+        full.code,
+        2,
+        "the broken sibling is found by a full scan: {}",
+        full.all()
+    );
+}
+
+#[test]
+fn exact_falls_back_to_a_scan_for_ids_that_are_not_paths() {
+    let f = fixture(Behaviour::Echo, 8);
+    f.suite.case(
+        "misc/file-name.yaml",
+        "id: custom/name\ninput:\n  messages: [{role: user, content: hi}]\nexpect: [{contains: hi}]\n",
+    );
+    let env = [("EVALGATE_DEBUG_DISCOVERY", "1")];
+    let run = f.suite.evalgate_env(
+        &["run", "evals", "--", "--exact", "evals::custom/name"],
+        &env,
+    );
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(
+        printed(&run.stdout, "evals::custom/name", "ok"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stderr.contains("listed 0 folder(s)"), "{}", run.stderr);
+}
+
+#[test]
+fn one_process_per_case_loses_nothing_and_report_merges() {
+    let f = fixture(Behaviour::Echo, 8);
+    let env = [("NEXTEST_RUN_ID", "run-42")];
+    for name in ["evals::refunds/a", "evals::refunds/b", "evals::status/c"] {
+        let run = f.suite.evalgate_env(
+            &["run", "evals", "--", "--exact", name, "--nocapture"],
+            &env,
+        );
+        assert_eq!(run.code, 0, "{}", run.all());
+    }
+    assert!(
+        !f.suite.out().join("junit.xml").exists(),
+        "a lone nextest process writes no report"
+    );
+    let run_dir = f.suite.out().join("runs/run-42");
+    let files = std::fs::read_dir(&run_dir).unwrap().count();
+    assert_eq!(files, 3, "one record file per process");
+    let report = f.suite.evalgate(&["report", run_dir.to_str().unwrap()]);
+    assert_eq!(report.code, 0, "{}", report.all());
+    assert!(
+        report.stderr.contains("3 cases: 3 pass"),
+        "{}",
+        report.stderr
+    );
+    let junit = f.suite.junit();
+    assert_eq!(junit.matches("<testcase ").count(), 3, "{junit}");
+}
+
+#[test]
+fn report_without_records_refuses_and_report_of_a_failure_exits_1() {
+    let f = fixture(Behaviour::Echo, 8);
+    std::fs::create_dir_all(f.suite.out().join("runs/empty")).unwrap();
+    let run = f
+        .suite
+        .evalgate(&["report", f.suite.out().join("runs/empty").to_str().unwrap()]);
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(run.stderr.contains("no run records"), "{}", run.stderr);
+    f.suite.case(
+        "refunds/wrong.yaml",
+        &simple_case("refund", "  - contains: exchange"),
+    );
+    assert_eq!(f.suite.run(&[]).code, 1);
+    let report = f.suite.evalgate(&["report"]);
+    assert_eq!(report.code, 1, "{}", report.all());
+    assert!(
+        report.stderr.contains("--- refunds/wrong [fail]"),
+        "{}",
+        report.stderr
+    );
+}
+
+#[test]
+fn a_killed_run_keeps_every_finished_record() {
+    let f = fixture(Behaviour::Delay(Duration::from_millis(200)), 1);
+    for i in 0..30 {
+        f.suite.case(
+            &format!("slow/{i:02}.yaml"),
+            &simple_case("x", "  - contains: x"),
+        );
+    }
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_evalgate"))
+        .args(["run", "evals"])
+        .current_dir(f.suite.path())
+        .env("EVALGATE_OUT", f.suite.out())
+        .env_remove("NEXTEST_RUN_ID")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until a few cases have finished, then kill -9 mid-run.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while f.suite.run_dirs().is_empty() || f.suite.records_of("case").len() < 3 {
+        assert!(std::time::Instant::now() < deadline, "no progress");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let finished = f.suite.records_of("case");
+    assert!(
+        finished.len() >= 3 && finished.len() < 33,
+        "{}",
+        finished.len()
+    );
+    for case in &finished {
+        let id = case["case"].as_str().unwrap();
+        assert!(
+            f.suite.records_of("sample").iter().any(|s| s["case"] == id),
+            "the sample record of {id} is there too"
+        );
+    }
+    let run_dir = f.suite.run_dirs().remove(0);
+    let report = f.suite.evalgate(&["report", run_dir.to_str().unwrap()]);
+    assert!(
+        report
+            .stderr
+            .contains(&format!("evalgate: {} cases", finished.len())),
+        "{}",
+        report.stderr
+    );
+}
