@@ -306,5 +306,12 @@ mod tests {
         assert!(Output::text("hello").json.is_none());
         let o = Output::from_value(serde_json::json!({"status": "shipped"}));
         assert_eq!(o.json.unwrap()["status"], "shipped");
+        // An answer read over HTTP keeps the agent's key order, as it does in-process.
+        let parsed: Value =
+            serde_json::from_str(r#"{"order_id":"A1","status":"x","eta":null}"#).unwrap();
+        assert_eq!(
+            Output::from_value(parsed).text,
+            r#"{"order_id":"A1","status":"x","eta":null}"#
+        );
     }
 }

@@ -162,10 +162,9 @@ impl Suite {
             return Err(err(at, "`defaults.samples` must be at least 1".into()));
         }
         if let Some(rule) = file.defaults.pass
-            && let PassRule::MinRate(_) = rule
             && let Err((message, help)) = validate_rule(rule, samples)
         {
-            return Err(ConfigError::new(&path, message).with_help(help));
+            return Err(ConfigError::new(&path, format!("defaults: {message}")).with_help(help));
         }
         let concurrency = match &file.concurrency {
             Some(c) if c.value == 0 || c.value > MAX_CONCURRENCY => {

@@ -81,6 +81,7 @@ pub(crate) fn explain(
 
 fn rule_words(rule: PassRule, n: u32) -> String {
     match rule {
+        PassRule::AtLeast(1) if n == 1 => "the sample must pass".to_string(),
         PassRule::AtLeast(k) if k == n => format!("all {n} samples must pass"),
         PassRule::AtLeast(k) => format!("at least {k} of {n} samples must pass"),
         PassRule::MinRate(p) => format!("pass rate ≥ {p} with 95 % confidence"),

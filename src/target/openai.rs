@@ -184,8 +184,13 @@ pub(crate) fn observe_completion(json: &Value) -> Result<Observation, Failure> {
             observation.decisions.push(Decision::new("tool", name));
         }
     }
-    let refusal = message.get("refusal").and_then(Value::as_str);
-    observation.refusal = Some(refusal.is_some_and(|r| !r.is_empty()));
+    // A refusal text is the model saying so; its absence is not proof of an answer
+    // (compatible servers often omit the field), so the phrase detector decides then.
+    let refusal = message
+        .get("refusal")
+        .and_then(Value::as_str)
+        .filter(|r| !r.is_empty());
+    observation.refusal = refusal.map(|_| true);
     if observation.output.text.is_empty()
         && let Some(r) = refusal
     {
@@ -226,7 +231,7 @@ mod tests {
         assert_eq!(o.usage.unwrap().input_tokens, 82);
         assert_eq!(o.usage.unwrap().output_tokens, 17);
         assert_eq!(o.model.as_deref(), Some("gpt-4o-mini"));
-        assert_eq!(o.refusal, Some(false));
+        assert_eq!(o.refusal, None);
         assert_eq!(o.output.text, "");
     }
 }
