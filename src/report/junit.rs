@@ -51,6 +51,14 @@ pub fn junit_report(data: &RunData, summary: &Summary) -> Report {
             ));
         }
     }
+    // Wall time from the first case's start to the last case's end (shards included).
+    let start = summary.cases.iter().map(|c| c.started_at).min();
+    let end = summary.cases.iter().map(|c| c.finished_at).max();
+    if let (Some(start), Some(end)) = (start, end) {
+        let secs = (end.as_nanosecond() - start.as_nanosecond()).max(0) as f64 / 1e9;
+        suite.set_time(Duration::from_secs_f64(secs));
+        report.set_time(Duration::from_secs_f64(secs));
+    }
     report.add_test_suite(suite);
     report
 }

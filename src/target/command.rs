@@ -43,6 +43,23 @@ pub(crate) struct CommandTarget {
 
 const STDERR_TAIL: usize = 2048;
 
+/// Kills a process group when dropped. The group is the agent's own (`process_group(0)`),
+/// so nothing else is touched; `ESRCH` (already gone) is fine.
+struct ProcessGroup(Option<u32>);
+
+impl Drop for ProcessGroup {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        if let Some(pid) = self.0.and_then(|pid| i32::try_from(pid).ok()) {
+            // SAFETY: kill(2) with a negative pid signals that process group; it has no
+            // memory-safety preconditions.
+            unsafe {
+                libc::kill(-pid, libc::SIGKILL);
+            }
+        }
+    }
+}
+
 impl CommandTarget {
     pub(crate) fn new(
         config: &CommandConfig,
@@ -77,17 +94,23 @@ impl CommandTarget {
     }
 
     pub(crate) async fn call(&self, request: &Request) -> Result<Observation, Failure> {
-        let mut child = tokio::process::Command::new(&self.program)
+        let mut command = tokio::process::Command::new(&self.program);
+        command
             .args(&self.args)
             .envs(&self.env)
             .current_dir(&self.cwd)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
-            // Dropping the future (the sample timed out) kills the process.
-            .kill_on_drop(true)
+            .kill_on_drop(true);
+        // Its own process group, so a wrapper's children (sh, uv run, npm) die with it.
+        #[cfg(unix)]
+        command.process_group(0);
+        let mut child = command
             .spawn()
             .map_err(|e| Failure::new(format!("cannot start `{}`: {e}", self.program)))?;
+        // Dropping this (the sample timed out, or it is done) kills the whole group.
+        let _group = ProcessGroup(child.id());
         let input = serde_json::to_vec(request).expect("requests serialize");
         let mut stdin = child.stdin.take().expect("stdin is piped");
         let mut stdout = child.stdout.take().expect("stdout is piped");
@@ -103,11 +126,21 @@ impl CommandTarget {
             let mut limited = (&mut stdout).take(limit as u64 + 1);
             limited.read_to_end(&mut out).await.map(|_| out)
         };
-        // stderr is drained on its own task so a chatty process never blocks on it.
+        // stderr is drained to the end on its own task, so a chatty process never blocks
+        // or breaks on it; only its tail is kept, for the error message.
         let read_err = tokio::spawn(async move {
-            let mut err = Vec::new();
-            let _ = (&mut stderr).take(1 << 20).read_to_end(&mut err).await;
-            err
+            let mut tail = Vec::new();
+            let mut chunk = vec![0u8; 8192];
+            while let Ok(n) = stderr.read(&mut chunk).await {
+                if n == 0 {
+                    break;
+                }
+                tail.extend_from_slice(&chunk[..n]);
+                if tail.len() > 2 * STDERR_TAIL {
+                    tail.drain(..tail.len() - STDERR_TAIL);
+                }
+            }
+            tail
         });
         let ((), out) = tokio::join!(write, read_out);
         let out = out.map_err(|e| Failure::new(format!("reading stdout failed: {e}")))?;
