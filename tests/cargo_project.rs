@@ -147,8 +147,8 @@ fn nextest_available() -> bool {
 
 #[test]
 fn a_users_project_under_cargo_test_and_nextest_partitions() {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let agent = runtime.block_on(mock_agent::start(mock_agent::Behaviour::Echo));
+    let runtime = mock_agent::runtime();
+    let agent = mock_agent::serve(&runtime, mock_agent::Behaviour::Echo);
     let project = Project::new(&agent.url);
     let all: BTreeSet<String> = CASES.iter().map(|c| c.to_string()).collect();
 

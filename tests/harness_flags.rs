@@ -23,8 +23,8 @@ struct Fixture {
 /// A suite of five cases against an echo agent: two under refunds/, one under status/,
 /// a draft and a retired case.
 fn fixture(behaviour: Behaviour, concurrency: usize) -> Fixture {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let agent = runtime.block_on(mock_agent::start(behaviour));
+    let runtime = mock_agent::runtime();
+    let agent = mock_agent::serve(&runtime, behaviour);
     let suite = TempSuite::new(&format!(
         "target:\n  http: {{url: \"{}/v1/agent\"}}\nconcurrency: {concurrency}\n",
         agent.url

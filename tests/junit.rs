@@ -8,21 +8,13 @@ mod suite;
 
 use std::path::{Path, PathBuf};
 
-use mock_agent::{Behaviour, MockAgent};
+use mock_agent::{Behaviour, runtime, serve as mock};
 use roxmltree::{Document, Node};
 use serde_json::json;
 use suite::{TempSuite, simple_case};
 
 // ---------------------------------------------------------------------------------------
 // helpers
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Runtime::new().expect("a tokio runtime")
-}
-
-fn mock(rt: &tokio::runtime::Runtime, behaviour: Behaviour) -> MockAgent {
-    rt.block_on(mock_agent::start(behaviour))
-}
 
 fn http_suite(base: &str) -> TempSuite {
     TempSuite::new(&format!(

@@ -15,22 +15,12 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use mock_agent::{Behaviour, MockAgent};
+use mock_agent::{Behaviour, runtime, serve as mock};
 use serde_json::{Value, json};
 use suite::{Run, TempSuite, simple_case};
 
 // ---------------------------------------------------------------------------------------
 // helpers
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Runtime::new().expect("a tokio runtime")
-}
-
-/// Starts a mock agent on `rt`; it keeps serving (on the runtime's workers) while the test
-/// thread runs the binary.
-fn mock(rt: &tokio::runtime::Runtime, behaviour: Behaviour) -> MockAgent {
-    rt.block_on(mock_agent::start(behaviour))
-}
 
 /// A suite whose target is the http agent at `base` (`http://127.0.0.1:PORT`).
 fn http_suite(base: &str, extra: &str) -> TempSuite {

@@ -270,3 +270,14 @@ impl Body for HugeBody {
         self.sent >= self.total
     }
 }
+
+/// A tokio runtime for a plain `#[test]`, on whose workers mock agents keep serving while
+/// the test thread runs the binary.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Runtime::new().expect("a tokio runtime")
+}
+
+/// Starts a mock agent on `rt` from a plain `#[test]`.
+pub fn serve(rt: &tokio::runtime::Runtime, behaviour: Behaviour) -> MockAgent {
+    rt.block_on(start(behaviour))
+}
