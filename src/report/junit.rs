@@ -3,7 +3,7 @@
 //! Agent output is untrusted: it goes through [`xml_safe`] and the XML writer's escaping,
 //! so the file is well-formed whatever the agent printed.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
@@ -25,13 +25,19 @@ pub fn junit_report(data: &RunData, summary: &Summary) -> Report {
         .unwrap_or_else(|| "evals".into());
     let mut report = Report::new("evalgate");
     let mut suite = TestSuite::new(xml_safe(&name));
+    let mut samples_of: HashMap<(&str, &str), Vec<&SampleRecord>> = HashMap::new();
+    for sample in &data.samples {
+        samples_of
+            .entry((sample.case.as_str(), sample.run_id.as_str()))
+            .or_default()
+            .push(sample);
+    }
     for case in &summary.cases {
-        let samples: Vec<&SampleRecord> = data
-            .samples
-            .iter()
-            .filter(|s| s.case == case.case && s.run_id == case.run_id)
-            .collect();
-        suite.add_test_case(test_case(case, &samples));
+        let samples = samples_of
+            .get(&(case.case.as_str(), case.run_id.as_str()))
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        suite.add_test_case(test_case(case, samples));
     }
     for id in &summary.incomplete {
         let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
