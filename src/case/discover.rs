@@ -48,12 +48,11 @@ pub(crate) fn discover(
         .with_help("add a case under this folder, or point EVALGATE_DIR at the right evals folder")
         .into());
     }
+    stats.files_parsed += files.len();
     let mut cases = Vec::with_capacity(files.len());
     let mut errors = Vec::new();
-    for path in files {
-        stats.files_parsed += 1;
-        let rel = path.strip_prefix(root).unwrap_or(&path).to_path_buf();
-        match Case::load(&path, suite.display_path(&path), &rel, suite) {
+    for result in load_all(suite, &files) {
+        match result {
             Ok(case) => cases.push(case),
             Err(e) => errors.push(e),
         }
@@ -78,6 +77,32 @@ pub(crate) fn discover(
         1 => Err(errors.remove(0).into()),
         _ => Err(Error::Configs(errors)),
     }
+}
+
+/// Parses `files` on every core (most of a large suite's start-up is YAML parsing),
+/// keeping their order so errors and ids come out the same on every machine.
+fn load_all(suite: &Suite, files: &[PathBuf]) -> Vec<Result<Case, ConfigError>> {
+    let load = |path: &PathBuf| {
+        let rel = path.strip_prefix(&suite.cases_dir).unwrap_or(path);
+        Case::load(path, suite.display_path(path), rel, suite)
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(8);
+    if threads == 1 || files.len() < 64 {
+        return files.iter().map(load).collect();
+    }
+    let chunk = files.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = files
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(load).collect::<Vec<_>>()))
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("parsing a case file does not panic"))
+            .collect()
+    })
 }
 
 /// The `--exact` fast path: `cases/<id>.yaml` (or `.yml`), if that file has this id.

@@ -51,7 +51,7 @@ impl HttpTarget {
             .validate()
             .map_err(|e| fail(format!("target.http.{e}")))?;
         Ok(HttpTarget {
-            client: super::http_client(suite),
+            client: super::http_client(suite, &url),
             url,
             headers: header_map(&config.headers, overrides).map_err(fail)?,
             response: config.response.clone(),

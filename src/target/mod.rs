@@ -154,14 +154,21 @@ fn panic_message(join: tokio::task::JoinError) -> String {
 pub(crate) use expand::Overrides;
 
 /// The shared HTTP client: one connection pool for the whole run, TLS by rustls with ring.
-pub(crate) fn http_client(suite: &Suite) -> reqwest::Client {
+/// For a plain `http://` endpoint the system's root certificates are not loaded: reading
+/// them is most of a one-case process's start-up under nextest (a redirect to `https://`
+/// then fails certificate verification, with that reason in the sample's error).
+pub(crate) fn http_client(suite: &Suite, url: &reqwest::Url) -> reqwest::Client {
     // Installing twice is harmless (the first provider stays); a user's own choice wins.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder()
         .pool_max_idle_per_host(suite.concurrency)
         .pool_idle_timeout(Duration::from_secs(30))
         .tcp_nodelay(true)
-        .no_proxy()
+        .no_proxy();
+    if url.scheme() == "http" {
+        builder = builder.tls_certs_only(std::iter::empty());
+    }
+    builder
         .build()
         .expect("the HTTP client builds with a TLS provider installed")
 }

@@ -91,7 +91,7 @@ impl OpenAiTarget {
             }
         }
         Ok(OpenAiTarget {
-            client: super::http_client(suite),
+            client: super::http_client(suite, &url),
             url,
             headers,
             model: config.model.clone(),

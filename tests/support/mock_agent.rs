@@ -199,7 +199,10 @@ async fn answer(
     Ok(match &*behaviour {
         Behaviour::Echo => echo(&body),
         Behaviour::Delay(delay) => {
-            tokio::time::sleep(*delay).await;
+            // A thread sleep is accurate to well under a millisecond; tokio's timer rounds
+            // up to its 1 ms tick, which would make a "50 ms" agent answer in ~51.7 ms.
+            let delay = *delay;
+            let _ = tokio::task::spawn_blocking(move || std::thread::sleep(delay)).await;
             echo(&body)
         }
         Behaviour::Status(status) => response(*status, full(Bytes::new()), false),
