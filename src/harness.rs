@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use libtest_mimic::{Arguments, Failed, Trial};
 
-use crate::case::{Selection, Status, discover};
+use crate::case::{Selection, Status, TEST_PREFIX, discover};
 use crate::errors::Error;
 use crate::exit;
 use crate::record::{Record, Recorder, RunData, RunRecord, SCHEMA_VERSION};
@@ -16,9 +16,6 @@ use crate::report::write_reports;
 use crate::run::Runner;
 use crate::suite::Suite;
 use crate::target::{Agent, Overrides, Target};
-
-/// Every case's test name starts with this.
-pub const TEST_PREFIX: &str = "evals::";
 
 /// Runs the suite as the test binary's `main`: `fn main() -> ExitCode { evalgate::main() }`.
 pub fn main() -> ExitCode {

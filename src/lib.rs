@@ -8,6 +8,7 @@ mod case;
 mod check;
 pub mod cli;
 pub mod demo;
+mod duration;
 mod errors;
 pub mod exit;
 mod harness;
@@ -21,10 +22,11 @@ mod target;
 mod verdict;
 mod yaml;
 
-pub use case::{Case, HumanDuration, PassRule, Source, Status};
+pub use case::{Case, Source, Status, TEST_PREFIX};
 pub use check::CheckResult;
+pub use duration::HumanDuration;
 pub use errors::{ConfigError, Error, Position};
-pub use harness::{Harness, TEST_PREFIX, main};
+pub use harness::{Harness, main};
 pub use observation::{Decision, Message, Observation, Output, Request, Role, Usage};
 pub use record::{CaseRecord, Record, RunData, RunRecord, SCHEMA_VERSION, SampleRecord};
 pub use report::{ReportPaths, Summary, junit_report, write_reports};
@@ -32,4 +34,4 @@ pub use suite::{InconclusivePolicy, Suite};
 pub use target::{
     Agent, AgentError, CommandConfig, HttpConfig, OpenAiConfig, ResponseMap, TargetConfig,
 };
-pub use verdict::{SampleVerdict, Verdict};
+pub use verdict::{PassRule, SampleVerdict, Verdict};

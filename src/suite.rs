@@ -7,9 +7,10 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::case::{HumanDuration, PassRule, validate_rule};
+use crate::duration::HumanDuration;
 use crate::errors::{ConfigError, Position};
 use crate::target::TargetConfig;
+use crate::verdict::{PassRule, validate_rule};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -4,8 +4,65 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::case::PassRule;
 use crate::stats::wilson_interval;
+
+/// The most samples one case may ask for; a guard against `samples: 1000000` typos.
+pub(crate) const MAX_SAMPLES: u32 = 10_000;
+
+/// The rule deciding a case's verdict from its samples, declared before the run.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum PassRule {
+    /// Pass when at least this many samples pass (k-of-n; exact, no statistics).
+    AtLeast(u32),
+    /// Pass when the true pass rate is at least this, with 95 % confidence: the Wilson
+    /// interval decides pass (lower bound ≥ rate), fail (upper bound < rate) or inconclusive.
+    MinRate(f64),
+}
+
+impl fmt::Display for PassRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PassRule::AtLeast(k) => write!(f, "at_least {k}"),
+            PassRule::MinRate(p) => write!(f, "min_rate {p}"),
+        }
+    }
+}
+
+/// Rejects rules that can never produce a pass, before anything runs.
+pub(crate) fn validate_rule(rule: PassRule, samples: u32) -> Result<(), (String, String)> {
+    match rule {
+        PassRule::AtLeast(k) if k == 0 || k > samples => Err((
+            format!("`pass: {{at_least: {k}}}` needs 1 ≤ k ≤ samples ({samples})"),
+            format!("use a k between 1 and {samples}, or raise `samples`"),
+        )),
+        PassRule::MinRate(p) if !(p > 0.0 && p <= 1.0) => Err((
+            format!("`pass: {{min_rate: {p}}}` must be a rate in (0, 1]"),
+            "write e.g. `min_rate: 0.9`".into(),
+        )),
+        PassRule::MinRate(p) => {
+            let (low, _) = wilson_interval(samples, samples);
+            if low >= p {
+                return Ok(());
+            }
+            let needed = (1..=MAX_SAMPLES).find(|&n| wilson_interval(n, n).0 >= p);
+            let help = match needed {
+                Some(n) => format!(
+                    "use at least {n} samples, or a k-of-n rule such as `at_least: {samples}`"
+                ),
+                None => format!("use a k-of-n rule such as `at_least: {samples}`"),
+            };
+            Err((
+                format!(
+                    "with {samples} samples `min_rate: {p}` can never pass: even {samples}/{samples} \
+                     has a 95 % lower bound of {low:.2}, so the verdict would be inconclusive at best"
+                ),
+                help,
+            ))
+        }
+        PassRule::AtLeast(_) => Ok(()),
+    }
+}
 
 /// A case's verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -12,12 +12,12 @@ use std::time::Duration;
 use serde_json::Value;
 
 pub(crate) use discover::{Selection, discover};
-pub use model::{HumanDuration, PassRule, Source, Status};
+pub use model::{Source, Status};
 
 use crate::errors::{ConfigError, Position};
 use crate::observation::{Decision, Message, Request};
-use crate::stats::wilson_interval;
 use crate::suite::Suite;
+use crate::verdict::{MAX_SAMPLES, PassRule, validate_rule};
 use model::{CaseFile, Expectation};
 
 /// A validated case, ready to run: defaults from the suite applied, regexes and schemas
@@ -87,13 +87,13 @@ impl CheckKind {
     }
 }
 
-/// The most samples one case may ask for; a guard against `samples: 1000000` typos.
-const MAX_SAMPLES: u32 = 10_000;
+/// Every case's test name starts with this: `evals::<case id>`.
+pub const TEST_PREFIX: &str = "evals::";
 
 impl Case {
     /// The libtest name of this case: `evals::<id>`.
     pub fn test_name(&self) -> String {
-        format!("{}{}", crate::harness::TEST_PREFIX, self.id)
+        format!("{TEST_PREFIX}{}", self.id)
     }
 
     /// Whether libtest lists the case as ignored (drafts).
@@ -243,41 +243,6 @@ fn invalid_id(id: &str) -> Option<&'static str> {
         Some("has an empty path segment")
     } else {
         None
-    }
-}
-
-/// Rejects rules that can never produce a pass, before anything runs.
-pub(crate) fn validate_rule(rule: PassRule, samples: u32) -> Result<(), (String, String)> {
-    match rule {
-        PassRule::AtLeast(k) if k == 0 || k > samples => Err((
-            format!("`pass: {{at_least: {k}}}` needs 1 ≤ k ≤ samples ({samples})"),
-            format!("use a k between 1 and {samples}, or raise `samples`"),
-        )),
-        PassRule::MinRate(p) if !(p > 0.0 && p <= 1.0) => Err((
-            format!("`pass: {{min_rate: {p}}}` must be a rate in (0, 1]"),
-            "write e.g. `min_rate: 0.9`".into(),
-        )),
-        PassRule::MinRate(p) => {
-            let (low, _) = wilson_interval(samples, samples);
-            if low >= p {
-                return Ok(());
-            }
-            let needed = (1..=MAX_SAMPLES).find(|&n| wilson_interval(n, n).0 >= p);
-            let help = match needed {
-                Some(n) => format!(
-                    "use at least {n} samples, or a k-of-n rule such as `at_least: {samples}`"
-                ),
-                None => format!("use a k-of-n rule such as `at_least: {samples}`"),
-            };
-            Err((
-                format!(
-                    "with {samples} samples `min_rate: {p}` can never pass: even {samples}/{samples} \
-                     has a 95 % lower bound of {low:.2}, so the verdict would be inconclusive at best"
-                ),
-                help,
-            ))
-        }
-        PassRule::AtLeast(_) => Ok(()),
     }
 }
 

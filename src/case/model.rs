@@ -2,14 +2,14 @@
 //! (`deny_unknown_fields` everywhere): a typo must never silently disable a check.
 
 use std::collections::BTreeMap;
-use std::fmt;
-use std::time::Duration;
 
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use serde_json::Value;
 use serde_saphyr::Spanned;
 
+use crate::duration::HumanDuration;
 use crate::observation::{Decision, Message};
+use crate::verdict::PassRule;
 
 /// A case file as written. See the README's "Case format".
 #[derive(Debug, Clone, Deserialize)]
@@ -74,26 +74,6 @@ pub(crate) struct Input {
     pub tier: Option<String>,
 }
 
-/// The rule deciding a case's verdict from its samples, declared before the run.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
-pub enum PassRule {
-    /// Pass when at least this many samples pass (k-of-n; exact, no statistics).
-    AtLeast(u32),
-    /// Pass when the true pass rate is at least this, with 95 % confidence: the Wilson
-    /// interval decides pass (lower bound ≥ rate), fail (upper bound < rate) or inconclusive.
-    MinRate(f64),
-}
-
-impl fmt::Display for PassRule {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            PassRule::AtLeast(k) => write!(f, "at_least {k}"),
-            PassRule::MinRate(p) => write!(f, "min_rate {p}"),
-        }
-    }
-}
-
 /// One expectation on a sample. Each one in a case is its own list item, so a failure
 /// points at its own YAML line.
 #[derive(Debug, Clone, Deserialize)]
@@ -126,28 +106,5 @@ impl Expectation {
             Expectation::Branches(_) => "branches",
             Expectation::NotBranches(_) => "not_branches",
         }
-    }
-}
-
-/// A duration written like `2s`, `500ms` or `1m 30s`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct HumanDuration(pub Duration);
-
-impl<'de> Deserialize<'de> for HumanDuration {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        humantime::parse_duration(&text)
-            .map(HumanDuration)
-            .map_err(|e| {
-                serde::de::Error::custom(format!(
-                    "`{text}` is not a duration ({e}); write e.g. `2s`, `500ms`, `1m`"
-                ))
-            })
-    }
-}
-
-impl fmt::Display for HumanDuration {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", humantime::format_duration(self.0))
     }
 }

@@ -3,10 +3,10 @@
 
 use std::fmt::Write;
 
-use crate::case::{Case, PassRule};
+use crate::case::Case;
 use crate::check::excerpt;
 use crate::record::SampleRecord;
-use crate::verdict::{SampleVerdict, Tally, Verdict};
+use crate::verdict::{PassRule, SampleVerdict, Tally, Verdict};
 
 /// How many failing samples a message details; the rest are in the records.
 const DETAILED_SAMPLES: usize = 3;
