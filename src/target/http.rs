@@ -2,6 +2,7 @@
 //! configured JSON pointers.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use serde::Deserialize;
 
@@ -23,6 +24,9 @@ pub struct HttpConfig {
     pub headers: BTreeMap<String, String>,
     #[serde(default)]
     pub response: ResponseMap,
+    /// PEM certificates trusted as roots in addition to the system's (an internal CA);
+    /// relative to the evals folder, `${ENV}` expanded.
+    pub ca_file: Option<String>,
 }
 
 pub(crate) struct HttpTarget {
@@ -50,8 +54,11 @@ impl HttpTarget {
             .response
             .validate()
             .map_err(|e| fail(format!("target.http.{e}")))?;
+        let ca_file = resolve_ca_file(config.ca_file.as_deref(), suite, overrides)
+            .map_err(|e| fail(format!("target.http.ca_file: {e}")))?;
         Ok(HttpTarget {
-            client: super::http_client(suite, &url),
+            client: super::http_client(suite, &url, ca_file.as_deref(), "target.http")
+                .map_err(fail)?,
             url,
             headers: header_map(&config.headers, overrides).map_err(fail)?,
             response: config.response.clone(),
@@ -89,6 +96,23 @@ pub(crate) fn parse_json(body: &[u8]) -> Result<serde_json::Value, Failure> {
         let text = String::from_utf8_lossy(&body[..body.len().min(120)]).into_owned();
         Failure::new(format!("malformed answer: invalid JSON ({e}): {text:?}"))
     })
+}
+
+/// The `ca_file` of an http or openai target as a path: `${ENV}` expanded, relative paths
+/// taken from the evals folder (`suite.dir`).
+pub(crate) fn resolve_ca_file(
+    ca_file: Option<&str>,
+    suite: &Suite,
+    overrides: &Overrides,
+) -> Result<Option<PathBuf>, String> {
+    let Some(ca_file) = ca_file else {
+        return Ok(None);
+    };
+    let path = overrides.expand(ca_file)?;
+    if path.is_empty() {
+        return Err(format!("`{ca_file}` is an empty path"));
+    }
+    Ok(Some(suite.dir.join(path)))
 }
 
 pub(crate) fn header_map(

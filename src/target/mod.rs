@@ -157,18 +157,73 @@ pub(crate) use expand::Overrides;
 /// For a plain `http://` endpoint the system's root certificates are not loaded: reading
 /// them is most of a one-case process's start-up under nextest (a redirect to `https://`
 /// then fails certificate verification, with that reason in the sample's error).
-pub(crate) fn http_client(suite: &Suite, url: &reqwest::Url) -> reqwest::Client {
+///
+/// `ca_file` (already resolved against the evals folder) holds PEM certificates that are
+/// trusted as roots in addition to the system's (`tls_certs_merge`: on Linux/Unix and
+/// Windows rustls-platform-verifier builds one webpki root store of the system roots plus
+/// these). For an `http://` endpoint they are the only roots (the system's stay unloaded).
+/// A missing, unreadable or certificate-less file, or a certificate rustls rejects, is an
+/// error naming the file. `target` prefixes messages (`target.http`, `target.openai`).
+pub(crate) fn http_client(
+    suite: &Suite,
+    url: &reqwest::Url,
+    ca_file: Option<&std::path::Path>,
+    target: &str,
+) -> Result<reqwest::Client, String> {
+    let key = format!("{target}.ca_file");
+    let chain = |e: &reqwest::Error| {
+        let mut text = e.to_string();
+        let mut source = std::error::Error::source(e);
+        while let Some(cause) = source {
+            text.push_str(&format!(": {cause}"));
+            source = cause.source();
+        }
+        text
+    };
     // Installing twice is harmless (the first provider stays); a user's own choice wins.
     let _ = rustls::crypto::ring::default_provider().install_default();
+    let ca_certs = match ca_file {
+        None => Vec::new(),
+        Some(path) => {
+            let shown = suite.display_path(path);
+            let shown = shown.display();
+            let pem =
+                std::fs::read(path).map_err(|e| format!("{key}: cannot read `{shown}`: {e}"))?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+                format!(
+                    "{key}: `{shown}` is not a PEM certificate bundle: {}",
+                    chain(&e)
+                )
+            })?;
+            if certs.is_empty() {
+                return Err(format!(
+                    "{key}: `{shown}` holds no PEM certificate (`-----BEGIN CERTIFICATE-----`)"
+                ));
+            }
+            certs
+        }
+    };
     let mut builder = reqwest::Client::builder()
         .pool_max_idle_per_host(suite.concurrency)
         .pool_idle_timeout(Duration::from_secs(30))
         .tcp_nodelay(true)
         .no_proxy();
-    if url.scheme() == "http" {
-        builder = builder.tls_certs_only(std::iter::empty());
-    }
-    builder
-        .build()
-        .expect("the HTTP client builds with a TLS provider installed")
+    builder = if url.scheme() == "http" {
+        builder.tls_certs_only(ca_certs)
+    } else {
+        builder.tls_certs_merge(ca_certs)
+    };
+    builder.build().map_err(|e| {
+        let why = chain(&e);
+        match ca_file {
+            Some(path) => format!(
+                "{key}: the TLS client cannot be built with `{}`: {why}",
+                suite.display_path(path).display()
+            ),
+            None => format!(
+                "{target}: the TLS client cannot be built (are the system's CA certificates \
+                 installed? `ca_file` adds more): {why}"
+            ),
+        }
+    })
 }

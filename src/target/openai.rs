@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::http::{header_map, parse_json};
+use super::http::{header_map, parse_json, resolve_ca_file};
 use super::retry::exchange;
 use super::{Attempts, Failure, Overrides, wire};
 use crate::errors::ConfigError;
@@ -33,6 +33,9 @@ pub struct OpenAiConfig {
     pub headers: BTreeMap<String, String>,
     /// The response header that names the serving tier, if the endpoint sends one.
     pub tier_header: Option<String>,
+    /// PEM certificates trusted as roots in addition to the system's (an internal CA);
+    /// relative to the evals folder, `${ENV}` expanded.
+    pub ca_file: Option<String>,
 }
 
 pub(crate) struct OpenAiTarget {
@@ -90,8 +93,11 @@ impl OpenAiTarget {
                 )));
             }
         }
+        let ca_file = resolve_ca_file(config.ca_file.as_deref(), suite, overrides)
+            .map_err(|e| fail(format!("target.openai.ca_file: {e}")))?;
         Ok(OpenAiTarget {
-            client: super::http_client(suite, &url),
+            client: super::http_client(suite, &url, ca_file.as_deref(), "target.openai")
+                .map_err(fail)?,
             url,
             headers,
             model: config.model.clone(),

@@ -44,8 +44,19 @@ pub(crate) async fn exchange(
                 }
                 (reason, retry_after)
             }
-            Err(e) if e.is_connect() || e.is_request() && !e.is_body() => {
+            // A certificate the client does not trust fails the same way every time.
+            Err(e)
+                if (e.is_connect() || e.is_request())
+                    && !is_certificate_error(&e)
+                    && !e.is_body() =>
+            {
                 (format!("connection failed: {}", error_chain(&e)), None)
+            }
+            Err(e) if e.is_connect() => {
+                return Err(Failure::new(format!(
+                    "connection failed: {}",
+                    error_chain(&e)
+                )));
             }
             Err(e) => return Err(Failure::new(format!("request failed: {}", error_chain(&e)))),
         };
@@ -132,6 +143,13 @@ async fn body_snippet(response: reqwest::Response) -> String {
         }
         _ => String::new(),
     }
+}
+
+/// Whether the TLS handshake rejected the server's certificate. rustls says so as
+/// "invalid peer certificate" (its error hides behind an `io::Error` in the chain, whose
+/// `source()` skips it, so the text is the reliable signal).
+fn is_certificate_error(e: &reqwest::Error) -> bool {
+    error_chain(e).contains("invalid peer certificate")
 }
 
 pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
