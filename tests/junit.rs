@@ -6,12 +6,10 @@ mod mock_agent;
 #[path = "support/suite.rs"]
 mod suite;
 
-use std::path::{Path, PathBuf};
-
 use mock_agent::{Behaviour, runtime, serve as mock};
 use roxmltree::{Document, Node};
 use serde_json::json;
-use suite::{TempSuite, simple_case};
+use suite::{TempSuite, python, scripted_agent, simple_case};
 
 // ---------------------------------------------------------------------------------------
 // helpers
@@ -20,18 +18,6 @@ fn http_suite(base: &str) -> TempSuite {
     TempSuite::new(&format!(
         "name: junit-suite\ntarget:\n  http:\n    url: \"{base}/v1/agent\"\n"
     ))
-}
-
-fn python() -> &'static str {
-    if Path::new("/usr/bin/python3").exists() {
-        "/usr/bin/python3"
-    } else {
-        "python3"
-    }
-}
-
-fn scripted_agent() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/agents/scripted_agent.py")
 }
 
 fn parse(xml: &str) -> Document<'_> {

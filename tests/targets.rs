@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use mock_agent::{Behaviour, runtime, serve as mock};
 use serde_json::{Value, json};
-use suite::{Run, TempSuite, simple_case};
+use suite::{Run, TempSuite, python, scripted_agent, simple_case};
 
 // ---------------------------------------------------------------------------------------
 // helpers
@@ -139,19 +139,6 @@ fn assert_fault(s: &TempSuite, run: &Run, ids: &[&str], needle: &str) {
             "JUnit <error> of `{id}` lacks {needle:?}: {text}"
         );
     }
-}
-
-fn python() -> &'static str {
-    // The pyenv shim costs ~250 ms per start; the system interpreter, when present, does not.
-    if Path::new("/usr/bin/python3").exists() {
-        "/usr/bin/python3"
-    } else {
-        "python3"
-    }
-}
-
-fn scripted_agent() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/agents/scripted_agent.py")
 }
 
 /// A suite whose target is `scripted_agent.py` (its behaviour picked by `vars.mode`).

@@ -129,3 +129,18 @@ pub fn simple_case(message: &str, expect: &str) -> String {
         "input:\n  messages:\n    - role: user\n      content: {message:?}\nexpect:\n{expect}\n"
     )
 }
+
+/// The Python interpreter for the command-target test agents. The pyenv shim costs
+/// ~250 ms per start; the system interpreter, when present, does not.
+pub fn python() -> &'static str {
+    if Path::new("/usr/bin/python3").exists() {
+        "/usr/bin/python3"
+    } else {
+        "python3"
+    }
+}
+
+/// The scripted command-target agent of the tests (`tests/fixtures/agents/`).
+pub fn scripted_agent() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/agents/scripted_agent.py")
+}
