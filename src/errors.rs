@@ -149,14 +149,24 @@ impl Error {
 
     /// The message with its causes, for the terminal.
     pub fn render(&self) -> String {
-        let mut text = self.to_string();
-        let mut source = std::error::Error::source(self);
-        while let Some(cause) = source {
-            text.push_str(&format!(": {cause}"));
-            source = cause.source();
-        }
-        text
+        error_chain(self)
     }
+}
+
+/// An error and its causes on one line, `a: b: c`, skipping a cause whose text the line
+/// already holds (HTTP and TLS errors often repeat their source in their own message).
+pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 #[cfg(test)]

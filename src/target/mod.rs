@@ -22,7 +22,7 @@ pub use http::HttpConfig;
 pub use openai::OpenAiConfig;
 pub use wire::ResponseMap;
 
-use crate::errors::ConfigError;
+use crate::errors::{ConfigError, error_chain};
 use crate::observation::{Observation, Request};
 use crate::suite::Suite;
 
@@ -171,15 +171,6 @@ pub(crate) fn http_client(
     target: &str,
 ) -> Result<reqwest::Client, String> {
     let key = format!("{target}.ca_file");
-    let chain = |e: &reqwest::Error| {
-        let mut text = e.to_string();
-        let mut source = std::error::Error::source(e);
-        while let Some(cause) = source {
-            text.push_str(&format!(": {cause}"));
-            source = cause.source();
-        }
-        text
-    };
     // Installing twice is harmless (the first provider stays); a user's own choice wins.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let ca_certs = match ca_file {
@@ -192,7 +183,7 @@ pub(crate) fn http_client(
             let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
                 format!(
                     "{key}: `{shown}` is not a PEM certificate bundle: {}",
-                    chain(&e)
+                    error_chain(&e)
                 )
             })?;
             if certs.is_empty() {
@@ -214,7 +205,7 @@ pub(crate) fn http_client(
         builder.tls_certs_merge(ca_certs)
     };
     builder.build().map_err(|e| {
-        let why = chain(&e);
+        let why = error_chain(&e);
         match ca_file {
             Some(path) => format!(
                 "{key}: the TLS client cannot be built with `{}`: {why}",

@@ -8,6 +8,7 @@ use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 
 use super::{Attempts, Failure};
+use crate::errors::error_chain;
 use crate::suite::RetryPolicy;
 
 /// A successful (2xx) answer, body read within the size limit.
@@ -150,20 +151,6 @@ async fn body_snippet(response: reqwest::Response) -> String {
 /// `source()` skips it, so the text is the reliable signal).
 fn is_certificate_error(e: &reqwest::Error) -> bool {
     error_chain(e).contains("invalid peer certificate")
-}
-
-pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]
