@@ -119,13 +119,7 @@ fn e2e(bench: &Bench) -> Result<(), String> {
     let mut series = Series::default();
     // The first run warms the page cache and the binary; it is checked but not counted.
     for i in 0..=RUNS {
-        let out = suite.fresh_out(&format!("e2e-{i}"))?;
-        let hits = mock.hits();
-        let mock_cpu = own_cpu();
-        let mut m = suite.run(&bench.bin, &out, &[], &[])?;
-        let mock_cpu = own_cpu() - mock_cpu;
-        suite.check_full_run(&mut m, &out, CASES)?;
-        check_hits(&mock, hits, CASES)?;
+        let (m, mock_cpu) = suite.measured_full_run(bench, &mock, &format!("e2e-{i}"), CASES)?;
         if i > 0 {
             series.push(m, mock_cpu);
         }
@@ -178,13 +172,8 @@ fn concurrency(bench: &Bench) -> Result<(), String> {
     let ideal = CASES as f64 * LATENCY.as_secs_f64() / CONCURRENCY as f64;
     let mut series = Series::default();
     for i in 0..RUNS {
-        let out = suite.fresh_out(&format!("concurrency-{i}"))?;
-        let hits = mock.hits();
-        let mock_cpu = own_cpu();
-        let mut m = suite.run(&bench.bin, &out, &[], &[])?;
-        let mock_cpu = own_cpu() - mock_cpu;
-        suite.check_full_run(&mut m, &out, CASES)?;
-        check_hits(&mock, hits, CASES)?;
+        let (m, mock_cpu) =
+            suite.measured_full_run(bench, &mock, &format!("concurrency-{i}"), CASES)?;
         series.push(m, mock_cpu);
     }
     let wall = secs(series.median_wall());
@@ -496,6 +485,24 @@ impl SuiteDir {
 
     /// A full run: exit 0, `junit.xml` with one `<testcase` per case, and the records
     /// (one run line, one sample and one case line per case).
+    /// One measured, checked full run into a fresh `out/<name>`, with the mock's CPU time.
+    fn measured_full_run(
+        &self,
+        bench: &Bench,
+        mock: &MockAgent,
+        name: &str,
+        cases: usize,
+    ) -> Result<(Measured, Duration), String> {
+        let out = self.fresh_out(name)?;
+        let hits = mock.hits();
+        let mock_cpu = own_cpu();
+        let mut m = self.run(&bench.bin, &out, &[], &[])?;
+        let mock_cpu = own_cpu() - mock_cpu;
+        self.check_full_run(&mut m, &out, cases)?;
+        check_hits(mock, hits, cases)?;
+        Ok((m, mock_cpu))
+    }
+
     fn check_full_run(&self, m: &mut Measured, out: &Path, cases: usize) -> Result<(), String> {
         if m.code != 0 {
             return Err(format!("exit code {}\n{}", m.code, tail(&m.stderr, 2000)));
