@@ -7,12 +7,15 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
+use crate::case::{Selection, Status, discover};
+use crate::coverage::{stamp, suggest};
 use crate::demo::{DemoAgent, DemoServer, DemoVersion};
 use crate::errors::Error;
 use crate::exit;
 use crate::harness::{Harness, default_out_dir};
 use crate::record::RunData;
 use crate::report::write_reports;
+use crate::suite::Suite;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -46,6 +49,15 @@ enum Command {
         /// Where reports go (default: $EVALGATE_OUT, else target/evalgate).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// The evals folder, to learn the suite's cases when every process ran with
+        /// --exact (nextest); default: $EVALGATE_DIR, else ./evals when it exists.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// The planner's branch catalog: propose one, or record that it was re-reviewed.
+    Catalog {
+        #[command(subcommand)]
+        command: CatalogCommand,
     },
     /// Run a suite against the embedded demo support agent, served over HTTP on 127.0.0.1.
     Demo {
@@ -67,12 +79,40 @@ enum Command {
     },
 }
 
+#[derive(Subcommand, Debug)]
+enum CatalogCommand {
+    /// Print a proposed catalog (YAML) from a tools JSON and the decisions in run records.
+    Suggest {
+        /// An OpenAI-style tools JSON: every tool becomes a branch of `tool`.
+        #[arg(long)]
+        tools: Option<PathBuf>,
+        /// Run folders whose decisions to include; `--latest` takes the latest run.
+        #[arg(long = "run")]
+        runs: Vec<PathBuf>,
+        /// Include the decisions of the latest run under the output folder.
+        #[arg(long)]
+        latest: bool,
+        /// The evals folder (paths in `sources:` are written relative to it).
+        #[arg(long, default_value = "evals")]
+        dir: PathBuf,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// After re-reviewing the catalog against its changed source files: write their
+    /// current SHA-256 and today's date as `reviewed:`.
+    Stamp {
+        #[arg(default_value = "evals")]
+        dir: PathBuf,
+    },
+}
+
 /// The entry point of the `evalgate` binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run { dir, out, args } => Ok(harness(dir, out, args).run()),
-        Command::Report { run_dirs, out } => report(run_dirs, out),
+        Command::Report { run_dirs, out, dir } => report(run_dirs, out, dir),
+        Command::Catalog { command } => catalog(command),
         Command::Demo {
             dir,
             agent_version,
@@ -95,7 +135,11 @@ fn harness(dir: PathBuf, out: Option<PathBuf>, args: Vec<String>) -> Harness {
     harness
 }
 
-fn report(run_dirs: Vec<PathBuf>, out: Option<PathBuf>) -> Result<ExitCode, Error> {
+fn report(
+    run_dirs: Vec<PathBuf>,
+    out: Option<PathBuf>,
+    dir: Option<PathBuf>,
+) -> Result<ExitCode, Error> {
     let out = match out {
         Some(out) => out,
         None => default_out_dir()?,
@@ -105,7 +149,7 @@ fn report(run_dirs: Vec<PathBuf>, out: Option<PathBuf>) -> Result<ExitCode, Erro
     } else {
         run_dirs
     };
-    let data = RunData::read(&run_dirs)?;
+    let mut data = RunData::read(&run_dirs)?;
     if data.cases.is_empty() && data.samples.is_empty() {
         return Err(Error::Usage(format!(
             "no run records in {}; refusing to report \"0 tests passed\"",
@@ -119,8 +163,9 @@ fn report(run_dirs: Vec<PathBuf>, out: Option<PathBuf>) -> Result<ExitCode, Erro
     for line in &data.skipped_lines {
         eprintln!("evalgate: warning: skipped a record line cut short by a crash: {line}");
     }
-    let (summary, paths) = write_reports(&data, &out)?;
-    for case in summary.cases.iter().filter(|c| c.failed) {
+    learn_suite_cases(&mut data, dir)?;
+    let (report, paths) = write_reports(&data, &out)?;
+    for case in report.summary.cases.iter().filter(|c| c.failed) {
         eprintln!(
             "--- {} [{}] {}:{}",
             case.case, case.verdict, case.file, case.line
@@ -129,13 +174,122 @@ fn report(run_dirs: Vec<PathBuf>, out: Option<PathBuf>) -> Result<ExitCode, Erro
             eprintln!("{message}");
         }
     }
-    eprintln!("{}", summary.render());
-    eprintln!("evalgate: junit   {}", paths.junit.display());
-    Ok(ExitCode::from(if summary.has_failed() {
+    eprintln!("{}", report.render());
+    eprintln!("evalgate: junit    {}", paths.junit.display());
+    eprintln!("evalgate: coverage {}", paths.coverage.display());
+    if let Some(lcov) = &paths.lcov {
+        eprintln!("evalgate: lcov     {}", lcov.display());
+    }
+    Ok(ExitCode::from(if report.has_failed() {
         exit::FAILED
     } else {
         exit::PASS
     }))
+}
+
+/// When every process ran one case with `--exact` (nextest), none knew the suite's full
+/// case list; discover it from the evals folder so coverage gates can tell a whole run
+/// from a partial one.
+fn learn_suite_cases(data: &mut RunData, dir: Option<PathBuf>) -> Result<(), Error> {
+    let Some(policy) = data.policy.as_mut() else {
+        return Ok(());
+    };
+    if policy.cases.is_some() {
+        return Ok(());
+    }
+    let dir = match dir {
+        Some(dir) => dir,
+        None => match std::env::var_os("EVALGATE_DIR").filter(|d| !d.is_empty()) {
+            Some(dir) => PathBuf::from(dir),
+            None if std::path::Path::new("evals").is_dir() => PathBuf::from("evals"),
+            None => return Ok(()),
+        },
+    };
+    let suite = Suite::load(&dir)?;
+    if suite.name != policy.suite {
+        return Err(Error::Usage(format!(
+            "{} holds suite `{}`, but the records are of suite `{}`; pass --dir <its evals folder>",
+            dir.display(),
+            suite.name,
+            policy.suite
+        )));
+    }
+    let (cases, _) = discover(&suite, Selection::All)?;
+    policy.cases = Some(
+        cases
+            .into_iter()
+            .filter(|c| c.status == Status::Active)
+            .map(|c| c.id)
+            .collect(),
+    );
+    Ok(())
+}
+
+fn catalog(command: CatalogCommand) -> Result<ExitCode, Error> {
+    match command {
+        CatalogCommand::Suggest {
+            tools,
+            runs,
+            latest,
+            dir,
+            out,
+        } => {
+            let mut run_dirs = runs;
+            if latest {
+                let out = match out {
+                    Some(out) => out,
+                    None => default_out_dir()?,
+                };
+                run_dirs.push(latest_run(&out)?);
+            }
+            let data = if run_dirs.is_empty() {
+                None
+            } else {
+                Some(RunData::read(&run_dirs)?)
+            };
+            if tools.is_none() && data.is_none() {
+                return Err(Error::Usage(
+                    "nothing to suggest from: pass --tools <tools.json> and/or --run <run dir> / --latest"
+                        .into(),
+                ));
+            }
+            let shown = tools.as_deref().map(|t| relative_to(t, &dir));
+            let samples = data.as_ref().map(|d| {
+                d.samples
+                    .iter()
+                    .map(|s| (s.case.as_str(), s.decisions.as_slice()))
+            });
+            let yaml = suggest(tools.as_deref().zip(shown.as_deref()), samples)?;
+            print!("{yaml}");
+            Ok(ExitCode::from(exit::PASS))
+        }
+        CatalogCommand::Stamp { dir } => {
+            for line in stamp(&dir)? {
+                eprintln!("evalgate: {line}");
+            }
+            Ok(ExitCode::from(exit::PASS))
+        }
+    }
+}
+
+/// `path` as written relative to `dir` (for `sources:`), e.g. `../prompts/planner.md`.
+fn relative_to(path: &std::path::Path, dir: &std::path::Path) -> String {
+    let abs = |p: &std::path::Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let (path, dir) = (abs(path), abs(dir));
+    let common = path
+        .components()
+        .zip(dir.components())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let ups = dir.components().count() - common;
+    let mut rel = PathBuf::new();
+    for _ in 0..ups {
+        rel.push("..");
+    }
+    for part in path.components().skip(common) {
+        rel.push(part);
+    }
+    rel.to_string_lossy().replace('\\', "/")
 }
 
 /// The most recently modified run folder under `out/runs`.

@@ -11,7 +11,8 @@ use libtest_mimic::{Arguments, Failed, Trial};
 use crate::case::{Selection, Status, TEST_PREFIX, discover};
 use crate::errors::Error;
 use crate::exit;
-use crate::record::{Record, Recorder, RunData, RunRecord, SCHEMA_VERSION};
+use crate::record::{Record, Recorder, RunData, RunPolicy, RunRecord, SCHEMA_VERSION};
+use crate::report::GateResult;
 use crate::report::write_reports;
 use crate::run::Runner;
 use crate::suite::Suite;
@@ -107,6 +108,7 @@ impl Harness {
             },
             _ => Selection::All,
         };
+        let full_discovery = matches!(selection, Selection::All);
         let (cases, stats) = discover(&suite, selection)?;
         if std::env::var_os("EVALGATE_DEBUG_DISCOVERY").is_some() {
             eprintln!(
@@ -138,6 +140,9 @@ impl Harness {
             let _guard = runtime.enter();
             Target::build(&suite, self.agent.clone(), &self.overrides)?
         };
+        if self.agent.is_some() {
+            crate::instrument::install_decision_layer();
+        }
         let out_dir = match &self.out_dir {
             Some(d) => d.clone(),
             None => default_out_dir()?,
@@ -158,6 +163,20 @@ impl Harness {
             envelope: suite.envelope.clone(),
             pins: suite.pins.clone(),
         }));
+        let active_cases = full_discovery.then(|| {
+            cases
+                .iter()
+                .filter(|c| c.status == Status::Active)
+                .map(|c| c.id.clone())
+                .collect()
+        });
+        RunPolicy::new(
+            suite.name.clone(),
+            suite.catalog.clone(),
+            suite.gates.clone(),
+            active_cases,
+        )
+        .save(&run_dir)?;
         let runner = Arc::new(Runner::new(
             runtime.handle().clone(),
             target,
@@ -165,6 +184,7 @@ impl Harness {
             concurrency,
             Arc::clone(&recorder),
             run_id,
+            &run_dir,
         ));
 
         // Start every selected case now, so the agent sees `concurrency` calls in flight
@@ -201,16 +221,22 @@ impl Harness {
         }
         // Under nextest every case is its own process: the records are merged afterwards
         // by `evalgate report`, so a lone process does not write (and clobber) the reports.
+        let mut gate_failed = false;
         if std::env::var_os("NEXTEST_RUN_ID").is_none() {
             let data = RunData::read(std::slice::from_ref(&run_dir))?;
-            let (summary, paths) = write_reports(&data, &out_dir)?;
-            if !args.quiet || summary.has_failed() {
-                eprintln!("{}", summary.render());
-                eprintln!("evalgate: records {}", shown(&run_dir));
-                eprintln!("evalgate: junit   {}", shown(&paths.junit));
+            let (report, paths) = write_reports(&data, &out_dir)?;
+            gate_failed = report.gates.iter().any(GateResult::fails_run);
+            if !args.quiet || report.has_failed() {
+                eprintln!("{}", report.render());
+                eprintln!("evalgate: records  {}", shown(&run_dir));
+                eprintln!("evalgate: junit    {}", shown(&paths.junit));
+                eprintln!("evalgate: coverage {}", shown(&paths.coverage));
+                if let Some(lcov) = &paths.lcov {
+                    eprintln!("evalgate: lcov     {}", shown(lcov));
+                }
             }
         }
-        Ok(if conclusion.has_failed() {
+        Ok(if conclusion.has_failed() || gate_failed {
             exit::FAILED
         } else {
             exit::PASS

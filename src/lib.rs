@@ -2,16 +2,20 @@
 //! verdicts, streamed run records and JUnit. See the README for the case and suite format.
 //!
 //! Data flow: `case` (YAML → [`Case`]) → `run` (samples through a `target`) → `check`
-//! (expectations) → `verdict` → `record` (JSON Lines) → `report` (terminal, JUnit).
+//! (expectations) → `verdict` → `record` (JSON Lines) → `coverage` (planner branches) and
+//! `gate` (policies on the run) → `report` (terminal, JUnit, coverage JSON and LCOV).
 
 mod case;
 mod check;
 pub mod cli;
+mod coverage;
 pub mod demo;
 mod duration;
 mod errors;
 pub mod exit;
+mod gate;
 mod harness;
+pub mod instrument;
 mod observation;
 mod record;
 mod report;
@@ -24,14 +28,25 @@ mod yaml;
 
 pub use case::{Case, Source, Status, TEST_PREFIX};
 pub use check::CheckResult;
+pub use coverage::{
+    BranchCatalog, BranchCoverage, CatalogBranch, CatalogPoint, Coverage, CoverageBuilder,
+    PointCoverage, Risk, StaleSource, TransitionSeen, Transitions, lcov,
+};
 pub use duration::HumanDuration;
 pub use errors::{ConfigError, Error, Position};
+pub use gate::{Bound, Gate, GateLevel, Metric};
 pub use harness::{Harness, main};
+pub use instrument::{DecisionLayer, install_decision_layer};
 pub use observation::{Decision, Message, Observation, Output, Request, Role, Usage};
-pub use record::{CaseRecord, Record, RunData, RunRecord, SCHEMA_VERSION, SampleRecord};
-pub use report::{ReportPaths, Summary, junit_report, write_reports};
+pub use record::{CaseRecord, Record, RunData, RunPolicy, RunRecord, SCHEMA_VERSION, SampleRecord};
+pub use report::{
+    GateOutcome, GateResult, ReportPaths, RunReport, Summary, coverage_of, junit_report,
+    write_reports,
+};
+pub use suite::TraceFiles;
 pub use suite::{InconclusivePolicy, Suite};
 pub use target::{
     Agent, AgentError, CommandConfig, HttpConfig, OpenAiConfig, ResponseMap, TargetConfig,
+    TraceDecisions, read_decisions,
 };
 pub use verdict::{PassRule, SampleVerdict, Verdict};

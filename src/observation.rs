@@ -54,6 +54,11 @@ pub struct Request {
     /// A hint for which serving tier the agent should use (e.g. to force a fallback).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tier: Option<String>,
+    /// Where the agent writes this sample's OpenTelemetry trace (OTLP JSON), when the suite
+    /// reads decisions from traces (`traces:`). Also sent as the `x-evalgate-trace-file`
+    /// header and, to a `command` agent, as `$EVALGATE_TRACE_FILE`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace_file: Option<String>,
 }
 
 impl Request {
@@ -65,6 +70,7 @@ impl Request {
             vars: serde_json::Map::new(),
             customer: None,
             tier: None,
+            trace_file: None,
         }
     }
 
@@ -190,6 +196,9 @@ pub struct Observation {
     pub finish_reason: Option<String>,
     /// Versions the agent reports (prompt hash, index version, ...).
     pub envelope: BTreeMap<String, String>,
+    /// Problems reading the agent's decisions that did not stop the sample (a trace span
+    /// missing an attribute, a half-specified tracing event), each naming where.
+    pub warnings: Vec<String>,
 }
 
 impl Observation {

@@ -7,8 +7,10 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::coverage::{BranchCatalog, CATALOG_FILE, CatalogFile};
 use crate::duration::HumanDuration;
 use crate::errors::{ConfigError, Position};
+use crate::gate::{Gate, GateFile};
 use crate::target::TargetConfig;
 use crate::verdict::{PassRule, validate_rule};
 
@@ -32,6 +34,18 @@ struct SuiteFile {
     limits: LimitsFile,
     #[serde(default)]
     refusal: RefusalFile,
+    /// The branch catalog, when it is not in its own `branches.yaml`.
+    catalog: Option<CatalogFile>,
+    #[serde(default)]
+    gates: Vec<GateFile>,
+    /// Read each sample's decisions from an OpenTelemetry trace file the agent writes.
+    traces: Option<TracesFile>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TracesFile {
+    path: Option<serde_saphyr::Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -111,7 +125,39 @@ pub struct Suite {
     pub record_output_bytes: usize,
     pub response_bytes: usize,
     pub refusal_patterns: Vec<regex::Regex>,
+    /// The planner's branch catalog (`branches.yaml` or the suite file's `catalog:`).
+    pub catalog: Option<BranchCatalog>,
+    /// Gates, including the defaults a catalog brings.
+    pub gates: Vec<Gate>,
+    /// Where each sample's trace file is, when decisions come from traces.
+    pub traces: Option<TraceFiles>,
     display_base: Option<PathBuf>,
+}
+
+/// Where each sample's OpenTelemetry trace file is: a path relative to the run folder with
+/// `{case}` and `{sample}` filled in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraceFiles {
+    pub template: String,
+}
+
+const DEFAULT_TRACE_PATH: &str = "traces/{case}/{sample}.otlp.jsonl";
+
+impl TraceFiles {
+    /// The trace file of one sample under `run_dir`. Case ids are paths (`refunds/eu-1`);
+    /// a `.` or `..` segment is neutralised so no id writes outside the run folder.
+    pub(crate) fn path(&self, run_dir: &Path, case: &str, sample: u32) -> PathBuf {
+        let case = case
+            .split('/')
+            .map(|s| if s == "." || s == ".." { "_" } else { s })
+            .collect::<Vec<_>>()
+            .join("/");
+        let relative = self
+            .template
+            .replace("{case}", &case)
+            .replace("{sample}", &sample.to_string());
+        run_dir.join(relative)
+    }
 }
 
 pub(crate) const SUITE_FILES: [&str; 2] = ["evalgate.yaml", "evalgate.yml"];
@@ -153,6 +199,9 @@ impl Suite {
             pins: BTreeMap::new(),
             limits: LimitsFile::default(),
             refusal: RefusalFile::default(),
+            catalog: None,
+            gates: Vec::new(),
+            traces: None,
         });
         let err = |position: Position, message: String| {
             ConfigError::new(&path, message).at(position, &source)
@@ -183,6 +232,36 @@ impl Suite {
                 ConfigError::new(&path, format!("invalid refusal pattern `{pattern}`: {e}"))
             })?);
         }
+        let traces = match &file.traces {
+            None => None,
+            Some(TracesFile { path: None }) => Some(TraceFiles {
+                template: DEFAULT_TRACE_PATH.into(),
+            }),
+            Some(TracesFile { path: Some(path) }) => {
+                let template = path.value.clone();
+                let problem = if !template.contains("{case}") || !template.contains("{sample}") {
+                    Some("must contain `{case}` and `{sample}`, so every sample has its own file")
+                } else if Path::new(&template).is_absolute()
+                    || Path::new(&template)
+                        .components()
+                        .any(|c| matches!(c, std::path::Component::ParentDir))
+                {
+                    Some("must be relative to the run folder, without `..`")
+                } else {
+                    None
+                };
+                if let Some(problem) = problem {
+                    return Err(err(
+                        Position::of(&path.referenced),
+                        format!("`traces.path: {template}` {problem}"),
+                    )
+                    .with_help(format!("the default is `{DEFAULT_TRACE_PATH}`")));
+                }
+                Some(TraceFiles { template })
+            }
+        };
+        let catalog = load_catalog(dir, file.catalog, &path, &source, display_base.as_deref())?;
+        let gates = crate::gate::load(&file.gates, &path, &source, catalog.as_ref())?;
         let name = file.name.unwrap_or_else(|| {
             dir.canonicalize()
                 .ok()
@@ -222,6 +301,9 @@ impl Suite {
             record_output_bytes: file.limits.record_output_bytes.unwrap_or(16 * 1024),
             response_bytes: file.limits.response_bytes.unwrap_or(10 * 1024 * 1024),
             refusal_patterns,
+            catalog,
+            gates,
+            traces,
             display_base,
         })
     }
@@ -229,6 +311,38 @@ impl Suite {
     /// How `path` is shown in messages, JUnit and annotations.
     pub(crate) fn display_path(&self, path: &Path) -> PathBuf {
         display(path, self.display_base.as_deref())
+    }
+}
+
+/// The catalog in `dir/branches.yaml`, or the one written inline in the suite file (at
+/// `suite_path`, whose text is `suite_source`); both at once is an error.
+fn load_catalog(
+    dir: &Path,
+    inline: Option<CatalogFile>,
+    suite_path: &Path,
+    suite_source: &str,
+    display_base: Option<&Path>,
+) -> Result<Option<BranchCatalog>, ConfigError> {
+    let file_path = dir.join(CATALOG_FILE);
+    let base = suite_path.parent().unwrap_or(Path::new("."));
+    match (inline, file_path.exists()) {
+        (Some(_), true) => Err(ConfigError::new(
+            suite_path,
+            format!("the suite has a `catalog:` section and a {CATALOG_FILE} next to it; keep one"),
+        )),
+        (Some(inline), false) => {
+            BranchCatalog::from_file(inline, suite_path, suite_source, base).map(Some)
+        }
+        (None, true) => {
+            let shown = display(&file_path, display_base);
+            let source = crate::yaml::read(&file_path).map_err(|e| ConfigError {
+                path: shown.clone(),
+                ..e
+            })?;
+            let file: CatalogFile = crate::yaml::parse(&shown, &source)?;
+            BranchCatalog::from_file(file, &shown, &source, dir).map(Some)
+        }
+        (None, false) => Ok(None),
     }
 }
 

@@ -8,10 +8,14 @@
 
 #[path = "support/mock_agent.rs"]
 mod mock_agent;
+#[path = "support/reports.rs"]
+mod reports;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+use reports::{gate, read_json};
 
 const CASES: [&str; 8] = [
     "refunds/delivered",
@@ -23,6 +27,34 @@ const CASES: [&str; 8] = [
     "policy/returns",
     "top-level",
 ];
+
+/// The decisions the loopback agent reports for a case (it echoes `vars.decisions`).
+fn decisions_of(id: &str) -> &'static str {
+    match id.split('/').next().unwrap() {
+        "refunds" => "[route.refund, tool.lookup_order, tool.issue_refund]",
+        "status" => "[route.status, tool.lookup_order]",
+        "handoff" => "[route.handoff]",
+        "policy" => "[route.policy]",
+        _ => "[route.echo]",
+    }
+}
+
+/// Every branch but `route.clarify` is reached: coverage 7/8.
+const CATALOG: &str = "\
+points:
+  route:
+    branches:
+      refund: {risk: high}
+      status: {}
+      handoff: {risk: high}
+      policy: {}
+      echo: {risk: low}
+      clarify: {risk: low}
+  tool:
+    branches:
+      lookup_order: {}
+      issue_refund: {risk: high}
+";
 
 struct Project {
     dir: tempfile::TempDir,
@@ -53,16 +85,23 @@ impl Project {
         .unwrap();
         std::fs::write(
             root.join("evals/evalgate.yaml").tap_dir(),
-            format!("target:\n  http: {{url: \"{agent_url}/v1/agent\"}}\n"),
+            format!(
+                "target:\n  http: {{url: \"{agent_url}/v1/agent\"}}\n\
+                 gates:\n  - {{metric: coverage.branches, min: 0.8}}\n"
+            ),
         )
         .unwrap();
+        std::fs::write(root.join("evals/branches.yaml"), CATALOG).unwrap();
         for id in CASES {
             let path = root.join("evals/cases").join(format!("{id}.yaml"));
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(
                 path,
                 format!(
-                    "input:\n  messages:\n    - {{role: user, content: \"about {id}\"}}\nexpect:\n  - contains: \"{id}\"\n  - branches: [route.echo]\n"
+                    "input:\n  messages:\n    - {{role: user, content: \"about {id}\"}}\n  \
+                     vars: {{decisions: {decisions}}}\nexpect:\n  - contains: \"{id}\"\n  \
+                     - path: {decisions}\n",
+                    decisions = decisions_of(id)
                 ),
             )
             .unwrap();
@@ -125,7 +164,11 @@ fn recorded_cases(out: &Path) -> Vec<String> {
     };
     for run in runs {
         for file in std::fs::read_dir(run.unwrap().path()).unwrap() {
-            let text = std::fs::read_to_string(file.unwrap().path()).unwrap();
+            let path = file.unwrap().path();
+            if path.extension().is_none_or(|e| e != "jsonl") {
+                continue;
+            }
+            let text = std::fs::read_to_string(path).unwrap();
             for line in text.lines() {
                 let v: serde_json::Value = serde_json::from_str(line).unwrap();
                 if v["kind"] == "case" {
@@ -136,6 +179,10 @@ fn recorded_cases(out: &Path) -> Vec<String> {
     }
     ids.sort();
     ids
+}
+
+fn coverage_json(out: &Path) -> serde_json::Value {
+    read_json(&out.join("coverage.json"))
 }
 
 fn nextest_available() -> bool {
@@ -165,6 +212,18 @@ fn a_users_project_under_cargo_test_and_nextest_partitions() {
     }
     assert!(log.contains("8 passed"), "{log}");
     assert!(out.join("junit.xml").exists());
+    let unsharded = coverage_json(&out);
+    assert_eq!(
+        unsharded["coverage"]["branches_covered"], 7,
+        "{unsharded:#}"
+    );
+    assert_eq!(unsharded["coverage"]["branches_total"], 8);
+    assert_eq!(unsharded["partial"], serde_json::Value::Null);
+    assert_eq!(gate(&unsharded, "coverage.branches")["outcome"], "passed");
+    assert!(
+        log.contains("planner coverage 7/8 branches"),
+        "the terminal shows coverage:\n{log}"
+    );
     assert_eq!(
         recorded_cases(&out).into_iter().collect::<BTreeSet<_>>(),
         all
@@ -178,6 +237,17 @@ fn a_users_project_under_cargo_test_and_nextest_partitions() {
         recorded_cases(&out),
         ["refunds/delivered", "refunds/eu/vat", "refunds/late"]
     );
+    // A filtered run reaches fewer branches; its coverage gates are not applied.
+    let filtered = coverage_json(&out);
+    assert_eq!(filtered["coverage"]["branches_covered"], 3);
+    assert!(
+        filtered["partial"]
+            .as_str()
+            .unwrap()
+            .contains("3 of the suite's 8 cases"),
+        "{filtered:#}"
+    );
+    assert_eq!(gate(&filtered, "coverage.branches")["outcome"], "skipped");
 
     if !nextest_available() {
         assert!(
@@ -238,11 +308,31 @@ fn a_users_project_under_cargo_test_and_nextest_partitions() {
             args.push(run.unwrap().path().display().to_string());
         }
     }
+    // Every nextest process ran one case with --exact, so none knew the suite's cases:
+    // the report learns them from the project's evals folder.
     let report = Command::new(env!("CARGO_BIN_EXE_evalgate"))
         .args(&args)
+        .current_dir(project.dir.path())
         .output()
         .unwrap();
     assert!(report.status.success(), "{}", text(&report));
+    let merged_coverage = coverage_json(&merged);
+    assert_eq!(
+        merged_coverage, unsharded,
+        "merged shards give the coverage and gates of one run"
+    );
+    // One shard alone is a partial run: coverage gates are not applied to it.
+    let lone = project.dir.path().join("out-lone");
+    let lone_report = Command::new(env!("CARGO_BIN_EXE_evalgate"))
+        .args(["report", "--out", lone.to_str().unwrap(), &args[3]])
+        .current_dir(project.dir.path())
+        .output()
+        .unwrap();
+    assert!(lone_report.status.success(), "{}", text(&lone_report));
+    assert_eq!(
+        gate(&coverage_json(&lone), "coverage.branches")["outcome"],
+        "skipped"
+    );
     assert!(
         text(&report).contains("8 cases: 8 pass"),
         "{}",
@@ -253,6 +343,8 @@ fn a_users_project_under_cargo_test_and_nextest_partitions() {
     let names: BTreeSet<String> = doc
         .descendants()
         .filter(|n| n.has_tag_name("testcase"))
+        .filter(|n| n.attribute("classname") != Some("evalgate.coverage"))
+        .filter(|n| n.attribute("classname") != Some("evalgate.gates"))
         .map(|n| n.attribute("name").unwrap().to_string())
         .collect();
     assert_eq!(names, all);

@@ -344,7 +344,16 @@ fn one_process_per_case_loses_nothing_and_report_merges() {
         "a lone nextest process writes no report"
     );
     let run_dir = f.suite.out().join("runs/run-42");
-    let files = std::fs::read_dir(&run_dir).unwrap().count();
+    let files = std::fs::read_dir(&run_dir)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "jsonl")
+        })
+        .count();
     assert_eq!(files, 3, "one record file per process");
     let report = f.suite.evalgate(&["report", run_dir.to_str().unwrap()]);
     assert_eq!(report.code, 0, "{}", report.all());

@@ -58,3 +58,36 @@ fn every_yaml_example_in_the_readme_loads() {
         );
     }
 }
+
+/// The README's branch catalog and gates load together with its case (whose decisions must
+/// be branches of the catalog), and the catalog's missing source file shows as stale.
+#[test]
+fn the_readme_catalog_and_gates_load_with_its_case() {
+    let blocks = yaml_blocks();
+    let find = |what: &str, test: &dyn Fn(&String) -> bool| {
+        blocks
+            .iter()
+            .find(|b| test(b))
+            .unwrap_or_else(|| panic!("the README shows {what}"))
+            .clone()
+    };
+    let case = find("a case", &|b| b.contains("input:") && b.contains("expect:"));
+    let catalog = find("a catalog", &|b| b.contains("\npoints:"));
+    let gates = find("gates", &|b| b.starts_with("gates:"));
+    let s = TempSuite::new(&format!(
+        "target:\n  http: {{url: \"http://127.0.0.1:9/v1/agent\"}}\n{gates}"
+    ));
+    std::fs::write(s.evals().join("branches.yaml"), &catalog).unwrap();
+    s.case("refunds/over-limit.yaml", &case);
+    let run = s.evalgate(&["run", "evals", "--", "--list"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    // The catalog's `../prompts/planner.md` does not exist here: the run notes it as stale,
+    // which proves the catalog and its gates were loaded.
+    let run = s.evalgate(&["run", "evals", "--", "--skip", "refunds"]);
+    assert!(
+        run.stderr
+            .contains("the catalog may be stale: ../prompts/planner.md is gone"),
+        "{}",
+        run.all()
+    );
+}

@@ -14,6 +14,7 @@ use serde_json::Value;
 pub(crate) use discover::{Selection, discover};
 pub use model::{Source, Status};
 
+use crate::coverage::BranchCatalog;
 use crate::errors::{ConfigError, Position};
 use crate::observation::{Decision, Message, Request};
 use crate::suite::Suite;
@@ -68,6 +69,7 @@ pub(crate) enum CheckKind {
     MaxLatency(Duration),
     Branches(Vec<Decision>),
     NotBranches(Vec<Decision>),
+    Path(Vec<Decision>),
 }
 
 impl CheckKind {
@@ -83,6 +85,17 @@ impl CheckKind {
             CheckKind::MaxLatency(_) => "max_latency",
             CheckKind::Branches(_) => "branches",
             CheckKind::NotBranches(_) => "not_branches",
+            CheckKind::Path(_) => "path",
+        }
+    }
+
+    /// The decisions this check names, if it is a check on decisions.
+    pub fn decisions(&self) -> &[Decision] {
+        match self {
+            CheckKind::Branches(list) | CheckKind::NotBranches(list) | CheckKind::Path(list) => {
+                list
+            }
+            _ => &[],
         }
     }
 }
@@ -99,6 +112,20 @@ impl Case {
     /// Whether libtest lists the case as ignored (drafts).
     pub fn is_ignored(&self) -> bool {
         matches!(self.status, Status::Draft)
+    }
+
+    /// The branches the case expects to reach (`branches` and `path`): what tells coverage
+    /// that a catalog branch is exercised on purpose, not by accident.
+    pub fn expected_branches(&self) -> Vec<Decision> {
+        let mut expected: Vec<Decision> = self
+            .checks
+            .iter()
+            .filter(|c| matches!(c.kind, CheckKind::Branches(_) | CheckKind::Path(_)))
+            .flat_map(|c| c.kind.decisions().iter().cloned())
+            .collect();
+        expected.sort();
+        expected.dedup();
+        expected
     }
 
     /// Builds the request for one sample; a fresh value every time.
@@ -182,6 +209,10 @@ impl Case {
         for spanned in &file.expect {
             let position = Position::of(&spanned.referenced);
             let kind = compile(&spanned.value).map_err(|message| err(position, message))?;
+            if let Some(catalog) = &suite.catalog {
+                check_against_catalog(&kind, catalog)
+                    .map_err(|(message, help)| err(position, message).with_help(help))?;
+            }
             checks.push(Check { position, kind });
         }
         if checks.is_empty() {
@@ -222,6 +253,46 @@ impl Case {
             checks,
         })
     }
+}
+
+/// A decision a case names must be a branch of the catalog: a typo in `not_branches` would
+/// otherwise be a check that always passes.
+fn check_against_catalog(
+    kind: &CheckKind,
+    catalog: &BranchCatalog,
+) -> Result<(), (String, String)> {
+    let Some(unknown) = kind.decisions().iter().find(|d| !catalog.contains(d)) else {
+        return Ok(());
+    };
+    let message = format!(
+        "`{}` names `{unknown}`, which is not in the branch catalog {}",
+        kind.name(),
+        catalog.file
+    );
+    let help = match catalog.point(&unknown.point) {
+        Some(point) => format!(
+            "the branches of `{}` are: {}; or add `{}` to the catalog",
+            point.name,
+            point
+                .branches
+                .iter()
+                .map(|b| b.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            unknown.branch
+        ),
+        None => format!(
+            "the catalog's decision points are: {}; or add `{}` to the catalog",
+            catalog
+                .points
+                .iter()
+                .map(|p| p.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            unknown.point
+        ),
+    };
+    Err((message, help))
 }
 
 /// The id of a case that sets none: its path under `cases/` without extension, `/`-separated.
@@ -276,10 +347,13 @@ fn compile(expectation: &Expectation) -> Result<CheckKind, String> {
         Expectation::MaxLength(n) => CheckKind::MaxLength(*n),
         Expectation::Refusal(b) => CheckKind::Refusal(*b),
         Expectation::MaxLatency(d) => CheckKind::MaxLatency(d.0),
-        Expectation::Branches(list) | Expectation::NotBranches(list) if list.is_empty() => {
+        Expectation::Branches(list) | Expectation::NotBranches(list) | Expectation::Path(list)
+            if list.is_empty() =>
+        {
             return Err(format!("`{}` lists no decisions", expectation.name()));
         }
         Expectation::Branches(list) => CheckKind::Branches(list.clone()),
         Expectation::NotBranches(list) => CheckKind::NotBranches(list.clone()),
+        Expectation::Path(list) => CheckKind::Path(list.clone()),
     })
 }

@@ -90,6 +90,8 @@ pub(crate) enum Expectation {
     MaxLatency(HumanDuration),
     Branches(Vec<Decision>),
     NotBranches(Vec<Decision>),
+    /// The decisions must occur in this order (other decisions may come between them).
+    Path(Vec<Decision>),
 }
 
 impl Expectation {
@@ -105,6 +107,7 @@ impl Expectation {
             Expectation::MaxLatency(_) => "max_latency",
             Expectation::Branches(_) => "branches",
             Expectation::NotBranches(_) => "not_branches",
+            Expectation::Path(_) => "path",
         }
     }
 }

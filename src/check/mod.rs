@@ -158,7 +158,39 @@ fn run(
                 observed(&present, "present", &observation.decisions),
             )
         }
+        CheckKind::Path(path) => {
+            let matched = matched_prefix(path, &observation.decisions);
+            let expected = format!("decisions in the order {}", sequence(path));
+            if matched == path.len() {
+                return (true, expected, observed(&[], "", &observation.decisions));
+            }
+            let after = match matched {
+                0 => String::new(),
+                n => format!(" after {}", sequence(&path[..n])),
+            };
+            (
+                false,
+                expected,
+                format!(
+                    "no {}{after}; observed {}",
+                    path[matched],
+                    sequence(&observation.decisions)
+                ),
+            )
+        }
     }
+}
+
+/// How many decisions of `path` occur in `decisions` in order (a subsequence, so other
+/// decisions may come between them), matching each as early as possible.
+fn matched_prefix(path: &[Decision], decisions: &[Decision]) -> usize {
+    let mut matched = 0;
+    for decision in decisions {
+        if matched < path.len() && *decision == path[matched] {
+            matched += 1;
+        }
+    }
+    matched
 }
 
 /// `missing x, y; observed a → b`, or just the observed sequence when nothing is at fault.

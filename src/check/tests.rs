@@ -121,3 +121,35 @@ fn branch_checks_show_the_observed_sequence() {
         r.actual
     );
 }
+
+#[test]
+fn path_is_an_ordered_subsequence_and_a_failure_says_how_far_it_got() {
+    let o = Observation::new("ok")
+        .with_decision("route", "refund")
+        .with_decision("tool", "lookup_order")
+        .with_decision("escalate", "refund_over_limit")
+        .with_decision("tool", "issue_refund");
+    let d = |s: &str| Decision::parse(s).unwrap();
+    let path = |list: &[&str]| CheckKind::Path(list.iter().map(|s| d(s)).collect());
+    assert!(eval(path(&["route.refund", "tool.issue_refund"]), &o).passed);
+    assert!(
+        eval(
+            path(&["route.refund", "tool.lookup_order", "tool.issue_refund"]),
+            &o
+        )
+        .passed
+    );
+    let r = eval(path(&["tool.issue_refund", "tool.lookup_order"]), &o);
+    assert!(!r.passed);
+    assert_eq!(
+        r.expected,
+        "decisions in the order tool.issue_refund → tool.lookup_order"
+    );
+    assert_eq!(
+        r.actual,
+        "no tool.lookup_order after tool.issue_refund; observed route.refund → \
+         tool.lookup_order → escalate.refund_over_limit → tool.issue_refund"
+    );
+    let r = eval(path(&["route.handoff"]), &Observation::new("x"));
+    assert_eq!(r.actual, "no route.handoff; observed no decisions");
+}

@@ -4,6 +4,7 @@
 //!
 //! Schema version 1. Every line has `schema` and `kind` (`run`, `sample` or `case`).
 
+mod policy;
 mod reader;
 mod writer;
 
@@ -11,6 +12,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use policy::RunPolicy;
 pub use reader::RunData;
 pub(crate) use writer::Recorder;
 
@@ -83,6 +85,9 @@ pub struct SampleRecord {
     pub retries: Vec<String>,
     /// Why the sample errored, when it did.
     pub error: Option<String>,
+    /// Problems that did not stop the sample (a trace span missing an attribute...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     pub started_at: jiff::Timestamp,
     pub finished_at: jiff::Timestamp,
 }
@@ -118,6 +123,9 @@ pub struct CaseRecord {
     #[serde(default)]
     pub pins: BTreeMap<String, String>,
     pub source: Option<Source>,
+    /// Branches the case expects to reach (`branches`, `path`), for coverage.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expects: Vec<Decision>,
     pub started_at: jiff::Timestamp,
     pub finished_at: jiff::Timestamp,
 }

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::policy::{POLICY_FILE, RunPolicy};
 use super::{CaseRecord, Record, RunRecord, SCHEMA_VERSION, SampleRecord};
 use crate::errors::Error;
 
@@ -14,6 +15,8 @@ pub struct RunData {
     pub cases: Vec<CaseRecord>,
     /// Lines that could not be read (a process killed mid-line), with where they are.
     pub skipped_lines: Vec<String>,
+    /// The catalog and gates the run was made under (`suite.json`), when recorded.
+    pub policy: Option<RunPolicy>,
 }
 
 impl RunData {
@@ -31,6 +34,16 @@ impl RunData {
             files.sort();
             for file in files {
                 data.read_file(&file)?;
+            }
+            let policy_path = dir.join(POLICY_FILE);
+            if policy_path.exists() {
+                let policy = RunPolicy::load(&policy_path)?;
+                match &mut data.policy {
+                    None => data.policy = Some(policy),
+                    // Shards of one run carry the same policy; keep one that knows the cases.
+                    Some(kept) if kept.cases.is_none() => kept.cases = policy.cases,
+                    Some(_) => {}
+                }
             }
         }
         Ok(data)

@@ -8,8 +8,10 @@ use std::time::Duration;
 
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
-use super::summary::Summary;
+use super::RunReport;
+use super::gates::{GateOutcome, GateResult};
 use super::xml_text::xml_safe;
+use crate::gate::GateLevel;
 use crate::record::{CaseRecord, RunData, SampleRecord};
 use crate::run::truncate;
 use crate::verdict::{SampleVerdict, Verdict};
@@ -17,7 +19,8 @@ use crate::verdict::{SampleVerdict, Verdict};
 /// How much of each failing sample's output goes into `system-out`.
 const OUTPUT_BYTES: usize = 4096;
 
-pub fn junit_report(data: &RunData, summary: &Summary) -> Report {
+pub fn junit_report(data: &RunData, run_report: &RunReport) -> Report {
+    let summary = &run_report.summary;
     let name = data
         .runs
         .first()
@@ -66,7 +69,119 @@ pub fn junit_report(data: &RunData, summary: &Summary) -> Report {
         report.set_time(Duration::from_secs_f64(secs));
     }
     report.add_test_suite(suite);
+    if let Some(coverage) = coverage_suite(run_report) {
+        report.add_test_suite(coverage);
+    }
+    if !run_report.gates.is_empty() {
+        report.add_test_suite(gates_suite(run_report));
+    }
     report
+}
+
+/// `evalgate.coverage`: one testcase per decision point. A point fails only when a failing
+/// `fail` gate blames it; otherwise what is uncovered is in its output (a `warn` gate must
+/// not turn a CI test report red).
+fn coverage_suite(report: &RunReport) -> Option<TestSuite> {
+    let coverage = &report.coverage;
+    let catalog = coverage.catalog.as_ref()?;
+    let mut suite = TestSuite::new("evalgate.coverage");
+    for point in &coverage.points {
+        let blamed: Vec<&GateResult> = report
+            .gates
+            .iter()
+            .filter(|g| g.fails_run() && g.points.contains(&point.name))
+            .collect();
+        let status = if blamed.is_empty() {
+            TestCaseStatus::success()
+        } else {
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            status.set_type("coverage");
+            status.set_message(xml_safe(&point.uncovered_text()));
+            let gates: Vec<String> = blamed
+                .iter()
+                .map(|g| format!("gate {} {} failed", g.name, g.threshold))
+                .collect();
+            status.set_description(xml_safe(&format!(
+                "{}\n{}",
+                point.uncovered_text(),
+                gates.join("\n")
+            )));
+            status
+        };
+        let mut tc = TestCase::new(xml_safe(&point.name), status);
+        tc.set_classname("evalgate.coverage");
+        tc.extra.insert("file".into(), xml_safe(catalog).into());
+        if let Some(line) = point.line {
+            tc.extra.insert("line".into(), line.to_string().into());
+        }
+        tc.add_property(Property::new("covered", point.covered.to_string()));
+        tc.add_property(Property::new("branches", point.total.to_string()));
+        tc.add_property(Property::new("samples", point.samples.to_string()));
+        let mut out = String::new();
+        for branch in &point.branches {
+            out.push_str(&format!(
+                "{} [{}] {} samples, cases: {}\n",
+                branch.decision,
+                branch.risk.map(|r| r.to_string()).unwrap_or_default(),
+                branch.samples,
+                if branch.cases.is_empty() {
+                    "none".to_string()
+                } else {
+                    branch.cases.join(", ")
+                }
+            ));
+        }
+        tc.set_system_out(xml_safe(&out));
+        suite.add_test_case(tc);
+    }
+    Some(suite)
+}
+
+/// `evalgate.gates`: one testcase per gate; a failing `warn` gate passes with its warning
+/// in the output.
+fn gates_suite(report: &RunReport) -> TestSuite {
+    let mut suite = TestSuite::new("evalgate.gates");
+    for gate in &report.gates {
+        let value = gate
+            .value
+            .map(|v| v.to_string())
+            .unwrap_or_else(|| "-".into());
+        let headline = format!(
+            "{}: {} (value {value}, required {})",
+            gate.name,
+            gate.status(),
+            gate.threshold
+        );
+        let status = match (gate.outcome, gate.level) {
+            (GateOutcome::Failed, GateLevel::Fail) => {
+                let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                status.set_type("gate");
+                status.set_message(xml_safe(&headline));
+                status.set_description(xml_safe(&gate.details.join("\n")));
+                status
+            }
+            (GateOutcome::Skipped, _) => {
+                let mut status = TestCaseStatus::skipped();
+                status.set_message(xml_safe(&gate.details.join("; ")));
+                status
+            }
+            _ => TestCaseStatus::success(),
+        };
+        let mut tc = TestCase::new(xml_safe(&gate.name), status);
+        tc.set_classname("evalgate.gates");
+        tc.add_property(Property::new("metric", xml_safe(&gate.metric)));
+        tc.add_property(Property::new("level", gate.level.to_string()));
+        tc.add_property(Property::new("threshold", xml_safe(&gate.threshold)));
+        tc.add_property(Property::new("value", value));
+        if gate.outcome != GateOutcome::Skipped {
+            tc.set_system_out(xml_safe(&format!(
+                "{headline}\n{}",
+                gate.details.join("\n")
+            )));
+        }
+        suite.add_test_case(tc);
+    }
+    suite
 }
 
 fn test_case(case: &CaseRecord, samples: &[&SampleRecord]) -> TestCase {

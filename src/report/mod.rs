@@ -1,36 +1,164 @@
-//! Reports, each built from run records alone: the terminal summary and JUnit XML. The
-//! same records give the same reports whether they came from `cargo test`, one nextest
-//! process per case, or several CI shards.
+//! Reports, each built from run records alone: the terminal summary, JUnit XML, planner
+//! coverage (JSON and LCOV) and the gate decision. The same records give the same reports
+//! whether they came from `cargo test`, one nextest process per case, or several CI shards.
 
+mod coverage_text;
+mod gates;
 mod junit;
 mod summary;
 mod xml_text;
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
+pub use gates::{GateInputs, GateOutcome, GateResult, evaluate};
 pub use junit::junit_report;
 pub use summary::Summary;
 
+use crate::coverage::{BranchCatalog, Coverage, CoverageBuilder, lcov};
 use crate::errors::Error;
 use crate::record::RunData;
 
 /// Where the reports of a run were written.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ReportPaths {
     pub junit: PathBuf,
+    pub coverage: PathBuf,
+    /// Written when the suite has a branch catalog.
+    pub lcov: Option<PathBuf>,
 }
 
-/// Writes every report for `data` under `out_dir` and returns the summary.
-pub fn write_reports(data: &RunData, out_dir: &Path) -> Result<(Summary, ReportPaths), Error> {
-    let summary = Summary::new(data);
+/// Everything a run's records say: verdicts, planner coverage, and the gates' decision.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct RunReport {
+    pub summary: Summary,
+    pub coverage: Coverage,
+    pub gates: Vec<GateResult>,
+    /// Why coverage gates were not applied (a filtered run, one shard alone), if so.
+    pub partial: Option<String>,
+}
+
+impl RunReport {
+    pub fn new(data: &RunData) -> RunReport {
+        let summary = Summary::new(data);
+        let catalog = data.policy.as_ref().and_then(|p| p.catalog.as_ref());
+        let coverage = coverage_of(data, &summary, catalog);
+        let partial = partial_run(data, &summary);
+        let gates = match &data.policy {
+            Some(policy) => evaluate(
+                &policy.gates,
+                &GateInputs {
+                    summary: &summary,
+                    coverage: &coverage,
+                    partial: partial.clone(),
+                },
+            ),
+            None => Vec::new(),
+        };
+        RunReport {
+            summary,
+            coverage,
+            gates,
+            partial,
+        }
+    }
+
+    /// Whether the run fails: a failing or unfinished case, or a failing `fail` gate.
+    pub fn has_failed(&self) -> bool {
+        self.summary.has_failed() || self.gates.iter().any(GateResult::fails_run)
+    }
+
+    /// The human report printed after libtest's lines.
+    pub fn render(&self) -> String {
+        let mut text = self.summary.render();
+        coverage_text::render(self, &mut text);
+        text
+    }
+}
+
+/// The coverage of a run: every sample's decisions, and what each case (its latest record)
+/// expects.
+pub fn coverage_of(data: &RunData, summary: &Summary, catalog: Option<&BranchCatalog>) -> Coverage {
+    let mut builder = CoverageBuilder::new(catalog);
+    for sample in &data.samples {
+        builder.sample(&sample.case, &sample.decisions);
+    }
+    for case in &summary.cases {
+        builder.expects(&case.case, &case.expects);
+    }
+    builder.finish()
+}
+
+/// Why the recorded cases are not the whole suite, if they are not.
+fn partial_run(data: &RunData, summary: &Summary) -> Option<String> {
+    let policy = data.policy.as_ref()?;
+    let Some(expected) = &policy.cases else {
+        return Some(
+            "the suite's case list is unknown (every process ran with --exact); \
+             run `evalgate report` where the evals folder is"
+                .into(),
+        );
+    };
+    let ran: HashSet<&str> = summary.cases.iter().map(|c| c.case.as_str()).collect();
+    let missing = expected
+        .iter()
+        .filter(|id| !ran.contains(id.as_str()))
+        .count();
+    (missing > 0).then(|| {
+        format!(
+            "the run covers {} of the suite's {} cases (a filter, or one shard alone)",
+            expected.len() - missing,
+            expected.len()
+        )
+    })
+}
+
+/// Writes every report for `data` under `out_dir`.
+pub fn write_reports(data: &RunData, out_dir: &Path) -> Result<(RunReport, ReportPaths), Error> {
+    let report = RunReport::new(data);
     std::fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, e))?;
     let junit = out_dir.join("junit.xml");
-    let xml = junit_report(data, &summary)
+    let xml = junit_report(data, &report)
         .to_string()
         .map_err(|e| Error::Internal(format!("serializing JUnit failed: {e}")))?;
-    // Write-then-rename: a reader never sees half a file.
-    let tmp = out_dir.join(".junit.xml.tmp");
-    std::fs::write(&tmp, xml).map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, &junit).map_err(|e| Error::io(&junit, e))?;
-    Ok((summary, ReportPaths { junit }))
+    write_atomic(&junit, xml.as_bytes())?;
+    let coverage = out_dir.join("coverage.json");
+    let json = serde_json::to_vec_pretty(&serde_json::json!({
+        "coverage": report.coverage,
+        "gates": report.gates,
+        "partial": report.partial,
+    }))
+    .map_err(|e| Error::Internal(format!("serializing coverage failed: {e}")))?;
+    write_atomic(&coverage, &json)?;
+    let suite = data
+        .runs
+        .first()
+        .map(|r| r.suite.as_str())
+        .unwrap_or("evals");
+    let lcov_path = match lcov(&report.coverage, suite) {
+        Some(text) => {
+            let path = out_dir.join("coverage.lcov");
+            write_atomic(&path, text.as_bytes())?;
+            Some(path)
+        }
+        None => None,
+    };
+    Ok((
+        report,
+        ReportPaths {
+            junit,
+            coverage,
+            lcov: lcov_path,
+        },
+    ))
+}
+
+/// Write-then-rename: a reader never sees half a file.
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let tmp = path.with_file_name(format!(".{name}.tmp"));
+    std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
 }

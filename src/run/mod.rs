@@ -4,6 +4,7 @@
 
 mod message;
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -14,8 +15,8 @@ use crate::case::Case;
 use crate::check::{self, RefusalDetector};
 use crate::observation::Observation;
 use crate::record::{CaseRecord, Record, Recorder, SCHEMA_VERSION, SampleRecord};
-use crate::suite::{InconclusivePolicy, Suite};
-use crate::target::{Attempts, Target};
+use crate::suite::{InconclusivePolicy, Suite, TraceFiles};
+use crate::target::{Attempts, Target, read_decisions};
 use crate::verdict::{SampleVerdict, Tally, Verdict, decide};
 
 /// What a finished case means for its test.
@@ -44,6 +45,8 @@ struct Shared {
     refusals: RefusalDetector,
     record_output_bytes: usize,
     inconclusive: InconclusivePolicy,
+    /// Where each sample's trace file goes, when decisions come from traces.
+    traces: Option<(TraceFiles, PathBuf)>,
 }
 
 impl Runner {
@@ -54,6 +57,7 @@ impl Runner {
         concurrency: usize,
         recorder: Arc<Recorder>,
         run_id: String,
+        run_dir: &Path,
     ) -> Runner {
         Runner {
             runtime,
@@ -65,6 +69,7 @@ impl Runner {
                 refusals: RefusalDetector::new(suite.refusal_patterns.clone()),
                 record_output_bytes: suite.record_output_bytes,
                 inconclusive: suite.inconclusive,
+                traces: suite.traces.clone().map(|t| (t, run_dir.to_path_buf())),
             }),
         }
     }
@@ -135,6 +140,7 @@ async fn run_case(shared: Arc<Shared>, case: Arc<Case>) -> CaseOutcome {
         rubric: case.rubric.clone(),
         pins: case.pins.clone(),
         source: case.source.clone(),
+        expects: case.expected_branches(),
         started_at,
         finished_at: jiff::Timestamp::now(),
     };
@@ -150,7 +156,17 @@ async fn run_sample(shared: Arc<Shared>, case: Arc<Case>, index: u32) -> SampleR
         .acquire()
         .await
         .expect("the semaphore is never closed");
-    let request = case.request(index);
+    let mut request = case.request(index);
+    let trace_file = match &shared.traces {
+        Some((files, run_dir)) => match prepare_trace_file(files.path(run_dir, &case.id, index)) {
+            Ok(path) => Some(path),
+            Err(reason) => return errored_sample(&shared, &case, index, reason),
+        },
+        None => None,
+    };
+    request.trace_file = trace_file
+        .as_ref()
+        .map(|p| p.to_string_lossy().into_owned());
     let started_at = jiff::Timestamp::now();
     let clock = Instant::now();
     let mut attempts = Attempts::default();
@@ -158,7 +174,10 @@ async fn run_sample(shared: Arc<Shared>, case: Arc<Case>, index: u32) -> SampleR
         tokio::time::timeout(case.timeout, shared.target.call(&request, &mut attempts)).await;
     let latency = clock.elapsed();
     let outcome = match result {
-        Ok(Ok(observation)) => Ok(observation),
+        Ok(Ok(observation)) => match trace_file {
+            Some(path) => add_trace_decisions(observation, path).await,
+            None => Ok(observation),
+        },
         Ok(Err(failure)) => Err(failure.reason),
         Err(_) => Err(format!(
             "timed out after {} ({} attempt{} started)",
@@ -205,6 +224,48 @@ async fn run_sample(shared: Arc<Shared>, case: Arc<Case>, index: u32) -> SampleR
         .recorder
         .append(&Record::Sample(Box::new(record.clone())));
     record
+}
+
+/// Makes the trace file's folder and removes a file left by an earlier run with the same
+/// run id: decisions must come from this sample's trace, never from a stale one.
+fn prepare_trace_file(path: PathBuf) -> Result<PathBuf, String> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| format!("cannot create the trace folder {}: {e}", parent.display()))?;
+    }
+    match std::fs::remove_file(&path) {
+        Ok(()) => Ok(path),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(path),
+        Err(e) => Err(format!(
+            "cannot remove the old trace file {}: {e}",
+            path.display()
+        )),
+    }
+}
+
+/// Appends the decisions of the sample's trace file to what the agent answered. No trace
+/// file, or a broken one, is an `error` sample: coverage must not silently lose a sample.
+async fn add_trace_decisions(
+    mut observation: Observation,
+    path: PathBuf,
+) -> Result<Observation, String> {
+    let shown = path.display().to_string();
+    let read = tokio::task::spawn_blocking(move || {
+        if !path.exists() {
+            return Err(format!(
+                "the agent wrote no trace file at {} (the suite reads decisions from traces: \
+                 write this sample's spans there, as OTLP JSON)",
+                path.display()
+            ));
+        }
+        read_decisions(&path)
+    })
+    .await
+    .map_err(|e| format!("internal error: reading the trace {shown} failed: {e}"))?;
+    let trace = read.map_err(|e| format!("trace: {e}"))?;
+    observation.decisions.extend(trace.decisions);
+    observation.warnings.extend(trace.warnings);
+    Ok(observation)
 }
 
 fn errored_sample(shared: &Shared, case: &Case, index: u32, reason: String) -> SampleRecord {
@@ -265,6 +326,7 @@ fn sample_record(
         attempts: attempts.count,
         retries: attempts.retries,
         error,
+        warnings: observation.warnings,
         started_at,
         finished_at: jiff::Timestamp::now(),
     }

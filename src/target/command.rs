@@ -98,6 +98,12 @@ impl CommandTarget {
         command
             .args(&self.args)
             .envs(&self.env)
+            .envs(
+                request
+                    .trace_file
+                    .iter()
+                    .map(|f| ("EVALGATE_TRACE_FILE", f)),
+            )
             .current_dir(&self.cwd)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

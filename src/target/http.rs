@@ -79,6 +79,7 @@ impl HttpTarget {
                     .post(self.url.clone())
                     .headers(self.headers.clone())
                     .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .headers(trace_header(request))
                     .body(body.clone())
             },
             self.retries,
@@ -89,6 +90,20 @@ impl HttpTarget {
         let json = parse_json(&answer.body)?;
         self.response.observe(&json)
     }
+}
+
+/// The header naming the file the agent writes this sample's trace to.
+pub(crate) const TRACE_FILE_HEADER: &str = "x-evalgate-trace-file";
+
+/// `x-evalgate-trace-file` when the suite reads decisions from traces.
+pub(crate) fn trace_header(request: &Request) -> reqwest::header::HeaderMap {
+    let mut map = reqwest::header::HeaderMap::new();
+    if let Some(path) = &request.trace_file
+        && let Ok(value) = reqwest::header::HeaderValue::from_str(path)
+    {
+        map.insert(TRACE_FILE_HEADER, value);
+    }
+    map
 }
 
 pub(crate) fn parse_json(body: &[u8]) -> Result<serde_json::Value, Failure> {

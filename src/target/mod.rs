@@ -8,6 +8,7 @@ mod command;
 mod expand;
 mod http;
 mod openai;
+mod otlp;
 mod retry;
 mod wire;
 
@@ -20,6 +21,7 @@ pub use agent::{Agent, AgentError};
 pub use command::CommandConfig;
 pub use http::HttpConfig;
 pub use openai::OpenAiConfig;
+pub use otlp::{TraceDecisions, read_decisions};
 pub use wire::ResponseMap;
 
 use crate::errors::{ConfigError, error_chain};
@@ -127,9 +129,18 @@ impl Target {
                 attempts.count += 1;
                 let agent = Arc::clone(agent);
                 let request = request.clone();
-                match tokio::task::spawn_blocking(move || agent.respond(&request)).await {
-                    Ok(Ok(observation)) => Ok(observation),
-                    Ok(Err(e)) => Err(Failure::new(format!("agent returned an error: {e}"))),
+                let called = tokio::task::spawn_blocking(move || {
+                    crate::instrument::collect(&request.case, request.sample, || {
+                        agent.respond(&request)
+                    })
+                });
+                match called.await {
+                    Ok((Ok(mut observation), collected)) => {
+                        observation.decisions.extend(collected.decisions);
+                        observation.warnings.extend(collected.warnings);
+                        Ok(observation)
+                    }
+                    Ok((Err(e), _)) => Err(Failure::new(format!("agent returned an error: {e}"))),
                     Err(join) => Err(Failure::new(format!(
                         "agent panicked: {}",
                         panic_message(join)

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::http::{header_map, parse_json, resolve_ca_file};
+use super::http::{header_map, parse_json, resolve_ca_file, trace_header};
 use super::retry::exchange;
 use super::{Attempts, Failure, Overrides, wire};
 use crate::errors::ConfigError;
@@ -141,6 +141,7 @@ impl OpenAiTarget {
                     .post(self.url.clone())
                     .headers(self.headers.clone())
                     .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .headers(trace_header(request))
                     .body(body.clone());
                 if let Some(tier) = &request.tier {
                     builder = builder.header(TIER_HEADER, tier);
@@ -206,6 +207,22 @@ pub(crate) fn observe_completion(json: &Value) -> Result<Observation, Failure> {
         .get("finish_reason")
         .and_then(Value::as_str)
         .map(str::to_string);
+    // The model's own choices beyond tools are decisions too: refusing, and how it
+    // stopped (`finish_reason.length` is a truncated answer, `content_filter` a block).
+    if observation.refusal == Some(true) {
+        observation
+            .decisions
+            .push(Decision::new("refusal", "refused"));
+    }
+    if let Some(reason) = observation
+        .finish_reason
+        .as_deref()
+        .filter(|r| !r.is_empty())
+    {
+        observation
+            .decisions
+            .push(Decision::new("finish_reason", reason));
+    }
     observation.usage = json.get("usage").and_then(wire::usage);
     observation.model = json
         .get("model")
@@ -231,7 +248,10 @@ mod tests {
         let o = observe_completion(&json).unwrap();
         assert_eq!(
             o.decisions,
-            vec![Decision::new("tool", "get_current_weather")]
+            vec![
+                Decision::new("tool", "get_current_weather"),
+                Decision::new("finish_reason", "tool_calls")
+            ]
         );
         assert_eq!(o.finish_reason.as_deref(), Some("tool_calls"));
         assert_eq!(o.usage.unwrap().input_tokens, 82);
@@ -239,5 +259,15 @@ mod tests {
         assert_eq!(o.model.as_deref(), Some("gpt-4o-mini"));
         assert_eq!(o.refusal, None);
         assert_eq!(o.output.text, "");
+    }
+
+    #[test]
+    fn a_refusal_is_a_decision_before_how_the_model_stopped() {
+        let json = serde_json::json!({"choices": [{"index": 0, "finish_reason": "stop",
+            "message": {"role": "assistant", "content": null, "refusal": "I can't help with that."}}]});
+        let o = observe_completion(&json).unwrap();
+        let names: Vec<String> = o.decisions.iter().map(|d| d.to_string()).collect();
+        assert_eq!(names, ["refusal.refused", "finish_reason.stop"]);
+        assert_eq!(o.output.text, "I can't help with that.");
     }
 }

@@ -178,7 +178,11 @@ fn echo(body: &[u8]) -> Response<MockBody> {
         200,
         &json!({
             "output": last_user,
-            "decisions": ["route.echo"],
+            // A test scripts a case's decisions in `vars.decisions`.
+            "decisions": request
+                .pointer("/vars/decisions")
+                .cloned()
+                .unwrap_or_else(|| json!(["route.echo"])),
             "usage": {"input_tokens": 1, "output_tokens": 1},
             "model": "mock-1",
             "tier": "primary",

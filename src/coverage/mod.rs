@@ -1,0 +1,17 @@
+//! Planner branch coverage: the branch catalog ([`catalog`]), coverage of a run computed
+//! from its sample records ([`compute`]), and its LCOV rendering ([`lcov`]).
+
+mod catalog;
+mod compute;
+mod lcov;
+mod stamp;
+mod suggest;
+
+pub use catalog::{BranchCatalog, CatalogBranch, CatalogPoint, Risk, StaleSource};
+pub(crate) use catalog::{CATALOG_FILE, CatalogFile};
+pub use compute::{
+    BranchCoverage, Coverage, CoverageBuilder, PointCoverage, TransitionSeen, Transitions,
+};
+pub use lcov::lcov;
+pub(crate) use stamp::stamp;
+pub(crate) use suggest::suggest;

@@ -1,0 +1,156 @@
+//! The metrics a gate can bound. How each is measured on a run is the report's business
+//! (`report::gates`).
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use super::Bound;
+
+/// A measurable property of a run. Ratios are in 0..=1, counts are whole numbers.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Metric {
+    /// Cases whose verdict is `pass`, over all cases.
+    CasePassRate,
+    /// Cases whose verdict is `error`.
+    CaseErrors,
+    /// Catalog branches reached by at least one sample, over all catalog branches.
+    BranchCoverage,
+    /// The lowest coverage of any decision point (the gate names the points below it).
+    PointCoverage,
+    /// The coverage of one decision point.
+    PointCoverageOf(String),
+    /// Declared reachable pairs seen, over declared pairs.
+    TransitionCoverage,
+    /// `high`-risk catalog branches no sample reached.
+    HighRiskUncovered,
+    /// Branches observed that the catalog does not list (the catalog drifted).
+    UnknownBranches,
+    /// Catalog branches that no case expects (`expect.branches` or `path`): in the prompt,
+    /// in production, not in the eval.
+    UnexpectedBranches,
+    /// Files the catalog was derived from that changed since it was reviewed.
+    StaleSources,
+}
+
+const NAMES: [&str; 9] = [
+    "cases.pass_rate",
+    "cases.errors",
+    "coverage.branches",
+    "coverage.points",
+    "coverage.transitions",
+    "coverage.high_risk_uncovered",
+    "coverage.unknown_branches",
+    "coverage.unexpected_branches",
+    "catalog.stale_sources",
+];
+const POINT_PREFIX: &str = "coverage.point.";
+
+impl Metric {
+    /// Parses a metric name; the error is the list of known metrics.
+    pub(crate) fn parse(name: &str) -> Result<Metric, String> {
+        Ok(match name {
+            "cases.pass_rate" => Metric::CasePassRate,
+            "cases.errors" => Metric::CaseErrors,
+            "coverage.branches" => Metric::BranchCoverage,
+            "coverage.points" => Metric::PointCoverage,
+            "coverage.transitions" => Metric::TransitionCoverage,
+            "coverage.high_risk_uncovered" => Metric::HighRiskUncovered,
+            "coverage.unknown_branches" => Metric::UnknownBranches,
+            "coverage.unexpected_branches" => Metric::UnexpectedBranches,
+            "catalog.stale_sources" => Metric::StaleSources,
+            other => match other.strip_prefix(POINT_PREFIX) {
+                Some(point) if !point.is_empty() => Metric::PointCoverageOf(point.to_string()),
+                _ => {
+                    return Err(format!(
+                        "known metrics: {}, {POINT_PREFIX}<decision point>",
+                        NAMES.join(", ")
+                    ));
+                }
+            },
+        })
+    }
+
+    /// Whether the metric is a ratio (0..=1) rather than a count.
+    fn is_ratio(&self) -> bool {
+        matches!(
+            self,
+            Metric::CasePassRate
+                | Metric::BranchCoverage
+                | Metric::PointCoverage
+                | Metric::PointCoverageOf(_)
+                | Metric::TransitionCoverage
+        )
+    }
+
+    pub(crate) fn needs_catalog(&self) -> bool {
+        !matches!(self, Metric::CasePassRate | Metric::CaseErrors)
+    }
+
+    pub(crate) fn check_bound(&self, bound: Bound) -> Result<(), String> {
+        let (Bound::Min(v) | Bound::Max(v)) = bound;
+        if self.is_ratio() && !(0.0..=1.0).contains(&v) {
+            return Err(format!(
+                "`{self}` is a ratio; its threshold {v} must be between 0 and 1"
+            ));
+        }
+        if !self.is_ratio() && (v < 0.0 || v.fract() != 0.0 || !v.is_finite()) {
+            return Err(format!(
+                "`{self}` is a count; its threshold {v} must be a whole number ≥ 0"
+            ));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn threshold_help(&self) -> String {
+        if self.is_ratio() {
+            format!("e.g. `{{metric: {self}, min: 0.8}}`")
+        } else {
+            format!("e.g. `{{metric: {self}, max: 0}}`")
+        }
+    }
+
+    /// Coverage metrics mean nothing for a run of part of the suite.
+    pub(crate) fn is_coverage(&self) -> bool {
+        self.needs_catalog() && *self != Metric::StaleSources
+    }
+}
+
+impl fmt::Display for Metric {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self {
+            Metric::CasePassRate => NAMES[0],
+            Metric::CaseErrors => NAMES[1],
+            Metric::BranchCoverage => NAMES[2],
+            Metric::PointCoverage => NAMES[3],
+            Metric::TransitionCoverage => NAMES[4],
+            Metric::HighRiskUncovered => NAMES[5],
+            Metric::UnknownBranches => NAMES[6],
+            Metric::UnexpectedBranches => NAMES[7],
+            Metric::StaleSources => NAMES[8],
+            Metric::PointCoverageOf(point) => return write!(f, "{POINT_PREFIX}{point}"),
+        };
+        f.write_str(name)
+    }
+}
+
+impl FromStr for Metric {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Metric::parse(s)
+    }
+}
+
+impl Serialize for Metric {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Metric {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Metric::parse(&text).map_err(serde::de::Error::custom)
+    }
+}

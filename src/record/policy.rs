@@ -1,0 +1,77 @@
+//! The policy a run was made under — the branch catalog, the gates, the suite's active
+//! cases — saved as `suite.json` in the run folder, so reports rebuilt from records (after
+//! nextest, after merging shards) apply exactly what the run was checked against.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::SCHEMA_VERSION;
+use crate::coverage::BranchCatalog;
+use crate::errors::Error;
+use crate::gate::Gate;
+
+/// The file name in the run folder.
+pub(crate) const POLICY_FILE: &str = "suite.json";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct RunPolicy {
+    pub schema: u32,
+    pub suite: String,
+    pub catalog: Option<BranchCatalog>,
+    #[serde(default)]
+    pub gates: Vec<Gate>,
+    /// The ids of the suite's active cases (not drafts, not retired), when the process
+    /// that wrote this discovered the whole suite (not under `--exact`). Coverage gates
+    /// apply only to runs that ran all of them.
+    pub cases: Option<Vec<String>>,
+}
+
+impl RunPolicy {
+    pub(crate) fn new(
+        suite: String,
+        catalog: Option<BranchCatalog>,
+        gates: Vec<Gate>,
+        cases: Option<Vec<String>>,
+    ) -> Self {
+        RunPolicy {
+            schema: SCHEMA_VERSION,
+            suite,
+            catalog,
+            gates,
+            cases,
+        }
+    }
+
+    /// Writes the policy into `run_dir`, unless a policy that knows the suite's cases is
+    /// there already (one nextest process per case: the first full one wins, and they are
+    /// all the same suite). Write-then-rename, so a reader never sees half a file.
+    pub(crate) fn save(&self, run_dir: &Path) -> Result<(), Error> {
+        let path = run_dir.join(POLICY_FILE);
+        if let Ok(existing) = RunPolicy::load(&path)
+            && (existing.cases.is_some() || self.cases.is_none())
+        {
+            return Ok(());
+        }
+        let json = serde_json::to_vec_pretty(self)
+            .map_err(|e| Error::Internal(format!("serializing the run policy failed: {e}")))?;
+        let tmp = run_dir.join(format!(".{POLICY_FILE}.{}.tmp", std::process::id()));
+        std::fs::write(&tmp, json).map_err(|e| Error::io(&tmp, e))?;
+        std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))
+    }
+
+    pub(crate) fn load(path: &Path) -> Result<RunPolicy, Error> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let policy: RunPolicy = serde_json::from_str(&text)
+            .map_err(|e| Error::Usage(format!("{}: not a run policy: {e}", path.display())))?;
+        if policy.schema != SCHEMA_VERSION {
+            return Err(Error::Usage(format!(
+                "{}: run policy schema {} is not supported by this evalgate (schema {SCHEMA_VERSION})",
+                path.display(),
+                policy.schema
+            )));
+        }
+        Ok(policy)
+    }
+}

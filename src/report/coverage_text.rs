@@ -1,0 +1,143 @@
+//! The terminal's planner coverage table and gate table.
+
+use std::fmt::Write;
+
+use super::RunReport;
+use crate::coverage::Coverage;
+
+pub(super) fn render(report: &RunReport, text: &mut String) {
+    render_coverage(&report.coverage, text);
+    if report.gates.is_empty() {
+        return;
+    }
+    let _ = write!(text, "\nevalgate: gates");
+    let width = report
+        .gates
+        .iter()
+        .map(|g| g.name.chars().count())
+        .max()
+        .unwrap_or(0);
+    for gate in &report.gates {
+        let value = match gate.value {
+            Some(v) if v.fract() == 0.0 => format!("{v:.0}"),
+            Some(v) => format!("{v:.3}"),
+            None => "-".into(),
+        };
+        let line = format!(
+            "\n  {:<7} {:<width$}  {:>7}  {:<8} {}",
+            gate.status(),
+            gate.name,
+            value,
+            gate.threshold,
+            printable(&gate.details.join("; ")),
+        );
+        text.push_str(line.trim_end());
+    }
+}
+
+fn render_coverage(coverage: &Coverage, text: &mut String) {
+    let Some(catalog) = &coverage.catalog else {
+        let observed: usize = coverage.points.iter().map(|p| p.branches.len()).sum();
+        if observed > 0 {
+            let _ = write!(
+                text,
+                "\nevalgate: {observed} planner branches observed in {} decision points; \
+                 no branch catalog, so no coverage (`evalgate catalog suggest` proposes one)",
+                coverage.points.len()
+            );
+        }
+        return;
+    };
+    let _ = write!(
+        text,
+        "\nevalgate: planner coverage {}/{} branches ({:.1} %) · {} samples, {} with decisions · catalog {catalog}",
+        coverage.branches_covered,
+        coverage.branches_total,
+        coverage.ratio().unwrap_or(0.0) * 100.0,
+        coverage.samples,
+        coverage.samples_with_decisions,
+    );
+    let width = coverage
+        .points
+        .iter()
+        .map(|p| p.name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max("decision point".len());
+    let _ = write!(
+        text,
+        "\n  {:<width$}  {:>7}  uncovered",
+        "decision point", "covered"
+    );
+    for point in &coverage.points {
+        let mut uncovered: Vec<_> = point.branches.iter().filter(|b| b.samples == 0).collect();
+        uncovered.sort_by_key(|b| b.risk);
+        let list = uncovered
+            .iter()
+            .map(|b| match b.risk {
+                Some(risk) => format!("{} ({risk})", b.decision.branch),
+                None => b.decision.branch.clone(),
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let _ = write!(
+            text,
+            "\n  {:<width$}  {:>7}  {}",
+            point.name,
+            format!("{}/{}", point.covered, point.total),
+            if list.is_empty() { "-" } else { &list }
+        );
+    }
+    if !coverage.unknown.is_empty() {
+        let list: Vec<String> = coverage
+            .unknown
+            .iter()
+            .map(|b| {
+                format!(
+                    "{} ({} samples)",
+                    printable(&b.decision.to_string()),
+                    b.samples
+                )
+            })
+            .collect();
+        let _ = write!(
+            text,
+            "\nevalgate: observed but not in the catalog (catalog drift): {}",
+            list.join(", ")
+        );
+    }
+    let t = &coverage.transitions;
+    let _ = write!(text, "\nevalgate: transitions: {} pairs seen", t.seen.len());
+    if t.declared > 0 {
+        let _ = write!(
+            text,
+            ", {} of {} declared pairs",
+            t.declared_seen, t.declared
+        );
+    }
+    for stale in &coverage.stale {
+        let _ = write!(
+            text,
+            "\nevalgate: the planner changed; the catalog may be stale: {} {}",
+            stale.path,
+            match &stale.current_sha256 {
+                Some(_) => "changed since the catalog was reviewed",
+                None => "is gone",
+            }
+        );
+    }
+}
+
+/// Agent-chosen names reach the terminal: control characters are shown escaped, so a
+/// decision cannot move the cursor or rewrite the line.
+fn printable(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            if c.is_control() {
+                c.escape_default().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
+}

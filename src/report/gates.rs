@@ -1,0 +1,266 @@
+//! Evaluating the suite's gates on a run: each metric measured from the records' summary
+//! and the coverage, compared with its bound.
+
+use serde::{Deserialize, Serialize};
+
+use super::Summary;
+use crate::coverage::{Coverage, Risk};
+use crate::gate::{Gate, GateLevel, Metric};
+use crate::verdict::Verdict;
+
+/// The outcome of one gate on one run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GateResult {
+    pub name: String,
+    pub metric: String,
+    pub level: GateLevel,
+    /// `≥ 0.8`, `≤ 0`.
+    pub threshold: String,
+    /// The metric's value; `None` when it could not be measured.
+    pub value: Option<f64>,
+    pub outcome: GateOutcome,
+    /// What is behind the value: uncovered branches, failing points...
+    pub details: Vec<String>,
+    /// The decision points this gate blames (for the per-point coverage testcases).
+    #[serde(default)]
+    pub points: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GateOutcome {
+    Passed,
+    Failed,
+    /// Not applied: the metric means nothing for this run (e.g. coverage of a filtered run).
+    Skipped,
+}
+
+impl GateResult {
+    /// Whether this result fails the run.
+    pub fn fails_run(&self) -> bool {
+        self.outcome == GateOutcome::Failed && self.level == GateLevel::Fail
+    }
+
+    /// A failed `warn` gate.
+    pub fn warns(&self) -> bool {
+        self.outcome == GateOutcome::Failed && self.level == GateLevel::Warn
+    }
+
+    /// `FAIL`, `WARN`, `pass`, `skipped`.
+    pub fn status(&self) -> &'static str {
+        match (self.outcome, self.level) {
+            (GateOutcome::Passed, _) => "pass",
+            (GateOutcome::Skipped, _) => "skipped",
+            (GateOutcome::Failed, GateLevel::Fail) => "FAIL",
+            (GateOutcome::Failed, GateLevel::Warn) => "WARN",
+        }
+    }
+}
+
+/// Evaluates every gate on the run.
+pub fn evaluate(gates: &[Gate], inputs: &GateInputs) -> Vec<GateResult> {
+    gates
+        .iter()
+        .map(|gate| {
+            let measured = measure(&gate.metric, inputs);
+            let outcome = match (&measured.skipped, measured.value) {
+                (Some(_), _) | (None, None) => GateOutcome::Skipped,
+                (None, Some(value)) if gate.bound.holds(value) => GateOutcome::Passed,
+                (None, Some(_)) => GateOutcome::Failed,
+            };
+            let mut details = measured.details;
+            if let Some(why) = measured.skipped {
+                details.insert(0, why);
+            }
+            GateResult {
+                name: gate.name.clone(),
+                metric: gate.metric.to_string(),
+                level: gate.level,
+                threshold: gate.bound.to_string(),
+                value: measured.value,
+                outcome,
+                details,
+                points: if outcome == GateOutcome::Failed {
+                    measured.points
+                } else {
+                    Vec::new()
+                },
+            }
+        })
+        .collect()
+}
+
+fn measure(metric: &Metric, inputs: &GateInputs) -> Measured {
+    if metric.is_coverage()
+        && let Some(why) = &inputs.partial
+    {
+        return Measured::skipped(format!("not applied: {why}"));
+    }
+    let coverage = inputs.coverage;
+    match metric {
+        Metric::CasePassRate => {
+            let total = inputs.summary.cases.len();
+            if total == 0 {
+                return Measured::skipped("no cases ran".into());
+            }
+            let pass = inputs.summary.count(Verdict::Pass);
+            Measured::value(pass as f64 / total as f64)
+                .detail(format!("{pass} of {total} cases pass"))
+        }
+        Metric::CaseErrors => {
+            let errored: Vec<String> = inputs
+                .summary
+                .cases
+                .iter()
+                .filter(|c| c.verdict == Verdict::Error)
+                .map(|c| c.case.clone())
+                .collect();
+            Measured::count(errored)
+        }
+        Metric::BranchCoverage => match coverage.ratio() {
+            Some(ratio) => Measured::value(ratio).detail(format!(
+                "{} of {} branches reached",
+                coverage.branches_covered, coverage.branches_total
+            )),
+            None => Measured::skipped("the catalog lists no branches".into()),
+        },
+        Metric::PointCoverage => {
+            let lowest = coverage
+                .points
+                .iter()
+                .filter_map(|p| p.ratio().map(|r| (r, p)))
+                .min_by(|a, b| a.0.total_cmp(&b.0));
+            match lowest {
+                None => Measured::skipped("the catalog lists no decision points".into()),
+                Some((ratio, _)) => {
+                    let mut m = Measured::value(ratio);
+                    for point in coverage.points.iter() {
+                        if point.ratio().is_some_and(|r| r <= ratio) {
+                            m.points.push(point.name.clone());
+                            m.details.push(point.uncovered_text());
+                        }
+                    }
+                    m
+                }
+            }
+        }
+        Metric::PointCoverageOf(name) => match coverage.points.iter().find(|p| &p.name == name) {
+            Some(point) => match point.ratio() {
+                Some(ratio) => {
+                    let mut m = Measured::value(ratio).detail(point.uncovered_text());
+                    m.points.push(name.clone());
+                    m
+                }
+                None => Measured::skipped(format!("`{name}` lists no branches")),
+            },
+            None => Measured::skipped(format!("no decision point `{name}`")),
+        },
+        Metric::TransitionCoverage => match coverage.transitions.ratio() {
+            Some(ratio) => Measured::value(ratio).detail(format!(
+                "{} of {} declared transitions seen",
+                coverage.transitions.declared_seen, coverage.transitions.declared
+            )),
+            None => Measured::skipped("the catalog declares no transitions".into()),
+        },
+        Metric::HighRiskUncovered => {
+            let mut m = Measured::count(
+                coverage
+                    .uncovered()
+                    .filter(|b| b.risk == Some(Risk::High))
+                    .map(|b| b.decision.to_string())
+                    .collect(),
+            );
+            m.points = points_of(&m.details);
+            m
+        }
+        Metric::UnknownBranches => Measured::count(
+            coverage
+                .unknown
+                .iter()
+                .map(|b| format!("{} ({} samples)", b.decision, b.samples))
+                .collect(),
+        ),
+        Metric::UnexpectedBranches => {
+            let mut m = Measured::count(
+                coverage
+                    .points
+                    .iter()
+                    .flat_map(|p| &p.branches)
+                    .filter(|b| b.expected_by.is_empty())
+                    .map(|b| b.decision.to_string())
+                    .collect(),
+            );
+            m.points = points_of(&m.details);
+            m
+        }
+        Metric::StaleSources => Measured::count(
+            coverage
+                .stale
+                .iter()
+                .map(|s| match &s.current_sha256 {
+                    Some(_) => format!(
+                        "{} changed since the catalog was reviewed; the catalog may be stale",
+                        s.path
+                    ),
+                    None => format!("{} is gone; the catalog may be stale", s.path),
+                })
+                .collect(),
+        ),
+    }
+}
+fn points_of(decisions: &[String]) -> Vec<String> {
+    let mut points: Vec<String> = decisions
+        .iter()
+        .filter_map(|d| d.split_once('.').map(|(p, _)| p.to_string()))
+        .collect();
+    points.sort();
+    points.dedup();
+    points
+}
+
+/// What gates are measured on.
+pub struct GateInputs<'a> {
+    pub summary: &'a Summary,
+    pub coverage: &'a Coverage,
+    /// Why the run does not cover the whole suite (a filter, one shard alone), if it does
+    /// not: coverage gates are then not applied rather than failing a partial run.
+    pub partial: Option<String>,
+}
+
+/// One measurement: the value, what is behind it, and the points it blames.
+#[derive(Debug, Default)]
+pub(crate) struct Measured {
+    pub value: Option<f64>,
+    pub details: Vec<String>,
+    pub points: Vec<String>,
+    pub skipped: Option<String>,
+}
+
+impl Measured {
+    fn value(value: f64) -> Measured {
+        Measured {
+            value: Some(value),
+            ..Measured::default()
+        }
+    }
+
+    fn count(items: Vec<String>) -> Measured {
+        Measured {
+            value: Some(items.len() as f64),
+            details: items,
+            ..Measured::default()
+        }
+    }
+
+    fn skipped(why: String) -> Measured {
+        Measured {
+            skipped: Some(why),
+            ..Measured::default()
+        }
+    }
+
+    fn detail(mut self, text: String) -> Measured {
+        self.details.push(text);
+        self
+    }
+}
