@@ -439,8 +439,44 @@ fn decisions_come_from_each_samples_otlp_trace_file() {
         not_otlp.to_str().unwrap(),
         "  - branches: [tool.lookup_invoice]",
     );
+    // A span that names a decision point but no branch: not a decision, and not silently
+    // dropped either — a warning in the sample's record and on the terminal.
+    let half = s.path().join("half.json");
+    std::fs::write(
+        &half,
+        std::fs::read_to_string(&json).unwrap().replacen(
+            r#""key": "gen_ai.tool.name""#,
+            r#""key": "evalgate.decision", "value": {"stringValue": "route"}}, {"key": "x""#,
+            1,
+        ),
+    )
+    .unwrap();
+    with_trace(
+        "half",
+        half.to_str().unwrap(),
+        "  - branches: [tool.issue_refund]",
+    );
     let run = s.run(&[]);
     assert_eq!(run.code, 1, "{}", run.all());
+    let half_sample = s
+        .records_of("sample")
+        .into_iter()
+        .find(|r| r["case"] == "half")
+        .unwrap();
+    let warnings = half_sample["warnings"]
+        .as_array()
+        .expect("warnings recorded");
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("evalgate.branch")),
+        "{half_sample:#}"
+    );
+    assert!(
+        run.stderr.contains("evalgate: warning: half (sample 0): "),
+        "{}",
+        run.stderr
+    );
     let verdict = |id: &str| {
         s.records_of("case")
             .into_iter()

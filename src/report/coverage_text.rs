@@ -130,7 +130,7 @@ fn render_coverage(coverage: &Coverage, text: &mut String) {
 
 /// Agent-chosen names reach the terminal: control characters are shown escaped, so a
 /// decision cannot move the cursor or rewrite the line.
-fn printable(text: &str) -> String {
+pub(super) fn printable(text: &str) -> String {
     text.chars()
         .flat_map(|c| {
             if c.is_control() {

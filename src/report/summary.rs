@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
 
+use super::coverage_text::printable;
 use crate::record::{CaseRecord, RunData};
 use crate::verdict::{SampleVerdict, Verdict};
 
@@ -23,6 +24,8 @@ pub struct Summary {
     pub output_tokens: u64,
     pub latency_p50_ms: Option<f64>,
     pub latency_p95_ms: Option<f64>,
+    /// Warnings samples recorded (a trace span missing an attribute...), as `case: warning`.
+    pub warnings: Vec<String>,
 }
 
 impl Summary {
@@ -64,6 +67,12 @@ impl Summary {
             if sample.error.is_none() {
                 latencies.push(sample.latency_ms);
             }
+            for warning in &sample.warnings {
+                summary.warnings.push(format!(
+                    "{} (sample {}): {warning}",
+                    sample.case, sample.sample
+                ));
+            }
         }
         latencies.sort_by(f64::total_cmp);
         summary.latency_p50_ms = percentile(&latencies, 0.50);
@@ -104,6 +113,16 @@ impl Summary {
         if let (Some(p50), Some(p95)) = (self.latency_p50_ms, self.latency_p95_ms) {
             let _ = write!(text, " · latency p50 {p50:.1} ms, p95 {p95:.1} ms");
         }
+        for warning in self.warnings.iter().take(WARNINGS_SHOWN) {
+            let _ = write!(text, "\nevalgate: warning: {}", printable(warning));
+        }
+        if self.warnings.len() > WARNINGS_SHOWN {
+            let _ = write!(
+                text,
+                "\nevalgate: {} more warnings in the sample records (`warnings`)",
+                self.warnings.len() - WARNINGS_SHOWN
+            );
+        }
         for id in &self.incomplete {
             let _ = write!(
                 text,
@@ -113,6 +132,9 @@ impl Summary {
         text
     }
 }
+
+/// How many sample warnings the terminal shows; the records keep them all.
+const WARNINGS_SHOWN: usize = 10;
 
 /// Nearest-rank percentile of sorted values.
 fn percentile(sorted: &[f64], q: f64) -> Option<f64> {
