@@ -17,6 +17,10 @@
 #[path = "../tests/support/mock_agent.rs"]
 mod mock_agent;
 
+#[path = "support/scenarios.rs"]
+mod scenarios;
+
+use scenarios::Scenario;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
@@ -68,30 +72,13 @@ fn main() -> ExitCode {
         bench.bin.display()
     );
 
-    let mut failed = false;
-    let scenarios: [(&str, Scenario); 3] = [
+    let scenarios: [(&str, Scenario<Bench>); 3] = [
         ("e2e", e2e),
         ("concurrency", concurrency),
         ("startup", startup),
     ];
-    for (name, scenario) in scenarios {
-        if !selected(name) {
-            continue;
-        }
-        if let Err(e) = scenario(&bench) {
-            println!("{name}: INCORRECT RUN: {e}");
-            failed = true;
-        }
-    }
-    if failed {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    }
+    scenarios::run_selected(&bench, &scenarios, selected)
 }
-
-/// A scenario prints its figures; an error means a run was incorrect.
-type Scenario = fn(&Bench) -> Result<(), String>;
 
 struct Bench {
     bin: PathBuf,

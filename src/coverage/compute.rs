@@ -267,13 +267,17 @@ impl<'c> CoverageBuilder<'c> {
     }
 
     pub fn finish(self) -> Coverage {
+        // Samples of concurrent cases interleave in the records, so a branch's list holds
+        // each case many times: drop repeats on the ids before making names of them.
         let names = |ids: &[u32]| {
+            let mut ids = ids.to_vec();
+            ids.sort_unstable();
+            ids.dedup();
             let mut list: Vec<String> = ids
                 .iter()
                 .map(|&i| self.case_names[i as usize].clone())
                 .collect();
             list.sort();
-            list.dedup();
             list
         };
         let mut covered_of: HashMap<usize, BranchCoverage> = HashMap::new();
