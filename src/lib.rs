@@ -5,6 +5,7 @@
 //! (expectations) → `verdict` → `record` (JSON Lines) → `coverage` (planner branches) and
 //! `gate` (policies on the run) → `report` (terminal, JUnit, coverage JSON and LCOV).
 
+mod atomic_file;
 mod case;
 mod check;
 pub mod cli;

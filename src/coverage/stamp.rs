@@ -7,6 +7,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use super::catalog::{CATALOG_FILE, CatalogFile, sha256_file};
+use crate::atomic_file::write_atomic;
 use crate::errors::{Error, Position};
 use crate::suite::SUITE_FILES;
 
@@ -69,9 +70,7 @@ pub(crate) fn stamp(dir: &Path) -> Result<Vec<String>, Error> {
     for (position, value) in edits {
         replace_scalar(&mut source, position.line + shift, position.column, &value);
     }
-    let tmp = path.with_extension("yaml.tmp");
-    std::fs::write(&tmp, &source).map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
+    write_atomic(&path, source.as_bytes())?;
     changes.insert(0, format!("stamped {}", path.display()));
     Ok(changes)
 }

@@ -7,6 +7,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::SCHEMA_VERSION;
+use crate::atomic_file::write_atomic;
 use crate::coverage::BranchCatalog;
 use crate::errors::Error;
 use crate::gate::Gate;
@@ -46,7 +47,7 @@ impl RunPolicy {
 
     /// Writes the policy into `run_dir`, unless a policy that knows the suite's cases is
     /// there already (one nextest process per case: the first full one wins, and they are
-    /// all the same suite). Write-then-rename, so a reader never sees half a file.
+    /// all the same suite).
     pub(crate) fn save(&self, run_dir: &Path) -> Result<(), Error> {
         let path = run_dir.join(POLICY_FILE);
         if let Ok(existing) = RunPolicy::load(&path)
@@ -56,9 +57,7 @@ impl RunPolicy {
         }
         let json = serde_json::to_vec_pretty(self)
             .map_err(|e| Error::Internal(format!("serializing the run policy failed: {e}")))?;
-        let tmp = run_dir.join(format!(".{POLICY_FILE}.{}.tmp", std::process::id()));
-        std::fs::write(&tmp, json).map_err(|e| Error::io(&tmp, e))?;
-        std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))
+        write_atomic(&path, &json)
     }
 
     pub(crate) fn load(path: &Path) -> Result<RunPolicy, Error> {

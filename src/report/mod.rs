@@ -15,6 +15,7 @@ pub use gates::{GateInputs, GateOutcome, GateResult, evaluate};
 pub use junit::junit_report;
 pub use summary::Summary;
 
+use crate::atomic_file::write_atomic;
 use crate::coverage::{BranchCatalog, Coverage, CoverageBuilder, lcov};
 use crate::errors::Error;
 use crate::record::RunData;
@@ -153,12 +154,4 @@ pub fn write_reports(data: &RunData, out_dir: &Path) -> Result<(RunReport, Repor
             lcov: lcov_path,
         },
     ))
-}
-
-/// Write-then-rename: a reader never sees half a file.
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let tmp = path.with_file_name(format!(".{name}.tmp"));
-    std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
 }
