@@ -175,11 +175,7 @@ fn report(
         }
     }
     eprintln!("{}", report.render());
-    eprintln!("evalgate: junit    {}", paths.junit.display());
-    eprintln!("evalgate: coverage {}", paths.coverage.display());
-    if let Some(lcov) = &paths.lcov {
-        eprintln!("evalgate: lcov     {}", lcov.display());
-    }
+    eprintln!("{}", paths.render());
     Ok(ExitCode::from(if report.has_failed() {
         exit::FAILED
     } else {

@@ -12,8 +12,7 @@ use crate::case::{Selection, Status, TEST_PREFIX, discover};
 use crate::errors::Error;
 use crate::exit;
 use crate::record::{Record, Recorder, RunData, RunPolicy, RunRecord, SCHEMA_VERSION};
-use crate::report::GateResult;
-use crate::report::write_reports;
+use crate::report::{GateResult, shown, write_reports};
 use crate::run::Runner;
 use crate::suite::Suite;
 use crate::target::{Agent, Overrides, Target};
@@ -229,11 +228,7 @@ impl Harness {
             if !args.quiet || report.has_failed() {
                 eprintln!("{}", report.render());
                 eprintln!("evalgate: records  {}", shown(&run_dir));
-                eprintln!("evalgate: junit    {}", shown(&paths.junit));
-                eprintln!("evalgate: coverage {}", shown(&paths.coverage));
-                if let Some(lcov) = &paths.lcov {
-                    eprintln!("evalgate: lcov     {}", shown(lcov));
-                }
+                eprintln!("{}", paths.render());
             }
         }
         Ok(if conclusion.has_failed() || gate_failed {
@@ -242,12 +237,6 @@ impl Harness {
             exit::PASS
         })
     }
-}
-
-fn shown(path: &Path) -> String {
-    let cwd = std::env::current_dir().ok();
-    cwd.and_then(|c| path.strip_prefix(c).ok().map(|p| p.display().to_string()))
-        .unwrap_or_else(|| path.display().to_string())
 }
 
 /// `$EVALGATE_DIR`, else `$CARGO_MANIFEST_DIR/evals` (cargo and nextest set it), else `./evals`.

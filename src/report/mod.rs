@@ -30,6 +30,28 @@ pub struct ReportPaths {
     pub lcov: Option<PathBuf>,
 }
 
+impl ReportPaths {
+    /// Where each report is, one `evalgate: <report> <path>` line each.
+    pub fn render(&self) -> String {
+        let mut text = format!(
+            "evalgate: junit    {}\nevalgate: coverage {}",
+            shown(&self.junit),
+            shown(&self.coverage)
+        );
+        if let Some(lcov) = &self.lcov {
+            text.push_str(&format!("\nevalgate: lcov     {}", shown(lcov)));
+        }
+        text
+    }
+}
+
+/// `path` relative to the working directory when it is under it, as users type paths.
+pub(crate) fn shown(path: &Path) -> String {
+    let cwd = std::env::current_dir().ok();
+    cwd.and_then(|c| path.strip_prefix(c).ok().map(|p| p.display().to_string()))
+        .unwrap_or_else(|| path.display().to_string())
+}
+
 /// Everything a run's records say: verdicts, planner coverage, and the gates' decision.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
