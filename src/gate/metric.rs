@@ -34,42 +34,33 @@ pub enum Metric {
     StaleSources,
 }
 
-const NAMES: [&str; 9] = [
-    "cases.pass_rate",
-    "cases.errors",
-    "coverage.branches",
-    "coverage.points",
-    "coverage.transitions",
-    "coverage.high_risk_uncovered",
-    "coverage.unknown_branches",
-    "coverage.unexpected_branches",
-    "catalog.stale_sources",
+/// Every metric with a fixed name, and that name: the one table parsing and display share.
+const NAMED: [(&str, Metric); 9] = [
+    ("cases.pass_rate", Metric::CasePassRate),
+    ("cases.errors", Metric::CaseErrors),
+    ("coverage.branches", Metric::BranchCoverage),
+    ("coverage.points", Metric::PointCoverage),
+    ("coverage.transitions", Metric::TransitionCoverage),
+    ("coverage.high_risk_uncovered", Metric::HighRiskUncovered),
+    ("coverage.unknown_branches", Metric::UnknownBranches),
+    ("coverage.unexpected_branches", Metric::UnexpectedBranches),
+    ("catalog.stale_sources", Metric::StaleSources),
 ];
 const POINT_PREFIX: &str = "coverage.point.";
 
 impl Metric {
     /// Parses a metric name; the error is the list of known metrics.
     pub(crate) fn parse(name: &str) -> Result<Metric, String> {
-        Ok(match name {
-            "cases.pass_rate" => Metric::CasePassRate,
-            "cases.errors" => Metric::CaseErrors,
-            "coverage.branches" => Metric::BranchCoverage,
-            "coverage.points" => Metric::PointCoverage,
-            "coverage.transitions" => Metric::TransitionCoverage,
-            "coverage.high_risk_uncovered" => Metric::HighRiskUncovered,
-            "coverage.unknown_branches" => Metric::UnknownBranches,
-            "coverage.unexpected_branches" => Metric::UnexpectedBranches,
-            "catalog.stale_sources" => Metric::StaleSources,
-            other => match other.strip_prefix(POINT_PREFIX) {
-                Some(point) if !point.is_empty() => Metric::PointCoverageOf(point.to_string()),
-                _ => {
-                    return Err(format!(
-                        "known metrics: {}, {POINT_PREFIX}<decision point>",
-                        NAMES.join(", ")
-                    ));
-                }
-            },
-        })
+        if let Some((_, metric)) = NAMED.iter().find(|(n, _)| *n == name) {
+            return Ok(metric.clone());
+        }
+        match name.strip_prefix(POINT_PREFIX) {
+            Some(point) if !point.is_empty() => Ok(Metric::PointCoverageOf(point.to_string())),
+            _ => Err(format!(
+                "known metrics: {}, {POINT_PREFIX}<decision point>",
+                NAMED.map(|(n, _)| n).join(", ")
+            )),
+        }
     }
 
     /// Whether the metric is a ratio (0..=1) rather than a count.
@@ -119,18 +110,13 @@ impl Metric {
 
 impl fmt::Display for Metric {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = match self {
-            Metric::CasePassRate => NAMES[0],
-            Metric::CaseErrors => NAMES[1],
-            Metric::BranchCoverage => NAMES[2],
-            Metric::PointCoverage => NAMES[3],
-            Metric::TransitionCoverage => NAMES[4],
-            Metric::HighRiskUncovered => NAMES[5],
-            Metric::UnknownBranches => NAMES[6],
-            Metric::UnexpectedBranches => NAMES[7],
-            Metric::StaleSources => NAMES[8],
-            Metric::PointCoverageOf(point) => return write!(f, "{POINT_PREFIX}{point}"),
-        };
+        if let Metric::PointCoverageOf(point) = self {
+            return write!(f, "{POINT_PREFIX}{point}");
+        }
+        let (name, _) = NAMED
+            .iter()
+            .find(|(_, m)| m == self)
+            .expect("every metric but PointCoverageOf is in NAMED");
         f.write_str(name)
     }
 }
@@ -152,5 +138,24 @@ impl<'de> Deserialize<'de> for Metric {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
         Metric::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_metric_name_round_trips_and_an_unknown_one_lists_them() {
+        for (name, metric) in &NAMED {
+            assert_eq!(Metric::parse(name).as_ref(), Ok(metric));
+            assert_eq!(metric.to_string(), *name);
+        }
+        let point = Metric::parse("coverage.point.route").unwrap();
+        assert_eq!(point, Metric::PointCoverageOf("route".into()));
+        assert_eq!(point.to_string(), "coverage.point.route");
+        let e = Metric::parse("coverage.brnaches").unwrap_err();
+        assert!(e.contains("coverage.branches, coverage.points"), "{e}");
+        assert!(Metric::parse("coverage.point.").is_err());
     }
 }
