@@ -57,6 +57,16 @@ pub struct BranchCoverage {
     pub expected_by: Vec<String>,
 }
 
+impl BranchCoverage {
+    /// `name (risk)`, or just `name` for a branch the catalog does not list.
+    pub fn with_risk(&self, name: &impl std::fmt::Display) -> String {
+        match self.risk {
+            Some(risk) => format!("{name} ({risk})"),
+            None => name.to_string(),
+        }
+    }
+}
+
 /// Consecutive decision pairs.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Transitions {
@@ -87,12 +97,8 @@ impl Coverage {
 
     /// Catalog branches no sample reached, `high` risk first.
     pub fn uncovered(&self) -> impl Iterator<Item = &BranchCoverage> {
-        let mut uncovered: Vec<&BranchCoverage> = self
-            .points
-            .iter()
-            .flat_map(|p| &p.branches)
-            .filter(|b| b.samples == 0)
-            .collect();
+        let mut uncovered: Vec<&BranchCoverage> =
+            self.points.iter().flat_map(|p| p.uncovered()).collect();
         uncovered.sort_by_key(|b| b.risk);
         uncovered.into_iter()
     }
@@ -103,17 +109,20 @@ impl PointCoverage {
         (self.total > 0).then(|| self.covered as f64 / self.total as f64)
     }
 
-    /// `route 5/6: uncovered route.clarify (medium)`.
-    pub fn uncovered_text(&self) -> String {
+    /// The point's branches no sample reached, `high` risk first, then catalog order.
+    pub fn uncovered(&self) -> Vec<&BranchCoverage> {
         let mut uncovered: Vec<&BranchCoverage> =
             self.branches.iter().filter(|b| b.samples == 0).collect();
         uncovered.sort_by_key(|b| b.risk);
-        let list: Vec<String> = uncovered
+        uncovered
+    }
+
+    /// `route 5/6: uncovered route.clarify (medium)`.
+    pub fn uncovered_text(&self) -> String {
+        let list: Vec<String> = self
+            .uncovered()
             .iter()
-            .map(|b| match b.risk {
-                Some(risk) => format!("{} ({risk})", b.decision),
-                None => b.decision.to_string(),
-            })
+            .map(|b| b.with_risk(&b.decision))
             .collect();
         if list.is_empty() {
             format!(

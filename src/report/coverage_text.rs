@@ -70,14 +70,10 @@ fn render_coverage(coverage: &Coverage, text: &mut String) {
         "decision point", "covered"
     );
     for point in &coverage.points {
-        let mut uncovered: Vec<_> = point.branches.iter().filter(|b| b.samples == 0).collect();
-        uncovered.sort_by_key(|b| b.risk);
-        let list = uncovered
+        let list = point
+            .uncovered()
             .iter()
-            .map(|b| match b.risk {
-                Some(risk) => format!("{} ({risk})", b.decision.branch),
-                None => b.decision.branch.clone(),
-            })
+            .map(|b| b.with_risk(&b.decision.branch))
             .collect::<Vec<_>>()
             .join(", ");
         let _ = write!(
