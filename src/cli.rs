@@ -7,13 +7,13 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
-use crate::case::{Selection, Status, discover};
+use crate::case::{Selection, discover};
 use crate::coverage::{stamp, suggest};
 use crate::demo::{DemoAgent, DemoServer, DemoVersion};
 use crate::errors::Error;
 use crate::exit;
 use crate::harness::{Harness, default_out_dir};
-use crate::record::RunData;
+use crate::record::{RunData, RunPolicy};
 use crate::report::write_reports;
 use crate::suite::Suite;
 
@@ -211,13 +211,7 @@ fn learn_suite_cases(data: &mut RunData, dir: Option<PathBuf>) -> Result<(), Err
         )));
     }
     let (cases, _) = discover(&suite, Selection::All)?;
-    policy.cases = Some(
-        cases
-            .into_iter()
-            .filter(|c| c.status == Status::Active)
-            .map(|c| c.id)
-            .collect(),
-    );
+    policy.cases = Some(RunPolicy::active_cases(&cases));
     Ok(())
 }
 

@@ -162,13 +162,8 @@ impl Harness {
             envelope: suite.envelope.clone(),
             pins: suite.pins.clone(),
         }));
-        let active_cases = full_discovery.then(|| {
-            cases
-                .iter()
-                .filter(|c| c.status == Status::Active)
-                .map(|c| c.id.clone())
-                .collect()
-        });
+        let active_cases =
+            full_discovery.then(|| RunPolicy::active_cases(cases.iter().map(|c| c.as_ref())));
         RunPolicy::new(
             suite.name.clone(),
             suite.catalog.clone(),

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::SCHEMA_VERSION;
 use crate::atomic_file::write_atomic;
+use crate::case::{Case, Status};
 use crate::coverage::BranchCatalog;
 use crate::errors::Error;
 use crate::gate::Gate;
@@ -58,6 +59,16 @@ impl RunPolicy {
         let json = serde_json::to_vec_pretty(self)
             .map_err(|e| Error::Internal(format!("serializing the run policy failed: {e}")))?;
         write_atomic(&path, &json)
+    }
+
+    /// The `cases` a policy records from a full discovery: the active ones (drafts and
+    /// retired cases do not run by default, so a whole run need not cover them).
+    pub(crate) fn active_cases<'a>(cases: impl IntoIterator<Item = &'a Case>) -> Vec<String> {
+        cases
+            .into_iter()
+            .filter(|c| c.status == Status::Active)
+            .map(|c| c.id.clone())
+            .collect()
     }
 
     pub(crate) fn load(path: &Path) -> Result<RunPolicy, Error> {
