@@ -11,8 +11,12 @@
 //! the generated samples, so a benchmark cannot look fast by doing nothing; an incorrect
 //! result makes the benchmark exit non-zero. The limit is printed, not asserted.
 
+#[path = "support/proc_status.rs"]
+mod proc_status;
 #[path = "support/scenarios.rs"]
 mod scenarios;
+
+use proc_status::status_kib;
 
 use scenarios::Scenario;
 use std::collections::HashSet;
@@ -816,16 +820,9 @@ struct Status {
 impl Status {
     /// Zeros where /proc is not available.
     fn read() -> Status {
-        let text = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-        let field = |name: &str| {
-            text.lines()
-                .find_map(|l| l.strip_prefix(name))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-                .unwrap_or(0)
-        };
         Status {
-            rss_kib: field("VmRSS:"),
-            hwm_kib: field("VmHWM:"),
+            rss_kib: status_kib("VmRSS:"),
+            hwm_kib: status_kib("VmHWM:"),
         }
     }
 }

@@ -17,6 +17,8 @@
 #[path = "../tests/support/mock_agent.rs"]
 mod mock_agent;
 
+#[path = "support/proc_status.rs"]
+mod proc_status;
 #[path = "support/scenarios.rs"]
 mod scenarios;
 
@@ -764,7 +766,7 @@ fn measure_mode(args: &[String]) -> ExitCode {
         eprintln!("measure mode: expected <stdout file> <stderr file> <program> [args...]");
         return ExitCode::from(2);
     };
-    let floor = own_hwm_kib();
+    let floor = proc_status::status_kib("VmHWM:");
     let spawned_unix_ns = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64);
@@ -860,18 +862,6 @@ fn own_cpu() -> Duration {
         Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
     };
     d(usage.ru_utime) + d(usage.ru_stime)
-}
-
-/// This process's peak RSS (VmHWM) in KiB, or 0 where /proc is not available.
-fn own_hwm_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        })
-        .unwrap_or(0)
 }
 
 // ---------------------------------------------------------------------------------------

@@ -8,6 +8,9 @@
 //! are the parser's, not the disk's. Every read is checked (spans, decisions in order, no
 //! warnings); an incorrect read makes the bench exit non-zero.
 
+#[path = "support/proc_status.rs"]
+mod proc_status;
+
 use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::process::ExitCode;
@@ -44,7 +47,7 @@ fn run() -> Result<(), String> {
         mb(bytes),
         started.elapsed().as_secs_f64()
     );
-    let before = hwm_kib();
+    let before = proc_status::status_kib("VmHWM:");
     let mut walls = Vec::new();
     for run in 1..=RUNS {
         let started = Instant::now();
@@ -60,7 +63,7 @@ fn run() -> Result<(), String> {
         );
         walls.push(wall);
     }
-    let after = hwm_kib();
+    let after = proc_status::status_kib("VmHWM:");
     walls.sort();
     let median: Duration = walls[RUNS / 2];
     println!(
@@ -165,16 +168,4 @@ fn check(read: &evalgate::TraceDecisions, lines: u64, tools: u64) -> Result<(), 
 /// Bytes in MB of 1024 × 1024 bytes, as the RSS figures.
 fn mb(bytes: u64) -> f64 {
     bytes as f64 / (1024.0 * 1024.0)
-}
-
-/// This process's peak RSS (VmHWM) in KiB, or 0 where /proc is not available.
-fn hwm_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        })
-        .unwrap_or(0)
 }
