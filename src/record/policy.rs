@@ -46,14 +46,13 @@ impl RunPolicy {
         }
     }
 
-    /// Writes the policy into `run_dir`, unless a policy that knows the suite's cases is
-    /// there already (one nextest process per case: the first full one wins, and they are
-    /// all the same suite).
+    /// Writes the policy into `run_dir`. A process that ran one case with `--exact` (one
+    /// nextest process per case) does not know the suite's cases: it writes only when no
+    /// policy is there yet, without reading it (start-up cost), so it never replaces one
+    /// that knows them. All processes of a run load the same suite.
     pub(crate) fn save(&self, run_dir: &Path) -> Result<(), Error> {
         let path = run_dir.join(POLICY_FILE);
-        if let Ok(existing) = RunPolicy::load(&path)
-            && (existing.cases.is_some() || self.cases.is_none())
-        {
+        if self.cases.is_none() && path.exists() {
             return Ok(());
         }
         let json = serde_json::to_vec_pretty(self)
