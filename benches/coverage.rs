@@ -15,8 +15,11 @@
 mod proc_status;
 #[path = "support/scenarios.rs"]
 mod scenarios;
+#[path = "support/xorshift.rs"]
+mod xorshift;
 
 use proc_status::status_kib;
+use xorshift::XorShift;
 
 use scenarios::Scenario;
 use std::collections::HashSet;
@@ -65,26 +68,11 @@ const RECORD_RUNS: usize = 3;
 const IN_FLIGHT: usize = 8;
 
 fn main() -> ExitCode {
-    // cargo bench passes `--bench`; other flags are ignored too.
-    let wanted: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .collect();
-    if let Some(unknown) = wanted.iter().find(|w| !SCENARIOS.contains(&w.as_str())) {
-        eprintln!(
-            "unknown scenario `{unknown}`; usage: cargo bench --bench coverage [-- {}]",
-            SCENARIOS.join("|")
-        );
-        return ExitCode::from(2);
-    }
-    let selected = |name: &str| wanted.is_empty() || wanted.iter().any(|w| w == name);
-    let bench = match Bench::new() {
-        Ok(bench) => bench,
-        Err(e) => {
-            println!("coverage: setup failed: {e}");
-            return ExitCode::FAILURE;
-        }
+    let (bench, wanted) = match scenarios::prepare("coverage", &SCENARIOS, Bench::new) {
+        Ok(prepared) => prepared,
+        Err(code) => return code,
     };
+    let selected = |name: &str| scenarios::is_wanted(&wanted, name);
     println!(
         "coverage benchmarks: {SAMPLES} samples × {DECISIONS} decisions over {CASES} cases, \
          catalog of {} branches and {TRANSITIONS} transitions, {} unknown decisions (1 in \
@@ -396,17 +384,6 @@ fn generate() -> Vec<[u8; DECISIONS]> {
             sample
         })
         .collect()
-}
-
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
 }
 
 /// A run folder as `evalgate run` leaves it: one `run` line, then the samples in `order`,

@@ -39,20 +39,11 @@ fn main() -> ExitCode {
     if args.first().map(String::as_str) == Some(MEASURE) {
         return measure_mode(&args[1..]);
     }
-    // cargo bench passes `--bench`; other flags are ignored too.
-    let wanted: Vec<&str> = args
-        .iter()
-        .map(String::as_str)
-        .filter(|a| !a.starts_with('-'))
-        .collect();
-    if let Some(unknown) = wanted.iter().find(|w| !SCENARIOS.contains(w)) {
-        eprintln!(
-            "unknown scenario `{unknown}`; usage: cargo bench --bench harness [-- {}]",
-            SCENARIOS.join("|")
-        );
-        return ExitCode::from(2);
-    }
-    let selected = |name: &str| wanted.is_empty() || wanted.contains(&name);
+    let wanted = match scenarios::wanted("harness", &args, &SCENARIOS) {
+        Ok(wanted) => wanted,
+        Err(code) => return code,
+    };
+    let selected = |name: &str| scenarios::is_wanted(&wanted, name);
 
     let bin = match build_evalgate() {
         Ok(bin) => bin,

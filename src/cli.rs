@@ -7,14 +7,17 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
+use crate::atomic_file::write_atomic;
 use crate::case::{Selection, discover};
 use crate::coverage::{stamp, suggest};
+use crate::decay::DecayContext;
 use crate::demo::{DemoAgent, DemoServer, DemoVersion};
 use crate::errors::Error;
 use crate::exit;
 use crate::harness::{Harness, default_out_dir};
+use crate::history::HistoryStore;
 use crate::record::{RunData, RunPolicy};
-use crate::report::write_reports;
+use crate::report::{history_path, write_reports};
 use crate::suite::Suite;
 
 #[derive(Parser, Debug)]
@@ -67,6 +70,10 @@ enum Command {
         /// Which demo agent version to serve (v1 or v2).
         #[arg(long, default_value = "v1")]
         agent_version: DemoVersion,
+        /// First record a quiet run of this other demo agent version into the history
+        /// store, so decay detection has two envelopes to compare (`none` to skip).
+        #[arg(long, default_value = "v2")]
+        compare_with: String,
         #[arg(long)]
         out: Option<PathBuf>,
         #[arg(last = true)]
@@ -77,6 +84,36 @@ enum Command {
         #[arg(long, default_value = "v1")]
         agent_version: DemoVersion,
     },
+    /// The run-history store: move it between CI runs as JSON Lines, list its runs.
+    History {
+        #[command(subcommand)]
+        command: HistoryCommand,
+        /// The store (default: $EVALGATE_HISTORY, else the suite's `history.path`, else
+        /// history.sqlite in the output folder).
+        #[arg(long, global = true)]
+        db: Option<PathBuf>,
+        /// The evals folder whose `history.path` to use.
+        #[arg(long, global = true, default_value = "evals")]
+        dir: PathBuf,
+        /// The output folder (default: $EVALGATE_OUT, else target/evalgate).
+        #[arg(long, global = true)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum HistoryCommand {
+    /// Write the whole history as JSON Lines (the same lines as run record files).
+    Export {
+        /// The file to write (default: standard output).
+        #[arg(long = "to")]
+        to: Option<PathBuf>,
+    },
+    /// Add the records of JSON Lines files (an export, or run record files) to the store;
+    /// each file is imported whole or not at all, and importing twice changes nothing.
+    Import { files: Vec<PathBuf> },
+    /// List the runs in the store, newest first, with their envelopes.
+    Runs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -116,10 +153,17 @@ pub fn main() -> ExitCode {
         Command::Demo {
             dir,
             agent_version,
+            compare_with,
             out,
             args,
-        } => demo(dir, agent_version, out, args),
+        } => demo(dir, agent_version, &compare_with, out, args),
         Command::ServeDemo { agent_version } => serve_demo(agent_version),
+        Command::History {
+            command,
+            db,
+            dir,
+            out,
+        } => history(command, db, dir, out),
     };
     result.unwrap_or_else(|e| {
         eprintln!("error: {}", e.render());
@@ -184,13 +228,13 @@ fn report(
 }
 
 /// When every process ran one case with `--exact` (nextest), none knew the suite's full
-/// case list; discover it from the evals folder so coverage gates can tell a whole run
-/// from a partial one.
+/// case list nor its decay facts; discover them from the evals folder so coverage gates can
+/// tell a whole run from a partial one, and decay is judged on every case.
 fn learn_suite_cases(data: &mut RunData, dir: Option<PathBuf>) -> Result<(), Error> {
     let Some(policy) = data.policy.as_mut() else {
         return Ok(());
     };
-    if policy.cases.is_some() {
+    if policy.cases.is_some() && policy.decay.is_some() {
         return Ok(());
     }
     let dir = match dir {
@@ -211,8 +255,104 @@ fn learn_suite_cases(data: &mut RunData, dir: Option<PathBuf>) -> Result<(), Err
         )));
     }
     let (cases, _) = discover(&suite, Selection::All)?;
-    policy.cases = Some(RunPolicy::active_cases(&cases));
+    if policy.cases.is_none() {
+        policy.cases = Some(RunPolicy::active_cases(&cases));
+    }
+    if policy.decay.is_none() {
+        policy.decay = Some(DecayContext::new(&suite, &cases)?);
+    }
     Ok(())
+}
+
+fn history(
+    command: HistoryCommand,
+    db: Option<PathBuf>,
+    dir: PathBuf,
+    out: Option<PathBuf>,
+) -> Result<ExitCode, Error> {
+    let path = match db {
+        Some(db) => db,
+        None => {
+            let out = match out {
+                Some(out) => out,
+                None => default_out_dir()?,
+            };
+            let suite = if dir.is_dir() {
+                Some(Suite::load(&dir)?)
+            } else {
+                None
+            };
+            match history_path(suite.as_ref().and_then(|s| s.history.as_deref()), &out)? {
+                Some(path) => path,
+                None => {
+                    return Err(Error::Usage(
+                        "EVALGATE_HISTORY=off: history is off; pass --db <file>".into(),
+                    ));
+                }
+            }
+        }
+    };
+    match command {
+        HistoryCommand::Export { to } => {
+            if !path.exists() {
+                return Err(Error::Usage(format!(
+                    "no history store at {}; run a suite first or pass --db",
+                    path.display()
+                )));
+            }
+            let store = HistoryStore::open(&path)?;
+            let lines = match &to {
+                Some(file) => {
+                    let mut buffer = Vec::new();
+                    let lines = store.export(&mut buffer)?;
+                    write_atomic(file, &buffer)?;
+                    lines
+                }
+                None => {
+                    let stdout = std::io::stdout();
+                    let mut lock = std::io::BufWriter::new(stdout.lock());
+                    let lines = store.export(&mut lock)?;
+                    std::io::Write::flush(&mut lock)
+                        .map_err(|e| Error::io(std::path::Path::new("<stdout>"), e))?;
+                    lines
+                }
+            };
+            eprintln!("evalgate: exported {lines} records from {}", path.display());
+        }
+        HistoryCommand::Import { files } => {
+            if files.is_empty() {
+                return Err(Error::Usage(
+                    "nothing to import: pass one or more JSON Lines files".into(),
+                ));
+            }
+            let mut store = HistoryStore::open(&path)?;
+            for file in files {
+                let stats = store.import(&file)?;
+                eprintln!(
+                    "evalgate: imported {} runs, {} samples, {} cases from {} into {}",
+                    stats.runs,
+                    stats.samples,
+                    stats.cases,
+                    file.display(),
+                    path.display()
+                );
+            }
+        }
+        HistoryCommand::Runs => {
+            let store = HistoryStore::open(&path)?;
+            for run in store.runs()? {
+                println!(
+                    "{}  {}  {}  envelope {}: {}",
+                    run.started_at,
+                    run.run_id,
+                    run.suite,
+                    run.envelope_id,
+                    run.envelope.describe()
+                );
+            }
+        }
+    }
+    Ok(ExitCode::from(exit::PASS))
 }
 
 fn catalog(command: CatalogCommand) -> Result<ExitCode, Error> {
@@ -310,9 +450,18 @@ fn demo_runtime() -> Result<tokio::runtime::Runtime, Error> {
 fn demo(
     dir: PathBuf,
     version: DemoVersion,
+    compare_with: &str,
     out: Option<PathBuf>,
     args: Vec<String>,
 ) -> Result<ExitCode, Error> {
+    if compare_with != "none" {
+        let other: DemoVersion = compare_with.parse().map_err(|e: String| {
+            Error::Usage(format!("--compare-with {compare_with}: {e} (or `none`)"))
+        })?;
+        if other != version {
+            record_other_version(&dir, other, out.as_deref())?;
+        }
+    }
     let runtime = demo_runtime()?;
     let server = runtime
         .block_on(DemoServer::start(Arc::new(DemoAgent::new(version))))
@@ -328,6 +477,56 @@ fn demo(
         .run();
     drop(server);
     Ok(code)
+}
+
+/// Runs the suite against `other` in a child process whose output is dropped: its records
+/// land in the history store like any run's, under `other`'s envelope, and the run that
+/// follows is judged against them. Its verdicts are not this run's, so its exit code only
+/// matters when it says the suite itself is broken.
+fn record_other_version(
+    dir: &std::path::Path,
+    other: DemoVersion,
+    out: Option<&std::path::Path>,
+) -> Result<(), Error> {
+    let exe = std::env::current_exe()
+        .map_err(|e| Error::Internal(format!("cannot find the evalgate binary: {e}")))?;
+    let mut command = std::process::Command::new(exe);
+    command.arg("demo").arg(dir).args([
+        "--agent-version",
+        other.as_str(),
+        "--compare-with",
+        "none",
+    ]);
+    if let Some(out) = out {
+        command.arg("--out").arg(out);
+    }
+    command
+        .env_remove("EVALGATE_RUN_ID")
+        .env_remove("NEXTEST_RUN_ID")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    eprintln!(
+        "evalgate: recording a run of demo agent {} ({}) into history first, for decay to compare",
+        other.as_str(),
+        other.model()
+    );
+    let output = command
+        .output()
+        .map_err(|e| Error::Internal(format!("cannot run the demo agent {other}: {e}")))?;
+    match output.status.code() {
+        Some(c) if c == i32::from(exit::PASS) || c == i32::from(exit::FAILED) => Ok(()),
+        _ => Err(Error::Internal(format!(
+            "the run of demo agent {other} failed ({}): {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+                .lines()
+                .rev()
+                .take(5)
+                .collect::<Vec<_>>()
+                .join(" / ")
+        ))),
+    }
 }
 
 fn serve_demo(version: DemoVersion) -> Result<ExitCode, Error> {

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use libtest_mimic::{Arguments, Failed, Trial};
 
 use crate::case::{Selection, Status, TEST_PREFIX, discover};
+use crate::decay::DecayContext;
 use crate::errors::Error;
 use crate::exit;
 use crate::record::{Record, Recorder, RunData, RunPolicy, RunRecord, SCHEMA_VERSION};
@@ -109,6 +110,11 @@ impl Harness {
         };
         let full_discovery = matches!(selection, Selection::All);
         let (cases, stats) = discover(&suite, selection)?;
+        let decay = if full_discovery && !args.list {
+            Some(DecayContext::new(&suite, &cases)?)
+        } else {
+            None
+        };
         if std::env::var_os("EVALGATE_DEBUG_DISCOVERY").is_some() {
             eprintln!(
                 "evalgate: discovery listed {} folder(s), parsed {} case file(s)",
@@ -129,6 +135,8 @@ impl Harness {
             return Ok(exit::PASS);
         }
 
+        // snapshot: process setup
+        crate::snapshot::prepare_process(&suite.dir, cases.iter().any(|c| c.snapshot));
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("evalgate")
@@ -169,6 +177,7 @@ impl Harness {
             suite.catalog.clone(),
             suite.gates.clone(),
             active_cases,
+            decay,
         )
         .save(&run_dir)?;
         let runner = Arc::new(Runner::new(

@@ -3,40 +3,53 @@
 //!
 //! Data flow: `case` (YAML → [`Case`]) → `run` (samples through a `target`) → `check`
 //! (expectations) → `verdict` → `record` (JSON Lines) → `coverage` (planner branches) and
-//! `gate` (policies on the run) → `report` (terminal, JUnit, coverage JSON and LCOV).
+//! `gate` (policies on the run) → `report` (terminal, JUnit, coverage JSON and LCOV). Beside
+//! them: `snapshot` (insta snapshots of outputs), `history` (every run's records in SQLite),
+//! `envelope` (the versions under test) and `decay` (when green stopped meaning the product).
 
 mod atomic_file;
 mod case;
 mod check;
 pub mod cli;
 mod coverage;
+mod decay;
 pub mod demo;
 mod duration;
+pub mod envelope;
 mod errors;
 pub mod exit;
 mod gate;
 mod harness;
+mod history;
 pub mod instrument;
 mod observation;
 mod record;
 mod report;
 mod run;
+mod snapshot;
 pub mod stats;
 mod suite;
 mod target;
 mod verdict;
 mod yaml;
 
-pub use case::{Case, Source, Status, TEST_PREFIX};
+pub use case::{Case, Label, Source, Status, TEST_PREFIX};
 pub use check::CheckResult;
 pub use coverage::{
     BranchCatalog, BranchCoverage, CatalogBranch, CatalogPoint, Coverage, CoverageBuilder,
     PointCoverage, Risk, StaleSource, TransitionSeen, Transitions, lcov,
 };
+pub use decay::{
+    CaseFacts, CaseMatch, CaseText, DecayContext, DecayFinding, DecayPolicy, DecayReport, Detector,
+    Discrimination, HistorySummary, NearInput, ProductionPolicy, ProductionSample,
+    Representativeness, RepresentativenessOptions, RetiredCase, Rubric, RubricAgreement, RubricRef,
+    SnapshotFacts, UncoveredCluster, representativeness,
+};
 pub use duration::HumanDuration;
 pub use errors::{ConfigError, Error, Position};
 pub use gate::{Bound, Gate, GateLevel, Metric};
 pub use harness::{Harness, main};
+pub use history::{CaseVerdictRow, HistoryStore, IngestStats, RunRow};
 pub use instrument::{DecisionLayer, install_decision_layer};
 pub use observation::{Decision, Message, Observation, Output, Request, Role, Usage};
 pub use record::{CaseRecord, Record, RunData, RunPolicy, RunRecord, SCHEMA_VERSION, SampleRecord};
@@ -44,6 +57,7 @@ pub use report::{
     GateOutcome, GateResult, ReportPaths, RunReport, Summary, coverage_of, junit_report,
     write_reports,
 };
+pub use snapshot::{AcceptedSnapshot, Redaction, SnapshotSettings};
 pub use suite::TraceFiles;
 pub use suite::{InconclusivePolicy, Suite};
 pub use target::{

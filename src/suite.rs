@@ -8,9 +8,11 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::coverage::{BranchCatalog, CATALOG_FILE, CatalogFile};
+use crate::decay::{DecayFile, DecayPolicy, Rubric, load_rubrics};
 use crate::duration::HumanDuration;
 use crate::errors::{ConfigError, Position};
 use crate::gate::{Gate, GateFile};
+use crate::snapshot::{SnapshotSettings, SnapshotsFile};
 use crate::target::TargetConfig;
 use crate::verdict::{PassRule, validate_rule};
 
@@ -40,6 +42,21 @@ struct SuiteFile {
     gates: Vec<GateFile>,
     /// Read each sample's decisions from an OpenTelemetry trace file the agent writes.
     traces: Option<TracesFile>,
+    /// Where `snapshot: true` cases keep their `.snap` files, and what is redacted.
+    #[serde(default)]
+    snapshots: SnapshotsFile,
+    /// The run-history store.
+    #[serde(default)]
+    history: HistoryFile,
+    /// Snapshot-decay policy: review age, rubrics, saturation, production sample.
+    #[serde(default)]
+    decay: DecayFile,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HistoryFile {
+    path: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -131,6 +148,13 @@ pub struct Suite {
     pub gates: Vec<Gate>,
     /// Where each sample's trace file is, when decisions come from traces.
     pub traces: Option<TraceFiles>,
+    pub snapshots: SnapshotSettings,
+    /// The history store set in the suite (`history.path`); `$EVALGATE_HISTORY` wins, and
+    /// the default is `history.sqlite` in the output folder.
+    pub history: Option<PathBuf>,
+    pub decay: DecayPolicy,
+    /// The rubrics in force, by id.
+    pub rubrics: BTreeMap<String, Rubric>,
     display_base: Option<PathBuf>,
 }
 
@@ -202,6 +226,9 @@ impl Suite {
             catalog: None,
             gates: Vec::new(),
             traces: None,
+            snapshots: SnapshotsFile::default(),
+            history: HistoryFile::default(),
+            decay: DecayFile::default(),
         });
         let err = |position: Position, message: String| {
             ConfigError::new(&path, message).at(position, &source)
@@ -261,6 +288,12 @@ impl Suite {
             }
         };
         let catalog = load_catalog(dir, file.catalog, &path, &source, display_base.as_deref())?;
+        let snapshots = file.snapshots.settings(dir, &path, &source)?;
+        let decay = file.decay.policy(dir, &path, &source)?;
+        let rubrics = load_rubrics(&file.decay.rubrics_dir(dir), |p| {
+            display(p, display_base.as_deref())
+        })?;
+        let history = file.history.path.as_ref().map(|p| dir.join(p));
         let gates = crate::gate::load(&file.gates, &path, &source, catalog.as_ref())?;
         let name = file.name.unwrap_or_else(|| {
             dir.canonicalize()
@@ -304,6 +337,10 @@ impl Suite {
             catalog,
             gates,
             traces,
+            snapshots,
+            history,
+            decay,
+            rubrics,
             display_base,
         })
     }

@@ -43,12 +43,18 @@ impl Run {
         parse_junit(&text)
     }
 
-    /// Every record line of the run, parsed.
+    /// Every record line of the run, parsed: the latest run folder's (`evalgate demo` first
+    /// records a run of the other agent version for decay to compare with).
     fn records(&self) -> Vec<Value> {
         let runs = self.out.path().join("runs");
         let mut records = Vec::new();
-        for run in std::fs::read_dir(&runs).unwrap() {
-            for file in std::fs::read_dir(run.unwrap().path()).unwrap() {
+        let latest = std::fs::read_dir(&runs)
+            .unwrap()
+            .map(|r| r.unwrap().path())
+            .max()
+            .expect("a run folder");
+        {
+            for file in std::fs::read_dir(&latest).unwrap() {
                 let path = file.unwrap().path();
                 let name = path.file_name().unwrap().to_string_lossy().into_owned();
                 if !(name.starts_with("records-") && name.ends_with(".jsonl")) {
@@ -228,6 +234,65 @@ fn wilson(passes: f64, n: f64) -> (f64, f64) {
     let centre = (p + z * z / (2.0 * n)) / denom;
     let half = z * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt() / denom;
     (centre - half, centre + half)
+}
+
+/// The demo run shows every decay detector firing on real findings: the demo command first
+/// records a V2 run into history, the cases carry old reviews, pins, rubric versions and
+/// disputed labels, the catalog has a removed tool, a snapshot was accepted under V2, and
+/// `evals/production/sample.jsonl` holds traffic no case covers.
+#[test]
+fn the_demo_shows_every_decay_detector_firing() {
+    let run = evalgate(&["demo", "evals"]);
+    assert_eq!(run.code, Some(0), "{}", run.all());
+    assert!(
+        run.stderr.contains("recording a run of demo agent v2"),
+        "{}",
+        run.stderr
+    );
+    let decay: Value =
+        serde_json::from_str(&std::fs::read_to_string(run.out.path().join("decay.json")).unwrap())
+            .unwrap();
+    for detector in [
+        "review_age",
+        "pin_drift",
+        "missing_reference",
+        "rubric_drift",
+        "agreement",
+        "saturation",
+        "stale_snapshot",
+        "no_traffic",
+    ] {
+        assert!(
+            decay["by_detector"][detector].as_u64().unwrap() > 0,
+            "{detector} found nothing: {}",
+            decay["by_detector"]
+        );
+    }
+    let finding = |detector: &str, case: &str| {
+        decay["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["detector"] == detector && f["case"] == case)
+    };
+    assert!(finding("missing_reference", "refunds/delivered"));
+    assert!(finding("stale_snapshot", "policy/return_policy_wording"));
+    assert!(finding("pin_drift", "policy/shipping_times"));
+    assert!(decay["green_but_stale"].as_u64().unwrap() > 0);
+    let discrimination = &decay["discrimination"];
+    assert!(discrimination["compared"].as_u64().unwrap() > 0, "{decay}");
+    assert!(discrimination["differed"].as_u64().unwrap() > 0, "{decay}");
+    let production = &decay["representativeness"];
+    assert!(production["uncovered_share"].as_f64().unwrap() > 0.1);
+    let biggest = production["clusters"][0]["examples"][0].as_str().unwrap();
+    assert!(biggest.contains("address"), "{biggest}");
+    assert_eq!(decay["retired"][0]["case"], "refunds/store_credit_default");
+    assert!(decay["agreement"][0]["flagged"].as_bool().unwrap());
+    assert!(
+        run.stderr.contains("evalgate: decay — green but stale:"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

@@ -39,7 +39,7 @@ fn fixture(behaviour: Behaviour, concurrency: usize) -> Fixture {
         )
         .case(
             "old.yaml",
-            "status: {retired: {reason: \"policy v3 is gone\"}}\ninput:\n  messages: [{role: user, content: old}]\nexpect: [{contains: old}]\n",
+            "status: {retired: {reason: \"policy v3 is gone\", date: 2026-10-01}}\ninput:\n  messages: [{role: user, content: old}]\nexpect: [{contains: old}]\n",
         );
     Fixture {
         _runtime: runtime,
@@ -363,7 +363,12 @@ fn one_process_per_case_loses_nothing_and_report_merges() {
         report.stderr
     );
     let junit = f.suite.junit();
-    assert_eq!(junit.matches("<testcase ").count(), 3, "{junit}");
+    let cases = junit.split("<testsuite name=\"evalgate.").next().unwrap();
+    assert_eq!(cases.matches("<testcase ").count(), 3, "{junit}");
+    assert!(
+        junit.contains("<testsuite name=\"evalgate.decay\""),
+        "`evalgate report` learnt the suite's decay facts from the evals folder: {junit}"
+    );
 }
 
 #[test]

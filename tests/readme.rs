@@ -27,6 +27,23 @@ fn yaml_blocks() -> Vec<String> {
     blocks
 }
 
+/// What the README's case and suite examples refer to: its rubric file, and a production
+/// sample in the shape its `decay.production` reads.
+fn add_rubric_and_production_sample(s: &TempSuite) {
+    let rubric = yaml_blocks()
+        .into_iter()
+        .find(|b| b.starts_with("# evals/rubrics/support-quality.yaml"))
+        .expect("the README shows a rubric");
+    std::fs::create_dir_all(s.evals().join("rubrics")).unwrap();
+    std::fs::write(s.evals().join("rubrics/support-quality.yaml"), rubric).unwrap();
+    std::fs::create_dir_all(s.evals().join("production")).unwrap();
+    std::fs::write(
+        s.evals().join("production/sample.jsonl"),
+        "{\"message\": \"Refund order A1003 please\"}\n",
+    )
+    .unwrap();
+}
+
 #[test]
 fn every_yaml_example_in_the_readme_loads() {
     let blocks = yaml_blocks();
@@ -45,6 +62,7 @@ fn every_yaml_example_in_the_readme_loads() {
     );
     for suite_yaml in suites {
         let s = TempSuite::new(suite_yaml);
+        add_rubric_and_production_sample(&s);
         s.case("refunds/over-limit.yaml", case);
         let run = s.evalgate_env(
             &["run", "evals", "--", "--list"],
@@ -78,6 +96,7 @@ fn the_readme_catalog_and_gates_load_with_its_case() {
         "target:\n  http: {{url: \"http://127.0.0.1:9/v1/agent\"}}\n{gates}"
     ));
     std::fs::write(s.evals().join("branches.yaml"), &catalog).unwrap();
+    add_rubric_and_production_sample(&s);
     s.case("refunds/over-limit.yaml", &case);
     let run = s.evalgate(&["run", "evals", "--", "--list"]);
     assert_eq!(run.code, 0, "{}", run.all());

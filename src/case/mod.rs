@@ -12,9 +12,10 @@ use std::time::Duration;
 use serde_json::Value;
 
 pub(crate) use discover::{Selection, discover};
-pub use model::{Source, Status};
+pub use model::{Label, Source, Status};
 
 use crate::coverage::BranchCatalog;
+use crate::decay::RubricRef;
 use crate::errors::{ConfigError, Position};
 use crate::observation::{Decision, Message, Request};
 use crate::suite::Suite;
@@ -37,9 +38,19 @@ pub struct Case {
     pub tags: Vec<String>,
     pub source: Option<Source>,
     pub reviewed: Option<jiff::civil::Date>,
+    /// `rubric-id@version` the labels and expectations were written under (validated
+    /// against the suite's rubrics).
     pub rubric: Option<String>,
     pub pins: BTreeMap<String, String>,
     pub status: Status,
+    pub labels: Vec<Label>,
+    /// Whether the output is compared with an insta snapshot.
+    pub snapshot: bool,
+    /// Branches the case names that the catalog lists as removed (a decay finding).
+    pub removed_branches: Vec<Decision>,
+    /// The lines of the case file's top-level keys (`reviewed`, `pins`, `rubric`...), so a
+    /// finding about one points at it.
+    pub key_lines: BTreeMap<String, u32>,
     pub messages: Vec<Message>,
     pub vars: serde_json::Map<String, Value>,
     pub customer: Option<String>,
@@ -209,19 +220,58 @@ impl Case {
         for spanned in &file.expect {
             let position = Position::of(&spanned.referenced);
             let kind = compile(&spanned.value).map_err(|message| err(position, message))?;
-            if let Some(catalog) = &suite.catalog {
+            // A retired case is kept for history: what it names may be long gone.
+            if let Some(catalog) = &suite.catalog
+                && !matches!(file.status, Status::Retired { .. })
+            {
                 check_against_catalog(&kind, catalog)
                     .map_err(|(message, help)| err(position, message).with_help(help))?;
             }
             checks.push(Check { position, kind });
         }
-        if checks.is_empty() {
+        if checks.is_empty() && !file.snapshot {
             return Err(err(
                 Position::new(1, 1),
                 "the case has no `expect:` entries; a case that checks nothing always passes"
                     .into(),
             )
             .with_help("add at least one expectation, e.g. `expect: [ {contains: \"refund\"} ]`"));
+        }
+        let mut removed_branches: Vec<Decision> = match &suite.catalog {
+            Some(catalog) => checks
+                .iter()
+                .flat_map(|c| c.kind.decisions().iter())
+                .filter(|d| catalog.is_removed(d))
+                .cloned()
+                .collect(),
+            None => Vec::new(),
+        };
+        removed_branches.sort();
+        removed_branches.dedup();
+        if let Some(rubric) = &file.rubric {
+            let at = Position::of(&rubric.referenced);
+            let reference = RubricRef::parse(&rubric.value).map_err(|m| err(at, m))?;
+            if !suite.rubrics.contains_key(&reference.id) {
+                let known = suite.rubrics.keys().cloned().collect::<Vec<_>>().join(", ");
+                return Err(err(
+                    at,
+                    format!("`rubric: {}` names no rubric in the suite", rubric.value),
+                )
+                .with_help(if known.is_empty() {
+                    format!(
+                        "add evals/rubrics/{}.yaml with its `version:`",
+                        reference.id
+                    )
+                } else {
+                    format!("the rubrics are: {known}")
+                }));
+            }
+        }
+        if !file.labels.is_empty() && file.rubric.is_none() {
+            return Err(err(
+                Position::new(1, 1),
+                "the case has `labels:` but no `rubric:` they were given under".into(),
+            ));
         }
         let classname = match rel.parent() {
             Some(parent) if !parent.as_os_str().is_empty() => parent
@@ -243,6 +293,10 @@ impl Case {
             rubric: file.rubric.map(|r| r.value),
             pins: file.pins,
             status: file.status,
+            labels: file.labels,
+            snapshot: file.snapshot,
+            removed_branches,
+            key_lines: top_level_keys(source),
             messages: file.input.messages,
             vars: file.input.vars,
             customer: file.input.customer,
@@ -257,11 +311,31 @@ impl Case {
 
 /// A decision a case names must be a branch of the catalog: a typo in `not_branches` would
 /// otherwise be a check that always passes.
+/// The line of each top-level `key:` of a YAML file (1-based).
+fn top_level_keys(source: &str) -> BTreeMap<String, u32> {
+    source
+        .lines()
+        .enumerate()
+        .filter(|(_, line)| line.starts_with(|c: char| c.is_ascii_alphabetic()))
+        .filter_map(|(i, line)| {
+            let (key, _) = line.split_once(':')?;
+            let key = key.trim();
+            key.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+                .then(|| (key.to_string(), i as u32 + 1))
+        })
+        .collect()
+}
+
 fn check_against_catalog(
     kind: &CheckKind,
     catalog: &BranchCatalog,
 ) -> Result<(), (String, String)> {
-    let Some(unknown) = kind.decisions().iter().find(|d| !catalog.contains(d)) else {
+    let Some(unknown) = kind
+        .decisions()
+        .iter()
+        .find(|d| !catalog.contains(d) && !catalog.is_removed(d))
+    else {
         return Ok(());
     };
     let message = format!(

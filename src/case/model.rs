@@ -29,6 +29,12 @@ pub(crate) struct CaseFile {
     pub pins: BTreeMap<String, String>,
     #[serde(default)]
     pub status: Status,
+    /// Labels given by annotators under the case's rubric (for agreement, Cohen's κ).
+    #[serde(default)]
+    pub labels: Vec<Label>,
+    /// Store the (normalised, redacted) output as an insta snapshot and compare with it.
+    #[serde(default)]
+    pub snapshot: bool,
     pub input: Input,
     pub samples: Option<Spanned<u32>>,
     pub pass: Option<Spanned<PassRule>>,
@@ -50,6 +56,14 @@ pub struct Source {
     pub date: Option<jiff::civil::Date>,
 }
 
+/// One annotator's label of a case (e.g. whether the expected answer is right).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Label {
+    pub annotator: String,
+    pub label: String,
+}
+
 /// Whether a case runs.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
@@ -59,8 +73,12 @@ pub enum Status {
     Active,
     /// Listed as an ignored test; runs with `--ignored` / `--include-ignored`.
     Draft,
-    /// Kept for history and decay reports, never run.
-    Retired { reason: String },
+    /// Kept for history and decay reports, never run; counted in the report.
+    Retired {
+        reason: String,
+        /// When it was retired.
+        date: jiff::civil::Date,
+    },
 }
 
 /// The input sent to the agent.

@@ -2,12 +2,14 @@
 //! was expected, what was observed, and where in the YAML the expectation is written.
 
 mod refusal;
+mod snapshot;
 
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 pub(crate) use refusal::RefusalDetector;
+pub(crate) use snapshot::snapshot;
 
 use crate::case::{Check, CheckKind};
 use crate::observation::{Decision, Observation};

@@ -46,6 +46,10 @@ pub(crate) struct SourceFile {
 pub(crate) struct PointFile {
     pub description: Option<String>,
     pub branches: BTreeMap<String, Spanned<Option<BranchFile>>>,
+    /// Branches the planner no longer has: a case that still names one is decayed (a
+    /// finding), not a typo (an error).
+    #[serde(default)]
+    pub removed: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -102,6 +106,9 @@ pub struct CatalogPoint {
     pub description: Option<String>,
     pub line: u32,
     pub branches: Vec<CatalogBranch>,
+    /// Branches the planner no longer has.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub removed: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -172,11 +179,25 @@ impl BranchCatalog {
                 });
             }
             branches.sort_by_key(|b| b.line);
+            let mut removed = Vec::new();
+            for gone in &point.value.removed {
+                if branches.iter().any(|b| b.name == gone.value) {
+                    return Err(err(
+                        Position::of(&gone.referenced),
+                        format!(
+                            "branch `{name}.{}` is listed as removed and as a branch; keep one",
+                            gone.value
+                        ),
+                    ));
+                }
+                removed.push(gone.value.clone());
+            }
             points.push(CatalogPoint {
                 name: name.clone(),
                 description: point.value.description.clone(),
                 line,
                 branches,
+                removed,
             });
         }
         let mut catalog = BranchCatalog {
@@ -227,6 +248,12 @@ impl BranchCatalog {
     pub fn contains(&self, decision: &Decision) -> bool {
         self.point(&decision.point)
             .is_some_and(|p| p.branches.iter().any(|b| b.name == decision.branch))
+    }
+
+    /// Whether the catalog lists `decision` as a branch the planner no longer has.
+    pub fn is_removed(&self, decision: &Decision) -> bool {
+        self.point(&decision.point)
+            .is_some_and(|p| p.removed.contains(&decision.branch))
     }
 
     pub fn point(&self, name: &str) -> Option<&CatalogPoint> {

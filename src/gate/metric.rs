@@ -32,10 +32,21 @@ pub enum Metric {
     UnexpectedBranches,
     /// Files the catalog was derived from that changed since it was reviewed.
     StaleSources,
+    /// Active cases with at least one decay finding, over active cases.
+    StaleShare,
+    /// Passing cases with at least one decay finding.
+    GreenButStale,
+    /// Cases whose verdict differed between the two most recent envelopes in history,
+    /// over cases with a verdict under both.
+    DiscriminationRate,
+    /// Production inputs no case resembles, over the production sample.
+    UncoveredTraffic,
+    /// Models the agent reported that differ from the pinned `envelope.model`.
+    ModelBumps,
 }
 
 /// Every metric with a fixed name, and that name: the one table parsing and display share.
-const NAMED: [(&str, Metric); 9] = [
+const NAMED: [(&str, Metric); 14] = [
     ("cases.pass_rate", Metric::CasePassRate),
     ("cases.errors", Metric::CaseErrors),
     ("coverage.branches", Metric::BranchCoverage),
@@ -45,6 +56,11 @@ const NAMED: [(&str, Metric); 9] = [
     ("coverage.unknown_branches", Metric::UnknownBranches),
     ("coverage.unexpected_branches", Metric::UnexpectedBranches),
     ("catalog.stale_sources", Metric::StaleSources),
+    ("decay.stale_share", Metric::StaleShare),
+    ("decay.green_but_stale", Metric::GreenButStale),
+    ("decay.discrimination_rate", Metric::DiscriminationRate),
+    ("decay.uncovered_traffic", Metric::UncoveredTraffic),
+    ("envelope.model_bumps", Metric::ModelBumps),
 ];
 const POINT_PREFIX: &str = "coverage.point.";
 
@@ -72,11 +88,23 @@ impl Metric {
                 | Metric::PointCoverage
                 | Metric::PointCoverageOf(_)
                 | Metric::TransitionCoverage
+                | Metric::StaleShare
+                | Metric::DiscriminationRate
+                | Metric::UncoveredTraffic
         )
     }
 
     pub(crate) fn needs_catalog(&self) -> bool {
-        !matches!(self, Metric::CasePassRate | Metric::CaseErrors)
+        !matches!(
+            self,
+            Metric::CasePassRate
+                | Metric::CaseErrors
+                | Metric::StaleShare
+                | Metric::GreenButStale
+                | Metric::DiscriminationRate
+                | Metric::UncoveredTraffic
+                | Metric::ModelBumps
+        )
     }
 
     pub(crate) fn check_bound(&self, bound: Bound) -> Result<(), String> {

@@ -10,6 +10,7 @@ use super::SCHEMA_VERSION;
 use crate::atomic_file::write_atomic;
 use crate::case::{Case, Status};
 use crate::coverage::BranchCatalog;
+use crate::decay::DecayContext;
 use crate::errors::Error;
 use crate::gate::Gate;
 
@@ -28,6 +29,9 @@ pub struct RunPolicy {
     /// that wrote this discovered the whole suite (not under `--exact`). Coverage gates
     /// apply only to runs that ran all of them.
     pub cases: Option<Vec<String>>,
+    /// What decay detection needs to know about the suite, from the same full discovery.
+    #[serde(default)]
+    pub decay: Option<DecayContext>,
 }
 
 impl RunPolicy {
@@ -36,6 +40,7 @@ impl RunPolicy {
         catalog: Option<BranchCatalog>,
         gates: Vec<Gate>,
         cases: Option<Vec<String>>,
+        decay: Option<DecayContext>,
     ) -> Self {
         RunPolicy {
             schema: SCHEMA_VERSION,
@@ -43,6 +48,7 @@ impl RunPolicy {
             catalog,
             gates,
             cases,
+            decay,
         }
     }
 

@@ -20,6 +20,23 @@ pub struct RunData {
 }
 
 impl RunData {
+    /// Every record, as the lines a run folder holds: runs first, then samples, then cases.
+    pub fn records(&self) -> impl Iterator<Item = Record> + '_ {
+        (self.runs.iter().cloned().map(Record::Run))
+            .chain(
+                self.samples
+                    .iter()
+                    .cloned()
+                    .map(|s| Record::Sample(Box::new(s))),
+            )
+            .chain(
+                self.cases
+                    .iter()
+                    .cloned()
+                    .map(|c| Record::Case(Box::new(c))),
+            )
+    }
+
     /// Reads every `*.jsonl` file directly in each of `dirs`.
     pub fn read(dirs: &[PathBuf]) -> Result<RunData, Error> {
         let mut data = RunData::default();
@@ -41,7 +58,10 @@ impl RunData {
                 match &mut data.policy {
                     None => data.policy = Some(policy),
                     // Shards of one run carry the same policy; keep one that knows the cases.
-                    Some(kept) if kept.cases.is_none() => kept.cases = policy.cases,
+                    Some(kept) if kept.cases.is_none() => {
+                        kept.cases = policy.cases;
+                        kept.decay = policy.decay;
+                    }
                     Some(_) => {}
                 }
             }

@@ -5,8 +5,7 @@ use std::fmt::Write;
 use super::RunReport;
 use crate::coverage::Coverage;
 
-pub(super) fn render(report: &RunReport, text: &mut String) {
-    render_coverage(&report.coverage, text);
+pub(super) fn render_gates(report: &RunReport, text: &mut String) {
     if report.gates.is_empty() {
         return;
     }
@@ -35,7 +34,7 @@ pub(super) fn render(report: &RunReport, text: &mut String) {
     }
 }
 
-fn render_coverage(coverage: &Coverage, text: &mut String) {
+pub(super) fn render_coverage(coverage: &Coverage, text: &mut String) {
     let Some(catalog) = &coverage.catalog else {
         let observed: usize = coverage.points.iter().map(|p| p.branches.len()).sum();
         if observed > 0 {

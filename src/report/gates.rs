@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Summary;
 use crate::coverage::{Coverage, Risk};
+use crate::decay::DecayReport;
 use crate::gate::{Gate, GateLevel, Metric};
 use crate::verdict::Verdict;
 
@@ -193,6 +194,17 @@ fn measure(metric: &Metric, inputs: &GateInputs) -> Measured {
             m.points = points_of(&m.details);
             m
         }
+        Metric::StaleShare
+        | Metric::GreenButStale
+        | Metric::DiscriminationRate
+        | Metric::UncoveredTraffic
+        | Metric::ModelBumps => match inputs.decay {
+            Some(decay) => measure_decay(metric, decay),
+            None => Measured::skipped(
+                "no decay report: the suite's cases are unknown (pass --dir to `evalgate report`)"
+                    .into(),
+            ),
+        },
         Metric::StaleSources => Measured::count(
             coverage
                 .stale
@@ -208,6 +220,64 @@ fn measure(metric: &Metric, inputs: &GateInputs) -> Measured {
         ),
     }
 }
+fn measure_decay(metric: &Metric, decay: &DecayReport) -> Measured {
+    match metric {
+        Metric::StaleShare => {
+            if decay.active == 0 {
+                return Measured::skipped("the suite has no active cases".into());
+            }
+            let mut m = Measured::value(decay.stale_share).detail(format!(
+                "{} of {} active cases have a decay finding",
+                decay.stale_cases, decay.active
+            ));
+            for (detector, n) in decay.by_detector.iter().filter(|(_, n)| **n > 0) {
+                m.details.push(format!("{detector}: {n}"));
+            }
+            m
+        }
+        Metric::GreenButStale => {
+            let mut m = Measured::count(decay.green_but_stale_cases.clone());
+            m.details.insert(
+                0,
+                format!(
+                    "{} of {} passing cases have a decay finding",
+                    decay.green_but_stale, decay.passing
+                ),
+            );
+            m
+        }
+        Metric::DiscriminationRate => match &decay.discrimination {
+            Some(d) if d.compared > 0 => Measured::value(d.rate).detail(format!(
+                "{} of {} cases changed verdict between envelopes {} and {}",
+                d.differed, d.compared, d.envelopes[1], d.envelopes[0]
+            )),
+            _ => Measured::skipped(
+                decay
+                    .history
+                    .note
+                    .clone()
+                    .unwrap_or_else(|| "history holds fewer than two envelopes".into()),
+            ),
+        },
+        Metric::UncoveredTraffic => match &decay.representativeness {
+            Some(r) => Measured::value(r.uncovered_share).detail(format!(
+                "{} of {} production inputs resemble no case",
+                r.uncovered, r.inputs
+            )),
+            None => Measured::skipped("the suite has no `decay.production` sample".into()),
+        },
+        Metric::ModelBumps => Measured::count(
+            decay
+                .envelope
+                .model_bumps
+                .iter()
+                .map(|b| b.to_string())
+                .collect(),
+        ),
+        _ => unreachable!("measure_decay is called for decay metrics only"),
+    }
+}
+
 fn points_of(decisions: &[String]) -> Vec<String> {
     let mut points: Vec<String> = decisions
         .iter()
@@ -225,6 +295,9 @@ pub struct GateInputs<'a> {
     /// Why the run does not cover the whole suite (a filter, one shard alone), if it does
     /// not: coverage gates are then not applied rather than failing a partial run.
     pub partial: Option<String>,
+    /// The decay report, when the suite's facts were known (not for a run whose every
+    /// process ran with `--exact` and no evals folder was at hand).
+    pub decay: Option<&'a DecayReport>,
 }
 
 /// One measurement: the value, what is behind it, and the points it blames.

@@ -10,6 +10,7 @@ use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, Te
 
 use super::RunReport;
 use super::gates::{GateOutcome, GateResult};
+use super::junit_decay::decay_suite;
 use super::xml_text::xml_safe;
 use crate::gate::GateLevel;
 use crate::record::{CaseRecord, RunData, SampleRecord};
@@ -71,6 +72,9 @@ pub fn junit_report(data: &RunData, run_report: &RunReport) -> Report {
     report.add_test_suite(suite);
     if let Some(coverage) = coverage_suite(run_report) {
         report.add_test_suite(coverage);
+    }
+    if let Some(decay) = &run_report.decay {
+        report.add_test_suite(decay_suite(decay));
     }
     if !run_report.gates.is_empty() {
         report.add_test_suite(gates_suite(run_report));

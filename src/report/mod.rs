@@ -3,20 +3,25 @@
 //! whether they came from `cargo test`, one nextest process per case, or several CI shards.
 
 mod coverage_text;
+mod decay;
+mod decay_text;
 mod gates;
 mod junit;
+mod junit_decay;
 mod summary;
 mod xml_text;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
+pub(crate) use decay::history_path;
 pub use gates::{GateInputs, GateOutcome, GateResult, evaluate};
 pub use junit::junit_report;
 pub use summary::Summary;
 
 use crate::atomic_file::write_atomic;
 use crate::coverage::{BranchCatalog, Coverage, CoverageBuilder, lcov};
+use crate::decay::DecayReport;
 use crate::errors::Error;
 use crate::record::RunData;
 
@@ -28,6 +33,10 @@ pub struct ReportPaths {
     pub coverage: PathBuf,
     /// Written when the suite has a branch catalog.
     pub lcov: Option<PathBuf>,
+    /// Written when the suite's facts are known.
+    pub decay: Option<PathBuf>,
+    /// The history store the records were ingested into, unless history is off.
+    pub history: Option<PathBuf>,
 }
 
 impl ReportPaths {
@@ -40,6 +49,12 @@ impl ReportPaths {
         );
         if let Some(lcov) = &self.lcov {
             text.push_str(&format!("\nevalgate: lcov     {}", shown(lcov)));
+        }
+        if let Some(decay) = &self.decay {
+            text.push_str(&format!("\nevalgate: decay    {}", shown(decay)));
+        }
+        if let Some(history) = &self.history {
+            text.push_str(&format!("\nevalgate: history  {}", shown(history)));
         }
         text
     }
@@ -61,11 +76,18 @@ pub struct RunReport {
     pub gates: Vec<GateResult>,
     /// Why coverage gates were not applied (a filtered run, one shard alone), if so.
     pub partial: Option<String>,
+    /// Snapshot decay, when the suite's facts are known.
+    pub decay: Option<DecayReport>,
 }
 
 impl RunReport {
-    pub fn new(data: &RunData) -> RunReport {
-        let summary = Summary::new(data);
+    /// The report of `data` with `decay` judged beforehand (see [`write_reports`], which
+    /// also ingests the records into the history store).
+    pub fn new(data: &RunData, decay: Option<DecayReport>) -> RunReport {
+        RunReport::of(data, Summary::new(data), decay)
+    }
+
+    fn of(data: &RunData, summary: Summary, decay: Option<DecayReport>) -> RunReport {
         let catalog = data.policy.as_ref().and_then(|p| p.catalog.as_ref());
         let coverage = coverage_of(data, &summary, catalog);
         let partial = partial_run(data, &summary);
@@ -76,6 +98,7 @@ impl RunReport {
                     summary: &summary,
                     coverage: &coverage,
                     partial: partial.clone(),
+                    decay: decay.as_ref(),
                 },
             ),
             None => Vec::new(),
@@ -85,6 +108,7 @@ impl RunReport {
             coverage,
             gates,
             partial,
+            decay,
         }
     }
 
@@ -96,7 +120,11 @@ impl RunReport {
     /// The human report printed after libtest's lines.
     pub fn render(&self) -> String {
         let mut text = self.summary.render();
-        coverage_text::render(self, &mut text);
+        coverage_text::render_coverage(&self.coverage, &mut text);
+        if let Some(decay) = &self.decay {
+            decay_text::render(decay, &mut text);
+        }
+        coverage_text::render_gates(self, &mut text);
         text
     }
 }
@@ -138,9 +166,11 @@ fn partial_run(data: &RunData, summary: &Summary) -> Option<String> {
     })
 }
 
-/// Writes every report for `data` under `out_dir`.
+/// Ingests `data` into the history store, then writes every report for it under `out_dir`.
 pub fn write_reports(data: &RunData, out_dir: &Path) -> Result<(RunReport, ReportPaths), Error> {
-    let report = RunReport::new(data);
+    let summary = Summary::new(data);
+    let judged = decay::ingest_and_judge(data, &summary, out_dir)?;
+    let report = RunReport::of(data, summary, judged.decay);
     std::fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, e))?;
     let junit = out_dir.join("junit.xml");
     let xml = junit_report(data, &report)
@@ -168,12 +198,24 @@ pub fn write_reports(data: &RunData, out_dir: &Path) -> Result<(RunReport, Repor
         }
         None => None,
     };
+    let decay_path = match &report.decay {
+        Some(decay) => {
+            let path = out_dir.join("decay.json");
+            let json = serde_json::to_vec_pretty(decay)
+                .map_err(|e| Error::Internal(format!("serializing decay failed: {e}")))?;
+            write_atomic(&path, &json)?;
+            Some(path)
+        }
+        None => None,
+    };
     Ok((
         report,
         ReportPaths {
             junit,
             coverage,
             lcov: lcov_path,
+            decay: decay_path,
+            history: judged.history,
         },
     ))
 }

@@ -12,9 +12,10 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 
 use crate::case::Case;
-use crate::check::{self, RefusalDetector};
+use crate::check::{self, CheckResult, RefusalDetector};
 use crate::observation::Observation;
 use crate::record::{CaseRecord, Record, Recorder, SCHEMA_VERSION, SampleRecord};
+use crate::snapshot::{Action, Comparison, Mode, Snapshots};
 use crate::suite::{InconclusivePolicy, Suite, TraceFiles};
 use crate::target::{Attempts, Target, read_decisions};
 use crate::verdict::{SampleVerdict, Tally, Verdict, decide};
@@ -47,6 +48,7 @@ struct Shared {
     inconclusive: InconclusivePolicy,
     /// Where each sample's trace file goes, when decisions come from traces.
     traces: Option<(TraceFiles, PathBuf)>,
+    snapshots: Snapshots,
 }
 
 impl Runner {
@@ -70,6 +72,7 @@ impl Runner {
                 record_output_bytes: suite.record_output_bytes,
                 inconclusive: suite.inconclusive,
                 traces: suite.traces.clone().map(|t| (t, run_dir.to_path_buf())),
+                snapshots: Snapshots::new(suite, Mode::from_env()),
             }),
         }
     }
@@ -188,7 +191,10 @@ async fn run_sample(shared: Arc<Shared>, case: Arc<Case>, index: u32) -> SampleR
     };
     let record = match outcome {
         Ok(observation) => {
-            let checks = check::evaluate(&case.checks, &observation, latency, &shared.refusals);
+            let mut checks = check::evaluate(&case.checks, &observation, latency, &shared.refusals);
+            if case.snapshot {
+                checks.push(snapshot_check(&shared, &case, &observation).await);
+            }
             let verdict = if checks.iter().all(|c| c.passed) {
                 SampleVerdict::Pass
             } else {
@@ -224,6 +230,32 @@ async fn run_sample(shared: Arc<Shared>, case: Arc<Case>, index: u32) -> SampleR
         .recorder
         .append(&Record::Sample(Box::new(record.clone())));
     record
+}
+
+/// Compares the output with the case's snapshot, off the async workers: the comparison
+/// reads and may write files, and waits for the other samples' comparisons.
+async fn snapshot_check(
+    shared: &Arc<Shared>,
+    case: &Arc<Case>,
+    observation: &Observation,
+) -> CheckResult {
+    let produced = shared.snapshots.produced(observation);
+    let (task_shared, task_case) = (Arc::clone(shared), Arc::clone(case));
+    let compared =
+        tokio::task::spawn_blocking(move || task_shared.snapshots.compare(&task_case, &produced))
+            .await;
+    let line = case.key_lines.get("snapshot").copied().unwrap_or(case.line);
+    check::snapshot(
+        &compared.unwrap_or_else(|e| Comparison {
+            shown: shared.snapshots.shown_path(&case.id),
+            passed: false,
+            difference: None,
+            action: Action::Error(format!(
+                "internal error: the snapshot comparison failed: {e}"
+            )),
+        }),
+        line,
+    )
 }
 
 /// Makes the trace file's folder and removes a file left by an earlier run with the same

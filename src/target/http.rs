@@ -88,7 +88,33 @@ impl HttpTarget {
         )
         .await?;
         let json = parse_json(&answer.body)?;
-        self.response.observe(&json)
+        let mut observation = self.response.observe(&json)?;
+        envelope_from_headers(&answer.headers, &mut observation);
+        Ok(observation)
+    }
+}
+
+/// The response header an agent may name its model in, when its JSON does not.
+pub(crate) const MODEL_HEADER: &str = "x-evalgate-model";
+/// The prefix of response headers naming envelope axes: `x-evalgate-envelope-prompt: sha256:…`.
+pub(crate) const ENVELOPE_HEADER_PREFIX: &str = "x-evalgate-envelope-";
+
+/// Versions the agent reports in response headers — for agents behind a gateway that adds
+/// them, or that cannot change their JSON. What the JSON says wins.
+fn envelope_from_headers(headers: &reqwest::header::HeaderMap, observation: &mut Observation) {
+    for (name, value) in headers {
+        let Ok(value) = value.to_str() else { continue };
+        let name = name.as_str();
+        if name == MODEL_HEADER {
+            observation.model.get_or_insert_with(|| value.to_string());
+        } else if let Some(axis) = name.strip_prefix(ENVELOPE_HEADER_PREFIX)
+            && !axis.is_empty()
+        {
+            observation
+                .envelope
+                .entry(axis.to_string())
+                .or_insert_with(|| value.to_string());
+        }
     }
 }
 

@@ -48,6 +48,8 @@ pub enum Behaviour {
     Huge { bytes: usize },
     /// 200 with this JSON, always.
     Fixed(Value),
+    /// 200 with this JSON and these extra response headers.
+    FixedWithHeaders(Value, Vec<(&'static str, &'static str)>),
 }
 
 /// A running mock agent; dropping it stops the server.
@@ -227,6 +229,14 @@ async fn answer(
         Behaviour::InvalidJson => response(200, full(&b"{\"output\": \"unterminated"[..]), true),
         Behaviour::Huge { bytes } => response(200, HugeBody::new(*bytes).boxed(), true),
         Behaviour::Fixed(value) => json_response(200, value),
+        Behaviour::FixedWithHeaders(value, headers) => {
+            let mut r = json_response(200, value);
+            for (name, value) in headers {
+                r.headers_mut()
+                    .insert(*name, HeaderValue::from_static(value));
+            }
+            r
+        }
     })
 }
 

@@ -1,0 +1,221 @@
+//! Putting the detectors together: the decay report of a run, from its records, the suite
+//! facts saved with it, the run history and the production sample.
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+
+use super::agreement::{RubricAgreement, agreement};
+use super::context::DecayContext;
+use super::detectors::case_findings;
+use super::finding::{DecayFinding, Detector};
+use super::representativeness::{
+    CaseText, ProductionSample, Representativeness, RepresentativenessOptions, analyse,
+};
+use super::saturation::{Discrimination, VerdictAt, from_history};
+use crate::case::Status;
+use crate::envelope::RunEnvelope;
+use crate::errors::Error;
+
+/// A retired case: kept, never run, counted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RetiredCase {
+    pub case: String,
+    pub file: String,
+    pub reason: String,
+    pub date: jiff::civil::Date,
+}
+
+/// What the history store contributed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistorySummary {
+    /// The store, as shown to users; `None` when history is off.
+    pub path: Option<String>,
+    /// Distinct envelopes the store has seen.
+    pub envelopes: usize,
+    /// Why saturation or discrimination could not be judged, if so.
+    pub note: Option<String>,
+}
+
+/// The decay report of a run (`decay.json`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct DecayReport {
+    /// The day the run was judged on (the run's start, UTC).
+    pub date: jiff::civil::Date,
+    /// The envelope the run was measured under, and any silent model bump.
+    pub envelope: RunEnvelope,
+    /// Active cases: what the shares are taken over.
+    pub active: usize,
+    pub drafts: usize,
+    pub retired: Vec<RetiredCase>,
+    /// Every finding, by case then detector.
+    pub findings: Vec<DecayFinding>,
+    /// Findings per detector (every detector listed, zeros included).
+    pub by_detector: BTreeMap<Detector, usize>,
+    /// Active cases with at least one finding.
+    pub stale_cases: usize,
+    /// `stale_cases / active`.
+    pub stale_share: f64,
+    /// Cases that passed in this run.
+    pub passing: usize,
+    /// Passing cases with at least one finding: green, but no longer evidence.
+    pub green_but_stale: usize,
+    pub green_but_stale_cases: Vec<String>,
+    pub discrimination: Option<Discrimination>,
+    pub history: HistorySummary,
+    pub agreement: Vec<RubricAgreement>,
+    pub representativeness: Option<Representativeness>,
+}
+
+/// Everything decay is judged from besides the suite facts.
+pub(crate) struct DecayInputs<'a> {
+    pub context: &'a DecayContext,
+    pub date: jiff::civil::Date,
+    pub envelope: RunEnvelope,
+    /// Cases whose verdict in this run is `pass`.
+    pub passing: HashSet<&'a str>,
+    /// Every case verdict in history (this run included), oldest first; `None` when
+    /// history is off.
+    pub history: Option<(String, Vec<VerdictAt>)>,
+}
+
+/// Builds the decay report. Fails only on a broken production sample (its file and line
+/// are named).
+pub(crate) fn assess(inputs: DecayInputs<'_>) -> Result<DecayReport, Error> {
+    let context = inputs.context;
+    let mut findings: Vec<DecayFinding> = Vec::new();
+    for case in context.active() {
+        findings.extend(case_findings(
+            context,
+            case,
+            inputs.date,
+            &inputs.envelope.envelope,
+        ));
+    }
+    let (agreement, disagreements) = agreement(context);
+    findings.extend(disagreements);
+
+    let n = context.policy.saturation_envelopes;
+    let (discrimination, history) = match &inputs.history {
+        None => (
+            None,
+            HistorySummary {
+                path: None,
+                envelopes: 0,
+                note: Some("history is off: saturation and discrimination not judged".into()),
+            },
+        ),
+        Some((path, rows)) => {
+            let judged = from_history(context, rows);
+            findings.extend(judged.findings);
+            let note = (judged.envelopes < n as usize).then(|| {
+                format!(
+                    "history holds {} distinct envelope(s); saturation needs {n}",
+                    judged.envelopes
+                )
+            });
+            (
+                judged.discrimination,
+                HistorySummary {
+                    path: Some(path.clone()),
+                    envelopes: judged.envelopes,
+                    note,
+                },
+            )
+        }
+    };
+
+    let representativeness = match &context.policy.production {
+        None => None,
+        Some(production) => {
+            let cases: Vec<CaseText> = context
+                .active()
+                .map(|c| CaseText {
+                    id: c.case.clone(),
+                    text: c.text.clone(),
+                })
+                .collect();
+            let sample = ProductionSample {
+                path: production.path.clone(),
+                field: production.field.clone(),
+            };
+            let options = RepresentativenessOptions {
+                threshold: production.min_similarity,
+                ..RepresentativenessOptions::default()
+            };
+            let result = analyse(&cases, &sample, &options)?;
+            for id in &result.unmatched_cases {
+                if let Some(case) = context.active().find(|c| &c.case == id) {
+                    findings.push(DecayFinding {
+                        case: case.case.clone(),
+                        file: case.file.clone(),
+                        line: case.line_of("input"),
+                        detector: Detector::NoTraffic,
+                        reason: format!(
+                            "none of the {} production inputs sampled resembles it (similarity < {})",
+                            result.inputs, production.min_similarity
+                        ),
+                        action: "check that users still ask this; update the input to how they ask now, or retire the case".into(),
+                    });
+                }
+            }
+            Some(result)
+        }
+    };
+
+    findings.sort_by(|a, b| (&a.case, a.detector).cmp(&(&b.case, b.detector)));
+    let mut by_detector: BTreeMap<Detector, usize> =
+        Detector::ALL.iter().map(|d| (*d, 0)).collect();
+    for f in &findings {
+        *by_detector.entry(f.detector).or_default() += 1;
+    }
+    let stale: HashSet<&str> = findings.iter().map(|f| f.case.as_str()).collect();
+    let active = context.active().count();
+    let mut green_but_stale_cases: Vec<String> = inputs
+        .passing
+        .iter()
+        .filter(|c| stale.contains(*c))
+        .map(|c| c.to_string())
+        .collect();
+    green_but_stale_cases.sort();
+    let retired = context
+        .cases
+        .iter()
+        .filter_map(|c| match &c.status {
+            Status::Retired { reason, date } => Some(RetiredCase {
+                case: c.case.clone(),
+                file: c.file.clone(),
+                reason: reason.clone(),
+                date: *date,
+            }),
+            _ => None,
+        })
+        .collect();
+    Ok(DecayReport {
+        date: inputs.date,
+        envelope: inputs.envelope,
+        active,
+        drafts: context
+            .cases
+            .iter()
+            .filter(|c| c.status == Status::Draft)
+            .count(),
+        retired,
+        stale_cases: stale.len(),
+        stale_share: if active == 0 {
+            0.0
+        } else {
+            stale.len() as f64 / active as f64
+        },
+        passing: inputs.passing.len(),
+        green_but_stale: green_but_stale_cases.len(),
+        green_but_stale_cases,
+        findings,
+        by_detector,
+        discrimination,
+        history,
+        agreement,
+        representativeness,
+    })
+}

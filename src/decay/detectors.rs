@@ -1,0 +1,217 @@
+//! The detectors that look at one case at a time: review age, pin drift, references to
+//! removed branches, rubric drift, stale snapshots.
+
+use super::context::{CaseFacts, DecayContext};
+use super::finding::{DecayFinding, Detector};
+use crate::envelope::{Envelope, MODEL};
+
+/// The envelope axes whose change makes an accepted snapshot stale: the output is a
+/// function of the model and the prompt first of all.
+const SNAPSHOT_AXES: [&str; 2] = [MODEL, "prompt"];
+
+/// Every case-local finding for `case`, judged on `today` under the `current` envelope.
+pub(crate) fn case_findings(
+    context: &DecayContext,
+    case: &CaseFacts,
+    today: jiff::civil::Date,
+    current: &Envelope,
+) -> Vec<DecayFinding> {
+    let finding = |detector: Detector, reason: String, action: String| DecayFinding {
+        case: case.case.clone(),
+        file: case.file.clone(),
+        line: case.line_of(match detector {
+            Detector::ReviewAge => "reviewed",
+            Detector::PinDrift => "pins",
+            Detector::RubricDrift => "rubric",
+            Detector::StaleSnapshot => "snapshot",
+            _ => "expect",
+        }),
+        detector,
+        reason,
+        action,
+    };
+    let mut findings = Vec::new();
+    let max_age = context.policy.review_max_age_days;
+    match case.reviewed {
+        None => findings.push(finding(
+            Detector::ReviewAge,
+            "never reviewed (no `reviewed:` date)".into(),
+            format!("review the case against the product today and set `reviewed: {today}`"),
+        )),
+        Some(reviewed) => {
+            let age = (today - reviewed).get_days();
+            if age > i32::try_from(max_age).unwrap_or(i32::MAX) {
+                findings.push(finding(
+                    Detector::ReviewAge,
+                    format!("last reviewed {reviewed}, {age} days ago (policy: {max_age} days)"),
+                    format!("re-review the case and set `reviewed: {today}`, or retire it"),
+                ));
+            }
+        }
+    }
+    for (key, pinned) in &case.pins {
+        match context.pins.get(key) {
+            Some(in_force) if in_force != pinned => findings.push(finding(
+                Detector::PinDrift,
+                format!("pins {key} {pinned}; the suite has {in_force} in force"),
+                format!(
+                    "check the expectations against {key} {in_force} and update the pin, or retire the case"
+                ),
+            )),
+            Some(_) => {}
+            None => findings.push(finding(
+                Detector::PinDrift,
+                format!("pins {key} {pinned}; the suite no longer declares a `{key}` version"),
+                format!("remove the `{key}` pin or declare `pins.{key}` in the suite"),
+            )),
+        }
+    }
+    for branch in &case.removed_branches {
+        findings.push(finding(
+            Detector::MissingReference,
+            format!("names `{branch}`, which the branch catalog lists as removed"),
+            "rewrite the expectation for the planner as it is now, or retire the case".into(),
+        ));
+    }
+    if let Some(reference) = &case.rubric
+        && let Some(rubric) = context.rubrics.get(&reference.id)
+        && reference.version != rubric.version
+    {
+        let since = rubric
+            .changed
+            .map(|d| format!(" (since {d})"))
+            .unwrap_or_default();
+        findings.push(finding(
+            Detector::RubricDrift,
+            format!(
+                "labelled under {}@{}; {} v{} is in force{since}",
+                reference.id, reference.version, rubric.id, rubric.version
+            ),
+            format!(
+                "re-label the case under {} v{} and set `rubric: {}@{}`",
+                rubric.id, rubric.version, rubric.id, rubric.version
+            ),
+        ));
+    }
+    if let Some(snapshot) = &case.snapshot
+        && snapshot.exists
+    {
+        let accepted = snapshot
+            .accepted
+            .map(|d| format!(" on {d}"))
+            .unwrap_or_default();
+        match &snapshot.envelope {
+            None => findings.push(finding(
+                Detector::StaleSnapshot,
+                format!(
+                    "snapshot {} records no envelope: unknown what it was accepted under",
+                    snapshot.path
+                ),
+                "re-accept it to record its envelope (`cargo insta test --force-update-snapshots`, and review `git diff evals/snapshots`)".into(),
+            )),
+            Some(then) => {
+                let changed: Vec<String> = SNAPSHOT_AXES
+                    .iter()
+                    .filter_map(|axis| match (then.get(axis), current.get(axis)) {
+                        (Some(a), Some(b)) if a != b => Some(format!("{axis} {a} → {b}")),
+                        _ => None,
+                    })
+                    .collect();
+                if !changed.is_empty() {
+                    findings.push(finding(
+                        Detector::StaleSnapshot,
+                        format!(
+                            "snapshot {} was accepted{accepted} under another envelope: {}",
+                            snapshot.path,
+                            changed.join(", ")
+                        ),
+                        "check the output still holds under the current envelope, then re-accept it (`cargo insta test --force-update-snapshots`, and review `git diff evals/snapshots`)".into(),
+                    ));
+                }
+            }
+        }
+    }
+    findings
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::decay::RubricRef;
+    use crate::decay::context::SnapshotFacts;
+    use crate::decay::context::tests::{case, context};
+    use crate::observation::Decision;
+
+    fn today() -> jiff::civil::Date {
+        jiff::civil::date(2026, 11, 28)
+    }
+
+    fn detectors(c: &CaseFacts, current: &Envelope) -> Vec<Detector> {
+        let ctx = context(vec![c.clone()]);
+        case_findings(&ctx, c, today(), current)
+            .into_iter()
+            .map(|f| f.detector)
+            .collect()
+    }
+
+    #[test]
+    fn a_fresh_case_has_no_findings() {
+        assert!(detectors(&case("fresh"), &Envelope::default()).is_empty());
+    }
+
+    #[test]
+    fn review_age_counts_days_against_the_policy_and_points_at_the_key() {
+        let mut c = case("old");
+        c.reviewed = Some(jiff::civil::date(2026, 8, 30)); // 90 days: still fine
+        assert!(detectors(&c, &Envelope::default()).is_empty());
+        c.reviewed = Some(jiff::civil::date(2026, 8, 29)); // 91 days
+        let ctx = context(vec![c.clone()]);
+        let f = &case_findings(&ctx, &c, today(), &Envelope::default())[0];
+        assert_eq!(f.detector, Detector::ReviewAge);
+        assert_eq!(f.line, 3, "the `reviewed:` line");
+        assert!(
+            f.reason.contains("91 days ago (policy: 90 days)"),
+            "{}",
+            f.reason
+        );
+        c.reviewed = None;
+        assert_eq!(detectors(&c, &Envelope::default()), [Detector::ReviewAge]);
+    }
+
+    #[test]
+    fn pins_rubrics_removed_branches_and_snapshots_drift() {
+        let mut c = case("drifted");
+        c.pins = BTreeMap::from([
+            ("policy".into(), "refunds-v3".into()),
+            ("corpus".into(), "kb-1".into()),
+        ]);
+        c.rubric = Some(RubricRef {
+            id: "tone".into(),
+            version: 1,
+        });
+        c.removed_branches = vec![Decision::new("tool", "apply_store_credit")];
+        c.snapshot = Some(SnapshotFacts {
+            path: "evals/snapshots/drifted.snap".into(),
+            accepted: Some(jiff::civil::date(2026, 6, 1)),
+            envelope: Some(Envelope(BTreeMap::from([("model".into(), "m-1".into())]))),
+            exists: true,
+        });
+        let now = Envelope(BTreeMap::from([("model".into(), "m-2".into())]));
+        let found = detectors(&c, &now);
+        assert_eq!(
+            found,
+            [
+                Detector::PinDrift, // corpus: not declared by the suite
+                Detector::PinDrift, // policy v3 vs v4
+                Detector::MissingReference,
+                Detector::RubricDrift,
+                Detector::StaleSnapshot,
+            ]
+        );
+        // The same model and prompt: the snapshot is current.
+        let then = Envelope(BTreeMap::from([("model".into(), "m-1".into())]));
+        assert!(!detectors(&c, &then).contains(&Detector::StaleSnapshot));
+    }
+}

@@ -1,0 +1,73 @@
+//! What a decay detector says about one case: which detector, why, and what to do.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// The detectors, one per way a frozen eval set drifts away from the product.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Detector {
+    /// `reviewed:` missing or older than the policy.
+    ReviewAge,
+    /// The case pins a corpus / policy / tool-surface version other than the one in force.
+    PinDrift,
+    /// The case names a branch (or tool) the planner no longer has.
+    MissingReference,
+    /// The case was labelled under an older version of its rubric.
+    RubricDrift,
+    /// Annotators disagree on the case under a rubric whose agreement (κ) is too low.
+    Agreement,
+    /// Same verdict under the last N distinct envelopes: it no longer discriminates.
+    Saturation,
+    /// The snapshot was accepted under another model or prompt.
+    StaleSnapshot,
+    /// No production input resembles the case.
+    NoTraffic,
+}
+
+impl Detector {
+    pub const ALL: [Detector; 8] = [
+        Detector::ReviewAge,
+        Detector::PinDrift,
+        Detector::MissingReference,
+        Detector::RubricDrift,
+        Detector::Agreement,
+        Detector::Saturation,
+        Detector::StaleSnapshot,
+        Detector::NoTraffic,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Detector::ReviewAge => "review_age",
+            Detector::PinDrift => "pin_drift",
+            Detector::MissingReference => "missing_reference",
+            Detector::RubricDrift => "rubric_drift",
+            Detector::Agreement => "agreement",
+            Detector::Saturation => "saturation",
+            Detector::StaleSnapshot => "stale_snapshot",
+            Detector::NoTraffic => "no_traffic",
+        }
+    }
+}
+
+impl fmt::Display for Detector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One finding on one case.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DecayFinding {
+    pub case: String,
+    /// The case file and line, as shown to users.
+    pub file: String,
+    pub line: u32,
+    pub detector: Detector,
+    /// Why, with the values that show it.
+    pub reason: String,
+    /// What to do about it.
+    pub action: String,
+}

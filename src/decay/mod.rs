@@ -1,0 +1,30 @@
+//! Snapshot decay: findings that say a case no longer represents the product — review age,
+//! pin drift, rubric drift and annotator agreement, saturation (no longer discriminating),
+//! stale snapshots, and production traffic no case resembles.
+
+mod agreement;
+mod assess;
+mod context;
+mod detectors;
+mod finding;
+mod policy;
+mod representativeness;
+mod rubric;
+mod saturation;
+
+pub use agreement::RubricAgreement;
+pub(crate) use assess::{DecayInputs, assess};
+pub use assess::{DecayReport, HistorySummary, RetiredCase};
+pub use context::{CaseFacts, DecayContext, SnapshotFacts};
+pub use finding::{DecayFinding, Detector};
+pub(crate) use policy::DecayFile;
+pub use policy::{DecayPolicy, ProductionPolicy};
+pub use representativeness::analyse as representativeness;
+pub use representativeness::{
+    CaseMatch, CaseText, NearInput, ProductionSample, Representativeness,
+    RepresentativenessOptions, UncoveredCluster,
+};
+pub(crate) use rubric::load_rubrics;
+pub use rubric::{Rubric, RubricRef};
+pub use saturation::Discrimination;
+pub(crate) use saturation::VerdictAt;

@@ -1,0 +1,305 @@
+//! Writing records into the history: one transaction per ingest or import, so a failure
+//! half-way stores nothing, and the envelope of every run it touched recomputed before it
+//! commits.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use rusqlite::{Connection, Transaction, TransactionBehavior, params};
+use serde::Serialize;
+
+use super::schema::database_error;
+use crate::envelope::RunEnvelope;
+use crate::errors::Error;
+use crate::record::{CaseRecord, Record, RunRecord, SCHEMA_VERSION, SampleRecord};
+use crate::verdict::SampleVerdict;
+
+/// A record borrowed from a [`RunData`](crate::record::RunData) or just parsed: it
+/// serializes to the same line as [`Record`], without cloning the record into a `Box` first.
+#[derive(Debug, Clone, Copy, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub(crate) enum RecordRef<'a> {
+    Run(&'a RunRecord),
+    Sample(&'a SampleRecord),
+    Case(&'a CaseRecord),
+}
+
+impl<'a> From<&'a Record> for RecordRef<'a> {
+    fn from(record: &'a Record) -> Self {
+        match record {
+            Record::Run(r) => RecordRef::Run(r),
+            Record::Sample(s) => RecordRef::Sample(s),
+            Record::Case(c) => RecordRef::Case(c),
+        }
+    }
+}
+
+impl RecordRef<'_> {
+    pub(crate) fn schema(self) -> u32 {
+        match self {
+            RecordRef::Run(r) => r.schema,
+            RecordRef::Sample(s) => s.schema,
+            RecordRef::Case(c) => c.schema,
+        }
+    }
+
+    fn run_id(&self) -> &str {
+        match self {
+            RecordRef::Run(r) => &r.run_id,
+            RecordRef::Sample(s) => &s.run_id,
+            RecordRef::Case(c) => &c.run_id,
+        }
+    }
+}
+
+/// How many records an ingest or import wrote (a record already there counts: it was
+/// written again).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct IngestStats {
+    pub runs: u64,
+    pub samples: u64,
+    pub cases: u64,
+}
+
+/// An open write transaction on the history. Dropping it without [`Ingest::commit`] rolls
+/// everything back.
+pub(crate) struct Ingest<'s> {
+    tx: Transaction<'s>,
+    path: &'s Path,
+    /// Runs with a record in this transaction, whose envelope must be recomputed.
+    touched: BTreeSet<String>,
+    stats: IngestStats,
+    /// The JSON of the record being written, reused from record to record.
+    line: Vec<u8>,
+}
+
+impl<'s> Ingest<'s> {
+    /// `BEGIN IMMEDIATE`: takes the write lock now (waiting up to the busy timeout for
+    /// another writer), so that a concurrent ingest never fails half-way on a lock upgrade.
+    pub(crate) fn begin(conn: &'s mut Connection, path: &'s Path) -> Result<Ingest<'s>, Error> {
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| database_error(path, e))?;
+        Ok(Ingest {
+            tx,
+            path,
+            touched: BTreeSet::new(),
+            stats: IngestStats::default(),
+            line: Vec::with_capacity(4096),
+        })
+    }
+
+    /// Stores one record, replacing the one with the same key.
+    pub(crate) fn record(&mut self, record: RecordRef<'_>) -> Result<(), Error> {
+        if record.schema() != SCHEMA_VERSION {
+            return Err(Error::Usage(format!(
+                "a record of run {} has schema {}, but this evalgate reads schema \
+                 {SCHEMA_VERSION}; use the evalgate version that wrote it",
+                record.run_id(),
+                record.schema()
+            )));
+        }
+        self.line.clear();
+        serde_json::to_writer(&mut self.line, &record)
+            .map_err(|e| Error::Internal(format!("a record does not serialize: {e}")))?;
+        let json = std::str::from_utf8(&self.line)
+            .map_err(|e| Error::Internal(format!("serde_json wrote invalid UTF-8: {e}")))?;
+        let written = match record {
+            RecordRef::Run(r) => self
+                .tx
+                .prepare_cached(
+                    "INSERT INTO run_records (run_id, pid, started_s, started_ns, suite, record)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT (run_id, pid) DO UPDATE SET started_s = excluded.started_s,
+                       started_ns = excluded.started_ns, suite = excluded.suite,
+                       record = excluded.record",
+                )
+                .and_then(|mut stmt| {
+                    let (s, ns) = split(r.started_at);
+                    stmt.execute(params![r.run_id, r.pid, s, ns, r.suite, json])
+                })
+                .map(|_| self.stats.runs += 1),
+            RecordRef::Sample(r) => self
+                .tx
+                .prepare_cached(
+                    "INSERT INTO sample_records (run_id, case_id, sample, started_s, started_ns,
+                       verdict, model, envelope, record)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                     ON CONFLICT (run_id, case_id, sample) DO UPDATE SET
+                       started_s = excluded.started_s, started_ns = excluded.started_ns,
+                       verdict = excluded.verdict, model = excluded.model,
+                       envelope = excluded.envelope, record = excluded.record",
+                )
+                .and_then(|mut stmt| {
+                    let (s, ns) = split(r.started_at);
+                    let envelope = (!r.envelope.is_empty())
+                        .then(|| serde_json::to_string(&r.envelope).expect("a map of strings"));
+                    let verdict = match r.verdict {
+                        SampleVerdict::Pass => "pass",
+                        SampleVerdict::Fail => "fail",
+                        SampleVerdict::Error => "error",
+                    };
+                    stmt.execute(params![
+                        r.run_id, r.case, r.sample, s, ns, verdict, r.model, envelope, json
+                    ])
+                })
+                .map(|_| self.stats.samples += 1),
+            RecordRef::Case(r) => self
+                .tx
+                .prepare_cached(
+                    "INSERT INTO case_records (run_id, case_id, started_s, started_ns, verdict,
+                       record)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT (run_id, case_id) DO UPDATE SET started_s = excluded.started_s,
+                       started_ns = excluded.started_ns, verdict = excluded.verdict,
+                       record = excluded.record",
+                )
+                .and_then(|mut stmt| {
+                    let (s, ns) = split(r.started_at);
+                    stmt.execute(params![r.run_id, r.case, s, ns, r.verdict.as_str(), json])
+                })
+                .map(|_| self.stats.cases += 1),
+        };
+        written.map_err(|e| database_error(self.path, e))?;
+        if !self.touched.contains(record.run_id()) {
+            self.touched.insert(record.run_id().to_string());
+        }
+        Ok(())
+    }
+
+    /// Recomputes the run rows of the runs touched and commits.
+    pub(crate) fn commit(self) -> Result<IngestStats, Error> {
+        for run_id in &self.touched {
+            self.update_run(run_id)?;
+        }
+        self.tx.commit().map_err(|e| database_error(self.path, e))?;
+        Ok(self.stats)
+    }
+
+    /// The `runs` row of `run_id` from everything stored for it, not only this ingest's
+    /// records: nextest processes and CI shards of one run arrive one ingest at a time.
+    fn update_run(&self, run_id: &str) -> Result<(), Error> {
+        let sql = |e| database_error(self.path, e);
+        let mut runs: Vec<RunRecord> = Vec::new();
+        {
+            let mut stmt = self
+                .tx
+                .prepare_cached(
+                    "SELECT record FROM run_records WHERE run_id = ?1
+                     ORDER BY started_s, started_ns, pid",
+                )
+                .map_err(sql)?;
+            let mut rows = stmt.query([run_id]).map_err(sql)?;
+            while let Some(row) = rows.next().map_err(sql)? {
+                let json: String = row.get(0).map_err(sql)?;
+                runs.push(serde_json::from_str(&json).map_err(|e| self.damaged(run_id, e))?);
+            }
+        }
+        let mut reported: Vec<SampleRecord> = Vec::new();
+        {
+            let mut stmt = self
+                .tx
+                .prepare_cached("SELECT model, envelope FROM sample_records WHERE run_id = ?1")
+                .map_err(sql)?;
+            let mut rows = stmt.query([run_id]).map_err(sql)?;
+            while let Some(row) = rows.next().map_err(sql)? {
+                let model: Option<String> = row.get(0).map_err(sql)?;
+                let envelope: Option<String> = row.get(1).map_err(sql)?;
+                let envelope = match envelope {
+                    Some(json) => {
+                        serde_json::from_str(&json).map_err(|e| self.damaged(run_id, e))?
+                    }
+                    None => BTreeMap::new(),
+                };
+                reported.push(versions_reported(model, envelope));
+            }
+        }
+        let envelope = RunEnvelope::of_run(&runs, &reported);
+        let (started, suite) = match runs.first() {
+            Some(first) => (split(first.started_at), first.suite.as_str()),
+            // Records of a run whose run line was lost: it started with its first record.
+            None => (
+                self.tx
+                    .query_row(
+                        "SELECT started_s, started_ns FROM sample_records WHERE run_id = ?1
+                         UNION ALL
+                         SELECT started_s, started_ns FROM case_records WHERE run_id = ?1
+                         ORDER BY 1, 2 LIMIT 1",
+                        [run_id],
+                        |row| Ok((row.get(0)?, row.get(1)?)),
+                    )
+                    .map_err(sql)?,
+                "",
+            ),
+        };
+        let envelope_json = serde_json::to_string(&envelope.envelope)
+            .map_err(|e| Error::Internal(format!("an envelope does not serialize: {e}")))?;
+        self.tx
+            .prepare_cached(
+                "INSERT INTO runs (run_id, started_s, started_ns, suite, envelope_id, envelope)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (run_id) DO UPDATE SET started_s = excluded.started_s,
+                   started_ns = excluded.started_ns, suite = excluded.suite,
+                   envelope_id = excluded.envelope_id, envelope = excluded.envelope",
+            )
+            .and_then(|mut stmt| {
+                stmt.execute(params![
+                    run_id,
+                    started.0,
+                    started.1,
+                    suite,
+                    envelope.id,
+                    envelope_json
+                ])
+            })
+            .map_err(sql)?;
+        Ok(())
+    }
+
+    fn damaged(&self, run_id: &str, e: serde_json::Error) -> Error {
+        Error::Usage(format!(
+            "{}: a stored record of run {run_id} is not valid JSON ({e}); the file was changed \
+             by something other than evalgate — restore it from an export, or move it away",
+            self.path.display()
+        ))
+    }
+}
+
+/// A timestamp as (seconds, nanoseconds) since the epoch, both with the same sign, so that
+/// the pair sorts as the time does.
+fn split(at: jiff::Timestamp) -> (i64, i32) {
+    (at.as_second(), at.subsec_nanosecond())
+}
+
+/// A sample carrying only the versions it reported: all [`RunEnvelope::of_run`] reads of a
+/// sample. The envelope is recomputed from the two small columns that hold them rather than
+/// by parsing every stored sample of the run (a test checks the result is the same).
+fn versions_reported(model: Option<String>, envelope: BTreeMap<String, String>) -> SampleRecord {
+    SampleRecord {
+        schema: SCHEMA_VERSION,
+        run_id: String::new(),
+        case: String::new(),
+        file: String::new(),
+        sample: 0,
+        verdict: SampleVerdict::Pass,
+        checks: Vec::new(),
+        output: String::new(),
+        output_bytes: 0,
+        output_truncated: false,
+        decisions: Vec::new(),
+        latency_ms: 0.0,
+        usage: None,
+        tier: None,
+        model,
+        finish_reason: None,
+        refusal: None,
+        envelope,
+        attempts: 0,
+        retries: Vec::new(),
+        error: None,
+        warnings: Vec::new(),
+        started_at: jiff::Timestamp::UNIX_EPOCH,
+        finished_at: jiff::Timestamp::UNIX_EPOCH,
+    }
+}

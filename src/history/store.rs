@@ -1,0 +1,191 @@
+//! The store itself: opening a history file safely, ingesting a run's records, and the
+//! questions asked of history (which runs, which verdicts under which envelope).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+use serde::Deserialize;
+use serde::de::IntoDeserializer;
+
+use super::ingest::{Ingest, IngestStats, RecordRef};
+use super::schema::{self, database_error};
+use crate::envelope::Envelope;
+use crate::errors::Error;
+use crate::record::RunData;
+use crate::verdict::Verdict;
+
+/// How long a writer waits for another process's transaction before giving up. Ingests are
+/// one transaction each, so this only has to outlast the largest ingest.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The run history: every ingested record, in one SQLite file.
+#[derive(Debug)]
+pub struct HistoryStore {
+    conn: Connection,
+    path: PathBuf,
+}
+
+/// One case verdict of one run, with what the run was measured under.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct CaseVerdictRow {
+    pub case: String,
+    pub run_id: String,
+    pub started_at: jiff::Timestamp,
+    pub envelope_id: String,
+    pub verdict: Verdict,
+}
+
+/// One run known to the history.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct RunRow {
+    pub run_id: String,
+    /// When its earliest process started.
+    pub started_at: jiff::Timestamp,
+    pub suite: String,
+    pub envelope_id: String,
+    pub envelope: Envelope,
+}
+
+impl HistoryStore {
+    /// Opens or creates the store at `path` (creating parent folders), applying migrations.
+    /// A file that is not an evalgate history, or is from a newer evalgate, is refused and
+    /// left as it was.
+    pub fn open(path: &Path) -> Result<HistoryStore, Error> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+        }
+        // Not `Connection::open`: its flags include SQLITE_OPEN_URI, which would read a path
+        // starting with `file:` as a URI with options.
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let mut conn =
+            Connection::open_with_flags(path, flags).map_err(|e| database_error(path, e))?;
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .map_err(|e| database_error(path, e))?;
+        schema::prepare(&mut conn, path, BUSY_TIMEOUT)?;
+        Ok(HistoryStore {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// The file this store reads and writes.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Ingests the records of a run (all kinds), in one transaction. Idempotent: a record
+    /// already stored under the same key (run records by run id and pid, samples by run id,
+    /// case and sample index, cases by run id and case) is replaced. The envelope of every
+    /// run touched is recomputed from all its stored records.
+    pub fn ingest(&mut self, data: &RunData) -> Result<IngestStats, Error> {
+        let mut ingest = self.begin()?;
+        let records = (data.runs.iter().map(RecordRef::Run))
+            .chain(data.samples.iter().map(RecordRef::Sample))
+            .chain(data.cases.iter().map(RecordRef::Case));
+        for record in records {
+            ingest.record(record)?;
+        }
+        ingest.commit()
+    }
+
+    /// Starts a write transaction; nothing is stored unless it is committed.
+    pub(super) fn begin(&mut self) -> Result<Ingest<'_>, Error> {
+        Ingest::begin(&mut self.conn, &self.path)
+    }
+
+    pub(super) fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Every case verdict in history with the envelope of its run, oldest run first (by run
+    /// start, then run id), cases of a run by id: for saturation and non-discrimination
+    /// detection.
+    pub fn case_verdicts(&self) -> Result<Vec<CaseVerdictRow>, Error> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT c.case_id, c.run_id, r.started_s, r.started_ns, r.envelope_id, c.verdict
+                 FROM case_records c JOIN runs r ON r.run_id = c.run_id
+                 ORDER BY r.started_s, r.started_ns, r.run_id, c.case_id",
+            )
+            .map_err(|e| database_error(&self.path, e))?;
+        let mut rows = stmt.query([]).map_err(|e| database_error(&self.path, e))?;
+        let mut verdicts = Vec::new();
+        while let Some(row) = rows.next().map_err(|e| database_error(&self.path, e))? {
+            let read = || -> rusqlite::Result<_> {
+                Ok((
+                    row.get(0)?,
+                    row.get(1)?,
+                    (row.get(2)?, row.get(3)?),
+                    row.get(4)?,
+                    row.get::<_, String>(5)?,
+                ))
+            };
+            let (case, run_id, started, envelope_id, verdict) =
+                read().map_err(|e| database_error(&self.path, e))?;
+            verdicts.push(CaseVerdictRow {
+                started_at: self.timestamp(started)?,
+                verdict: Verdict::deserialize(verdict.as_str().into_deserializer()).map_err(
+                    |e: serde::de::value::Error| self.unreadable(&format!("case {case}"), e),
+                )?,
+                case,
+                run_id,
+                envelope_id,
+            });
+        }
+        Ok(verdicts)
+    }
+
+    /// Every run known, newest first (ties by run id, descending).
+    pub fn runs(&self) -> Result<Vec<RunRow>, Error> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT run_id, started_s, started_ns, suite, envelope_id, envelope FROM runs
+                 ORDER BY started_s DESC, started_ns DESC, run_id DESC",
+            )
+            .map_err(|e| database_error(&self.path, e))?;
+        let mut rows = stmt.query([]).map_err(|e| database_error(&self.path, e))?;
+        let mut runs = Vec::new();
+        while let Some(row) = rows.next().map_err(|e| database_error(&self.path, e))? {
+            let read = || -> rusqlite::Result<_> {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    (row.get(1)?, row.get(2)?),
+                    row.get(3)?,
+                    row.get(4)?,
+                    row.get::<_, String>(5)?,
+                ))
+            };
+            let (run_id, started, suite, envelope_id, envelope) =
+                read().map_err(|e| database_error(&self.path, e))?;
+            runs.push(RunRow {
+                started_at: self.timestamp(started)?,
+                envelope: serde_json::from_str(&envelope)
+                    .map_err(|e| self.unreadable(&format!("the envelope of run {run_id}"), e))?,
+                run_id,
+                suite,
+                envelope_id,
+            });
+        }
+        Ok(runs)
+    }
+
+    fn timestamp(&self, (seconds, nanos): (i64, i32)) -> Result<jiff::Timestamp, Error> {
+        jiff::Timestamp::new(seconds, nanos).map_err(|e| self.unreadable("a run start time", e))
+    }
+
+    /// A value the store itself wrote cannot be read back: the file was edited or damaged.
+    fn unreadable(&self, what: &str, e: impl std::fmt::Display) -> Error {
+        Error::Usage(format!(
+            "{}: cannot read {what} from the run history ({e}); the file was changed by \
+             something other than evalgate — restore it from an export, or move it away",
+            self.path.display()
+        ))
+    }
+}

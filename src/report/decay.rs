@@ -1,0 +1,104 @@
+//! The history store and the decay report, as sinks of a run's records: the records are
+//! ingested into the store first, so saturation and discrimination are judged with this run
+//! in the history.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use super::{Summary, shown};
+use crate::decay::{DecayInputs, DecayReport, VerdictAt, assess};
+use crate::envelope::RunEnvelope;
+use crate::errors::Error;
+use crate::history::HistoryStore;
+use crate::record::RunData;
+use crate::verdict::Verdict;
+
+/// The file name of the default store, in the output folder.
+pub(crate) const HISTORY_FILE: &str = "history.sqlite";
+
+/// Where the history store is: `$EVALGATE_HISTORY` (`off` for none), else the suite's
+/// `history.path`, else `history.sqlite` in the output folder.
+pub(crate) fn history_path(
+    suite_path: Option<&Path>,
+    out_dir: &Path,
+) -> Result<Option<PathBuf>, Error> {
+    match std::env::var("EVALGATE_HISTORY") {
+        Ok(v) if v == "off" => return Ok(None),
+        Ok(v) if !v.is_empty() => return Ok(Some(PathBuf::from(v))),
+        Ok(_) | Err(std::env::VarError::NotPresent) => {}
+        Err(std::env::VarError::NotUnicode(_)) => {
+            return Err(Error::Usage("EVALGATE_HISTORY is not valid UTF-8".into()));
+        }
+    }
+    Ok(Some(match suite_path {
+        Some(path) => path.to_path_buf(),
+        None => out_dir.join(HISTORY_FILE),
+    }))
+}
+
+/// What ingesting and judging gave.
+pub(crate) struct Judged {
+    /// `None` when the suite's facts are unknown (every process ran with `--exact` and no
+    /// evals folder was found).
+    pub decay: Option<DecayReport>,
+    /// The store ingested into, unless history is off.
+    pub history: Option<PathBuf>,
+}
+
+/// Ingests `data` into the history store and judges decay.
+pub(crate) fn ingest_and_judge(
+    data: &RunData,
+    summary: &Summary,
+    out_dir: &Path,
+) -> Result<Judged, Error> {
+    let context = data.policy.as_ref().and_then(|p| p.decay.as_ref());
+    let history_path = history_path(context.and_then(|c| c.history.as_deref()), out_dir)?;
+    let history = match &history_path {
+        Some(path) => {
+            let mut store = HistoryStore::open(path)?;
+            store.ingest(data)?;
+            let rows = store
+                .case_verdicts()?
+                .into_iter()
+                .map(|row| VerdictAt {
+                    case: row.case,
+                    envelope_id: row.envelope_id,
+                    verdict: row.verdict,
+                })
+                .collect();
+            Some((shown(path), rows))
+        }
+        None => None,
+    };
+    let Some(context) = context else {
+        return Ok(Judged {
+            decay: None,
+            history: history_path,
+        });
+    };
+    let date = data
+        .runs
+        .iter()
+        .map(|r| r.started_at)
+        .min()
+        .unwrap_or_else(jiff::Timestamp::now)
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date();
+    let passing: HashSet<&str> = summary
+        .cases
+        .iter()
+        .filter(|c| c.verdict == Verdict::Pass)
+        .map(|c| c.case.as_str())
+        .collect();
+    let decay = assess(DecayInputs {
+        context,
+        date,
+        envelope: RunEnvelope::of_run(&data.runs, &data.samples),
+        passing,
+        history,
+    })?;
+    Ok(Judged {
+        decay: Some(decay),
+        history: history_path,
+    })
+}

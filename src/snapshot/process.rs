@@ -1,0 +1,92 @@
+//! Process setup for insta: telling it which cargo workspace the snapshots belong to.
+//!
+//! insta's macros find the workspace from `CARGO_MANIFEST_DIR` as it was when the crate
+//! calling them was compiled — evalgate, whose folder is a registry checkout for a user,
+//! not the user's project — and run `cargo metadata` there, once per process (once per
+//! case under nextest). `INSTA_WORKSPACE_ROOT` at run time wins over that, so evalgate sets
+//! it to the user's workspace: insta then reads the project's `insta.yaml`, and stores the
+//! case file in the snapshot relative to the project.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+const WORKSPACE_VAR: &str = "INSTA_WORKSPACE_ROOT";
+
+/// Sets `INSTA_WORKSPACE_ROOT` for insta, unless it is set already (by the user, for a
+/// hermetic build) or no selected case has a snapshot. Call it before the harness starts
+/// any thread, so the environment is not written while another thread reads it.
+pub(crate) fn prepare_process(evals_dir: &Path, snapshot_cases: bool) {
+    if !snapshot_cases || std::env::var_os(WORKSPACE_VAR).is_some() {
+        return;
+    }
+    let package = package_dir(std::env::var_os("CARGO_MANIFEST_DIR"), evals_dir);
+    let root = workspace_root(&package);
+    // SAFETY: setting a variable races only with reads that bypass std's environment lock
+    // (C code calling `getenv` on another thread). The harness calls this before it starts
+    // its runtime and libtest's workers; a thread the caller started earlier (`evalgate
+    // demo`'s loopback server) is waiting for connections, not reading the environment.
+    unsafe { std::env::set_var(WORKSPACE_VAR, root) };
+}
+
+/// The package under test: cargo and nextest say it (`CARGO_MANIFEST_DIR` at run time);
+/// outside cargo (`evalgate run`), the folder holding the evals folder.
+fn package_dir(manifest_dir: Option<OsString>, evals_dir: &Path) -> PathBuf {
+    if let Some(dir) = manifest_dir.filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    let evals = std::path::absolute(evals_dir).unwrap_or_else(|_| evals_dir.to_path_buf());
+    evals.parent().map(Path::to_path_buf).unwrap_or(evals)
+}
+
+/// The cargo workspace `package` belongs to: the nearest folder at or above it whose
+/// `Cargo.toml` has a `[workspace]` table, else the package itself. (Cargo also allows
+/// `package.workspace = "..."` pointers; a project using one can set
+/// `INSTA_WORKSPACE_ROOT` itself.)
+fn workspace_root(package: &Path) -> PathBuf {
+    for dir in package.ancestors() {
+        let Ok(manifest) = std::fs::read_to_string(dir.join("Cargo.toml")) else {
+            continue;
+        };
+        if manifest
+            .lines()
+            .map(str::trim)
+            .any(|l| l == "[workspace]" || l.starts_with("[workspace."))
+        {
+            return dir.to_path_buf();
+        }
+    }
+    package.to_path_buf()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_workspace_is_the_nearest_manifest_with_a_workspace_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let member = root.join("crates/agent");
+        std::fs::create_dir_all(member.join("evals")).unwrap();
+        std::fs::write(member.join("Cargo.toml"), "[package]\nname = \"agent\"\n").unwrap();
+        assert_eq!(
+            workspace_root(&member),
+            member,
+            "a lone package is its own workspace"
+        );
+        std::fs::write(
+            root.join("Cargo.toml"),
+            "[workspace]\nmembers = [\"crates/*\"]\n",
+        )
+        .unwrap();
+        assert_eq!(workspace_root(&member), root);
+        assert_eq!(
+            package_dir(
+                Some(member.clone().into_os_string()),
+                Path::new("elsewhere")
+            ),
+            member
+        );
+        assert_eq!(package_dir(None, &member.join("evals")), member);
+    }
+}

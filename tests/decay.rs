@@ -1,0 +1,364 @@
+//! Snapshot decay, the envelope and the history store end to end, through the real
+//! `evalgate` binary and a real HTTP agent on loopback: findings with their lines, the
+//! silent model bump from response headers, retired cases counted, decay gates and exit
+//! codes, `decay.json` and the `evalgate.decay` JUnit testsuite, history import/export
+//! between machines, concurrent ingestion, and the bad input around them.
+
+#[path = "support/mock_agent.rs"]
+mod mock_agent;
+#[path = "support/reports.rs"]
+mod reports;
+#[path = "support/suite.rs"]
+mod suite;
+
+use mock_agent::{Behaviour, runtime, serve};
+use reports::{gate, read_json};
+use serde_json::{Value, json};
+use suite::TempSuite;
+
+fn suite_yaml(url: &str, extra: &str) -> String {
+    format!(
+        "target:\n  http: {{url: \"{url}/v1/agent\"}}\n\
+         envelope: {{model: m-pinned, prompt: p1}}\n\
+         pins: {{policy: refunds-v4, tools: tools-3}}\n{extra}"
+    )
+}
+
+fn answer() -> Value {
+    json!({"output": "Refund issued for A1002.", "decisions": ["route.refund"]})
+}
+
+const RUBRIC: &str = "version: 2\nchanged: 2026-09-01\n";
+
+fn case(reviewed: &str, extra: &str) -> String {
+    format!(
+        "description: a refund\nreviewed: {reviewed}\n{extra}input:\n  messages:\n    - {{role: user, content: \"Refund order A1002 please\"}}\nexpect:\n  - contains: Refund\n"
+    )
+}
+
+fn today() -> String {
+    jiff::Zoned::now()
+        .with_time_zone(jiff::tz::TimeZone::UTC)
+        .date()
+        .to_string()
+}
+
+fn by_detector(decay: &Value) -> Vec<(String, String, u64)> {
+    let mut found: Vec<(String, String, u64)> = decay["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["case"].as_str().unwrap().to_string(),
+                f["detector"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+#[test]
+fn findings_name_the_line_retired_cases_count_and_gates_decide() {
+    let rt = runtime();
+    let agent = serve(&rt, Behaviour::Fixed(answer()));
+    let s = TempSuite::new(&suite_yaml(
+        &agent.url,
+        "gates:\n  - {metric: decay.stale_share, max: 0.5}\n  - {metric: decay.green_but_stale, max: 0, level: warn}\n",
+    ));
+    std::fs::create_dir_all(s.evals().join("rubrics")).unwrap();
+    std::fs::write(s.evals().join("rubrics/tone.yaml"), RUBRIC).unwrap();
+    let today = today();
+    s.case("fresh.yaml", &case(&today, "rubric: tone@2\n"));
+    // Line 2: reviewed; line 3: pins; line 4: rubric.
+    s.case(
+        "old.yaml",
+        &case("2025-01-02", "pins: {policy: refunds-v3}\nrubric: tone@1\n"),
+    );
+    s.case(
+        "gone.yaml",
+        "status: {retired: {reason: \"store credit is gone\", date: 2026-06-01}}\ninput:\n  messages: [{role: user, content: old}]\nexpect: [{contains: old}]\n",
+    );
+    let run = s.run(&[]);
+    // Half the active cases are stale: the `max: 0.5` gate holds, the warn gate warns.
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(
+        run.stderr
+            .contains("evalgate: decay — green but stale: 1 of 2 passing cases"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("1 retired"), "{}", run.stderr);
+    let decay = read_json(&s.out().join("decay.json"));
+    assert_eq!(
+        by_detector(&decay),
+        [
+            ("old".into(), "pin_drift".into(), 3),
+            ("old".into(), "review_age".into(), 2),
+            ("old".into(), "rubric_drift".into(), 4),
+        ]
+    );
+    assert_eq!(decay["retired"][0]["case"], "gone");
+    assert_eq!(decay["retired"][0]["reason"], "store credit is gone");
+    assert_eq!(decay["green_but_stale_cases"], json!(["old"]));
+    let coverage = read_json(&s.out().join("coverage.json"));
+    assert_eq!(gate(&coverage, "decay.stale_share")["outcome"], "passed");
+    assert_eq!(
+        gate(&coverage, "decay.green_but_stale")["outcome"],
+        "failed"
+    );
+
+    // The JUnit: a testsuite `evalgate.decay`, the retired case skipped with its reason.
+    let junit = s.junit();
+    let doc = roxmltree::Document::parse(&junit).unwrap();
+    let decay_suite = doc
+        .descendants()
+        .find(|n| n.has_tag_name("testsuite") && n.attribute("name") == Some("evalgate.decay"))
+        .expect("an evalgate.decay testsuite");
+    let testcase = |name: &str| {
+        decay_suite
+            .children()
+            .find(|n| n.has_tag_name("testcase") && n.attribute("name") == Some(name))
+            .unwrap_or_else(|| panic!("testcase {name}"))
+    };
+    let review = testcase("review_age");
+    let out = review
+        .children()
+        .find(|n| n.has_tag_name("system-out"))
+        .and_then(|n| n.text())
+        .unwrap();
+    assert!(
+        out.contains("old.yaml:2 old: last reviewed 2025-01-02"),
+        "{out}"
+    );
+    let retired = testcase("gone");
+    let skipped = retired
+        .children()
+        .find(|n| n.has_tag_name("skipped"))
+        .expect("a retired case is a skipped testcase");
+    assert!(
+        skipped
+            .attribute("message")
+            .unwrap()
+            .contains("retired 2026-06-01: store credit is gone")
+    );
+
+    // A stricter gate fails the run: exit 1.
+    std::fs::write(
+        s.evals().join("evalgate.yaml"),
+        suite_yaml(
+            &agent.url,
+            "gates:\n  - {metric: decay.stale_share, max: 0.2}\n",
+        ),
+    )
+    .unwrap();
+    let run = s.run(&[]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(
+        run.stderr.contains("FAIL    decay.stale_share"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn the_envelope_comes_from_response_headers_and_a_silent_model_bump_is_flagged() {
+    let rt = runtime();
+    let agent = serve(
+        &rt,
+        Behaviour::FixedWithHeaders(
+            answer(),
+            vec![
+                ("x-evalgate-model", "m-new"),
+                ("x-evalgate-envelope-prompt", "p2"),
+            ],
+        ),
+    );
+    let s = TempSuite::new(&suite_yaml(
+        &agent.url,
+        "gates:\n  - {metric: envelope.model_bumps, max: 0}\n",
+    ));
+    s.case("a.yaml", &case(&today(), ""));
+    let run = s.run(&[]);
+    assert_eq!(run.code, 1, "a model bump fails the gate: {}", run.all());
+    assert!(
+        run.stderr.contains(
+            "WARNING silent model bump: the suite pins model \"m-pinned\", the agent reported \"m-new\" in 1 sample(s)"
+        ),
+        "{}",
+        run.stderr
+    );
+    let sample = &s.records_of("sample")[0];
+    assert_eq!(sample["model"], "m-new");
+    assert_eq!(sample["envelope"]["prompt"], "p2");
+    let decay = read_json(&s.out().join("decay.json"));
+    assert_eq!(decay["envelope"]["envelope"]["model"], "m-new");
+    assert_eq!(decay["envelope"]["envelope"]["prompt"], "p2");
+    assert_eq!(decay["envelope"]["model_bumps"][0]["pinned"], "m-pinned");
+}
+
+/// Three envelopes in history; the case passes under each: saturated. The discrimination
+/// rate compares the two latest envelopes.
+#[test]
+fn history_shows_saturation_and_discrimination_across_envelopes() {
+    let rt = runtime();
+    let agent = serve(&rt, Behaviour::Fixed(answer()));
+    let s = TempSuite::new(&suite_yaml(&agent.url, ""));
+    s.case("steady.yaml", &case(&today(), ""));
+    for prompt in ["p1", "p2", "p3"] {
+        std::fs::write(
+            s.evals().join("evalgate.yaml"),
+            suite_yaml(&agent.url, "").replace("prompt: p1", &format!("prompt: {prompt}")),
+        )
+        .unwrap();
+        let run = s.run(&[]);
+        assert_eq!(run.code, 0, "{}", run.all());
+    }
+    let decay = read_json(&s.out().join("decay.json"));
+    assert_eq!(
+        by_detector(&decay),
+        [("steady".into(), "saturation".into(), 6)]
+    );
+    assert_eq!(decay["history"]["envelopes"], 3);
+    assert_eq!(decay["discrimination"]["compared"], 1);
+    assert_eq!(decay["discrimination"]["rate"], 0.0);
+    let runs = s.evalgate(&["history", "runs"]);
+    assert_eq!(runs.code, 0, "{}", runs.all());
+    assert_eq!(runs.stdout.lines().count(), 3, "{}", runs.stdout);
+}
+
+/// History moves between machines as JSON Lines; importing twice changes nothing.
+#[test]
+fn history_exports_and_imports_between_machines() {
+    let rt = runtime();
+    let agent = serve(&rt, Behaviour::Fixed(answer()));
+    let a = TempSuite::new(&suite_yaml(&agent.url, ""));
+    a.case("x.yaml", &case(&today(), ""));
+    assert_eq!(a.run(&[]).code, 0);
+    let exported = a.root.path().join("history.jsonl");
+    let export = a.evalgate(&["history", "export", "--to", exported.to_str().unwrap()]);
+    assert_eq!(export.code, 0, "{}", export.all());
+    let lines = std::fs::read_to_string(&exported).unwrap();
+    assert_eq!(lines.lines().count(), 3, "run, sample, case: {lines}");
+
+    let b = TempSuite::new(&suite_yaml(&agent.url, ""));
+    for _ in 0..2 {
+        let import = b.evalgate(&["history", "import", exported.to_str().unwrap()]);
+        assert_eq!(import.code, 0, "{}", import.all());
+    }
+    let runs = b.evalgate(&["history", "runs"]);
+    assert_eq!(runs.stdout.lines().count(), 1, "{}", runs.stdout);
+    let again = b.root.path().join("again.jsonl");
+    b.evalgate(&["history", "export", "--to", again.to_str().unwrap()]);
+    assert_eq!(std::fs::read_to_string(&again).unwrap(), lines);
+}
+
+/// Two `evalgate report` processes ingest different runs into one store at the same
+/// moment: both runs are there.
+#[test]
+fn two_processes_ingesting_at_once_lose_nothing() {
+    let rt = runtime();
+    let agent = serve(&rt, Behaviour::Fixed(answer()));
+    let s = TempSuite::new(&suite_yaml(&agent.url, ""));
+    for i in 0..20 {
+        s.case(&format!("c{i}.yaml"), &case(&today(), ""));
+    }
+    let store = s.root.path().join("shared.sqlite");
+    let store = store.to_str().unwrap();
+    for id in ["run-a", "run-b"] {
+        let run = s.evalgate_env(
+            &["run", "evals"],
+            &[("EVALGATE_RUN_ID", id), ("EVALGATE_HISTORY", "off")],
+        );
+        assert_eq!(run.code, 0, "{}", run.all());
+    }
+    let children: Vec<_> = ["run-a", "run-b"]
+        .iter()
+        .map(|id| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_evalgate"))
+                .args(["report", s.out().join("runs").join(id).to_str().unwrap()])
+                .current_dir(s.root.path())
+                .env("EVALGATE_OUT", s.root.path().join(format!("out-{id}")))
+                .env("EVALGATE_HISTORY", store)
+                .output()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        assert_eq!(child.status.code(), Some(0), "{child:?}");
+    }
+    let runs = s.evalgate(&["history", "runs", "--db", store]);
+    assert_eq!(runs.stdout.lines().count(), 2, "{}", runs.all());
+    let export = s.evalgate(&["history", "export", "--db", store]);
+    assert_eq!(
+        export.stdout.lines().count(),
+        2 + 2 * 20 * 2,
+        "{}",
+        export.stderr
+    );
+}
+
+#[test]
+fn bad_decay_input_is_a_clear_error_naming_file_and_line() {
+    let rt = runtime();
+    let agent = serve(&rt, Behaviour::Fixed(answer()));
+
+    // A rubric reference to a missing rubric.
+    let s = TempSuite::new(&suite_yaml(&agent.url, ""));
+    s.case("a.yaml", &case(&today(), "rubric: tone@1\n"));
+    let run = s.run(&[]);
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(
+        run.stderr
+            .contains("evals/cases/a.yaml:3:9: `rubric: tone@1` names no rubric in the suite"),
+        "{}",
+        run.stderr
+    );
+
+    // A date that is not a date.
+    let s = TempSuite::new(&suite_yaml(&agent.url, ""));
+    s.case("a.yaml", &case("last week", ""));
+    let run = s.run(&[]);
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(
+        run.stderr.contains("evals/cases/a.yaml:2"),
+        "{}",
+        run.stderr
+    );
+
+    // Production sample lines that are not JSON, or lack the field.
+    for (line, problem) in [
+        ("{\"message\": \"ok\"}\nnot json\n", ":2"),
+        ("{\"message\": \"ok\"}\n{\"text\": \"no message\"}\n", ":2"),
+    ] {
+        let s = TempSuite::new(&suite_yaml(
+            &agent.url,
+            "decay:\n  production: {path: prod.jsonl, field: message}\n",
+        ));
+        std::fs::write(s.evals().join("prod.jsonl"), line).unwrap();
+        s.case("a.yaml", &case(&today(), ""));
+        let run = s.run(&[]);
+        assert_eq!(run.code, 2, "{}", run.all());
+        assert!(
+            run.stderr.contains(&format!("prod.jsonl{problem}")),
+            "{}",
+            run.stderr
+        );
+    }
+
+    // A corrupt history file: refused, named, left as it was.
+    let s = TempSuite::new(&suite_yaml(&agent.url, ""));
+    s.case("a.yaml", &case(&today(), ""));
+    let store = s.root.path().join("corrupt.sqlite");
+    let garbage: Vec<u8> = (0..4096u32).map(|i| (i * 7919 % 251) as u8).collect();
+    std::fs::write(&store, &garbage).unwrap();
+    let run = s.evalgate_env(
+        &["run", "evals"],
+        &[("EVALGATE_HISTORY", store.to_str().unwrap())],
+    );
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(run.stderr.contains("corrupt.sqlite"), "{}", run.stderr);
+    assert_eq!(std::fs::read(&store).unwrap(), garbage, "left untouched");
+}
