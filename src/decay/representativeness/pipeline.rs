@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::num::NonZeroUsize;
+use std::panic::AssertUnwindSafe;
 use std::sync::{Mutex, PoisonError, mpsc};
 
 use super::case_tally::CaseTally;
@@ -77,7 +78,20 @@ pub(crate) fn stream(
                     loop {
                         let batch = work.lock().unwrap_or_else(PoisonError::into_inner).recv();
                         let Ok(batch) = batch else { break };
-                        if outcomes.send(matcher.process(&batch)).is_err() {
+                        // A panic must come back as this batch's outcome: a batch that never
+                        // comes back would hold the reader and the clustering forever.
+                        let outcome =
+                            std::panic::catch_unwind(AssertUnwindSafe(|| matcher.process(&batch)))
+                                .unwrap_or_else(|_| {
+                                    BatchOutcome::failed(
+                                        batch.seq,
+                                        Error::Internal(format!(
+                                            "matching batch {} of the production sample panicked",
+                                            batch.seq
+                                        )),
+                                    )
+                                });
+                        if outcomes.send(outcome).is_err() {
                             break;
                         }
                     }
