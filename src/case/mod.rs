@@ -248,9 +248,27 @@ impl Case {
         };
         removed_branches.sort();
         removed_branches.dedup();
-        if let Some(rubric) = &file.rubric {
+        let retired = matches!(file.status, Status::Retired { .. });
+        if let Some(rubric) = file.rubric.as_ref().filter(|_| !retired) {
             let at = Position::of(&rubric.referenced);
             let reference = RubricRef::parse(&rubric.value).map_err(|m| err(at, m))?;
+            if let Some(current) = suite.rubrics.get(&reference.id)
+                && reference.version > current.version
+            {
+                return Err(err(
+                    at,
+                    format!(
+                        "`rubric: {}` names version {}, but {} is at version {}",
+                        rubric.value,
+                        reference.version,
+                        current.file.display(),
+                        current.version
+                    ),
+                )
+                .with_help(
+                    "a case cannot be labelled under a rubric version that does not exist yet",
+                ));
+            }
             if !suite.rubrics.contains_key(&reference.id) {
                 let known = suite.rubrics.keys().cloned().collect::<Vec<_>>().join(", ");
                 return Err(err(
@@ -309,8 +327,6 @@ impl Case {
     }
 }
 
-/// A decision a case names must be a branch of the catalog: a typo in `not_branches` would
-/// otherwise be a check that always passes.
 /// The line of each top-level `key:` of a YAML file (1-based).
 fn top_level_keys(source: &str) -> BTreeMap<String, u32> {
     source
@@ -327,6 +343,8 @@ fn top_level_keys(source: &str) -> BTreeMap<String, u32> {
         .collect()
 }
 
+/// A decision a case names must be a branch of the catalog: a typo in `not_branches` would
+/// otherwise be a check that always passes.
 fn check_against_catalog(
     kind: &CheckKind,
     catalog: &BranchCatalog,

@@ -38,6 +38,11 @@ pub(crate) fn case_findings(
             "never reviewed (no `reviewed:` date)".into(),
             format!("review the case against the product today and set `reviewed: {today}`"),
         )),
+        Some(reviewed) if reviewed > today => findings.push(finding(
+            Detector::ReviewAge,
+            format!("`reviewed: {reviewed}` is in the future (the run is on {today})"),
+            format!("fix the date: set `reviewed: {today}` after reviewing the case"),
+        )),
         Some(reviewed) => {
             let age = (today - reviewed).get_days();
             if age > i32::try_from(max_age).unwrap_or(i32::MAX) {
@@ -177,6 +182,9 @@ mod tests {
             f.reason
         );
         c.reviewed = None;
+        assert_eq!(detectors(&c, &Envelope::default()), [Detector::ReviewAge]);
+        // A typo in the future would otherwise never go stale.
+        c.reviewed = Some(jiff::civil::date(2062, 11, 28));
         assert_eq!(detectors(&c, &Envelope::default()), [Detector::ReviewAge]);
     }
 

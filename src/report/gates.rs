@@ -220,6 +220,7 @@ fn measure(metric: &Metric, inputs: &GateInputs) -> Measured {
         ),
     }
 }
+
 fn measure_decay(metric: &Metric, decay: &DecayReport) -> Measured {
     match metric {
         Metric::StaleShare => {
@@ -251,7 +252,11 @@ fn measure_decay(metric: &Metric, decay: &DecayReport) -> Measured {
                 "{} of {} cases changed verdict between envelopes {} and {}",
                 d.differed, d.compared, d.envelopes[1], d.envelopes[0]
             )),
-            _ => Measured::skipped(
+            Some(d) => Measured::skipped(format!(
+                "no case has a verdict under both envelopes {} and {}",
+                d.envelopes[1], d.envelopes[0]
+            )),
+            None => Measured::skipped(
                 decay
                     .history
                     .note
