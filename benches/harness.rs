@@ -489,7 +489,12 @@ impl SuiteDir {
         }
         let junit = std::fs::read_to_string(out.join("junit.xml"))
             .map_err(|e| format!("no junit.xml in {}: {e}", out.display()))?;
-        let testcases = junit.matches("<testcase").count();
+        // The cases' own testsuite; the run's (`evalgate.decay`...) follow it.
+        let cases_suite = junit
+            .split("<testsuite name=\"evalgate.")
+            .next()
+            .unwrap_or_default();
+        let testcases = cases_suite.matches("<testcase").count();
         if testcases != cases {
             return Err(format!(
                 "junit.xml has {testcases} test cases, expected {cases}"
@@ -503,8 +508,12 @@ impl SuiteDir {
         for run in std::fs::read_dir(out.join("runs")).map_err(|e| format!("runs: {e}"))? {
             let run = run.map_err(|e| e.to_string())?.path();
             for file in std::fs::read_dir(&run).map_err(|e| e.to_string())? {
-                let text = std::fs::read_to_string(file.map_err(|e| e.to_string())?.path())
-                    .map_err(|e| e.to_string())?;
+                let path = file.map_err(|e| e.to_string())?.path();
+                // Record files only: `suite.json` (the run's policy) sits beside them.
+                if path.extension().is_none_or(|e| e != "jsonl") {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
                 for line in text.lines() {
                     lines += 1;
                     let record: serde_json::Value = serde_json::from_str(line)

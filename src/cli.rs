@@ -294,13 +294,7 @@ fn history(
     };
     match command {
         HistoryCommand::Export { to } => {
-            if !path.exists() {
-                return Err(Error::Usage(format!(
-                    "no history store at {}; run a suite first or pass --db",
-                    path.display()
-                )));
-            }
-            let store = HistoryStore::open(&path)?;
+            let store = existing_store(&path)?;
             let lines = match &to {
                 Some(file) => {
                     let mut buffer = Vec::new();
@@ -339,7 +333,7 @@ fn history(
             }
         }
         HistoryCommand::Runs => {
-            let store = HistoryStore::open(&path)?;
+            let store = existing_store(&path)?;
             for run in store.runs()? {
                 println!(
                     "{}  {}  {}  envelope {}: {}",
@@ -353,6 +347,17 @@ fn history(
         }
     }
     Ok(ExitCode::from(exit::PASS))
+}
+
+/// The store at `path` for reading: a command that only reads never creates one.
+fn existing_store(path: &std::path::Path) -> Result<HistoryStore, Error> {
+    if !path.exists() {
+        return Err(Error::Usage(format!(
+            "no history store at {}; run a suite first or pass --db",
+            path.display()
+        )));
+    }
+    HistoryStore::open(path)
 }
 
 fn catalog(command: CatalogCommand) -> Result<ExitCode, Error> {

@@ -13,7 +13,7 @@ use crate::decay::DecayContext;
 use crate::errors::Error;
 use crate::exit;
 use crate::record::{Record, Recorder, RunData, RunPolicy, RunRecord, SCHEMA_VERSION};
-use crate::report::{GateResult, shown, write_reports};
+use crate::report::{GateResult, preflight, shown, write_reports};
 use crate::run::Runner;
 use crate::suite::Suite;
 use crate::target::{Agent, Overrides, Target};
@@ -154,6 +154,13 @@ impl Harness {
             Some(d) => d.clone(),
             None => default_out_dir()?,
         };
+        if full_discovery && std::env::var_os("NEXTEST_RUN_ID").is_none() {
+            preflight(
+                suite.history.as_deref(),
+                suite.decay.production.as_ref().map(|p| p.path.as_path()),
+                &out_dir,
+            )?;
+        }
         let run_id = run_id()?;
         let run_dir = out_dir.join("runs").join(&run_id);
         let recorder = Arc::new(Recorder::create(&run_dir)?);

@@ -346,6 +346,8 @@ fn bad_decay_input_is_a_clear_error_naming_file_and_line() {
             "{}",
             run.stderr
         );
+        // The run finished: its JUnit is written all the same.
+        assert!(s.junit().contains("testcase name=\"a\""), "{}", s.junit());
     }
 
     // A corrupt history file: refused, named, left as it was.
@@ -361,4 +363,48 @@ fn bad_decay_input_is_a_clear_error_naming_file_and_line() {
     assert_eq!(run.code, 2, "{}", run.all());
     assert!(run.stderr.contains("corrupt.sqlite"), "{}", run.stderr);
     assert_eq!(std::fs::read(&store).unwrap(), garbage, "left untouched");
+    assert!(
+        !run.stdout.contains("test evals::a"),
+        "refused before any agent call: {}",
+        run.stdout
+    );
+
+    // A production sample that does not exist: refused before any agent call.
+    let s = TempSuite::new(&suite_yaml(
+        &agent.url,
+        "decay:\n  production: {path: missing.jsonl}\n",
+    ));
+    s.case("a.yaml", &case(&today(), ""));
+    let run = s.run(&[]);
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(
+        run.stderr.contains("missing.jsonl: the production sample"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stdout.contains("test evals::a"), "{}", run.stdout);
+}
+
+/// Two suites share one store: each judges saturation on its own runs only.
+#[test]
+fn another_suite_in_the_same_store_is_not_this_suites_history() {
+    let rt = runtime();
+    let agent = serve(&rt, Behaviour::Fixed(answer()));
+    let shared = tempfile::tempdir().unwrap();
+    let store = shared.path().join("shared.sqlite");
+    let env = [("EVALGATE_HISTORY", store.to_str().unwrap())];
+    let ours = TempSuite::new(&format!("name: ours\n{}", suite_yaml(&agent.url, "")));
+    ours.case("a.yaml", &case(&today(), ""));
+    let theirs = TempSuite::new(&format!(
+        "name: theirs\n{}",
+        suite_yaml(&agent.url, "").replace("prompt: p1", "prompt: p9")
+    ));
+    theirs.case("a.yaml", &case(&today(), ""));
+    assert_eq!(ours.evalgate_env(&["run", "evals"], &env).code, 0);
+    assert_eq!(theirs.evalgate_env(&["run", "evals"], &env).code, 0);
+    let run = ours.evalgate_env(&["run", "evals"], &env);
+    assert_eq!(run.code, 0, "{}", run.all());
+    let decay = read_json(&ours.out().join("decay.json"));
+    assert_eq!(decay["history"]["envelopes"], 1, "{}", decay["history"]);
+    assert!(decay["discrimination"].is_null());
 }

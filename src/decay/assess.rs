@@ -75,14 +75,14 @@ pub(crate) struct DecayInputs<'a> {
     pub envelope: RunEnvelope,
     /// Cases whose verdict in this run is `pass`.
     pub passing: HashSet<&'a str>,
-    /// Every case verdict in history (this run included), oldest first; `None` when
-    /// history is off.
-    pub history: Option<(String, Vec<VerdictAt>)>,
+    /// The store as shown and every case verdict in it (this run included), oldest first;
+    /// `None` when history is off, an error text when the store could not be used.
+    pub history: Option<Result<(String, Vec<VerdictAt>), String>>,
 }
 
-/// Builds the decay report. Fails only on a broken production sample (its file and line
-/// are named).
-pub(crate) fn assess(inputs: DecayInputs<'_>) -> Result<DecayReport, Error> {
+/// Builds the decay report, and the error of a broken production sample (its file and line
+/// named) when there is one: the report then has no representativeness, the rest stands.
+pub(crate) fn assess(inputs: DecayInputs<'_>) -> (DecayReport, Option<Error>) {
     let context = inputs.context;
     let mut findings: Vec<DecayFinding> = Vec::new();
     for case in context.active() {
@@ -106,7 +106,17 @@ pub(crate) fn assess(inputs: DecayInputs<'_>) -> Result<DecayReport, Error> {
                 note: Some("history is off: saturation and discrimination not judged".into()),
             },
         ),
-        Some((path, rows)) => {
+        Some(Err(why)) => (
+            None,
+            HistorySummary {
+                path: None,
+                envelopes: 0,
+                note: Some(format!(
+                    "history unavailable ({why}): saturation and discrimination not judged"
+                )),
+            },
+        ),
+        Some(Ok((path, rows))) => {
             let judged = from_history(context, rows);
             findings.extend(judged.findings);
             let note = (judged.envelopes < n as usize).then(|| {
@@ -126,6 +136,7 @@ pub(crate) fn assess(inputs: DecayInputs<'_>) -> Result<DecayReport, Error> {
         }
     };
 
+    let mut production_problem = None;
     let representativeness = match &context.policy.production {
         None => None,
         Some(production) => {
@@ -144,25 +155,32 @@ pub(crate) fn assess(inputs: DecayInputs<'_>) -> Result<DecayReport, Error> {
                 threshold: production.min_similarity,
                 ..RepresentativenessOptions::default()
             };
-            let result = analyse(&cases, &sample, &options)?;
-            for id in &result.unmatched_cases {
-                if let Some(case) = context.active().find(|c| &c.case == id) {
-                    findings.push(DecayFinding {
-                        case: case.case.clone(),
-                        file: case.file.clone(),
-                        line: case.line_of("input"),
-                        detector: Detector::NoTraffic,
-                        reason: format!(
-                            "none of the {} production inputs sampled resembles it (similarity < {})",
-                            result.inputs, production.min_similarity
-                        ),
-                        action: "check that users still ask this; update the input to how they ask now, or retire the case".into(),
-                    });
+            match analyse(&cases, &sample, &options) {
+                Ok(result) => Some(result),
+                Err(e) => {
+                    production_problem = Some(e);
+                    None
                 }
             }
-            Some(result)
         }
     };
+    if let Some(result) = &representativeness {
+        for id in &result.unmatched_cases {
+            if let Some(case) = context.active().find(|c| &c.case == id) {
+                findings.push(DecayFinding {
+                    case: case.case.clone(),
+                    file: case.file.clone(),
+                    line: case.line_of("input"),
+                    detector: Detector::NoTraffic,
+                    reason: format!(
+                        "none of the {} production inputs sampled resembles it (similarity < {})",
+                        result.inputs, result.threshold
+                    ),
+                    action: "check that users still ask this; update the input to how they ask now, or retire the case".into(),
+                });
+            }
+        }
+    }
 
     findings.sort_by(|a, b| (&a.case, a.detector).cmp(&(&b.case, b.detector)));
     let mut by_detector: BTreeMap<Detector, usize> =
@@ -192,7 +210,7 @@ pub(crate) fn assess(inputs: DecayInputs<'_>) -> Result<DecayReport, Error> {
             _ => None,
         })
         .collect();
-    Ok(DecayReport {
+    let report = DecayReport {
         date: inputs.date,
         envelope: inputs.envelope,
         active,
@@ -217,5 +235,6 @@ pub(crate) fn assess(inputs: DecayInputs<'_>) -> Result<DecayReport, Error> {
         history,
         agreement,
         representativeness,
-    })
+    };
+    (report, production_problem)
 }

@@ -43,9 +43,13 @@ pub(crate) struct Judged {
     pub decay: Option<DecayReport>,
     /// The store ingested into, unless history is off.
     pub history: Option<PathBuf>,
+    /// A broken history store or production sample: reported after every other report is
+    /// written, so a finished run never loses its JUnit to it.
+    pub problem: Option<Error>,
 }
 
-/// Ingests `data` into the history store and judges decay.
+/// Ingests `data` into the history store (its verdicts, this suite's runs only) and judges
+/// decay.
 pub(crate) fn ingest_and_judge(
     data: &RunData,
     summary: &Summary,
@@ -53,27 +57,24 @@ pub(crate) fn ingest_and_judge(
 ) -> Result<Judged, Error> {
     let context = data.policy.as_ref().and_then(|p| p.decay.as_ref());
     let history_path = history_path(context.and_then(|c| c.history.as_deref()), out_dir)?;
+    let suite = data.runs.first().map(|r| r.suite.as_str());
+    let mut problem = None;
     let history = match &history_path {
-        Some(path) => {
-            let mut store = HistoryStore::open(path)?;
-            store.ingest(data)?;
-            let rows = store
-                .case_verdicts()?
-                .into_iter()
-                .map(|row| VerdictAt {
-                    case: row.case,
-                    envelope_id: row.envelope_id,
-                    verdict: row.verdict,
-                })
-                .collect();
-            Some((shown(path), rows))
-        }
+        Some(path) => match ingest(path, data, suite) {
+            Ok(rows) => Some(Ok((shown(path), rows))),
+            Err(e) => {
+                let why = e.to_string();
+                problem = Some(e);
+                Some(Err(why))
+            }
+        },
         None => None,
     };
     let Some(context) = context else {
         return Ok(Judged {
             decay: None,
             history: history_path,
+            problem,
         });
     };
     let date = data
@@ -90,15 +91,61 @@ pub(crate) fn ingest_and_judge(
         .filter(|c| c.verdict == Verdict::Pass)
         .map(|c| c.case.as_str())
         .collect();
-    let decay = assess(DecayInputs {
+    let (decay, production_problem) = assess(DecayInputs {
         context,
         date,
         envelope: RunEnvelope::of_run(&data.runs, &data.samples),
         passing,
         history,
-    })?;
+    });
     Ok(Judged {
         decay: Some(decay),
         history: history_path,
+        problem: problem.or(production_problem),
     })
+}
+
+/// Ingests `data` and reads back every verdict of `suite`'s runs, oldest first: another
+/// suite sharing the store is not this suite's history.
+fn ingest(path: &Path, data: &RunData, suite: Option<&str>) -> Result<Vec<VerdictAt>, Error> {
+    let mut store = HistoryStore::open(path)?;
+    store.ingest(data)?;
+    let ours: HashSet<String> = store
+        .runs()?
+        .into_iter()
+        .filter(|run| suite.is_none_or(|s| run.suite == s))
+        .map(|run| run.run_id)
+        .collect();
+    Ok(store
+        .case_verdicts()?
+        .into_iter()
+        .filter(|row| ours.contains(&row.run_id))
+        .map(|row| VerdictAt {
+            case: row.case,
+            envelope_id: row.envelope_id,
+            verdict: row.verdict,
+        })
+        .collect())
+}
+
+/// Before any agent call: the history store opens (a corrupt, foreign or newer file is
+/// refused now, not after the run) and the production sample exists. Its lines are read
+/// only when judging, after the run.
+pub(crate) fn preflight(
+    suite_history: Option<&Path>,
+    production: Option<&Path>,
+    out_dir: &Path,
+) -> Result<(), Error> {
+    if let Some(path) = history_path(suite_history, out_dir)? {
+        HistoryStore::open(&path)?;
+    }
+    if let Some(path) = production
+        && !path.is_file()
+    {
+        return Err(Error::Usage(format!(
+            "{}: the production sample (`decay.production.path`) does not exist",
+            path.display()
+        )));
+    }
+    Ok(())
 }

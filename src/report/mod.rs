@@ -14,7 +14,7 @@ mod xml_text;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-pub(crate) use decay::history_path;
+pub(crate) use decay::{history_path, preflight};
 pub use gates::{GateInputs, GateOutcome, GateResult, evaluate};
 pub use junit::junit_report;
 pub use summary::Summary;
@@ -208,6 +208,9 @@ pub fn write_reports(data: &RunData, out_dir: &Path) -> Result<(RunReport, Repor
         }
         None => None,
     };
+    if let Some(problem) = judged.problem {
+        return Err(problem);
+    }
     Ok((
         report,
         ReportPaths {
