@@ -23,6 +23,7 @@ pub struct Envelope(pub BTreeMap<String, String>);
 
 /// A model reported by the agent that is not the one the suite pins.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModelBump {
     pub pinned: String,
     pub reported: String,
@@ -42,6 +43,7 @@ impl fmt::Display for ModelBump {
 
 /// The envelope a run was measured under, and where it departs from what was pinned.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RunEnvelope {
     pub envelope: Envelope,
     /// [`Envelope::id`] of `envelope`.

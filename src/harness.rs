@@ -135,7 +135,8 @@ impl Harness {
             return Ok(exit::PASS);
         }
 
-        // snapshot: process setup
+        // Before any thread starts (it may set INSTA_WORKSPACE_ROOT): insta must resolve the
+        // user's workspace, not the one evalgate was compiled in.
         crate::snapshot::prepare_process(&suite.dir, cases.iter().any(|c| c.snapshot));
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)

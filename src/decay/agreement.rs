@@ -13,6 +13,7 @@ use crate::stats::cohens_kappa;
 
 /// Agreement under one rubric.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RubricAgreement {
     pub rubric: String,
     /// Cases with labels from at least two annotators.

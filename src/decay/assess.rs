@@ -19,6 +19,7 @@ use crate::errors::Error;
 
 /// A retired case: kept, never run, counted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RetiredCase {
     pub case: String,
     pub file: String,
@@ -28,6 +29,7 @@ pub struct RetiredCase {
 
 /// What the history store contributed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct HistorySummary {
     /// The store, as shown to users; `None` when history is off.
     pub path: Option<String>,

@@ -30,6 +30,7 @@ pub struct DecayContext {
 
 /// The facts about one case the detectors read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CaseFacts {
     pub case: String,
     pub file: String,
@@ -53,6 +54,7 @@ pub struct CaseFacts {
 
 /// A case's accepted snapshot, as its metadata says.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SnapshotFacts {
     pub path: String,
     /// `None` when no snapshot was accepted yet.

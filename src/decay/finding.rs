@@ -60,6 +60,7 @@ impl fmt::Display for Detector {
 
 /// One finding on one case.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DecayFinding {
     pub case: String,
     /// The case file and line, as shown to users.

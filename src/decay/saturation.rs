@@ -21,6 +21,7 @@ pub(crate) struct VerdictAt {
 
 /// The verdicts of the suite under its two most recent envelopes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Discrimination {
     /// The most recent envelope id, then the one before.
     pub envelopes: [String; 2],
