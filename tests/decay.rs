@@ -328,6 +328,23 @@ fn bad_decay_input_is_a_clear_error_naming_file_and_line() {
         run.stderr
     );
 
+    // A rubric whose `changed:` is not a date.
+    let s = TempSuite::new(&suite_yaml(&agent.url, ""));
+    std::fs::create_dir_all(s.evals().join("rubrics")).unwrap();
+    std::fs::write(
+        s.evals().join("rubrics/tone.yaml"),
+        "version: 2\nchanged: yesterday\n",
+    )
+    .unwrap();
+    s.case("a.yaml", &case(&today(), ""));
+    let run = s.run(&[]);
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(
+        run.stderr.contains("evals/rubrics/tone.yaml:2:10"),
+        "{}",
+        run.stderr
+    );
+
     // Production sample lines that are not JSON, or lack the field.
     for (line, problem) in [
         ("{\"message\": \"ok\"}\nnot json\n", ":2"),
