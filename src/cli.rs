@@ -17,6 +17,7 @@ use crate::exit;
 use crate::harness::{Harness, default_out_dir};
 use crate::history::HistoryStore;
 use crate::record::{RunData, RunPolicy};
+use crate::report::github::{self, Fence};
 use crate::report::{history_path, write_reports};
 use crate::suite::Suite;
 
@@ -209,6 +210,8 @@ fn report(
     }
     learn_suite_cases(&mut data, dir)?;
     let (report, paths) = write_reports(&data, &out)?;
+    // Failure messages quote agent output: under GitHub Actions none of it is a command.
+    let fence = Fence::open();
     for case in report.summary.cases.iter().filter(|c| c.failed) {
         eprintln!(
             "--- {} [{}] {}:{}",
@@ -220,6 +223,8 @@ fn report(
     }
     eprintln!("{}", report.render());
     eprintln!("{}", paths.render());
+    fence.close();
+    github::publish(&data, &report)?;
     Ok(ExitCode::from(if report.has_failed() {
         exit::FAILED
     } else {

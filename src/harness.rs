@@ -13,6 +13,7 @@ use crate::decay::DecayContext;
 use crate::errors::Error;
 use crate::exit;
 use crate::record::{Record, Recorder, RunData, RunPolicy, RunRecord, SCHEMA_VERSION};
+use crate::report::github::{self, Fence};
 use crate::report::{GateResult, preflight, shown, write_reports};
 use crate::run::Runner;
 use crate::suite::Suite;
@@ -198,6 +199,9 @@ impl Harness {
             &run_dir,
         ));
 
+        // From the first agent call on, output is untrusted (an in-process agent's logging,
+        // libtest's failure messages): under GitHub Actions none of it is read as a command.
+        let fence = Fence::open();
         // Start every selected case now, so the agent sees `concurrency` calls in flight
         // whatever libtest's thread count; each trial then waits for its own case.
         let trials: Vec<Trial> = cases
@@ -242,6 +246,8 @@ impl Harness {
                 eprintln!("evalgate: records  {}", shown(&run_dir));
                 eprintln!("{}", paths.render());
             }
+            fence.close();
+            github::publish(&data, &report)?;
         }
         Ok(if conclusion.has_failed() || gate_failed {
             exit::FAILED

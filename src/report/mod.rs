@@ -6,6 +6,7 @@ mod coverage_text;
 mod decay;
 mod decay_text;
 mod gates;
+pub(crate) mod github;
 mod junit;
 mod junit_decay;
 mod summary;

@@ -1,0 +1,50 @@
+//! GitHub Actions as a sink of the run's reports: a Markdown step summary, annotations on the
+//! YAML lines of failures, and fencing so untrusted output cannot issue workflow commands.
+
+mod annotations;
+mod commands;
+mod step_summary;
+
+use std::io::Write as _;
+use std::path::PathBuf;
+
+pub(crate) use commands::Fence;
+
+use crate::errors::Error;
+use crate::record::RunData;
+use crate::report::RunReport;
+
+/// Whether this process runs as a GitHub Actions step.
+pub(crate) fn active() -> bool {
+    std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| v == "true")
+}
+
+/// Appends the step summary (when `$GITHUB_STEP_SUMMARY` is set) and prints the annotations
+/// to stdout (under GitHub Actions). Call it with command processing on (outside a fence).
+pub(crate) fn publish(data: &RunData, report: &RunReport) -> Result<(), Error> {
+    if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
+        let path = PathBuf::from(path);
+        let suite = data
+            .runs
+            .first()
+            .map(|r| r.suite.as_str())
+            .unwrap_or("evals");
+        let md = step_summary::render(report, suite, &step_summary::Links::from_env());
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(|e| Error::io(&path, e))?;
+        file.write_all(md.as_bytes())
+            .map_err(|e| Error::io(&path, e))?;
+    }
+    if active() {
+        let stdout = std::io::stdout();
+        let mut out = stdout.lock();
+        for line in annotations::lines(&annotations::annotations(data, report)) {
+            let _ = writeln!(out, "{line}");
+        }
+        let _ = out.flush();
+    }
+    Ok(())
+}

@@ -1,0 +1,267 @@
+//! The Markdown step summary (`$GITHUB_STEP_SUMMARY`): the verdict and why, the gates, the
+//! failures with links to their YAML lines, coverage, decay, tokens and latency. Every text
+//! that comes from an agent or a case file is escaped so it cannot inject Markdown or HTML,
+//! and the summary stays under GitHub's 1 MiB with a visible note when cut.
+
+use std::fmt::Write;
+
+use crate::report::RunReport;
+
+/// GitHub refuses step summaries over 1 MiB; leave room for the note.
+pub(crate) const MAX_BYTES: usize = 1024 * 1024 - 1024;
+
+/// Untrusted text as inert Markdown on one line: HTML's `&<>` as entities, every Markdown
+/// punctuation character backslash-escaped, line breaks as spaces.
+pub(crate) fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\r' | '\n' => out.push(' '),
+            c if c.is_control() => out.push('\u{fffd}'),
+            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '(' | ')' | '#' | '+' | '-' | '.'
+            | '!' | '|' | '~' | ':' | '"' | '\'' | '=' | '$' | '@' | '^' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Where a case file's line is on GitHub, when the run knows its repository and commit.
+pub(crate) struct Links {
+    /// `https://github.com/owner/repo/blob/<sha>`
+    pub blob: Option<String>,
+}
+
+impl Links {
+    pub(crate) fn from_env() -> Links {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let blob = match (
+            var("GITHUB_SERVER_URL"),
+            var("GITHUB_REPOSITORY"),
+            var("GITHUB_SHA"),
+        ) {
+            (Some(server), Some(repo), Some(sha)) => Some(format!("{server}/{repo}/blob/{sha}")),
+            _ => None,
+        };
+        Links { blob }
+    }
+
+    fn file_line(&self, file: &str, line: u32) -> String {
+        let label = format!("{}:{line}", escape(file));
+        match &self.blob {
+            Some(blob) => {
+                let path: String = file
+                    .split('/')
+                    .map(|segment| {
+                        segment
+                            .bytes()
+                            .map(|b| match b {
+                                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                                    (b as char).to_string()
+                                }
+                                b => format!("%{b:02X}"),
+                            })
+                            .collect::<String>()
+                    })
+                    .collect::<Vec<_>>()
+                    .join("/");
+                format!("[{label}]({blob}/{path}#L{line})")
+            }
+            None => label,
+        }
+    }
+}
+
+/// The summary of `report` (the suite named `suite`).
+pub(crate) fn render(report: &RunReport, suite: &str, links: &Links) -> String {
+    let mut md = String::new();
+    let failed = report.has_failed();
+    let summary = &report.summary;
+    let _ = writeln!(
+        md,
+        "## evalgate {} {}\n",
+        escape(suite),
+        if failed { "❌ failed" } else { "✅ passed" }
+    );
+    let mut why = Vec::new();
+    if summary.failed > 0 {
+        why.push(format!("{} case(s) failed", summary.failed));
+    }
+    if !summary.incomplete.is_empty() {
+        why.push(format!(
+            "{} case(s) did not finish",
+            summary.incomplete.len()
+        ));
+    }
+    for gate in report.gates.iter().filter(|g| g.fails_run()) {
+        why.push(format!(
+            "gate `{}` failed ({})",
+            escape(&gate.name),
+            escape(&gate.threshold)
+        ));
+    }
+    if why.is_empty() {
+        why.push("every case passed and no `fail` gate failed".into());
+    }
+    let _ = writeln!(md, "**Why:** {}.\n", why.join("; "));
+    let _ = writeln!(
+        md,
+        "{} cases: {} pass, {} fail, {} inconclusive, {} error · {} samples · tokens {} in / {} out · latency p50 {} / p95 {}\n",
+        summary.cases.len(),
+        summary.count(crate::verdict::Verdict::Pass),
+        summary.count(crate::verdict::Verdict::Fail),
+        summary.count(crate::verdict::Verdict::Inconclusive),
+        summary.count(crate::verdict::Verdict::Error),
+        summary.samples,
+        summary.input_tokens,
+        summary.output_tokens,
+        ms(summary.latency_p50_ms),
+        ms(summary.latency_p95_ms),
+    );
+    if !report.gates.is_empty() {
+        let _ = writeln!(
+            md,
+            "### Gates\n\n| status | gate | value | required | details |\n|---|---|---|---|---|"
+        );
+        for gate in &report.gates {
+            let value = gate
+                .value
+                .map(|v| format!("{v:.3}"))
+                .unwrap_or_else(|| "-".into());
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} | {} |",
+                gate.status(),
+                escape(&gate.name),
+                value,
+                escape(&gate.threshold),
+                escape(&gate.details.join("; "))
+            );
+        }
+        md.push('\n');
+    }
+    if let Some(catalog) = &report.coverage.catalog {
+        let _ = writeln!(
+            md,
+            "**Planner coverage:** {}/{} branches ({:.1} %) of {}\n",
+            report.coverage.branches_covered,
+            report.coverage.branches_total,
+            report.coverage.ratio().unwrap_or(0.0) * 100.0,
+            escape(catalog)
+        );
+    }
+    if let Some(decay) = &report.decay {
+        let _ = writeln!(
+            md,
+            "**Decay:** green but stale: {} of {} passing cases · {} of {} active cases with findings · {} retired{}\n",
+            decay.green_but_stale,
+            decay.passing,
+            decay.stale_cases,
+            decay.active,
+            decay.retired.len(),
+            if decay.envelope.model_bumps.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " · ⚠️ {} silent model bump(s)",
+                    decay.envelope.model_bumps.len()
+                )
+            }
+        );
+    }
+    let failures: Vec<_> = summary.cases.iter().filter(|c| c.failed).collect();
+    if !failures.is_empty() {
+        let _ = writeln!(
+            md,
+            "### Failures\n\n| case | verdict | where | why |\n|---|---|---|---|"
+        );
+        for case in &failures {
+            let why = case
+                .message
+                .as_deref()
+                .unwrap_or(case.verdict.as_str())
+                .chars()
+                .take(500)
+                .collect::<String>();
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} |",
+                escape(&case.case),
+                case.verdict.as_str(),
+                links.file_line(&case.file, case.line),
+                escape(&why)
+            );
+        }
+    }
+    cut(md)
+}
+
+fn ms(value: Option<f64>) -> String {
+    value
+        .map(|v| format!("{v:.1} ms"))
+        .unwrap_or_else(|| "-".into())
+}
+
+/// Keeps the summary under [`MAX_BYTES`], cutting at a line end, with a note saying so.
+fn cut(md: String) -> String {
+    if md.len() <= MAX_BYTES {
+        return md;
+    }
+    let mut end = MAX_BYTES;
+    while !md.is_char_boundary(end) {
+        end -= 1;
+    }
+    let end = md[..end].rfind('\n').map_or(0, |i| i + 1);
+    let dropped = md[end..].lines().count();
+    format!(
+        "{}\n> **Note:** this summary was cut at GitHub's 1 MiB limit; {dropped} more line(s) are in `junit.xml` and the run records.\n",
+        &md[..end]
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn untrusted_text_cannot_open_markdown_or_html() {
+        let hostile =
+            "<img src=x onerror=alert(1)> **bold** [link](http://e.vil) | cell\n# heading `code`";
+        let safe = escape(hostile);
+        assert!(!safe.contains('<') && !safe.contains('\n'));
+        assert!(safe.contains("&lt;img"));
+        assert!(safe.contains("\\*\\*bold\\*\\*"));
+        assert!(safe.contains("\\[link\\]\\(http\\:"));
+        assert!(safe.contains("\\| cell"));
+        assert!(safe.contains("\\# heading \\`code\\`"));
+    }
+
+    #[test]
+    fn links_point_at_the_line_on_github() {
+        let links = Links {
+            blob: Some("https://github.com/o/r/blob/abc".into()),
+        };
+        assert_eq!(
+            links.file_line("evals/cases/a b.yaml", 12),
+            "[evals/cases/a b\\.yaml:12](https://github.com/o/r/blob/abc/evals/cases/a%20b.yaml#L12)"
+        );
+    }
+
+    #[test]
+    fn a_summary_over_the_limit_is_cut_with_a_note() {
+        let big = "| row |\n".repeat(200_000);
+        let cut = cut(big);
+        assert!(cut.len() <= MAX_BYTES + 200);
+        assert!(
+            cut.contains("cut at GitHub's 1 MiB limit"),
+            "{}",
+            &cut[cut.len() - 200..]
+        );
+    }
+}

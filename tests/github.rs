@@ -1,0 +1,210 @@
+//! Under GitHub Actions: annotations on the YAML line of each failing expectation, a Markdown
+//! step summary, and fencing, so that an agent printing workflow commands (`::error`,
+//! `::add-mask::`, `::stop-commands::x`, an indented `::warning::`, `##[error]`) can neither
+//! forge annotations nor mute ours.
+//!
+//! The harness runs in a child process — this test binary, re-run on one test with
+//! `EVALGATE_GITHUB_CHILD` set — with an in-process agent that prints those payloads straight
+//! to stdout and stderr, as a real agent's logging would. The parent reads what the child
+//! printed the way the Actions runner does and lists the commands it would obey.
+
+#[path = "support/suite.rs"]
+mod suite;
+
+use std::process::Command;
+
+use evalgate::{Agent, AgentError, Observation, Request};
+use suite::TempSuite;
+
+const CHILD: &str = "EVALGATE_GITHUB_CHILD";
+
+/// Each payload on a line of its own, as the runner would read them unfenced.
+const PAYLOADS: [&str; 6] = [
+    "::error file=src/evil.rs,line=1,title=forged::forged annotation",
+    "::add-mask::the-word-refund",
+    "::stop-commands::x",
+    "    ::warning::indented forged warning",
+    "##[error]forged legacy error",
+    "log text then ##[error]mid-line",
+];
+
+/// Prints every payload on stdout and stderr, then answers without the word the case expects.
+struct Noisy;
+
+impl Agent for Noisy {
+    fn respond(&self, _request: &Request) -> Result<Observation, AgentError> {
+        for payload in PAYLOADS {
+            println!("{payload}");
+            eprintln!("{payload}");
+        }
+        Ok(Observation::new(
+            "::error::in the answer\n<script>alert(1)</script> | **x**",
+        ))
+    }
+}
+
+/// The child: the real harness on the suite in `$EVALGATE_GITHUB_CHILD`.
+#[test]
+fn child_harness() {
+    let Some(dir) = std::env::var_os(CHILD) else {
+        return; // only meaningful when the parent runs it
+    };
+    std::env::set_current_dir(dir).unwrap();
+    let code = evalgate::Harness::new()
+        .dir("evals")
+        .out_dir(std::path::PathBuf::from(
+            std::env::var_os("EVALGATE_OUT").unwrap(),
+        ))
+        .agent(Noisy)
+        .args(Vec::<String>::new())
+        .run();
+    let _ = code;
+}
+
+/// What the runner would obey in `output`: commands at the start of a line (leading
+/// whitespace allowed), `##[` legacy commands, and `::stop-commands::` fences.
+fn commands_obeyed(output: &str) -> Vec<String> {
+    let mut stopped: Option<String> = None;
+    let mut obeyed = Vec::new();
+    for line in output.lines() {
+        let line = line.trim_start();
+        if let Some(token) = &stopped {
+            if line == format!("::{token}::") {
+                stopped = None;
+            }
+            continue;
+        }
+        if let Some(token) = line.strip_prefix("::stop-commands::") {
+            stopped = Some(token.to_string());
+            obeyed.push(line.to_string());
+        } else if line.starts_with("::") || line.starts_with("##[") {
+            obeyed.push(line.to_string());
+        }
+    }
+    obeyed
+}
+
+struct ChildRun {
+    output: String,
+    summary: String,
+}
+
+fn run_child(s: &TempSuite, github: bool) -> ChildRun {
+    let summary = s.root.path().join("step-summary.md");
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args([
+        "--exact",
+        "child_harness",
+        "--nocapture",
+        "--test-threads=1",
+    ])
+    .env(CHILD, s.root.path())
+    .env("EVALGATE_OUT", s.out())
+    .env("EVALGATE_HISTORY", "off")
+    .env_remove("NEXTEST_RUN_ID")
+    .env_remove("EVALGATE_RUN_ID")
+    .env_remove("GITHUB_ACTIONS")
+    .env_remove("GITHUB_STEP_SUMMARY");
+    if github {
+        cmd.env("GITHUB_ACTIONS", "true")
+            .env("GITHUB_STEP_SUMMARY", &summary)
+            .env("GITHUB_SERVER_URL", "https://github.com")
+            .env("GITHUB_REPOSITORY", "acme/shop")
+            .env("GITHUB_SHA", "0123abc");
+    }
+    // One file for both streams, as the runner reads them: in the order they were written.
+    let log_path = s
+        .root
+        .path()
+        .join(if github { "github.log" } else { "bare.log" });
+    let log = std::fs::File::create(&log_path).unwrap();
+    cmd.stdout(log.try_clone().unwrap()).stderr(log);
+    cmd.status().unwrap();
+    ChildRun {
+        output: std::fs::read_to_string(&log_path).unwrap(),
+        summary: std::fs::read_to_string(&summary).unwrap_or_default(),
+    }
+}
+
+fn suite() -> TempSuite {
+    let s = TempSuite::new("name: shop\n");
+    s.case(
+        "refunds/a.yaml",
+        "description: a refund\ninput:\n  messages: [{role: user, content: \"Refund A1002\"}]\nexpect:\n  - contains: refund\n  - max_length: 10\n",
+    );
+    s
+}
+
+#[test]
+fn agent_output_cannot_forge_or_mute_workflow_commands() {
+    if std::env::var_os(CHILD).is_some() {
+        return;
+    }
+    let s = suite();
+    // Without GitHub Actions nothing is fenced: the runner would obey every payload. This is
+    // what the fence must prevent (and proves the payloads reach the output).
+    let bare_run = run_child(&s, false);
+    let bare = commands_obeyed(&bare_run.output);
+    // Unfenced, a forged error and a mask are obeyed, and `::stop-commands::x` mutes
+    // everything after it, our annotations too.
+    for payload in &PAYLOADS[..3] {
+        assert!(
+            bare.iter().any(|c| c == payload),
+            "{payload} not in {bare:?}"
+        );
+    }
+    for payload in &PAYLOADS[3..] {
+        assert!(
+            bare_run.output.contains(&format!("\n{payload}\n")),
+            "{payload} reaches the output on a line of its own"
+        );
+    }
+
+    let run = run_child(&s, true);
+    let obeyed = commands_obeyed(&run.output);
+    // Only our fence and our annotations; every payload inert.
+    let ours: Vec<&String> = obeyed
+        .iter()
+        .filter(|c| !c.starts_with("::stop-commands::"))
+        .collect();
+    assert_eq!(ours.len(), 2, "{obeyed:#?}\n{}", run.output);
+    assert!(
+        ours[0].starts_with(
+            "::error file=evals/cases/refunds/a.yaml,line=5,title=refunds/a%3A contains::"
+        ),
+        "{}",
+        ours[0]
+    );
+    assert!(
+        ours[1].starts_with(
+            "::error file=evals/cases/refunds/a.yaml,line=6,title=refunds/a%3A max_length::"
+        ),
+        "{}",
+        ours[1]
+    );
+    assert!(
+        obeyed
+            .iter()
+            .filter(|c| c.starts_with("::stop-commands::"))
+            .count()
+            == 1,
+        "one fence, ours: {obeyed:#?}"
+    );
+    let fence = &obeyed[0];
+    assert!(
+        fence.len() == "::stop-commands::".len() + 32,
+        "a fresh 128-bit token: {fence}"
+    );
+
+    // The step summary: verdict and why, the failure linked to its line, the agent's
+    // text escaped.
+    let md = &run.summary;
+    assert!(md.contains("## evalgate shop ❌ failed"), "{md}");
+    assert!(md.contains("**Why:** 1 case(s) failed"), "{md}");
+    assert!(
+        md.contains("(https://github.com/acme/shop/blob/0123abc/evals/cases/refunds/a.yaml#L1)"),
+        "{md}"
+    );
+    assert!(!md.contains("<script>"), "{md}");
+    assert!(!md.contains("| **x**"), "{md}");
+}
