@@ -1,0 +1,126 @@
+//! The GitHub Actions workflows are real: every file under `.github/workflows/` parses, each
+//! job runs somewhere, has steps that either run or use something, and needs only jobs that
+//! exist (no cycles); this repository's CI runs what `.ci/run` checks and uploads the reports.
+//! (No workflow linter installs from a package registry here: actionlint's PyPI package
+//! downloads its binary from GitHub at build time.)
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+fn workflows() -> Vec<(PathBuf, Value)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(".github/workflows");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yml" || e == "yaml"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no workflow in {}", dir.display());
+    files
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let value: Value =
+                serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            (path, value)
+        })
+        .collect()
+}
+
+#[test]
+fn every_workflow_has_a_sound_job_graph() {
+    for (path, workflow) in workflows() {
+        let name = path.display();
+        assert!(workflow.get("on").is_some(), "{name}: no `on:` trigger");
+        let jobs = workflow["jobs"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{name}: no jobs"));
+        let ids: BTreeSet<&str> = jobs.keys().map(String::as_str).collect();
+        let mut needs: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for (id, job) in jobs {
+            assert!(
+                job.get("runs-on").is_some(),
+                "{name}: job {id} has no runs-on"
+            );
+            let steps = job["steps"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{name}: job {id} has no steps"));
+            for (i, step) in steps.iter().enumerate() {
+                assert!(
+                    step.get("run").is_some() != step.get("uses").is_some(),
+                    "{name}: job {id} step {i} must either run or use something: {step}"
+                );
+            }
+            let wanted: Vec<&str> = match job.get("needs") {
+                None => Vec::new(),
+                Some(Value::String(one)) => vec![one.as_str()],
+                Some(Value::Array(many)) => many.iter().map(|n| n.as_str().unwrap()).collect(),
+                Some(other) => panic!("{name}: job {id} has needs: {other}"),
+            };
+            for need in &wanted {
+                assert!(
+                    ids.contains(need),
+                    "{name}: job {id} needs unknown job {need}"
+                );
+            }
+            needs.insert(id, wanted);
+        }
+        // No cycles: repeatedly remove jobs whose needs are all removed.
+        let mut done: BTreeSet<&str> = BTreeSet::new();
+        while done.len() < ids.len() {
+            let ready: Vec<&str> = needs
+                .iter()
+                .filter(|(id, wanted)| {
+                    !done.contains(*id) && wanted.iter().all(|n| done.contains(n))
+                })
+                .map(|(id, _)| *id)
+                .collect();
+            assert!(!ready.is_empty(), "{name}: the jobs' needs form a cycle");
+            done.extend(ready);
+        }
+    }
+}
+
+#[test]
+fn this_repositorys_ci_runs_ci_run_and_uploads_the_reports() {
+    let (_, ci) = workflows()
+        .into_iter()
+        .find(|(p, _)| p.ends_with("ci.yml"))
+        .expect(".github/workflows/ci.yml");
+    let steps: Vec<&Value> = ci["jobs"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|job| job["steps"].as_array().unwrap())
+        .collect();
+    assert!(
+        steps.iter().any(|s| s["run"] == "bash .ci/run"),
+        "CI runs what .ci/run checks (fmt, clippy, cargo test, nextest, the demo)"
+    );
+    let upload = steps
+        .iter()
+        .find(|s| {
+            s["uses"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("actions/upload-artifact@"))
+        })
+        .expect("the reports are uploaded");
+    assert_eq!(upload["if"], "always()", "uploaded even when the run fails");
+    let paths = upload["with"]["path"].as_str().unwrap();
+    for report in ["junit.xml", "coverage.json", "decay.json", "runs/"] {
+        assert!(paths.contains(report), "{report} not uploaded: {paths}");
+    }
+    let run =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/run")).unwrap();
+    for check in [
+        "cargo fmt",
+        "cargo clippy --all-targets",
+        "cargo test",
+        "cargo nextest run",
+        "-- demo",
+    ] {
+        assert!(run.contains(check), ".ci/run does not run {check}");
+    }
+}
