@@ -8,6 +8,7 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 
 use crate::atomic_file::write_atomic;
+use crate::baseline::Baseline;
 use crate::case::{Selection, discover};
 use crate::coverage::{stamp, suggest};
 use crate::decay::DecayContext;
@@ -85,6 +86,11 @@ enum Command {
         #[arg(long, default_value = "v1")]
         agent_version: DemoVersion,
     },
+    /// The baseline pull requests are compared with.
+    Baseline {
+        #[command(subcommand)]
+        command: BaselineCommand,
+    },
     /// The run-history store: move it between CI runs as JSON Lines, list its runs.
     History {
         #[command(subcommand)]
@@ -98,6 +104,23 @@ enum Command {
         dir: PathBuf,
         /// The output folder (default: $EVALGATE_OUT, else target/evalgate).
         #[arg(long, global = true)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum BaselineCommand {
+    /// Save a run's per-case results as the baseline (on the main branch; commit the file).
+    Save {
+        /// Run folders (default: the latest run).
+        run_dirs: Vec<PathBuf>,
+        /// Where to write it (default: the suite's `baseline.path`).
+        #[arg(long)]
+        to: Option<PathBuf>,
+        /// The evals folder.
+        #[arg(long, default_value = "evals")]
+        dir: PathBuf,
+        #[arg(long)]
         out: Option<PathBuf>,
     },
 }
@@ -159,6 +182,15 @@ pub fn main() -> ExitCode {
             args,
         } => demo(dir, agent_version, &compare_with, out, args),
         Command::ServeDemo { agent_version } => serve_demo(agent_version),
+        Command::Baseline {
+            command:
+                BaselineCommand::Save {
+                    run_dirs,
+                    to,
+                    dir,
+                    out,
+                },
+        } => baseline_save(run_dirs, to, dir, out),
         Command::History {
             command,
             db,
@@ -185,15 +217,7 @@ fn report(
     out: Option<PathBuf>,
     dir: Option<PathBuf>,
 ) -> Result<ExitCode, Error> {
-    let out = match out {
-        Some(out) => out,
-        None => default_out_dir()?,
-    };
-    let run_dirs = if run_dirs.is_empty() {
-        vec![latest_run(&out)?]
-    } else {
-        run_dirs
-    };
+    let (out, run_dirs) = out_and_runs(out, run_dirs)?;
     let mut data = RunData::read(&run_dirs)?;
     if data.cases.is_empty() && data.samples.is_empty() {
         return Err(Error::Usage(format!(
@@ -351,6 +375,68 @@ fn history(
             }
         }
     }
+    Ok(ExitCode::from(exit::PASS))
+}
+
+/// The output folder (default: `$EVALGATE_OUT`, else target/evalgate) and the run folders
+/// named (default: the latest run there).
+fn out_and_runs(
+    out: Option<PathBuf>,
+    run_dirs: Vec<PathBuf>,
+) -> Result<(PathBuf, Vec<PathBuf>), Error> {
+    let out = match out {
+        Some(out) => out,
+        None => default_out_dir()?,
+    };
+    let run_dirs = if run_dirs.is_empty() {
+        vec![latest_run(&out)?]
+    } else {
+        run_dirs
+    };
+    Ok((out, run_dirs))
+}
+
+fn baseline_save(
+    run_dirs: Vec<PathBuf>,
+    to: Option<PathBuf>,
+    dir: PathBuf,
+    out: Option<PathBuf>,
+) -> Result<ExitCode, Error> {
+    let (_, run_dirs) = out_and_runs(out, run_dirs)?;
+    let data = RunData::read(&run_dirs)?;
+    let summary = crate::report::Summary::new(&data);
+    if summary.cases.is_empty() {
+        return Err(Error::Usage(
+            "no case records in the run; refusing to save an empty baseline".into(),
+        ));
+    }
+    let path = match to {
+        Some(to) => to,
+        None => {
+            let suite = Suite::load(&dir)?;
+            match suite.baseline {
+                Some(b) => b.path,
+                None => {
+                    return Err(Error::Usage(format!(
+                        "{} names no `baseline.path`; pass --to <file>",
+                        dir.display()
+                    )));
+                }
+            }
+        }
+    };
+    let suite = data
+        .runs
+        .first()
+        .map(|r| r.suite.clone())
+        .unwrap_or_default();
+    let envelope = crate::envelope::RunEnvelope::of_run(&data.runs, &data.samples).id;
+    Baseline::of(&suite, envelope, &summary.cases).save(&path)?;
+    eprintln!(
+        "evalgate: saved the baseline of {} cases to {}",
+        summary.cases.len(),
+        path.display()
+    );
     Ok(ExitCode::from(exit::PASS))
 }
 

@@ -187,6 +187,7 @@ impl Harness {
             suite.gates.clone(),
             active_cases,
             decay,
+            suite.baseline.clone(),
         )
         .save(&run_dir)?;
         let runner = Arc::new(Runner::new(

@@ -8,6 +8,7 @@
 //! `envelope` (the versions under test) and `decay` (when green stopped meaning the product).
 
 mod atomic_file;
+mod baseline;
 mod case;
 mod check;
 pub mod cli;
@@ -33,6 +34,7 @@ mod target;
 mod verdict;
 mod yaml;
 
+pub use baseline::{Baseline, BaselineCase, BaselineComparison, CaseChange, Change};
 pub use case::{Case, Label, Source, Status, TEST_PREFIX};
 pub use check::CheckResult;
 pub use coverage::{
@@ -59,7 +61,7 @@ pub use report::{
 };
 pub use snapshot::{AcceptedSnapshot, Redaction, SnapshotSettings};
 pub use suite::TraceFiles;
-pub use suite::{InconclusivePolicy, Suite};
+pub use suite::{BaselinePolicy, InconclusivePolicy, Suite};
 pub use target::{
     Agent, AgentError, CommandConfig, HttpConfig, OpenAiConfig, ResponseMap, TargetConfig,
     TraceDecisions, read_decisions,

@@ -51,6 +51,22 @@ struct SuiteFile {
     /// Snapshot-decay policy: review age, rubrics, saturation, production sample.
     #[serde(default)]
     decay: DecayFile,
+    /// The baseline file runs are compared with.
+    baseline: Option<BaselineFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BaselineFile {
+    path: String,
+    alpha: Option<serde_saphyr::Spanned<f64>>,
+}
+
+/// Where the baseline is and the significance level for multi-sample regressions.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct BaselinePolicy {
+    pub path: PathBuf,
+    pub alpha: f64,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -153,6 +169,8 @@ pub struct Suite {
     /// the default is `history.sqlite` in the output folder.
     pub history: Option<PathBuf>,
     pub decay: DecayPolicy,
+    /// The baseline runs are compared with, when the suite names one.
+    pub baseline: Option<BaselinePolicy>,
     /// The rubrics in force, by id.
     pub rubrics: BTreeMap<String, Rubric>,
     display_base: Option<PathBuf>,
@@ -229,6 +247,7 @@ impl Suite {
             snapshots: SnapshotsFile::default(),
             history: HistoryFile::default(),
             decay: DecayFile::default(),
+            baseline: None,
         });
         let err = |position: Position, message: String| {
             ConfigError::new(&path, message).at(position, &source)
@@ -294,7 +313,33 @@ impl Suite {
             display(p, display_base.as_deref())
         })?;
         let history = file.history.path.as_ref().map(|p| dir.join(p));
-        let gates = crate::gate::load(&file.gates, &path, &source, catalog.as_ref())?;
+        let baseline = match &file.baseline {
+            None => None,
+            Some(b) => {
+                let alpha = match &b.alpha {
+                    None => 0.05,
+                    Some(a) if a.value > 0.0 && a.value < 1.0 => a.value,
+                    Some(a) => {
+                        return Err(err(
+                            Position::of(&a.referenced),
+                            "`baseline.alpha` is a significance level, between 0 and 1 (e.g. 0.05)"
+                                .into(),
+                        ));
+                    }
+                };
+                Some(BaselinePolicy {
+                    path: dir.join(&b.path),
+                    alpha,
+                })
+            }
+        };
+        let gates = crate::gate::load(
+            &file.gates,
+            &path,
+            &source,
+            catalog.as_ref(),
+            baseline.is_some(),
+        )?;
         let name = file.name.unwrap_or_else(|| {
             dir.canonicalize()
                 .ok()
@@ -340,6 +385,7 @@ impl Suite {
             snapshots,
             history,
             decay,
+            baseline,
             rubrics,
             display_base,
         })

@@ -43,10 +43,12 @@ pub enum Metric {
     UncoveredTraffic,
     /// Models the agent reported that differ from the pinned `envelope.model`.
     ModelBumps,
+    /// Cases that passed in the baseline and fail now (significantly, for multi-sample cases).
+    Regressions,
 }
 
 /// Every metric with a fixed name, and that name: the one table parsing and display share.
-const NAMED: [(&str, Metric); 14] = [
+const NAMED: [(&str, Metric); 15] = [
     ("cases.pass_rate", Metric::CasePassRate),
     ("cases.errors", Metric::CaseErrors),
     ("coverage.branches", Metric::BranchCoverage),
@@ -61,6 +63,7 @@ const NAMED: [(&str, Metric); 14] = [
     ("decay.discrimination_rate", Metric::DiscriminationRate),
     ("decay.uncovered_traffic", Metric::UncoveredTraffic),
     ("envelope.model_bumps", Metric::ModelBumps),
+    ("baseline.regressions", Metric::Regressions),
 ];
 const POINT_PREFIX: &str = "coverage.point.";
 
@@ -104,6 +107,7 @@ impl Metric {
                 | Metric::DiscriminationRate
                 | Metric::UncoveredTraffic
                 | Metric::ModelBumps
+                | Metric::Regressions
         )
     }
 

@@ -179,10 +179,19 @@ pub(crate) fn load(
     path: &std::path::Path,
     source: &str,
     catalog: Option<&BranchCatalog>,
+    has_baseline: bool,
 ) -> Result<Vec<Gate>, ConfigError> {
     let mut gates: Vec<Gate> = Vec::with_capacity(files.len() + 3);
     for file in files {
         let gate = Gate::from_file(file, path, source, catalog)?;
+        if gate.metric == Metric::Regressions && !has_baseline {
+            return Err(ConfigError::new(
+                path,
+                format!("gate `{}` needs a baseline", gate.metric),
+            )
+            .at(Position::of(&file.metric.referenced), source)
+            .with_help("add `baseline: {path: baseline.json}` and save one with `evalgate baseline save`"));
+        }
         if gates.iter().any(|g| g.name == gate.name) {
             return Err(
                 ConfigError::new(path, format!("two gates are named `{}`", gate.name))

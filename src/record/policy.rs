@@ -13,6 +13,7 @@ use crate::coverage::BranchCatalog;
 use crate::decay::DecayContext;
 use crate::errors::Error;
 use crate::gate::Gate;
+use crate::suite::BaselinePolicy;
 
 /// The file name in the run folder.
 pub(crate) const POLICY_FILE: &str = "suite.json";
@@ -32,6 +33,9 @@ pub struct RunPolicy {
     /// What decay detection needs to know about the suite, from the same full discovery.
     #[serde(default)]
     pub decay: Option<DecayContext>,
+    /// The baseline to compare with, when the suite names one.
+    #[serde(default)]
+    pub baseline: Option<BaselinePolicy>,
 }
 
 impl RunPolicy {
@@ -41,6 +45,7 @@ impl RunPolicy {
         gates: Vec<Gate>,
         cases: Option<Vec<String>>,
         decay: Option<DecayContext>,
+        baseline: Option<BaselinePolicy>,
     ) -> Self {
         RunPolicy {
             schema: SCHEMA_VERSION,
@@ -49,6 +54,7 @@ impl RunPolicy {
             gates,
             cases,
             decay,
+            baseline,
         }
     }
 

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Summary;
+use crate::baseline::{BaselineComparison, Change};
 use crate::coverage::{Coverage, Risk};
 use crate::decay::DecayReport;
 use crate::gate::{Gate, GateLevel, Metric};
@@ -205,6 +206,30 @@ fn measure(metric: &Metric, inputs: &GateInputs) -> Measured {
                     .into(),
             ),
         },
+        Metric::Regressions => match inputs.baseline {
+            Some(comparison) => Measured::count(
+                comparison
+                    .cases
+                    .iter()
+                    .filter(|c| c.change == Change::Regression)
+                    .map(|c| match (c.baseline, c.current, c.p_value) {
+                        (Some((bp, bn)), Some((cp, cn)), Some(p)) => {
+                            format!("{}: {bp}/{bn} → {cp}/{cn} (p = {p:.4})", c.case)
+                        }
+                        _ => format!("{}: passed, now fails", c.case),
+                    })
+                    .collect(),
+            ),
+            None => Measured {
+                // The suite names a baseline (checked at load) that could not be compared
+                // with: never a silent pass.
+                value: Some(f64::INFINITY),
+                details: vec![
+                    "the baseline could not be compared with (see the error above)".into(),
+                ],
+                ..Measured::default()
+            },
+        },
         Metric::StaleSources => Measured::count(
             coverage
                 .stale
@@ -303,6 +328,8 @@ pub struct GateInputs<'a> {
     /// The decay report, when the suite's facts were known (not for a run whose every
     /// process ran with `--exact` and no evals folder was at hand).
     pub decay: Option<&'a DecayReport>,
+    /// The comparison with the baseline, when the suite names one and it could be read.
+    pub baseline: Option<&'a BaselineComparison>,
 }
 
 /// One measurement: the value, what is behind it, and the points it blames.

@@ -2,6 +2,7 @@
 //! coverage (JSON and LCOV) and the gate decision. The same records give the same reports
 //! whether they came from `cargo test`, one nextest process per case, or several CI shards.
 
+mod baseline_text;
 mod coverage_text;
 mod decay;
 mod decay_text;
@@ -21,6 +22,7 @@ pub use junit::junit_report;
 pub use summary::Summary;
 
 use crate::atomic_file::write_atomic;
+use crate::baseline::{Baseline, BaselineComparison, compare};
 use crate::coverage::{BranchCatalog, Coverage, CoverageBuilder, lcov};
 use crate::decay::DecayReport;
 use crate::errors::Error;
@@ -79,19 +81,46 @@ pub struct RunReport {
     pub partial: Option<String>,
     /// Snapshot decay, when the suite's facts are known.
     pub decay: Option<DecayReport>,
+    /// The comparison with the suite's baseline, when it names one that could be read.
+    pub baseline: Option<BaselineComparison>,
 }
 
 impl RunReport {
     /// The report of `data` with `decay` judged beforehand (see [`write_reports`], which
     /// also ingests the records into the history store).
+    /// A baseline that cannot be read fails the `baseline.regressions` gate.
     pub fn new(data: &RunData, decay: Option<DecayReport>) -> RunReport {
-        RunReport::of(data, Summary::new(data), decay)
+        RunReport::of(data, Summary::new(data), decay).0
     }
 
-    fn of(data: &RunData, summary: Summary, decay: Option<DecayReport>) -> RunReport {
+    /// The report, and the error of a baseline that could not be read.
+    fn of(
+        data: &RunData,
+        summary: Summary,
+        decay: Option<DecayReport>,
+    ) -> (RunReport, Option<Error>) {
         let catalog = data.policy.as_ref().and_then(|p| p.catalog.as_ref());
         let coverage = coverage_of(data, &summary, catalog);
         let partial = partial_run(data, &summary);
+        let (baseline, problem) = match data.policy.as_ref().and_then(|p| p.baseline.as_ref()) {
+            None => (None, None),
+            Some(policy) => {
+                let suite = data.runs.first().map(|r| r.suite.as_str()).unwrap_or("");
+                match Baseline::load(&policy.path, suite) {
+                    Ok(b) => (
+                        Some(compare(
+                            &b,
+                            shown(&policy.path),
+                            &summary.cases,
+                            policy.alpha,
+                            partial.is_some(),
+                        )),
+                        None,
+                    ),
+                    Err(e) => (None, Some(e)),
+                }
+            }
+        };
         let gates = match &data.policy {
             Some(policy) => evaluate(
                 &policy.gates,
@@ -100,17 +129,22 @@ impl RunReport {
                     coverage: &coverage,
                     partial: partial.clone(),
                     decay: decay.as_ref(),
+                    baseline: baseline.as_ref(),
                 },
             ),
             None => Vec::new(),
         };
-        RunReport {
-            summary,
-            coverage,
-            gates,
-            partial,
-            decay,
-        }
+        (
+            RunReport {
+                summary,
+                coverage,
+                gates,
+                partial,
+                decay,
+                baseline,
+            },
+            problem,
+        )
     }
 
     /// Whether the run fails: a failing or unfinished case, or a failing `fail` gate.
@@ -124,6 +158,9 @@ impl RunReport {
         coverage_text::render_coverage(&self.coverage, &mut text);
         if let Some(decay) = &self.decay {
             decay_text::render(decay, &mut text);
+        }
+        if let Some(baseline) = &self.baseline {
+            baseline_text::render(baseline, &mut text);
         }
         coverage_text::render_gates(self, &mut text);
         text
@@ -171,7 +208,7 @@ fn partial_run(data: &RunData, summary: &Summary) -> Option<String> {
 pub fn write_reports(data: &RunData, out_dir: &Path) -> Result<(RunReport, ReportPaths), Error> {
     let summary = Summary::new(data);
     let judged = decay::ingest_and_judge(data, &summary, out_dir)?;
-    let report = RunReport::of(data, summary, judged.decay);
+    let (report, baseline_problem) = RunReport::of(data, summary, judged.decay);
     std::fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, e))?;
     let junit = out_dir.join("junit.xml");
     let xml = junit_report(data, &report)
@@ -209,7 +246,7 @@ pub fn write_reports(data: &RunData, out_dir: &Path) -> Result<(RunReport, Repor
         }
         None => None,
     };
-    if let Some(problem) = judged.problem {
+    if let Some(problem) = baseline_problem.or(judged.problem) {
         return Err(problem);
     }
     Ok((

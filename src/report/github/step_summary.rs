@@ -5,6 +5,7 @@
 
 use std::fmt::Write;
 
+use crate::baseline::Change;
 use crate::report::RunReport;
 
 /// GitHub refuses step summaries over 1 MiB; leave room for the note.
@@ -174,6 +175,53 @@ pub(crate) fn render(report: &RunReport, suite: &str, links: &Links) -> String {
                 )
             }
         );
+    }
+    if let Some(baseline) = &report.baseline {
+        let changed: Vec<_> = baseline
+            .cases
+            .iter()
+            .filter(|c| {
+                matches!(
+                    c.change,
+                    Change::Regression | Change::NotEnoughSamples | Change::Fix | Change::Removed
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            md,
+            "### Against the baseline\n\n{} regression(s), {} fix(es), {} not enough samples to tell (α {}; {})\n",
+            baseline.count(Change::Regression),
+            baseline.count(Change::Fix),
+            baseline.count(Change::NotEnoughSamples),
+            baseline.alpha,
+            escape(&baseline.file)
+        );
+        if !changed.is_empty() {
+            let _ = writeln!(
+                md,
+                "| change | case | where | baseline → now | p |\n|---|---|---|---|---|"
+            );
+            for c in changed {
+                let counts = |side: Option<(u32, u32)>| {
+                    side.map_or("-".to_string(), |(p, n)| format!("{p}/{n}"))
+                };
+                let place = match (&c.file, c.line) {
+                    (Some(file), Some(line)) => links.file_line(file, line),
+                    _ => "-".into(),
+                };
+                let _ = writeln!(
+                    md,
+                    "| {} | {} | {} | {} → {} | {} |",
+                    c.change,
+                    escape(&c.case),
+                    place,
+                    counts(c.baseline),
+                    counts(c.current),
+                    c.p_value.map_or("-".to_string(), |p| format!("{p:.4}"))
+                );
+            }
+            md.push('\n');
+        }
     }
     let failures: Vec<_> = summary.cases.iter().filter(|c| c.failed).collect();
     if !failures.is_empty() {
