@@ -58,6 +58,10 @@ enum Command {
         /// --exact (nextest); default: $EVALGATE_DIR, else ./evals when it exists.
         #[arg(long)]
         dir: Option<PathBuf>,
+        /// The run folders are the shards of one run (CI matrix jobs): merge them into one
+        /// report. Folders of different runs or suites are refused.
+        #[arg(long)]
+        merge: bool,
     },
     /// The planner's branch catalog: propose one, or record that it was re-reviewed.
     Catalog {
@@ -172,7 +176,21 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run { dir, out, args } => Ok(harness(dir, out, args).run()),
-        Command::Report { run_dirs, out, dir } => report(run_dirs, out, dir),
+        Command::Report {
+            run_dirs,
+            out,
+            dir,
+            merge,
+        } => {
+            if merge && run_dirs.is_empty() {
+                Err(Error::Usage(
+                    "--merge needs the shards' run folders, e.g. `evalgate report --merge shards/*/runs/*`"
+                        .into(),
+                ))
+            } else {
+                report(run_dirs, out, dir)
+            }
+        }
         Command::Catalog { command } => catalog(command),
         Command::Demo {
             dir,

@@ -443,3 +443,61 @@ fn a_killed_run_keeps_every_finished_record() {
         report.stderr
     );
 }
+
+/// `evalgate report --merge` takes the shards of one run; folders of two different runs (each
+/// case recorded twice), a missing folder, or no folder at all are usage errors.
+#[test]
+fn merge_refuses_folders_that_are_not_shards_of_one_run() {
+    let f = fixture(Behaviour::Echo, 8);
+    let filtered = |id: &str, filter: &str| {
+        let run = f.suite.evalgate_env(
+            &["run", "evals", "--", filter],
+            &[("EVALGATE_RUN_ID", id), ("EVALGATE_HISTORY", "off")],
+        );
+        assert_eq!(run.code, 0, "{}", run.all());
+        f.suite.out().join("runs").join(id)
+    };
+    // Two shards of one suite, each case once: they merge.
+    let refunds = filtered("shard-1", "refunds");
+    let status = filtered("shard-2", "status");
+    let env = [("EVALGATE_HISTORY", "off")];
+    let shards = [refunds.to_str().unwrap(), status.to_str().unwrap()];
+    let merged = f
+        .suite
+        .evalgate_env(&["report", "--merge", shards[0], shards[1]], &env);
+    assert_eq!(merged.code, 0, "{}", merged.all());
+
+    // A whole second run mixed in: every case twice.
+    let again = filtered("run-2", "");
+    let mixed = f.suite.evalgate_env(
+        &[
+            "report",
+            "--merge",
+            shards[0],
+            shards[1],
+            again.to_str().unwrap(),
+        ],
+        &env,
+    );
+    assert_eq!(mixed.code, 2, "{}", mixed.all());
+    assert!(
+        mixed
+            .stderr
+            .contains("these run folders are not shards of one run: case `refunds/"),
+        "{}",
+        mixed.stderr
+    );
+    let missing = f
+        .suite
+        .evalgate_env(&["report", "--merge", shards[0], "no/such/shard"], &env);
+    assert_eq!(missing.code, 2, "{}", missing.all());
+    assert!(
+        missing
+            .stderr
+            .contains("cannot read run folder no/such/shard"),
+        "{}",
+        missing.stderr
+    );
+    let none = f.suite.evalgate_env(&["report", "--merge"], &env);
+    assert_eq!(none.code, 2, "{}", none.all());
+}

@@ -1,6 +1,7 @@
 //! Reading the records of one or more run folders back (for reports, and to merge
 //! nextest processes and CI shards).
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::policy::{POLICY_FILE, RunPolicy};
@@ -37,10 +38,15 @@ impl RunData {
             )
     }
 
-    /// Reads every `*.jsonl` file directly in each of `dirs`.
+    /// Reads every `*.jsonl` file directly in each of `dirs`. Several folders must be
+    /// shards of one run (see [`RunData::check_shards`]).
     pub fn read(dirs: &[PathBuf]) -> Result<RunData, Error> {
         let mut data = RunData::default();
+        // Which folder each run id's case records came from, and each folder's policy.
+        let mut folder_of: HashMap<String, PathBuf> = HashMap::new();
+        let mut policies: Vec<(PathBuf, RunPolicy)> = Vec::new();
         for dir in dirs {
+            let cases_before = data.cases.len();
             let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
                 .map_err(|e| {
                     Error::Usage(format!("cannot read run folder {}: {e}", dir.display()))
@@ -52,9 +58,15 @@ impl RunData {
             for file in files {
                 data.read_file(&file)?;
             }
+            for case in &data.cases[cases_before..] {
+                folder_of
+                    .entry(case.run_id.clone())
+                    .or_insert_with(|| dir.clone());
+            }
             let policy_path = dir.join(POLICY_FILE);
             if policy_path.exists() {
                 let policy = RunPolicy::load(&policy_path)?;
+                policies.push((dir.clone(), policy.clone()));
                 match &mut data.policy {
                     None => data.policy = Some(policy),
                     // Shards of one run carry the same policy; keep one that knows the cases.
@@ -66,7 +78,64 @@ impl RunData {
                 }
             }
         }
+        if dirs.len() > 1 {
+            data.check_shards(&folder_of, &policies)?;
+        }
         Ok(data)
+    }
+
+    /// Folders merged into one report must be shards of one run: one suite, the same gates
+    /// and catalog, and each case recorded by one run only (a partition runs each case once;
+    /// two full runs mixed together would count every case twice).
+    fn check_shards(
+        &self,
+        folder_of: &HashMap<String, PathBuf>,
+        policies: &[(PathBuf, RunPolicy)],
+    ) -> Result<(), Error> {
+        let mixed = |what: String| {
+            Error::Usage(format!(
+                "these run folders are not shards of one run: {what}; report them one at a time"
+            ))
+        };
+        let mut suites: Vec<&str> = self.runs.iter().map(|r| r.suite.as_str()).collect();
+        suites.sort_unstable();
+        suites.dedup();
+        if suites.len() > 1 {
+            return Err(mixed(format!("they hold suites {}", suites.join(", "))));
+        }
+        if let Some((first_dir, first)) = policies.first() {
+            for (dir, policy) in &policies[1..] {
+                if policy.gates != first.gates || policy.catalog != first.catalog {
+                    return Err(mixed(format!(
+                        "{} and {} were run under different gates or branch catalogs",
+                        first_dir.display(),
+                        dir.display()
+                    )));
+                }
+            }
+        }
+        let mut run_of: HashMap<&str, &str> = HashMap::new();
+        for case in &self.cases {
+            match run_of.insert(case.case.as_str(), case.run_id.as_str()) {
+                Some(other) if other != case.run_id => {
+                    let folder = |run: &str| {
+                        folder_of
+                            .get(run)
+                            .map(|d| d.display().to_string())
+                            .unwrap_or_else(|| run.to_string())
+                    };
+                    return Err(mixed(format!(
+                        "case `{}` was recorded by run {other} ({}) and by run {} ({})",
+                        case.case,
+                        folder(other),
+                        case.run_id,
+                        folder(&case.run_id)
+                    )));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
     }
 
     fn read_file(&mut self, path: &Path) -> Result<(), Error> {
