@@ -9,15 +9,20 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+/// This repository's workflows and the example for users (`examples/*.yml`).
 fn workflows() -> Vec<(PathBuf, Value)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(".github/workflows");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files: Vec<PathBuf> = [".github/workflows", "examples"]
+        .iter()
+        .flat_map(|dir| std::fs::read_dir(root.join(dir)).unwrap())
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "yml" || e == "yaml"))
         .collect();
     files.sort();
-    assert!(!files.is_empty(), "no workflow in {}", dir.display());
+    assert!(
+        files.len() >= 2,
+        "the CI workflow and the example: {files:?}"
+    );
     files
         .into_iter()
         .map(|path| {
@@ -80,6 +85,53 @@ fn every_workflow_has_a_sound_job_graph() {
             assert!(!ready.is_empty(), "{name}: the jobs' needs form a cycle");
             done.extend(ready);
         }
+    }
+}
+
+/// The example shards the evals, merges every shard in one report job (whatever the shards'
+/// outcome), and keeps the history in the cache.
+#[test]
+fn the_example_workflow_shards_merges_and_keeps_history() {
+    let (_, example) = workflows()
+        .into_iter()
+        .find(|(p, _)| p.ends_with("examples/github-workflow.yml"))
+        .expect("examples/github-workflow.yml");
+    let jobs = &example["jobs"];
+    let shards = jobs["evals"]["strategy"]["matrix"]["shard"]
+        .as_array()
+        .unwrap();
+    let runs = |job: &str| -> Vec<String> {
+        jobs[job]["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|s| s["run"].as_str().map(String::from))
+            .collect()
+    };
+    let partition = format!("--partition hash:${{{{ matrix.shard }}}}/{}", shards.len());
+    assert!(
+        runs("evals")
+            .iter()
+            .any(|r| r.contains("cargo nextest run") && r.contains(&partition)),
+        "{:?}",
+        runs("evals")
+    );
+    assert_eq!(jobs["report"]["needs"], "evals");
+    assert_eq!(
+        jobs["report"]["if"], "always()",
+        "shards that failed are reported too"
+    );
+    let report = runs("report");
+    for command in [
+        "evalgate report --merge shards/*/*",
+        "evalgate history import",
+        "evalgate history export",
+        "evalgate baseline save",
+    ] {
+        assert!(
+            report.iter().any(|r| r.contains(command)),
+            "{command} in {report:?}"
+        );
     }
 }
 
