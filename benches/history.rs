@@ -11,29 +11,27 @@
 //! exporting the same bytes), so a benchmark cannot look fast by doing nothing; an incorrect
 //! result makes the benchmark exit non-zero. The limit is printed, not asserted.
 
+#[path = "support/generated_run.rs"]
+mod generated_run;
 #[path = "support/proc_status.rs"]
 mod proc_status;
+#[path = "support/rss.rs"]
+mod rss;
 #[path = "support/scenarios.rs"]
 mod scenarios;
 
-use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use evalgate::HistoryStore;
+use evalgate::RunData;
 use evalgate::envelope::RunEnvelope;
-use evalgate::{
-    CaseRecord, CheckResult, Decision, RunData, RunRecord, SampleRecord, SampleVerdict, Usage,
-    Verdict,
-};
+use generated_run::{CASES, RECORDS, SAMPLES, generate};
 use proc_status::status_kib;
+use rss::{Mib, Rss};
 use scenarios::Scenario;
 
 const SCENARIOS: [&str; 3] = ["ingest", "export", "import"];
-const CASES: usize = 10_000;
-const PER_CASE: usize = 9;
-const SAMPLES: usize = CASES * PER_CASE;
-const RECORDS: u64 = (1 + SAMPLES + CASES) as u64;
 const LIMIT: Duration = Duration::from_secs(2);
 const RUNS: usize = 3;
 
@@ -273,197 +271,4 @@ fn spread(walls: &mut [Duration]) -> (f64, f64, f64) {
         walls[0].as_secs_f64(),
         walls[walls.len() - 1].as_secs_f64(),
     )
-}
-
-// ---------------------------------------------------------------------------------------
-// Generated data
-// ---------------------------------------------------------------------------------------
-
-/// One run as `evalgate run` records it: 9 samples per case (one in 40 failing, one in 200
-/// reporting another model), outputs of about 200 bytes, 3 checks and 4 decisions each.
-fn generate() -> RunData {
-    let at = jiff::Timestamp::from_second(1_795_000_000).expect("a valid timestamp");
-    let run_id = "bench-run".to_string();
-    let declared: BTreeMap<String, String> = [("model", "demo-support-1"), ("prompt", "p-4f2a")]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    let runs = vec![RunRecord {
-        schema: evalgate::SCHEMA_VERSION,
-        run_id: run_id.clone(),
-        suite: "bench".into(),
-        target: "http://127.0.0.1:8080/v1/agent".into(),
-        evalgate_version: "0.1.0".into(),
-        pid: 4242,
-        started_at: at,
-        concurrency: 8,
-        envelope: declared,
-        pins: [("corpus".to_string(), "tickets-2026-11".to_string())].into(),
-    }];
-    let mut samples = Vec::with_capacity(SAMPLES);
-    let mut cases = Vec::with_capacity(CASES);
-    for case in 0..CASES {
-        let id = format!("g{:02}/case-{case:05}", case / 1000);
-        let file = format!("evals/cases/{id}.yaml");
-        let mut failures = 0;
-        for index in 0..PER_CASE {
-            let n = case * PER_CASE + index;
-            let passed = !n.is_multiple_of(40);
-            failures += u32::from(!passed);
-            let output = format!(
-                "Order A{case:05} shipped on 2026-11-02 by express courier; tracking number \
-                 1Z{n:08}. The refund of 42.50 EUR for the damaged item was approved and will \
-                 arrive within 5 business days (sample {index})."
-            );
-            samples.push(SampleRecord {
-                schema: evalgate::SCHEMA_VERSION,
-                run_id: run_id.clone(),
-                case: id.clone(),
-                file: file.clone(),
-                sample: index as u32,
-                verdict: if passed {
-                    SampleVerdict::Pass
-                } else {
-                    SampleVerdict::Fail
-                },
-                checks: vec![
-                    check("contains", 6, "shipped", &output[..40], true),
-                    check(
-                        "branches",
-                        7,
-                        "route.lookup_order",
-                        "route.lookup_order",
-                        true,
-                    ),
-                    check("max_length", 8, "400", "198", passed),
-                ],
-                output_bytes: output.len(),
-                output,
-                output_truncated: false,
-                decisions: [
-                    "route.lookup_order",
-                    "tool.get_order",
-                    "tool.refund",
-                    "answer.ok",
-                ]
-                .iter()
-                .map(|d| Decision::parse(d).expect("point.branch"))
-                .collect(),
-                latency_ms: 120.0 + (n % 97) as f64 * 1.25,
-                usage: Some(Usage {
-                    input_tokens: 820 + (n % 50) as u64,
-                    output_tokens: 64,
-                }),
-                tier: Some("primary".into()),
-                model: Some(if n.is_multiple_of(200) {
-                    "demo-support-2".into()
-                } else {
-                    "demo-support-1".into()
-                }),
-                finish_reason: Some("stop".into()),
-                refusal: Some(false),
-                envelope: Default::default(),
-                attempts: 1,
-                retries: Vec::new(),
-                error: None,
-                warnings: Vec::new(),
-                started_at: at,
-                finished_at: at,
-            });
-        }
-        let passes = PER_CASE as u32 - failures;
-        cases.push(CaseRecord {
-            schema: evalgate::SCHEMA_VERSION,
-            run_id: run_id.clone(),
-            case: id.clone(),
-            file,
-            line: 1,
-            classname: format!("evals.g{:02}", case / 1000),
-            description: Some("looks up an order and refunds a damaged item".into()),
-            tags: vec!["orders".into(), "refunds".into()],
-            verdict: if failures == 0 {
-                Verdict::Pass
-            } else {
-                Verdict::Fail
-            },
-            failed: failures > 0,
-            samples: PER_CASE as u32,
-            passes,
-            failures,
-            errors: 0,
-            rule: format!("at_least {PER_CASE}"),
-            interval: [0.701, 1.0],
-            duration_ms: 1300.0,
-            message: None,
-            reviewed: None,
-            rubric: None,
-            pins: Default::default(),
-            source: None,
-            expects: Vec::new(),
-            started_at: at,
-            finished_at: at,
-        });
-    }
-    RunData {
-        runs,
-        samples,
-        cases,
-        ..RunData::default()
-    }
-}
-
-fn check(expectation: &str, line: u32, expected: &str, actual: &str, passed: bool) -> CheckResult {
-    CheckResult {
-        expectation: expectation.into(),
-        line,
-        column: 5,
-        passed,
-        expected: expected.into(),
-        actual: actual.into(),
-    }
-}
-
-// ---------------------------------------------------------------------------------------
-// Memory
-// ---------------------------------------------------------------------------------------
-
-/// Peak RSS growth of this process over a stretch of work, from /proc/self/status. The
-/// high-water mark is reset first (`5` to /proc/self/clear_refs, Linux 4.0+) so the peak is
-/// that of the stretch; where the reset fails the growth is over the earlier peak.
-struct Rss {
-    before_kib: u64,
-    reset: bool,
-}
-
-impl Rss {
-    fn start() -> Rss {
-        let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
-        Rss {
-            before_kib: status_kib(if reset { "VmRSS:" } else { "VmHWM:" }),
-            reset,
-        }
-    }
-
-    fn growth(&self) -> Mib {
-        Mib {
-            kib: status_kib("VmHWM:").saturating_sub(self.before_kib),
-            note: if self.reset {
-                ""
-            } else {
-                " (over the earlier peak)"
-            },
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
-struct Mib {
-    kib: u64,
-    note: &'static str,
-}
-
-impl std::fmt::Display for Mib {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:.1} MB{}", self.kib as f64 / 1024.0, self.note)
-    }
 }
