@@ -15,6 +15,9 @@ pub enum Metric {
     CasePassRate,
     /// Cases whose verdict is `error`.
     CaseErrors,
+    /// Cases whose verdict is `inconclusive` (the samples could not tell), whether or not
+    /// `inconclusive: warn` lets them pass their test.
+    CaseInconclusive,
     /// Catalog branches reached by at least one sample, over all catalog branches.
     BranchCoverage,
     /// The lowest coverage of any decision point (the gate names the points below it).
@@ -48,9 +51,10 @@ pub enum Metric {
 }
 
 /// Every metric with a fixed name, and that name: the one table parsing and display share.
-const NAMED: [(&str, Metric); 15] = [
+const NAMED: [(&str, Metric); 16] = [
     ("cases.pass_rate", Metric::CasePassRate),
     ("cases.errors", Metric::CaseErrors),
+    ("cases.inconclusive", Metric::CaseInconclusive),
     ("coverage.branches", Metric::BranchCoverage),
     ("coverage.points", Metric::PointCoverage),
     ("coverage.transitions", Metric::TransitionCoverage),
@@ -102,6 +106,7 @@ impl Metric {
             self,
             Metric::CasePassRate
                 | Metric::CaseErrors
+                | Metric::CaseInconclusive
                 | Metric::StaleShare
                 | Metric::GreenButStale
                 | Metric::DiscriminationRate

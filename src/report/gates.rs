@@ -109,15 +109,21 @@ fn measure(metric: &Metric, inputs: &GateInputs) -> Measured {
             Measured::value(pass as f64 / total as f64)
                 .detail(format!("{pass} of {total} cases pass"))
         }
-        Metric::CaseErrors => {
-            let errored: Vec<String> = inputs
-                .summary
-                .cases
-                .iter()
-                .filter(|c| c.verdict == Verdict::Error)
-                .map(|c| c.case.clone())
-                .collect();
-            Measured::count(errored)
+        Metric::CaseErrors | Metric::CaseInconclusive => {
+            let verdict = if *metric == Metric::CaseErrors {
+                Verdict::Error
+            } else {
+                Verdict::Inconclusive
+            };
+            Measured::count(
+                inputs
+                    .summary
+                    .cases
+                    .iter()
+                    .filter(|c| c.verdict == verdict)
+                    .map(|c| c.case.clone())
+                    .collect(),
+            )
         }
         Metric::BranchCoverage => match coverage.ratio() {
             Some(ratio) => Measured::value(ratio).detail(format!(
@@ -367,5 +373,62 @@ impl Measured {
     fn detail(mut self, text: String) -> Measured {
         self.details.push(text);
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::coverage::CoverageBuilder;
+    use crate::record::{CaseRecord, RunData};
+
+    fn case(id: &str, verdict: Verdict) -> CaseRecord {
+        let mut record: CaseRecord = serde_json::from_value(serde_json::json!({
+            "schema": 1, "run_id": "r", "case": id, "file": "f.yaml", "line": 1,
+            "classname": "evals", "description": null, "verdict": "pass", "failed": false,
+            "samples": 20, "passes": 10, "failures": 10, "errors": 0, "rule": "min_rate 0.5",
+            "interval": [0.3, 0.7], "duration_ms": 1.0, "message": null, "reviewed": null,
+            "rubric": null, "source": null,
+            "started_at": "2026-11-28T00:00:00Z", "finished_at": "2026-11-28T00:00:01Z"
+        }))
+        .unwrap();
+        record.verdict = verdict;
+        record
+    }
+
+    /// Inconclusive cases are counted even when `inconclusive: warn` lets them pass.
+    #[test]
+    fn inconclusive_and_error_cases_are_counted_by_their_gates() {
+        let data = RunData {
+            cases: vec![
+                case("a", Verdict::Inconclusive),
+                case("b", Verdict::Pass),
+                case("c", Verdict::Error),
+            ],
+            ..RunData::default()
+        };
+        let summary = Summary::new(&data);
+        let coverage = CoverageBuilder::new(None).finish();
+        let gate = |metric: &str| Gate {
+            name: metric.into(),
+            metric: Metric::parse(metric).unwrap(),
+            bound: crate::gate::Bound::Max(0.0),
+            level: GateLevel::Fail,
+            declared: true,
+        };
+        let results = evaluate(
+            &[gate("cases.inconclusive"), gate("cases.errors")],
+            &GateInputs {
+                summary: &summary,
+                coverage: &coverage,
+                partial: None,
+                decay: None,
+                baseline: None,
+            },
+        );
+        assert_eq!(results[0].value, Some(1.0));
+        assert_eq!(results[0].details, ["a"]);
+        assert!(results[0].fails_run());
+        assert_eq!(results[1].details, ["c"]);
     }
 }
