@@ -114,26 +114,39 @@ impl RunData {
                 }
             }
         }
+        // Every case recorded by two runs; the first by id is named (record order varies).
         let mut run_of: HashMap<&str, &str> = HashMap::new();
+        let mut twice: Vec<(&str, &str, &str)> = Vec::new();
         for case in &self.cases {
-            match run_of.insert(case.case.as_str(), case.run_id.as_str()) {
-                Some(other) if other != case.run_id => {
-                    let folder = |run: &str| {
-                        folder_of
-                            .get(run)
-                            .map(|d| d.display().to_string())
-                            .unwrap_or_else(|| run.to_string())
-                    };
-                    return Err(mixed(format!(
-                        "case `{}` was recorded by run {other} ({}) and by run {} ({})",
-                        case.case,
-                        folder(other),
-                        case.run_id,
-                        folder(&case.run_id)
-                    )));
-                }
-                _ => {}
+            if let Some(other) = run_of.insert(case.case.as_str(), case.run_id.as_str())
+                && other != case.run_id
+            {
+                let (a, b) = if other < case.run_id.as_str() {
+                    (other, case.run_id.as_str())
+                } else {
+                    (case.run_id.as_str(), other)
+                };
+                twice.push((case.case.as_str(), a, b));
             }
+        }
+        twice.sort_unstable();
+        twice.dedup_by_key(|(case, _, _)| *case);
+        if let Some((case, a, b)) = twice.first() {
+            let folder = |run: &str| {
+                folder_of
+                    .get(run)
+                    .map(|d| d.display().to_string())
+                    .unwrap_or_else(|| run.to_string())
+            };
+            return Err(mixed(format!(
+                "case `{case}` was recorded by run {a} ({}) and by run {b} ({}){}",
+                folder(a),
+                folder(b),
+                match twice.len() - 1 {
+                    0 => String::new(),
+                    more => format!(", and {more} more case(s) twice"),
+                }
+            )));
         }
         Ok(())
     }
