@@ -5,6 +5,8 @@
 
 #[path = "support/mock_agent.rs"]
 mod mock_agent;
+#[path = "support/reports.rs"]
+mod reports;
 #[path = "support/suite.rs"]
 mod suite;
 
@@ -500,4 +502,62 @@ fn merge_refuses_folders_that_are_not_shards_of_one_run() {
     );
     let none = f.suite.evalgate_env(&["report", "--merge"], &env);
     assert_eq!(none.code, 2, "{}", none.all());
+}
+
+/// JUnit and the gate and decay decisions of merged shards are those of one unsharded run of
+/// the same suite, up to timings, run ids and dates.
+#[test]
+fn merged_shards_report_exactly_what_one_unsharded_run_reports() {
+    let f = fixture(Behaviour::Echo, 8);
+    std::fs::write(
+        f.suite.evals().join("evalgate.yaml"),
+        format!(
+            "target:\n  http: {{url: \"{}/v1/agent\"}}\ngates:\n  - {{metric: cases.pass_rate, min: 0.9}}\n  - {{metric: decay.stale_share, max: 0.5, level: warn}}\n",
+            f.agent.url
+        ),
+    )
+    .unwrap();
+    let env = |id: &'static str| [("EVALGATE_RUN_ID", id), ("EVALGATE_HISTORY", "off")];
+    let reports = |args: &[&str], id: &'static str| {
+        let run = f.suite.evalgate_env(args, &env(id));
+        assert_eq!(run.code, 0, "{}", run.all());
+        let out = f.suite.out();
+        (
+            normalise(&std::fs::read_to_string(out.join("junit.xml")).unwrap()),
+            reports::read_json(&out.join("coverage.json"))["gates"].clone(),
+            normalise(&std::fs::read_to_string(out.join("decay.json")).unwrap()),
+        )
+    };
+    let whole = reports(&["run", "evals"], "whole");
+    for (id, filter) in [("shard-1", "refunds"), ("shard-2", "status")] {
+        let run = f
+            .suite
+            .evalgate_env(&["run", "evals", "--", filter], &env(id));
+        assert_eq!(run.code, 0, "{}", run.all());
+    }
+    let runs = f.suite.out().join("runs");
+    let merged = reports(
+        &[
+            "report",
+            "--merge",
+            runs.join("shard-1").to_str().unwrap(),
+            runs.join("shard-2").to_str().unwrap(),
+        ],
+        "merge",
+    );
+    assert_eq!(merged.0, whole.0, "JUnit");
+    assert_eq!(merged.1, whole.1, "gates");
+    assert_eq!(merged.2, whole.2, "decay");
+}
+
+/// Times, run ids and timestamps vary between runs; nothing else may.
+fn normalise(text: &str) -> String {
+    let time = regex::Regex::new(r#"time="[0-9.]+""#).unwrap();
+    let stamp = regex::Regex::new(r"\d{4}-\d{2}-\d{2}T[0-9:.]+Z").unwrap();
+    let run = regex::Regex::new(r#"(run_id" value=")[^"]*"#).unwrap();
+    let latency = regex::Regex::new(r#"(latency_[a-z_]+" value=")[^"]*"#).unwrap();
+    let text = time.replace_all(text, r#"time="_""#);
+    let text = stamp.replace_all(&text, "_");
+    let text = run.replace_all(&text, "${1}_");
+    latency.replace_all(&text, "${1}_").into_owned()
 }
