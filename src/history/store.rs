@@ -106,15 +106,28 @@ impl HistoryStore {
     /// start, then run id), cases of a run by id: for saturation and non-discrimination
     /// detection.
     pub fn case_verdicts(&self) -> Result<Vec<CaseVerdictRow>, Error> {
+        self.verdicts(None)
+    }
+
+    /// [`HistoryStore::case_verdicts`] of the runs of one suite only: another suite sharing
+    /// the store is not its history.
+    pub fn case_verdicts_of(&self, suite: &str) -> Result<Vec<CaseVerdictRow>, Error> {
+        self.verdicts(Some(suite))
+    }
+
+    fn verdicts(&self, suite: Option<&str>) -> Result<Vec<CaseVerdictRow>, Error> {
         let mut stmt = self
             .conn
             .prepare(
                 "SELECT c.case_id, c.run_id, r.started_s, r.started_ns, r.envelope_id, c.verdict
                  FROM case_records c JOIN runs r ON r.run_id = c.run_id
+                 WHERE ?1 IS NULL OR r.suite = ?1
                  ORDER BY r.started_s, r.started_ns, r.run_id, c.case_id",
             )
             .map_err(|e| database_error(&self.path, e))?;
-        let mut rows = stmt.query([]).map_err(|e| database_error(&self.path, e))?;
+        let mut rows = stmt
+            .query([suite])
+            .map_err(|e| database_error(&self.path, e))?;
         let mut verdicts = Vec::new();
         while let Some(row) = rows.next().map_err(|e| database_error(&self.path, e))? {
             let read = || -> rusqlite::Result<_> {

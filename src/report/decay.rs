@@ -110,16 +110,12 @@ pub(crate) fn ingest_and_judge(
 fn ingest(path: &Path, data: &RunData, suite: Option<&str>) -> Result<Vec<VerdictAt>, Error> {
     let mut store = HistoryStore::open(path)?;
     store.ingest(data)?;
-    let ours: HashSet<String> = store
-        .runs()?
+    let rows = match suite {
+        Some(suite) => store.case_verdicts_of(suite)?,
+        None => store.case_verdicts()?,
+    };
+    Ok(rows
         .into_iter()
-        .filter(|run| suite.is_none_or(|s| run.suite == s))
-        .map(|run| run.run_id)
-        .collect();
-    Ok(store
-        .case_verdicts()?
-        .into_iter()
-        .filter(|row| ours.contains(&row.run_id))
         .map(|row| VerdictAt {
             case: row.case,
             envelope_id: row.envelope_id,
