@@ -398,7 +398,7 @@ fn write_records(bench: &Bench, dir: &Path, order: Order) -> std::io::Result<u64
         out.write_all(b"\n")
     };
     line(
-        Record::Run(RunRecord {
+        Record::Run(Box::new(RunRecord {
             schema: evalgate::SCHEMA_VERSION,
             run_id: run_id.clone(),
             suite: "bench".into(),
@@ -409,7 +409,9 @@ fn write_records(bench: &Bench, dir: &Path, order: Order) -> std::io::Result<u64
             concurrency: 8,
             envelope: Default::default(),
             pins: Default::default(),
-        }),
+            branch: None,
+            commit: None,
+        })),
         &mut out,
     )?;
     for (i, sample) in bench.samples.iter().enumerate() {

@@ -86,7 +86,7 @@ impl Bench {
             };
             let mut run = data.runs[0].clone();
             run.run_id = run_id.clone();
-            line(Record::Run(run))?;
+            line(Record::Run(Box::new(run)))?;
             for sample in data.samples.iter().filter(|s| shard_of(&s.case) == shard) {
                 let mut sample = sample.clone();
                 sample.run_id = run_id.clone();

@@ -382,8 +382,14 @@ fn history(
         HistoryCommand::Runs => {
             let store = existing_store(&path)?;
             for run in store.runs()? {
+                let checkout = match (&run.branch, &run.commit) {
+                    (Some(b), Some(c)) => format!("  {b}@{}", &c[..c.len().min(12)]),
+                    (Some(b), None) => format!("  {b}"),
+                    (None, Some(c)) => format!("  @{}", &c[..c.len().min(12)]),
+                    (None, None) => String::new(),
+                };
                 println!(
-                    "{}  {}  {}  envelope {}: {}",
+                    "{}  {}  {}{checkout}  envelope {}: {}",
                     run.started_at,
                     run.run_id,
                     run.suite,
@@ -432,8 +438,8 @@ fn baseline_save(
         Some(to) => to,
         None => {
             let suite = Suite::load(&dir)?;
-            match suite.baseline {
-                Some(b) => b.path,
+            match suite.baseline.and_then(|b| b.path) {
+                Some(path) => path,
                 None => {
                     return Err(Error::Usage(format!(
                         "{} names no `baseline.path`; pass --to <file>",

@@ -12,6 +12,7 @@ use crate::case::{Selection, Status, TEST_PREFIX, discover};
 use crate::decay::DecayContext;
 use crate::errors::Error;
 use crate::exit;
+use crate::provenance::Provenance;
 use crate::record::{Record, Recorder, RunData, RunPolicy, RunRecord, SCHEMA_VERSION};
 use crate::report::github::{self, Fence};
 use crate::report::{GateResult, preflight, shown, write_reports};
@@ -167,7 +168,8 @@ impl Harness {
         let run_dir = out_dir.join("runs").join(&run_id);
         let recorder = Arc::new(Recorder::create(&run_dir)?);
         let concurrency = concurrency(&suite, &args)?;
-        recorder.append(&Record::Run(RunRecord {
+        let provenance = Provenance::detect(&suite.dir)?;
+        recorder.append(&Record::Run(Box::new(RunRecord {
             schema: SCHEMA_VERSION,
             run_id: run_id.clone(),
             suite: suite.name.clone(),
@@ -178,7 +180,9 @@ impl Harness {
             concurrency,
             envelope: suite.envelope.clone(),
             pins: suite.pins.clone(),
-        }));
+            branch: provenance.branch,
+            commit: provenance.commit,
+        })));
         let active_cases =
             full_discovery.then(|| RunPolicy::active_cases(cases.iter().map(|c| c.as_ref())));
         RunPolicy::new(
@@ -328,7 +332,7 @@ fn concurrency(suite: &Suite, args: &Arguments) -> Result<usize, Error> {
     Ok(n)
 }
 
-fn non_empty_env(name: &str) -> Result<Option<String>, Error> {
+pub(crate) fn non_empty_env(name: &str) -> Result<Option<String>, Error> {
     match std::env::var(name) {
         Ok(v) if v.is_empty() => Ok(None),
         Ok(v) => Ok(Some(v)),

@@ -24,6 +24,7 @@ mod harness;
 mod history;
 pub mod instrument;
 mod observation;
+mod provenance;
 mod record;
 mod report;
 mod run;

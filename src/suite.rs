@@ -58,14 +58,20 @@ struct SuiteFile {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct BaselineFile {
-    path: String,
+    path: Option<String>,
+    branch: Option<String>,
     alpha: Option<serde_saphyr::Spanned<f64>>,
 }
 
-/// Where the baseline is and the significance level for multi-sample regressions.
+/// What runs are compared with, and the significance level for multi-sample regressions.
+/// With a `branch`, the latest run of that branch in the history store is the baseline;
+/// the file at `path` is used when history has none (or there is no `branch`).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BaselinePolicy {
-    pub path: PathBuf,
+    #[serde(default)]
+    pub path: Option<PathBuf>,
+    #[serde(default)]
+    pub branch: Option<String>,
     pub alpha: f64,
 }
 
@@ -327,8 +333,24 @@ impl Suite {
                         ));
                     }
                 };
+                if b.path.is_none() && b.branch.is_none() {
+                    return Err(ConfigError::new(
+                        &path,
+                        "`baseline` names neither a `path` (a file saved by `evalgate baseline \
+                         save`) nor a `branch` (whose latest run in history is the baseline)",
+                    ));
+                }
+                if let Some(branch) = &b.branch
+                    && branch.trim().is_empty()
+                {
+                    return Err(ConfigError::new(
+                        &path,
+                        "`baseline.branch` is empty; name a branch such as `main`",
+                    ));
+                }
                 Some(BaselinePolicy {
-                    path: dir.join(&b.path),
+                    path: b.path.as_ref().map(|p| dir.join(p)),
+                    branch: b.branch.clone(),
                     alpha,
                 })
             }

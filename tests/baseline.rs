@@ -133,3 +133,124 @@ fn a_baseline_of_another_suite_or_schema_is_refused() {
         run.stderr
     );
 }
+
+#[test]
+fn a_pull_request_is_compared_with_the_latest_run_of_its_base_branch_in_history() {
+    let rt = runtime();
+    let good = serve(&rt, Behaviour::Fixed(answer("Refund issued")));
+    let bad = serve(&rt, Behaviour::Fixed(answer("Sorry, no")));
+    let yaml = |url: &str| {
+        format!(
+            "name: shop\ntarget:\n  http: {{url: \"{url}/v1/agent\"}}\n\
+             baseline: {{branch: main}}\n\
+             gates:\n  - {{metric: baseline.regressions, max: 0}}\n"
+        )
+    };
+    let s = TempSuite::new(&yaml(&good.url));
+    s.case("single.yaml", &case(1));
+    s.case("five.yaml", &case(5));
+    let on = |branch: &str| {
+        s.evalgate_env(
+            &["run", "evals", "--"],
+            &[("EVALGATE_BRANCH", branch), ("EVALGATE_COMMIT", "")],
+        )
+    };
+
+    // A pull request before main ever ran: no baseline, a usage error, never a pass.
+    let run = on("feature/refunds");
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(
+        run.stderr
+            .contains("holds no finished run of suite `shop` on branch `main`"),
+        "{}",
+        run.stderr
+    );
+
+    // The first run of main has nothing earlier to compare with: the gate is skipped, said.
+    let run = on("main");
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(
+        run.stderr.contains("baseline: the first run of `main` in"),
+        "{}",
+        run.stderr
+    );
+    let coverage = read_json(&s.out().join("coverage.json"));
+    let g = gate(&coverage, "baseline.regressions");
+    assert_eq!(g["outcome"], "skipped", "{g}");
+
+    // The pull request breaks the agent: compared with that main run, two regressions.
+    std::fs::write(s.evals().join("evalgate.yaml"), yaml(&bad.url)).unwrap();
+    let run = on("feature/refunds");
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(
+        run.stderr
+            .contains("evalgate: baseline the latest run of `main` in history (run "),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("regression                  five (5/5 → 0/5, p = 0.0079)"),
+        "{}",
+        run.stderr
+    );
+    let coverage = read_json(&s.out().join("coverage.json"));
+    let g = gate(&coverage, "baseline.regressions");
+    assert_eq!(g["outcome"], "failed", "{g}");
+    assert_eq!(g["value"], 2.0);
+
+    // The failing pull request run is not a run of main: main is still the baseline, and a
+    // fixed pull request passes against it.
+    std::fs::write(s.evals().join("evalgate.yaml"), yaml(&good.url)).unwrap();
+    let run = on("feature/refunds");
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(run.stderr.contains("2 unchanged"), "{}", run.stderr);
+
+    // `history runs` shows which branch each run measured.
+    let runs = s.evalgate(&["history", "runs"]);
+    assert_eq!(runs.code, 0, "{}", runs.all());
+    assert_eq!(
+        runs.stdout.matches("  shop  main  envelope").count(),
+        1,
+        "{}",
+        runs.stdout
+    );
+    assert_eq!(
+        runs.stdout
+            .matches("  shop  feature/refunds  envelope")
+            .count(),
+        3,
+        "{}",
+        runs.stdout
+    );
+
+    // With history off there is nothing to find the branch in: a usage error.
+    let run = s.evalgate_env(
+        &["run", "evals", "--"],
+        &[
+            ("EVALGATE_BRANCH", "feature/refunds"),
+            ("EVALGATE_HISTORY", "off"),
+        ],
+    );
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(
+        run.stderr.contains("there is no history store"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_baseline_naming_neither_file_nor_branch_is_a_config_error() {
+    let s = TempSuite::new(
+        "target:\n  http: {url: \"http://127.0.0.1:9/v1/agent\"}\nbaseline: {alpha: 0.1}\n",
+    );
+    s.case("single.yaml", &case(1));
+    let run = s.run(&[]);
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(
+        run.stderr.contains("`baseline` names neither a `path`"),
+        "{}",
+        run.stderr
+    );
+}

@@ -34,6 +34,8 @@ pub fn generate() -> RunData {
         concurrency: 8,
         envelope: declared,
         pins: [("corpus".to_string(), "tickets-2026-11".to_string())].into(),
+        branch: None,
+        commit: None,
     }];
     let mut samples = Vec::with_capacity(SAMPLES);
     let mut cases = Vec::with_capacity(CASES);

@@ -68,8 +68,9 @@ pub struct CaseChange {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct BaselineComparison {
-    /// The baseline file, as shown to users.
-    pub file: String,
+    /// What the run was compared with, as shown to users: the baseline file, or the
+    /// history run of the baseline branch.
+    pub source: String,
     pub alpha: f64,
     pub counts: BTreeMap<Change, usize>,
     /// Every case, regressions first.
@@ -86,7 +87,7 @@ impl BaselineComparison {
 /// `partial`: the run is not the whole suite, so a case missing from it is not "removed".
 pub fn compare(
     baseline: &Baseline,
-    file: String,
+    source: String,
     cases: &[CaseRecord],
     alpha: f64,
     partial: bool,
@@ -148,7 +149,7 @@ pub fn compare(
         *counts.entry(c.change).or_insert(0) += 1;
     }
     BaselineComparison {
-        file,
+        source,
         alpha,
         counts,
         cases: changes,

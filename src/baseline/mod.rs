@@ -13,8 +13,90 @@ pub use compare::{BaselineComparison, CaseChange, Change, compare};
 
 use crate::atomic_file::write_atomic;
 use crate::errors::Error;
+use crate::history::HistoryStore;
 use crate::record::{CaseRecord, SCHEMA_VERSION};
+use crate::report::shown;
+use crate::suite::BaselinePolicy;
 use crate::verdict::Verdict;
+
+/// What a run is compared with.
+#[derive(Debug)]
+pub(crate) enum Resolved {
+    /// The baseline, and what it is as shown to users.
+    Found(Baseline, String),
+    /// The run is on the baseline branch and history holds no earlier run of it: there is
+    /// nothing to compare with yet, and later runs compare with this one. Why, for users.
+    FirstOfBranch(String),
+}
+
+/// The baseline a run of `suite` on `branch` (this run's, if known) is compared with.
+///
+/// With a `branch`, the latest other run of that branch in `history`; else, or when history
+/// (off, or unreadable: `None`) has no such run, the file at `path`. Neither: an error, so
+/// a `baseline.regressions` gate fails rather than passing on nothing — except for the
+/// first run of the baseline branch itself, which has nothing to regress against.
+pub(crate) fn resolve(
+    policy: &BaselinePolicy,
+    suite: &str,
+    this_run: &[&str],
+    this_branch: Option<&str>,
+    history: Option<&HistoryStore>,
+) -> Result<Resolved, Error> {
+    let mut looked = None;
+    if let Some(branch) = &policy.branch {
+        match history {
+            Some(store) => {
+                if let Some(run) = store.latest_run_on_branch(suite, branch, this_run)? {
+                    let cases = store.case_records_of_run(&run.run_id)?;
+                    if !cases.is_empty() {
+                        let source = format!(
+                            "the latest run of `{branch}` in history (run {}, {}{})",
+                            run.run_id,
+                            run.started_at.strftime("%Y-%m-%d %H:%M UTC"),
+                            run.commit
+                                .as_deref()
+                                .map(|c| format!(", commit {}", &c[..c.len().min(12)]))
+                                .unwrap_or_default()
+                        );
+                        return Ok(Resolved::Found(
+                            Baseline::of(suite, run.envelope_id, &cases),
+                            source,
+                        ));
+                    }
+                }
+                if policy.path.is_none() && this_branch == Some(branch.as_str()) {
+                    return Ok(Resolved::FirstOfBranch(format!(
+                        "the first run of `{branch}` in {}: nothing earlier to compare with; \
+                         later runs compare with this one",
+                        shown(store.path())
+                    )));
+                }
+                looked = Some(format!(
+                    "{} holds no finished run of suite `{suite}` on branch `{branch}`",
+                    shown(store.path())
+                ));
+            }
+            None => {
+                looked = Some(format!(
+                    "there is no history store to find the latest run of `{branch}` in \
+                     (EVALGATE_HISTORY=off, or it could not be read)"
+                ));
+            }
+        }
+    }
+    match (&policy.path, looked) {
+        (Some(path), _) => Ok(Resolved::Found(Baseline::load(path, suite)?, shown(path))),
+        (None, Some(why)) => Err(Error::Usage(format!(
+            "no baseline to compare with: {why}; run the suite on `{}` with the same history \
+             store first (in CI, restore it from the cache), or also name a committed \
+             `baseline.path`",
+            policy.branch.as_deref().unwrap_or_default()
+        ))),
+        (None, None) => Err(Error::Internal(
+            "a baseline policy with neither path nor branch".into(),
+        )),
+    }
+}
 
 /// A baseline file (JSON).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -233,15 +233,21 @@ impl<'s> Ingest<'s> {
                 "",
             ),
         };
+        // Every process and shard of one run measured one checkout; the first that could
+        // tell says which.
+        let branch = runs.iter().find_map(|r| r.branch.as_deref());
+        let commit = runs.iter().find_map(|r| r.commit.as_deref());
         let envelope_json = serde_json::to_string(&envelope.envelope)
             .map_err(|e| Error::Internal(format!("an envelope does not serialize: {e}")))?;
         self.tx
             .prepare_cached(
-                "INSERT INTO runs (run_id, started_s, started_ns, suite, envelope_id, envelope)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                "INSERT INTO runs (run_id, started_s, started_ns, suite, envelope_id, envelope,
+                   branch, commit_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
                  ON CONFLICT (run_id) DO UPDATE SET started_s = excluded.started_s,
                    started_ns = excluded.started_ns, suite = excluded.suite,
-                   envelope_id = excluded.envelope_id, envelope = excluded.envelope",
+                   envelope_id = excluded.envelope_id, envelope = excluded.envelope,
+                   branch = excluded.branch, commit_id = excluded.commit_id",
             )
             .and_then(|mut stmt| {
                 stmt.execute(params![
@@ -250,7 +256,9 @@ impl<'s> Ingest<'s> {
                     started.1,
                     suite,
                     envelope.id,
-                    envelope_json
+                    envelope_json,
+                    branch,
+                    commit
                 ])
             })
             .map_err(sql)?;

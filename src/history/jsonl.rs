@@ -229,7 +229,7 @@ mod tests {
     fn a_run_record_file_imports_blank_lines_and_all() {
         let dir = tempfile::tempdir().unwrap();
         let lines = [
-            serde_json::to_string(&Record::Run(run("r1", 1, 0, "m-1"))).unwrap(),
+            serde_json::to_string(&Record::Run(Box::new(run("r1", 1, 0, "m-1")))).unwrap(),
             String::new(),
             serde_json::to_string(&Record::Sample(Box::new(sample("r1", "a", 0, "m-2")))).unwrap(),
             "   ".to_string(),

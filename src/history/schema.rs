@@ -23,12 +23,13 @@ struct Migration {
 }
 
 /// Every migration; the schema version of a history is how many of them it has applied.
-const MIGRATIONS: &[Migration] = &[Migration {
-    purpose: "create the record and run tables",
-    // Records are kept whole (`record`, the JSON line) so an export gives back exactly what
-    // was ingested; the other columns are the keys and what queries filter or sort on.
-    // Times are seconds + nanoseconds so that they sort as numbers.
-    sql: "
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        purpose: "create the record and run tables",
+        // Records are kept whole (`record`, the JSON line) so an export gives back exactly what
+        // was ingested; the other columns are the keys and what queries filter or sort on.
+        // Times are seconds + nanoseconds so that they sort as numbers.
+        sql: "
         CREATE TABLE run_records (
             run_id      TEXT    NOT NULL,
             pid         INTEGER NOT NULL,
@@ -75,7 +76,17 @@ const MIGRATIONS: &[Migration] = &[Migration {
         CREATE INDEX runs_by_start ON runs (started_s, started_ns, run_id);
         CREATE INDEX runs_by_envelope ON runs (envelope_id);
     ",
-}];
+    },
+    Migration {
+        purpose: "record the branch and commit each run measured",
+        // NULL when the run could not tell (records from before this step carry neither).
+        sql: "
+        ALTER TABLE runs ADD COLUMN branch TEXT;
+        ALTER TABLE runs ADD COLUMN commit_id TEXT;
+        CREATE INDEX runs_by_branch ON runs (suite, branch, started_s, started_ns);
+    ",
+    },
+];
 
 /// What the file at hand is, read from its header without writing to it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -261,6 +272,29 @@ mod tests {
         // Preparing again applies nothing twice (a second CREATE TABLE would fail).
         prepare(&mut conn, &path, Duration::from_secs(5)).unwrap();
         assert_eq!(version(&conn), MIGRATIONS.len() as i64);
+    }
+
+    #[test]
+    fn a_first_version_history_gains_the_branch_columns_and_keeps_its_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("history.db");
+        let mut conn = Connection::open(&path).unwrap();
+        migrate(&mut conn, &path, &MIGRATIONS[..1]).unwrap();
+        conn.pragma_update(None, "application_id", APPLICATION_ID)
+            .unwrap();
+        conn.execute(
+            "INSERT INTO runs VALUES ('r1', 1, 0, 'shop', 'e1', '{}')",
+            [],
+        )
+        .unwrap();
+        prepare(&mut conn, &path, Duration::from_secs(5)).unwrap();
+        assert_eq!(version(&conn), MIGRATIONS.len() as i64);
+        let row: (String, Option<String>, Option<String>) = conn
+            .query_row("SELECT run_id, branch, commit_id FROM runs", [], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+            })
+            .unwrap();
+        assert_eq!(row, ("r1".to_string(), None, None));
     }
 
     #[test]

@@ -12,7 +12,7 @@ use super::ingest::{Ingest, IngestStats, RecordRef};
 use super::schema::{self, database_error};
 use crate::envelope::Envelope;
 use crate::errors::Error;
-use crate::record::RunData;
+use crate::record::{CaseRecord, RunData};
 use crate::verdict::Verdict;
 
 /// How long a writer waits for another process's transaction before giving up. Ingests are
@@ -47,6 +47,9 @@ pub struct RunRow {
     pub suite: String,
     pub envelope_id: String,
     pub envelope: Envelope,
+    /// The branch and commit it measured, when it could tell.
+    pub branch: Option<String>,
+    pub commit: Option<String>,
 }
 
 impl HistoryStore {
@@ -156,14 +159,64 @@ impl HistoryStore {
 
     /// Every run known, newest first (ties by run id, descending).
     pub fn runs(&self) -> Result<Vec<RunRow>, Error> {
+        self.select_runs("ORDER BY started_s DESC, started_ns DESC, run_id DESC", [])
+    }
+
+    /// The latest run of `suite` on `branch` other than the runs `excluding` (the run being
+    /// compared must not be its own baseline), if history has one.
+    pub fn latest_run_on_branch(
+        &self,
+        suite: &str,
+        branch: &str,
+        excluding: &[&str],
+    ) -> Result<Option<RunRow>, Error> {
+        let excluded = serde_json::to_string(excluding)
+            .map_err(|e| Error::Internal(format!("run ids do not serialize: {e}")))?;
+        let runs = self.select_runs(
+            "WHERE suite = ?1 AND branch = ?2
+               AND run_id NOT IN (SELECT value FROM json_each(?3))
+             ORDER BY started_s DESC, started_ns DESC, run_id DESC LIMIT 1",
+            [suite, branch, excluded.as_str()],
+        )?;
+        Ok(runs.into_iter().next())
+    }
+
+    /// The case records stored for `run_id` (one per case), by case id.
+    pub fn case_records_of_run(&self, run_id: &str) -> Result<Vec<CaseRecord>, Error> {
         let mut stmt = self
             .conn
-            .prepare(
-                "SELECT run_id, started_s, started_ns, suite, envelope_id, envelope FROM runs
-                 ORDER BY started_s DESC, started_ns DESC, run_id DESC",
-            )
+            .prepare("SELECT case_id, record FROM case_records WHERE run_id = ?1 ORDER BY case_id")
             .map_err(|e| database_error(&self.path, e))?;
-        let mut rows = stmt.query([]).map_err(|e| database_error(&self.path, e))?;
+        let mut rows = stmt
+            .query([run_id])
+            .map_err(|e| database_error(&self.path, e))?;
+        let mut cases = Vec::new();
+        while let Some(row) = rows.next().map_err(|e| database_error(&self.path, e))? {
+            let (case, json): (String, String) =
+                (|| Ok((row.get(0)?, row.get(1)?)))().map_err(|e| database_error(&self.path, e))?;
+            cases.push(
+                serde_json::from_str(&json)
+                    .map_err(|e| self.unreadable(&format!("case {case} of run {run_id}"), e))?,
+            );
+        }
+        Ok(cases)
+    }
+
+    fn select_runs<P: rusqlite::Params>(
+        &self,
+        tail: &str,
+        params: P,
+    ) -> Result<Vec<RunRow>, Error> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!(
+                "SELECT run_id, started_s, started_ns, suite, envelope_id, envelope, branch,
+                   commit_id FROM runs {tail}"
+            ))
+            .map_err(|e| database_error(&self.path, e))?;
+        let mut rows = stmt
+            .query(params)
+            .map_err(|e| database_error(&self.path, e))?;
         let mut runs = Vec::new();
         while let Some(row) = rows.next().map_err(|e| database_error(&self.path, e))? {
             let read = || -> rusqlite::Result<_> {
@@ -173,9 +226,11 @@ impl HistoryStore {
                     row.get(3)?,
                     row.get(4)?,
                     row.get::<_, String>(5)?,
+                    row.get(6)?,
+                    row.get(7)?,
                 ))
             };
-            let (run_id, started, suite, envelope_id, envelope) =
+            let (run_id, started, suite, envelope_id, envelope, branch, commit) =
                 read().map_err(|e| database_error(&self.path, e))?;
             runs.push(RunRow {
                 started_at: self.timestamp(started)?,
@@ -184,6 +239,8 @@ impl HistoryStore {
                 run_id,
                 suite,
                 envelope_id,
+                branch,
+                commit,
             });
         }
         Ok(runs)

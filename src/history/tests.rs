@@ -204,6 +204,56 @@ fn runs_come_newest_first_and_verdicts_oldest_run_first() {
     );
 }
 
+/// `process` of a run on `branch` at `commit`.
+fn on_branch(run_id: &str, minutes: i64, branch: &str, commit: Option<&str>) -> RunData {
+    let mut data = process(run_id, 1, minutes, &["a", "b"]);
+    data.runs[0].branch = Some(branch.to_string());
+    data.runs[0].commit = commit.map(str::to_string);
+    data
+}
+
+#[test]
+fn the_latest_run_of_a_branch_is_found_without_the_run_being_compared() {
+    let (_dir, _path, mut store) = temp_store();
+    store
+        .ingest(&on_branch("m1", 0, "main", Some("c1")))
+        .unwrap();
+    store
+        .ingest(&on_branch("m2", 10, "main", Some("c2")))
+        .unwrap();
+    store.ingest(&on_branch("f1", 20, "feature", None)).unwrap();
+    let mut other_suite = on_branch("o1", 30, "main", None);
+    other_suite.runs[0].suite = "other".into();
+    store.ingest(&other_suite).unwrap();
+    // A later process of m2 without a branch does not erase it.
+    store.ingest(&process("m2", 2, 11, &["c"])).unwrap();
+
+    let latest = |branch: &str, excluding: &[&str]| {
+        store
+            .latest_run_on_branch("support", branch, excluding)
+            .unwrap()
+            .map(|r| (r.run_id, r.commit))
+    };
+    assert_eq!(latest("main", &[]), Some(("m2".into(), Some("c2".into()))));
+    assert_eq!(
+        latest("main", &["m2"]),
+        Some(("m1".into(), Some("c1".into())))
+    );
+    assert_eq!(latest("main", &["m1", "m2"]), None);
+    assert_eq!(latest("feature", &[]), Some(("f1".into(), None)));
+    assert_eq!(latest("release", &[]), None);
+    let cases: Vec<String> = store
+        .case_records_of_run("m2")
+        .unwrap()
+        .into_iter()
+        .map(|c| c.case)
+        .collect();
+    assert_eq!(cases, ["a", "b", "c"]);
+    let runs = store.runs().unwrap();
+    assert_eq!(runs[0].branch.as_deref(), Some("main"));
+    assert_eq!(runs[0].run_id, "o1");
+}
+
 #[test]
 fn a_run_without_its_run_record_starts_with_its_first_record() {
     let (_dir, _path, mut store) = temp_store();

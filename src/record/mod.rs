@@ -28,7 +28,7 @@ pub const SCHEMA_VERSION: u32 = 1;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Record {
-    Run(RunRecord),
+    Run(Box<RunRecord>),
     Sample(Box<SampleRecord>),
     Case(Box<CaseRecord>),
 }
@@ -50,6 +50,13 @@ pub struct RunRecord {
     /// Versions in force (corpus, policy, tools).
     #[serde(default)]
     pub pins: BTreeMap<String, String>,
+    /// The branch of the user's repository the run measured, when it could be told
+    /// (`$EVALGATE_BRANCH`, CI variables, `.git`): runs of a branch are a baseline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
+    /// The commit it measured, likewise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
 }
 
 /// One sample: one call of the agent and its checks.

@@ -23,7 +23,7 @@ pub struct RunData {
 impl RunData {
     /// Every record, as the lines a run folder holds: runs first, then samples, then cases.
     pub fn records(&self) -> impl Iterator<Item = Record> + '_ {
-        (self.runs.iter().cloned().map(Record::Run))
+        (self.runs.iter().cloned().map(|r| Record::Run(Box::new(r))))
             .chain(
                 self.samples
                     .iter()
@@ -198,7 +198,7 @@ impl RunData {
             return Err(unsupported(path, line, u64::from(schema)));
         }
         match record {
-            Record::Run(r) => self.runs.push(r),
+            Record::Run(r) => self.runs.push(*r),
             Record::Sample(s) => self.samples.push(*s),
             Record::Case(c) => self.cases.push(*c),
         }

@@ -15,7 +15,7 @@ pub(super) fn render(comparison: &BaselineComparison, text: &mut String) {
     let _ = write!(
         text,
         "\nevalgate: baseline {} (α {}): {}",
-        comparison.file,
+        comparison.source,
         comparison.alpha,
         counts.join(" · ")
     );

@@ -6,6 +6,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use super::{Summary, shown};
+use crate::baseline::{self, Resolved};
 use crate::decay::{DecayInputs, DecayReport, VerdictAt, assess};
 use crate::envelope::RunEnvelope;
 use crate::errors::Error;
@@ -46,6 +47,8 @@ pub(crate) struct Judged {
     /// A broken history store or production sample: reported after every other report is
     /// written, so a finished run never loses its JUnit to it.
     pub problem: Option<Error>,
+    /// The baseline, when the suite names one: found while the store is open.
+    pub baseline: Option<Result<Resolved, Error>>,
 }
 
 /// Ingests `data` into the history store (its verdicts, this suite's runs only) and judges
@@ -59,9 +62,13 @@ pub(crate) fn ingest_and_judge(
     let history_path = history_path(context.and_then(|c| c.history.as_deref()), out_dir)?;
     let suite = data.runs.first().map(|r| r.suite.as_str());
     let mut problem = None;
+    let mut store = None;
     let history = match &history_path {
         Some(path) => match ingest(path, data, suite) {
-            Ok(rows) => Some(Ok((shown(path), rows))),
+            Ok((opened, rows)) => {
+                store = Some(opened);
+                Some(Ok((shown(path), rows)))
+            }
             Err(e) => {
                 let why = e.to_string();
                 problem = Some(e);
@@ -70,11 +77,27 @@ pub(crate) fn ingest_and_judge(
         },
         None => None,
     };
+    let baseline = data
+        .policy
+        .as_ref()
+        .and_then(|p| p.baseline.as_ref())
+        .map(|policy| {
+            let this_run: Vec<&str> = data.runs.iter().map(|r| r.run_id.as_str()).collect();
+            let branch = data.runs.iter().find_map(|r| r.branch.as_deref());
+            baseline::resolve(
+                policy,
+                suite.unwrap_or(""),
+                &this_run,
+                branch,
+                store.as_ref(),
+            )
+        });
     let Some(context) = context else {
         return Ok(Judged {
             decay: None,
             history: history_path,
             problem,
+            baseline,
         });
     };
     let date = data
@@ -102,26 +125,32 @@ pub(crate) fn ingest_and_judge(
         decay: Some(decay),
         history: history_path,
         problem: problem.or(production_problem),
+        baseline,
     })
 }
 
 /// Ingests `data` and reads back every verdict of `suite`'s runs, oldest first: another
 /// suite sharing the store is not this suite's history.
-fn ingest(path: &Path, data: &RunData, suite: Option<&str>) -> Result<Vec<VerdictAt>, Error> {
+fn ingest(
+    path: &Path,
+    data: &RunData,
+    suite: Option<&str>,
+) -> Result<(HistoryStore, Vec<VerdictAt>), Error> {
     let mut store = HistoryStore::open(path)?;
     store.ingest(data)?;
     let rows = match suite {
         Some(suite) => store.case_verdicts_of(suite)?,
         None => store.case_verdicts()?,
     };
-    Ok(rows
+    let verdicts = rows
         .into_iter()
         .map(|row| VerdictAt {
             case: row.case,
             envelope_id: row.envelope_id,
             verdict: row.verdict,
         })
-        .collect())
+        .collect();
+    Ok((store, verdicts))
 }
 
 /// Before any agent call: the history store opens (a corrupt, foreign or newer file is

@@ -212,8 +212,9 @@ fn measure(metric: &Metric, inputs: &GateInputs) -> Measured {
                     .into(),
             ),
         },
-        Metric::Regressions => match inputs.baseline {
-            Some(comparison) => Measured::count(
+        Metric::Regressions => match (inputs.baseline, inputs.baseline_note) {
+            (None, Some(note)) => Measured::skipped(note.to_string()),
+            (Some(comparison), _) => Measured::count(
                 comparison
                     .cases
                     .iter()
@@ -226,7 +227,7 @@ fn measure(metric: &Metric, inputs: &GateInputs) -> Measured {
                     })
                     .collect(),
             ),
-            None => Measured {
+            (None, None) => Measured {
                 // The suite names a baseline (checked at load) that could not be compared
                 // with: never a silent pass.
                 value: Some(f64::INFINITY),
@@ -336,6 +337,9 @@ pub struct GateInputs<'a> {
     pub decay: Option<&'a DecayReport>,
     /// The comparison with the baseline, when the suite names one and it could be read.
     pub baseline: Option<&'a BaselineComparison>,
+    /// Why there is nothing to compare with, when that is not an error (the first run of
+    /// the baseline branch): the regressions gate is skipped, not failed.
+    pub baseline_note: Option<&'a str>,
 }
 
 /// One measurement: the value, what is behind it, and the points it blames.
@@ -424,6 +428,7 @@ mod tests {
                 partial: None,
                 decay: None,
                 baseline: None,
+                baseline_note: None,
             },
         );
         assert_eq!(results[0].value, Some(1.0));

@@ -22,7 +22,7 @@ pub use junit::junit_report;
 pub use summary::Summary;
 
 use crate::atomic_file::write_atomic;
-use crate::baseline::{Baseline, BaselineComparison, compare};
+use crate::baseline::{BaselineComparison, Resolved, compare};
 use crate::coverage::{BranchCatalog, Coverage, CoverageBuilder, lcov};
 use crate::decay::DecayReport;
 use crate::errors::Error;
@@ -83,6 +83,9 @@ pub struct RunReport {
     pub decay: Option<DecayReport>,
     /// The comparison with the suite's baseline, when it names one that could be read.
     pub baseline: Option<BaselineComparison>,
+    /// Why there is no comparison although the suite names a baseline, when that is not an
+    /// error (the first run of the baseline branch).
+    pub baseline_note: Option<String>,
 }
 
 impl RunReport {
@@ -90,7 +93,15 @@ impl RunReport {
     /// also ingests the records into the history store).
     /// A baseline that cannot be read fails the `baseline.regressions` gate.
     pub fn new(data: &RunData, decay: Option<DecayReport>) -> RunReport {
-        RunReport::of(data, Summary::new(data), decay).0
+        let baseline = data
+            .policy
+            .as_ref()
+            .and_then(|p| p.baseline.as_ref())
+            .map(|policy| {
+                let suite = data.runs.first().map(|r| r.suite.as_str()).unwrap_or("");
+                crate::baseline::resolve(policy, suite, &[], None, None)
+            });
+        RunReport::of(data, Summary::new(data), decay, baseline).0
     }
 
     /// The report, and the error of a baseline that could not be read.
@@ -98,28 +109,34 @@ impl RunReport {
         data: &RunData,
         summary: Summary,
         decay: Option<DecayReport>,
+        baseline: Option<Result<Resolved, Error>>,
     ) -> (RunReport, Option<Error>) {
         let catalog = data.policy.as_ref().and_then(|p| p.catalog.as_ref());
         let coverage = coverage_of(data, &summary, catalog);
         let partial = partial_run(data, &summary);
-        let (baseline, problem) = match data.policy.as_ref().and_then(|p| p.baseline.as_ref()) {
+        let alpha = data
+            .policy
+            .as_ref()
+            .and_then(|p| p.baseline.as_ref())
+            .map_or(0.05, |p| p.alpha);
+        let mut baseline_note = None;
+        let (baseline, problem) = match baseline {
             None => (None, None),
-            Some(policy) => {
-                let suite = data.runs.first().map(|r| r.suite.as_str()).unwrap_or("");
-                match Baseline::load(&policy.path, suite) {
-                    Ok(b) => (
-                        Some(compare(
-                            &b,
-                            shown(&policy.path),
-                            &summary.cases,
-                            policy.alpha,
-                            partial.is_some(),
-                        )),
-                        None,
-                    ),
-                    Err(e) => (None, Some(e)),
-                }
+            Some(Ok(Resolved::FirstOfBranch(note))) => {
+                baseline_note = Some(note);
+                (None, None)
             }
+            Some(Ok(Resolved::Found(b, source))) => (
+                Some(compare(
+                    &b,
+                    source,
+                    &summary.cases,
+                    alpha,
+                    partial.is_some(),
+                )),
+                None,
+            ),
+            Some(Err(e)) => (None, Some(e)),
         };
         let gates = match &data.policy {
             Some(policy) => evaluate(
@@ -130,6 +147,7 @@ impl RunReport {
                     partial: partial.clone(),
                     decay: decay.as_ref(),
                     baseline: baseline.as_ref(),
+                    baseline_note: baseline_note.as_deref(),
                 },
             ),
             None => Vec::new(),
@@ -142,6 +160,7 @@ impl RunReport {
                 partial,
                 decay,
                 baseline,
+                baseline_note,
             },
             problem,
         )
@@ -161,6 +180,9 @@ impl RunReport {
         }
         if let Some(baseline) = &self.baseline {
             baseline_text::render(baseline, &mut text);
+        }
+        if let Some(note) = &self.baseline_note {
+            text.push_str(&format!("\nevalgate: baseline: {note}"));
         }
         coverage_text::render_gates(self, &mut text);
         text
@@ -208,7 +230,7 @@ fn partial_run(data: &RunData, summary: &Summary) -> Option<String> {
 pub fn write_reports(data: &RunData, out_dir: &Path) -> Result<(RunReport, ReportPaths), Error> {
     let summary = Summary::new(data);
     let judged = decay::ingest_and_judge(data, &summary, out_dir)?;
-    let (report, baseline_problem) = RunReport::of(data, summary, judged.decay);
+    let (report, baseline_problem) = RunReport::of(data, summary, judged.decay, judged.baseline);
     std::fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, e))?;
     let junit = out_dir.join("junit.xml");
     let xml = junit_report(data, &report)

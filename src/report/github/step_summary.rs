@@ -176,6 +176,9 @@ pub(crate) fn render(report: &RunReport, suite: &str, links: &Links) -> String {
             }
         );
     }
+    if let Some(note) = &report.baseline_note {
+        let _ = writeln!(md, "### Against the baseline\n\n{}\n", escape(note));
+    }
     if let Some(baseline) = &report.baseline {
         let changed: Vec<_> = baseline
             .cases
@@ -194,7 +197,7 @@ pub(crate) fn render(report: &RunReport, suite: &str, links: &Links) -> String {
             baseline.count(Change::Fix),
             baseline.count(Change::NotEnoughSamples),
             baseline.alpha,
-            escape(&baseline.file)
+            escape(&baseline.source)
         );
         if !changed.is_empty() {
             let _ = writeln!(
