@@ -455,6 +455,10 @@ fn write_records(bench: &Bench, dir: &Path, order: Order) -> std::io::Result<u64
             warnings: Vec::new(),
             started_at: at,
             finished_at: at,
+            customer: None,
+            forced_tier: None,
+            condition: None,
+            ttft_ms: None,
         };
         line(Record::Sample(Box::new(record)), &mut out)?;
         if index + 1 < PER_CASE {
@@ -490,6 +494,7 @@ fn write_records(bench: &Bench, dir: &Path, order: Order) -> std::io::Result<u64
             expects,
             started_at: at,
             finished_at: at,
+            samples_planned: None,
         };
         line(Record::Case(Box::new(record)), &mut out)?;
     }

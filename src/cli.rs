@@ -90,6 +90,30 @@ enum Command {
         #[arg(long, default_value = "v1")]
         agent_version: DemoVersion,
     },
+    /// Take K more samples of one case to test a hypothesis written down first; kept in
+    /// history and listed in every later report (no silent reruns).
+    Rerun {
+        /// The case id (as in the test name after `evalgate::`).
+        case: String,
+        /// How many independent samples to take.
+        #[arg(long)]
+        runs: u32,
+        /// Why the case should now behave differently, in a sentence. Required.
+        #[arg(long)]
+        hypothesis: Option<String>,
+        /// The pass rate the hypothesis predicts (0..=1), tested against the outcome.
+        #[arg(long)]
+        expect_rate: Option<f64>,
+        /// The evals folder.
+        #[arg(long, default_value = "evals")]
+        dir: PathBuf,
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Serve the embedded demo agent (v1 or v2) for the suite's target, as `evalgate
+        /// demo` does.
+        #[arg(long)]
+        demo: Option<DemoVersion>,
+    },
     /// The baseline pull requests are compared with.
     Baseline {
         #[command(subcommand)]
@@ -200,6 +224,15 @@ pub fn main() -> ExitCode {
             args,
         } => demo(dir, agent_version, &compare_with, out, args),
         Command::ServeDemo { agent_version } => serve_demo(agent_version),
+        Command::Rerun {
+            case,
+            runs,
+            hypothesis,
+            expect_rate,
+            dir,
+            out,
+            demo,
+        } => rerun(case, runs, hypothesis, expect_rate, dir, out, demo),
         Command::Baseline {
             command:
                 BaselineCommand::Save {
@@ -455,7 +488,7 @@ fn baseline_save(
         .map(|r| r.suite.clone())
         .unwrap_or_default();
     let envelope = crate::envelope::RunEnvelope::of_run(&data.runs, &data.samples).id;
-    Baseline::of(&suite, envelope, &summary.cases).save(&path)?;
+    Baseline::of(&suite, envelope, &summary.cases, &data.samples).save(&path)?;
     eprintln!(
         "evalgate: saved the baseline of {} cases to {}",
         summary.cases.len(),
@@ -557,6 +590,58 @@ fn latest_run(out: &std::path::Path) -> Result<PathBuf, Error> {
         .max_by_key(|e| e.metadata().and_then(|m| m.modified()).ok())
         .map(|e| e.path())
         .ok_or_else(|| Error::Usage(format!("no runs under {}", runs.display())))
+}
+
+fn rerun(
+    case: String,
+    runs: u32,
+    hypothesis: Option<String>,
+    expect_rate: Option<f64>,
+    dir: PathBuf,
+    out: Option<PathBuf>,
+    demo: Option<DemoVersion>,
+) -> Result<ExitCode, Error> {
+    let (Some(hypothesis), Some(expect_rate)) = (hypothesis, expect_rate) else {
+        return Err(Error::Usage(
+            "a rerun needs a hypothesis written down before it runs, and the pass rate it \
+             predicts: --hypothesis \"the retry fix makes refunds pass\" --expect-rate 0.9 \
+             (reruns without one are how flaky cases get rerolled to green)"
+                .into(),
+        ));
+    };
+    let mut overrides = crate::target::Overrides::default();
+    let runtime = demo_runtime()?;
+    let server = match demo {
+        Some(version) => {
+            let server = runtime
+                .block_on(DemoServer::start(Arc::new(DemoAgent::new(version))))
+                .map_err(|e| Error::Internal(format!("cannot start the demo agent: {e}")))?;
+            overrides
+                .0
+                .insert("EVALGATE_AGENT_URL".into(), server.url().to_string());
+            Some(server)
+        }
+        None => None,
+    };
+    let out_dir = match out {
+        Some(out) => out,
+        None => default_out_dir()?,
+    };
+    let record = crate::rerun::rerun(&crate::rerun::RerunRequest {
+        dir,
+        out_dir,
+        case,
+        runs,
+        hypothesis,
+        expect_rate,
+        overrides,
+    })?;
+    drop(server);
+    eprintln!("{}", crate::rerun::render(&record));
+    Ok(ExitCode::from(match record.consistent {
+        Some(true) => exit::PASS,
+        _ => exit::FAILED,
+    }))
 }
 
 fn demo_runtime() -> Result<tokio::runtime::Runtime, Error> {

@@ -16,7 +16,7 @@ use crate::provenance::Provenance;
 use crate::record::{Record, Recorder, RunData, RunPolicy, RunRecord, SCHEMA_VERSION};
 use crate::report::github::{self, Fence};
 use crate::report::{GateResult, preflight, shown, write_reports};
-use crate::run::Runner;
+use crate::run::{RunSetup, Runner};
 use crate::suite::Suite;
 use crate::target::{Agent, Overrides, Target};
 
@@ -192,16 +192,20 @@ impl Harness {
             active_cases,
             decay,
             suite.baseline.clone(),
+            suite.signals.clone(),
         )
         .save(&run_dir)?;
         let runner = Arc::new(Runner::new(
             runtime.handle().clone(),
             target,
-            &suite,
-            concurrency,
-            Arc::clone(&recorder),
-            run_id,
-            &run_dir,
+            RunSetup {
+                suite: &suite,
+                concurrency,
+                recorder: Arc::clone(&recorder),
+                run_id,
+                run_dir: &run_dir,
+                overrides: &self.overrides,
+            },
         ));
 
         // From the first agent call on, output is untrusted (an in-process agent's logging,

@@ -25,13 +25,17 @@ mod history;
 pub mod instrument;
 mod observation;
 mod provenance;
+pub mod proxy;
 mod record;
 mod report;
+mod rerun;
 mod run;
+pub mod signals;
 mod snapshot;
 pub mod stats;
 mod suite;
 mod target;
+mod terminal;
 mod verdict;
 mod yaml;
 

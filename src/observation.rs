@@ -59,6 +59,15 @@ pub struct Request {
     /// header and, to a `command` agent, as `$EVALGATE_TRACE_FILE`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace_file: Option<String>,
+    /// The load condition the sample runs under (`conditions:`), and the base URL the agent
+    /// must call its model provider at for it: evalgate's fault-injecting proxy. Also sent
+    /// as the `x-evalgate-condition` / `x-evalgate-provider-url` headers and, to a
+    /// `command` agent, as `$EVALGATE_CONDITION` / `$EVALGATE_PROVIDER_URL` (and the
+    /// variable `load.env` names).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub condition: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_url: Option<String>,
 }
 
 impl Request {
@@ -71,6 +80,8 @@ impl Request {
             customer: None,
             tier: None,
             trace_file: None,
+            condition: None,
+            provider_url: None,
         }
     }
 

@@ -7,11 +7,14 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::case::model::Sequential;
 use crate::coverage::{BranchCatalog, CATALOG_FILE, CatalogFile};
 use crate::decay::{DecayFile, DecayPolicy, Rubric, load_rubrics};
 use crate::duration::HumanDuration;
 use crate::errors::{ConfigError, Position};
-use crate::gate::{Gate, GateFile};
+use crate::gate::{Gate, GateFile, Metric, SignalMetric};
+use crate::proxy::{Condition, ConditionFile};
+use crate::signals::{PriceFile, SignalsConfig, SignalsFile, VerbosityFile};
 use crate::snapshot::{SnapshotSettings, SnapshotsFile};
 use crate::target::TargetConfig;
 use crate::verdict::{PassRule, validate_rule};
@@ -53,6 +56,41 @@ struct SuiteFile {
     decay: DecayFile,
     /// The baseline file runs are compared with.
     baseline: Option<BaselineFile>,
+    /// Load conditions and the fault-injecting proxy that makes them.
+    load: Option<LoadFile>,
+    /// Operational signals: prices per model, the time zone of the hour-of-day breakdown,
+    /// the verbosity-drift test's level.
+    #[serde(default)]
+    prices: BTreeMap<String, PriceFile>,
+    /// The agent's serving tiers, when declared: cases and gates may name only these.
+    #[serde(default)]
+    tiers: Vec<String>,
+    time_zone: Option<String>,
+    verbosity: Option<VerbosityFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoadFile {
+    upstream: String,
+    env: Option<String>,
+    timeout: Option<HumanDuration>,
+    #[serde(default)]
+    conditions: BTreeMap<String, ConditionFile>,
+}
+
+/// Named load conditions: cases listing them in `conditions:` also run with their model
+/// provider reached through evalgate's fault-injecting proxy, set up per condition.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadPolicy {
+    /// The provider's base URL the proxy forwards to, as written (`${VAR}` expanded when
+    /// the run starts).
+    pub upstream: String,
+    /// The variable a `command` agent reads its provider's base URL from.
+    pub env: Option<String>,
+    /// How long the proxy waits for the provider's headers (default 30 s).
+    pub timeout: Duration,
+    pub conditions: BTreeMap<String, Condition>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -92,6 +130,7 @@ struct TracesFile {
 struct DefaultsFile {
     samples: Option<serde_saphyr::Spanned<u32>>,
     pass: Option<PassRule>,
+    sequential: Option<Sequential>,
     timeout: Option<HumanDuration>,
 }
 
@@ -132,6 +171,9 @@ pub enum InconclusivePolicy {
 pub struct Defaults {
     pub samples: u32,
     pub pass: Option<PassRule>,
+    /// `sequential` for cases that do not say (a case with too few samples for the group
+    /// size it implies takes them all).
+    pub sequential: Option<Sequential>,
     pub timeout: Duration,
 }
 
@@ -177,6 +219,12 @@ pub struct Suite {
     pub decay: DecayPolicy,
     /// The baseline runs are compared with, when the suite names one.
     pub baseline: Option<BaselinePolicy>,
+    /// Named load conditions cases may run under (`load:`).
+    pub load: Option<LoadPolicy>,
+    /// Prices, time zone and drift level for the operational signals.
+    pub signals: SignalsConfig,
+    /// The agent's serving tiers (`tiers:`), when declared; empty: any name goes.
+    pub tiers: Vec<String>,
     /// The rubrics in force, by id.
     pub rubrics: BTreeMap<String, Rubric>,
     display_base: Option<PathBuf>,
@@ -254,6 +302,11 @@ impl Suite {
             history: HistoryFile::default(),
             decay: DecayFile::default(),
             baseline: None,
+            load: None,
+            prices: BTreeMap::new(),
+            tiers: Vec::new(),
+            time_zone: None,
+            verbosity: None,
         });
         let err = |position: Position, message: String| {
             ConfigError::new(&path, message).at(position, &source)
@@ -355,6 +408,45 @@ impl Suite {
                 })
             }
         };
+        let signals = crate::signals::validate(&SignalsFile {
+            prices: file.prices,
+            time_zone: file.time_zone,
+            verbosity: file.verbosity,
+        })
+        .map_err(|m| ConfigError::new(&path, m))?;
+        let load = match file.load {
+            None => None,
+            Some(load) => {
+                let mut conditions = BTreeMap::new();
+                for (name, condition) in &load.conditions {
+                    let condition = crate::proxy::validate(name, condition).map_err(|m| {
+                        ConfigError::new(&path, format!("load: {m}"))
+                            .with_help("see the README's \"Load conditions\"")
+                    })?;
+                    conditions.insert(name.clone(), condition);
+                }
+                if conditions.is_empty() {
+                    return Err(ConfigError::new(
+                        &path,
+                        "`load` declares no `conditions`; name at least one (e.g. \
+                         `peak_hours: {latency: 400ms}`)",
+                    ));
+                }
+                if load.upstream.trim().is_empty() {
+                    return Err(ConfigError::new(
+                        &path,
+                        "`load.upstream` is empty; it is the model provider's base URL the \
+                         proxy forwards to",
+                    ));
+                }
+                Some(LoadPolicy {
+                    upstream: load.upstream,
+                    env: load.env,
+                    timeout: load.timeout.map_or(Duration::from_secs(30), |t| t.0),
+                    conditions,
+                })
+            }
+        };
         let gates = crate::gate::load(
             &file.gates,
             &path,
@@ -362,6 +454,34 @@ impl Suite {
             catalog.as_ref(),
             baseline.is_some(),
         )?;
+        for gate in &gates {
+            let unknown = match &gate.metric {
+                Metric::Signal(SignalMetric::TierShare(tier))
+                    if !file.tiers.is_empty() && !file.tiers.contains(tier) =>
+                {
+                    Some(format!(
+                        "gate `{}` names tier `{tier}`, which is not in the suite's `tiers:` ({})",
+                        gate.name,
+                        file.tiers.join(", ")
+                    ))
+                }
+                Metric::Signal(SignalMetric::ConditionPassRate(c))
+                    if c != crate::signals::NO_CONDITION
+                        && !load.as_ref().is_some_and(|l| l.conditions.contains_key(c)) =>
+                {
+                    Some(format!(
+                        "gate `{}` names load condition `{c}`, which the suite's `load:` does not \
+                         declare (`{}` is the run under no condition)",
+                        gate.name,
+                        crate::signals::NO_CONDITION
+                    ))
+                }
+                _ => None,
+            };
+            if let Some(message) = unknown {
+                return Err(ConfigError::new(&path, message));
+            }
+        }
         let name = file.name.unwrap_or_else(|| {
             dir.canonicalize()
                 .ok()
@@ -380,6 +500,7 @@ impl Suite {
             defaults: Defaults {
                 samples,
                 pass: file.defaults.pass,
+                sequential: file.defaults.sequential,
                 timeout: file
                     .defaults
                     .timeout
@@ -408,6 +529,9 @@ impl Suite {
             history,
             decay,
             baseline,
+            load,
+            signals,
+            tiers: file.tiers,
             rubrics,
             display_base,
         })

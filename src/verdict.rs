@@ -155,6 +155,34 @@ pub fn decide(rule: PassRule, tally: Tally) -> (Verdict, (f64, f64)) {
     (verdict, interval)
 }
 
+/// The verdict all `planned` samples will give, if the samples so far already settle it
+/// whatever the remaining ones say (curtailed sampling: stopping then never changes the
+/// verdict). An errored sample settles it as `error`. Both rules are monotone in the number
+/// of passes, so comparing the worst and the best completion is enough.
+pub fn settled_verdict(rule: PassRule, tally: Tally, planned: u32) -> Option<Verdict> {
+    if tally.errors > 0 {
+        return Some(Verdict::Error);
+    }
+    let remaining = planned.saturating_sub(tally.samples());
+    let worst = decide(
+        rule,
+        Tally {
+            failures: tally.failures + remaining,
+            ..tally
+        },
+    )
+    .0;
+    let best = decide(
+        rule,
+        Tally {
+            passes: tally.passes + remaining,
+            ..tally
+        },
+    )
+    .0;
+    (worst == best).then_some(worst)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,6 +223,50 @@ mod tests {
         assert_eq!(
             decide(PassRule::MinRate(0.8), tally(5, 15, 0)).0,
             Verdict::Fail
+        );
+    }
+
+    #[test]
+    fn a_settled_verdict_is_always_the_verdict_of_all_the_samples() {
+        // Exhaustive for small n: whenever the samples so far settle the verdict, every
+        // completion of the remaining samples gives that verdict.
+        for planned in 1..=12u32 {
+            let rules = [
+                PassRule::AtLeast(planned.div_ceil(2)),
+                PassRule::AtLeast(planned),
+                PassRule::MinRate(0.5),
+                PassRule::MinRate(0.8),
+            ];
+            for rule in rules {
+                for taken in 0..=planned {
+                    for passes in 0..=taken {
+                        let so_far = tally(passes, taken - passes, 0);
+                        let Some(settled) = settled_verdict(rule, so_far, planned) else {
+                            continue;
+                        };
+                        let remaining = planned - taken;
+                        for more in 0..=remaining {
+                            let all = tally(passes + more, taken - passes + remaining - more, 0);
+                            assert_eq!(decide(rule, all).0, settled, "{rule} {passes}/{taken}");
+                        }
+                    }
+                }
+            }
+        }
+        // And it settles as soon as it can: at_least 3 of 5 after 3 passes, or 3 failures.
+        let rule = PassRule::AtLeast(3);
+        assert_eq!(
+            settled_verdict(rule, tally(3, 0, 0), 5),
+            Some(Verdict::Pass)
+        );
+        assert_eq!(settled_verdict(rule, tally(2, 2, 0), 5), None);
+        assert_eq!(
+            settled_verdict(rule, tally(1, 3, 0), 5),
+            Some(Verdict::Fail)
+        );
+        assert_eq!(
+            settled_verdict(rule, tally(1, 0, 1), 5),
+            Some(Verdict::Error)
         );
     }
 

@@ -106,6 +106,10 @@ pub fn generate() -> RunData {
                 warnings: Vec::new(),
                 started_at: at,
                 finished_at: at,
+                customer: None,
+                forced_tier: None,
+                condition: None,
+                ttft_ms: None,
             });
         }
         let passes = PER_CASE as u32 - failures;
@@ -139,6 +143,7 @@ pub fn generate() -> RunData {
             expects: Vec::new(),
             started_at: at,
             finished_at: at,
+            samples_planned: None,
         });
     }
     RunData {

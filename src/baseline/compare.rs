@@ -206,7 +206,7 @@ mod tests {
             .iter()
             .map(|(c, v, p, n)| record(c, *v, *p, *n))
             .collect();
-        Baseline::of("shop", "e1".into(), &records)
+        Baseline::of("shop", "e1".into(), &records, &[])
     }
 
     #[test]

@@ -4,6 +4,8 @@
 //! difference is real.
 
 mod compare;
+#[cfg(test)]
+mod simulation;
 
 use std::path::Path;
 
@@ -14,8 +16,9 @@ pub use compare::{BaselineComparison, CaseChange, Change, compare};
 use crate::atomic_file::write_atomic;
 use crate::errors::Error;
 use crate::history::HistoryStore;
-use crate::record::{CaseRecord, SCHEMA_VERSION};
+use crate::record::{CaseRecord, SCHEMA_VERSION, SampleRecord};
 use crate::report::shown;
+use crate::signals::SignalBaseline;
 use crate::suite::BaselinePolicy;
 use crate::verdict::Verdict;
 
@@ -49,6 +52,7 @@ pub(crate) fn resolve(
                 if let Some(run) = store.latest_run_on_branch(suite, branch, this_run)? {
                     let cases = store.case_records_of_run(&run.run_id)?;
                     if !cases.is_empty() {
+                        let samples = store.sample_records_of_run(&run.run_id)?;
                         let source = format!(
                             "the latest run of `{branch}` in history (run {}, {}{})",
                             run.run_id,
@@ -59,7 +63,7 @@ pub(crate) fn resolve(
                                 .unwrap_or_default()
                         );
                         return Ok(Resolved::Found(
-                            Baseline::of(suite, run.envelope_id, &cases),
+                            Baseline::of(suite, run.envelope_id, &cases, &samples),
                             source,
                         ));
                     }
@@ -108,6 +112,9 @@ pub struct Baseline {
     /// The envelope id of the run it was saved from.
     pub envelope: String,
     pub cases: Vec<BaselineCase>,
+    /// What the operational signals compare with: tier mix, refusals, output lengths.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signals: Option<SignalBaseline>,
 }
 
 /// One case's result in the baseline.
@@ -121,8 +128,13 @@ pub struct BaselineCase {
 }
 
 impl Baseline {
-    /// The baseline of a run: each case's latest record.
-    pub(crate) fn of(suite: &str, envelope: String, cases: &[CaseRecord]) -> Baseline {
+    /// The baseline of a run: each case's latest record, and its samples' signals.
+    pub(crate) fn of(
+        suite: &str,
+        envelope: String,
+        cases: &[CaseRecord],
+        samples: &[SampleRecord],
+    ) -> Baseline {
         let mut cases: Vec<BaselineCase> = cases
             .iter()
             .map(|c| BaselineCase {
@@ -139,6 +151,7 @@ impl Baseline {
             saved_at: jiff::Timestamp::now(),
             envelope,
             cases,
+            signals: (!samples.is_empty()).then(|| SignalBaseline::of(samples)),
         }
     }
 

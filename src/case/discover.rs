@@ -53,7 +53,7 @@ pub(crate) fn discover(
     let mut errors = Vec::new();
     for result in load_all(suite, &files) {
         match result {
-            Ok(case) => cases.push(case),
+            Ok(variants) => cases.extend(variants),
             Err(e) => errors.push(e),
         }
     }
@@ -81,7 +81,7 @@ pub(crate) fn discover(
 
 /// Parses `files` on every core (most of a large suite's start-up is YAML parsing),
 /// keeping their order so errors and ids come out the same on every machine.
-fn load_all(suite: &Suite, files: &[PathBuf]) -> Vec<Result<Case, ConfigError>> {
+fn load_all(suite: &Suite, files: &[PathBuf]) -> Vec<Result<Vec<Case>, ConfigError>> {
     let load = |path: &PathBuf| {
         let rel = path.strip_prefix(&suite.cases_dir).unwrap_or(path);
         Case::load(path, suite.display_path(path), rel, suite)
@@ -105,24 +105,26 @@ fn load_all(suite: &Suite, files: &[PathBuf]) -> Vec<Result<Case, ConfigError>> 
     })
 }
 
-/// The `--exact` fast path: `cases/<id>.yaml` (or `.yml`), if that file has this id.
+/// The `--exact` fast path: `cases/<id>.yaml` (or `.yml`), if that file has this id — or,
+/// for a variant id (`<id>@tier=secondary`), the file of the case before the `@`.
 fn load_by_path(
     suite: &Suite,
     id: &str,
     stats: &mut DiscoveryStats,
 ) -> Result<Option<Case>, ConfigError> {
-    if id.is_empty() || id.split('/').any(|seg| seg.is_empty() || seg == "..") {
+    let base = id.split(super::VARIANT_SEPARATOR).next().unwrap_or(id);
+    if base.is_empty() || base.split('/').any(|seg| seg.is_empty() || seg == "..") {
         return Ok(None);
     }
     for ext in EXTENSIONS {
-        let rel = PathBuf::from(format!("{id}.{ext}"));
+        let rel = PathBuf::from(format!("{base}.{ext}"));
         let path = suite.cases_dir.join(&rel);
         if !path.is_file() {
             continue;
         }
         stats.files_parsed += 1;
-        let case = Case::load(&path, suite.display_path(&path), &rel, suite)?;
-        if case.id == id {
+        let variants = Case::load(&path, suite.display_path(&path), &rel, suite)?;
+        if let Some(case) = variants.into_iter().find(|c| c.id == id) {
             return Ok(Some(case));
         }
     }

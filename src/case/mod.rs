@@ -20,7 +20,10 @@ use crate::errors::{ConfigError, Position};
 use crate::observation::{Decision, Message, Request};
 use crate::suite::Suite;
 use crate::verdict::{MAX_SAMPLES, PassRule, validate_rule};
-use model::{CaseFile, Expectation};
+use model::{CaseFile, Expectation, Sequential};
+
+/// Separates a case id from its variant (`refunds/eu-1@tier=secondary`).
+pub(crate) const VARIANT_SEPARATOR: char = '@';
 
 /// A validated case, ready to run: defaults from the suite applied, regexes and schemas
 /// compiled, every expectation knowing its YAML position.
@@ -54,9 +57,18 @@ pub struct Case {
     pub messages: Vec<Message>,
     pub vars: serde_json::Map<String, Value>,
     pub customer: Option<String>,
+    /// The serving tier the case forces (`input.tier`, or one of `tiers:`).
     pub tier: Option<String>,
+    /// The load condition this variant runs under (one of `conditions:`).
+    pub condition: Option<String>,
+    /// The id of the case file's own case, when this is one of its variants (`tiers:`,
+    /// `conditions:`): `refunds/eu-1@tier=secondary` is a variant of `refunds/eu-1`.
+    pub variant_of: Option<String>,
     pub samples: u32,
     pub rule: PassRule,
+    /// Sequential sampling: samples are taken this many at a time, and the case stops as
+    /// soon as the verdict of all `samples` is decided whatever the rest would say.
+    pub sequential: Option<u32>,
     pub timeout: Duration,
     pub(crate) checks: Vec<Check>,
 }
@@ -148,13 +160,14 @@ impl Case {
         request
     }
 
-    /// Parses and validates the case file at `path` (`rel` is its path under `cases/`).
+    /// Parses and validates the case file at `path` (`rel` is its path under `cases/`): the
+    /// case, or its variants (`tiers:`, `conditions:`).
     pub(crate) fn load(
         path: &Path,
         display: PathBuf,
         rel: &Path,
         suite: &Suite,
-    ) -> Result<Case, ConfigError> {
+    ) -> Result<Vec<Case>, ConfigError> {
         let source = crate::yaml::read(path).map_err(|e| ConfigError {
             path: display.clone(),
             ..e
@@ -163,13 +176,49 @@ impl Case {
         Case::validate(file, display, rel, &source, suite)
     }
 
+    /// The cases a case file runs as: itself, or one variant per tier of `tiers:`; each of
+    /// those also under every load condition of `conditions:` (besides under none).
+    fn expand(base: Case, tiers: &[String], conditions: &[String]) -> Vec<Case> {
+        let by_tier: Vec<Case> = if tiers.is_empty() {
+            vec![base]
+        } else {
+            tiers
+                .iter()
+                .map(|tier| base.variant(&format!("tier={tier}"), |c| c.tier = Some(tier.clone())))
+                .collect()
+        };
+        by_tier
+            .into_iter()
+            .flat_map(|case| {
+                let under: Vec<Case> = conditions
+                    .iter()
+                    .map(|name| {
+                        case.variant(&format!("condition={name}"), |c| {
+                            c.condition = Some(name.clone())
+                        })
+                    })
+                    .collect();
+                std::iter::once(case).chain(under)
+            })
+            .collect()
+    }
+
+    /// A copy of the case with `@label` appended to its id and `change` applied.
+    fn variant(&self, label: &str, change: impl FnOnce(&mut Case)) -> Case {
+        let mut variant = self.clone();
+        variant.variant_of = Some(self.variant_of.clone().unwrap_or_else(|| self.id.clone()));
+        variant.id = format!("{}{VARIANT_SEPARATOR}{label}", self.id);
+        change(&mut variant);
+        variant
+    }
+
     fn validate(
         file: CaseFile,
         display: PathBuf,
         rel: &Path,
         source: &str,
         suite: &Suite,
-    ) -> Result<Case, ConfigError> {
+    ) -> Result<Vec<Case>, ConfigError> {
         let err = |position: Position, message: String| {
             ConfigError::new(&display, message).at(position, source)
         };
@@ -177,7 +226,10 @@ impl Case {
             Some(id) => (id.value.clone(), Position::of(&id.referenced).line),
             None => (id_from_path(rel), 1),
         };
-        if let Some(problem) = invalid_id(&id) {
+        if let Some(problem) = invalid_id(&id).or_else(|| {
+            id.contains(VARIANT_SEPARATOR)
+                .then_some("contains `@`, which separates a case from its variants")
+        }) {
             let position = file
                 .id
                 .as_ref()
@@ -216,6 +268,48 @@ impl Case {
         };
         validate_rule(rule, samples)
             .map_err(|(message, help)| err(rule_at, message).with_help(help))?;
+        let sequential = match file.sequential.as_ref().map(|s| (s.value, &s.referenced)) {
+            Some((s, at)) => group_size(s, samples).map_err(|m| err(Position::of(at), m))?,
+            None => suite
+                .defaults
+                .sequential
+                .and_then(|s| group_size(s, samples).ok().flatten()),
+        };
+        let known_tier = |tier: &str| {
+            if suite.tiers.is_empty() || suite.tiers.iter().any(|t| t == tier) {
+                Ok(())
+            } else {
+                Err(format!("the suite's tiers are: {}", suite.tiers.join(", ")))
+            }
+        };
+        let tiers = names(&file.tiers, "tiers", known_tier).map_err(|(at, m)| err(at, m))?;
+        if let Some(tier) = &file.input.tier {
+            known_tier(tier).map_err(|why| {
+                err(
+                    Position::new(1, 1),
+                    format!("`input.tier: {tier}` is not a tier of the suite: {why}"),
+                )
+            })?;
+        }
+        if !tiers.is_empty() && file.input.tier.is_some() {
+            return Err(err(
+                Position::of(&file.tiers[0].referenced),
+                "`tiers:` runs the case once per tier; it cannot also force `input.tier`".into(),
+            ));
+        }
+        let conditions = names(&file.conditions, "conditions", |name| match &suite.load {
+            Some(load) if load.conditions.contains_key(name) => Ok(()),
+            Some(load) => Err(format!(
+                "the suite's load conditions are: {}",
+                load.conditions
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+            None => Err("the suite declares no load conditions (`load:`)".to_string()),
+        })
+        .map_err(|(at, m)| err(at, m))?;
         let mut checks = Vec::with_capacity(file.expect.len());
         for spanned in &file.expect {
             let position = Position::of(&spanned.referenced);
@@ -299,7 +393,7 @@ impl Case {
                 .join("."),
             _ => "evals".to_string(),
         };
-        Ok(Case {
+        let case = Case {
             id,
             file: display,
             line,
@@ -319,12 +413,59 @@ impl Case {
             vars: file.input.vars,
             customer: file.input.customer,
             tier: file.input.tier,
+            condition: None,
+            variant_of: None,
             samples,
             rule,
+            sequential,
             timeout: file.timeout.map(|t| t.0).unwrap_or(suite.defaults.timeout),
             checks,
-        })
+        };
+        Ok(Case::expand(case, &tiers, &conditions))
     }
+}
+
+/// The group size of `sequential` for a case of `samples` samples: `true` takes a fifth of
+/// them at a time (rounded up), `false` none.
+fn group_size(sequential: Sequential, samples: u32) -> Result<Option<u32>, String> {
+    match sequential {
+        Sequential::On(false) => Ok(None),
+        Sequential::On(true) => Ok(Some(samples.div_ceil(5).max(1))),
+        Sequential::Group { group } if group == 0 || group > samples => Err(format!(
+            "`sequential.group: {group}` must be between 1 and the case's samples ({samples})"
+        )),
+        Sequential::Group { group } => Ok(Some(group)),
+    }
+}
+
+/// The names of a `tiers:` or `conditions:` list: non-empty, one word, no duplicates, and
+/// each accepted by `known`.
+fn names(
+    list: &[serde_saphyr::Spanned<String>],
+    key: &str,
+    known: impl Fn(&str) -> Result<(), String>,
+) -> Result<Vec<String>, (Position, String)> {
+    let mut seen: Vec<String> = Vec::with_capacity(list.len());
+    for item in list {
+        let at = Position::of(&item.referenced);
+        let name = item.value.as_str();
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
+        {
+            return Err((
+                at,
+                format!("`{key}: {name:?}` must be a name of letters, digits, `_`, `-` or `.`"),
+            ));
+        }
+        if seen.iter().any(|s| s == name) {
+            return Err((at, format!("`{key}` lists `{name}` twice")));
+        }
+        known(name).map_err(|why| (at, format!("`{key}` names `{name}`: {why}")))?;
+        seen.push(name.to_string());
+    }
+    Ok(seen)
 }
 
 /// The line of each top-level `key:` of a YAML file (1-based).

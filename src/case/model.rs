@@ -38,9 +38,25 @@ pub(crate) struct CaseFile {
     pub input: Input,
     pub samples: Option<Spanned<u32>>,
     pub pass: Option<Spanned<PassRule>>,
+    /// Take the samples in groups and stop once the verdict of all of them is decided.
+    pub sequential: Option<Spanned<Sequential>>,
+    /// Run the case once per serving tier, each forced through the request.
+    #[serde(default)]
+    pub tiers: Vec<Spanned<String>>,
+    /// Run the case also under each of these load conditions of the suite.
+    #[serde(default)]
+    pub conditions: Vec<Spanned<String>>,
     pub timeout: Option<HumanDuration>,
     #[serde(default)]
     pub expect: Vec<Spanned<Expectation>>,
+}
+
+/// `sequential: true`, or `sequential: {group: N}` samples per group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum Sequential {
+    On(bool),
+    Group { group: u32 },
 }
 
 /// Where a case came from.

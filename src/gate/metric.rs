@@ -48,10 +48,38 @@ pub enum Metric {
     ModelBumps,
     /// Cases that passed in the baseline and fail now (significantly, for multi-sample cases).
     Regressions,
+    /// An operational signal: SLIs, tier mix, latency, cost.
+    Signal(SignalMetric),
+}
+
+/// The metrics measured on the operational signals (`crate::signals`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum SignalMetric {
+    /// Answered samples that refused (agent-reported or detected), over those whose refusal
+    /// is known.
+    RefusalRate,
+    /// Samples whose `json_schema` checks all passed, over samples that ran one.
+    SchemaConformance,
+    /// Answered samples cut by the output limit (`finish_reason: length`).
+    TruncationRate,
+    /// 1 when output lengths differ from the baseline's (Mann-Whitney U, p < `verbosity.alpha`).
+    VerbosityDrift,
+    /// The share of answered samples served by this tier.
+    TierShare(String),
+    /// The sample pass rate under this load condition (`none`: under no condition).
+    ConditionPassRate(String),
+    /// Latency percentiles of answered samples, in milliseconds.
+    LatencyP50,
+    LatencyP95,
+    LatencyP99,
+    /// The run's cost in USD, from the suite's `prices`.
+    CostRun,
+    /// The cost of the most expensive case, in USD.
+    CostCaseMax,
 }
 
 /// Every metric with a fixed name, and that name: the one table parsing and display share.
-const NAMED: [(&str, Metric); 16] = [
+const NAMED: [(&str, Metric); 25] = [
     ("cases.pass_rate", Metric::CasePassRate),
     ("cases.errors", Metric::CaseErrors),
     ("cases.inconclusive", Metric::CaseInconclusive),
@@ -68,8 +96,34 @@ const NAMED: [(&str, Metric); 16] = [
     ("decay.uncovered_traffic", Metric::UncoveredTraffic),
     ("envelope.model_bumps", Metric::ModelBumps),
     ("baseline.regressions", Metric::Regressions),
+    (
+        "slo.refusal_rate",
+        Metric::Signal(SignalMetric::RefusalRate),
+    ),
+    (
+        "slo.schema_conformance",
+        Metric::Signal(SignalMetric::SchemaConformance),
+    ),
+    (
+        "slo.truncation_rate",
+        Metric::Signal(SignalMetric::TruncationRate),
+    ),
+    (
+        "slo.verbosity_drift",
+        Metric::Signal(SignalMetric::VerbosityDrift),
+    ),
+    ("latency.p50_ms", Metric::Signal(SignalMetric::LatencyP50)),
+    ("latency.p95_ms", Metric::Signal(SignalMetric::LatencyP95)),
+    ("latency.p99_ms", Metric::Signal(SignalMetric::LatencyP99)),
+    ("cost.run_usd", Metric::Signal(SignalMetric::CostRun)),
+    (
+        "cost.case_max_usd",
+        Metric::Signal(SignalMetric::CostCaseMax),
+    ),
 ];
 const POINT_PREFIX: &str = "coverage.point.";
+const TIER_PREFIX: &str = "tiers.share.";
+const CONDITION_PREFIX: &str = "conditions.pass_rate.";
 
 impl Metric {
     /// Parses a metric name; the error is the list of known metrics.
@@ -77,13 +131,23 @@ impl Metric {
         if let Some((_, metric)) = NAMED.iter().find(|(n, _)| *n == name) {
             return Ok(metric.clone());
         }
-        match name.strip_prefix(POINT_PREFIX) {
-            Some(point) if !point.is_empty() => Ok(Metric::PointCoverageOf(point.to_string())),
-            _ => Err(format!(
-                "known metrics: {}, {POINT_PREFIX}<decision point>",
-                NAMED.map(|(n, _)| n).join(", ")
-            )),
+        let named = |prefix: &str| name.strip_prefix(prefix).filter(|rest| !rest.is_empty());
+        if let Some(point) = named(POINT_PREFIX) {
+            return Ok(Metric::PointCoverageOf(point.to_string()));
         }
+        if let Some(tier) = named(TIER_PREFIX) {
+            return Ok(Metric::Signal(SignalMetric::TierShare(tier.to_string())));
+        }
+        if let Some(condition) = named(CONDITION_PREFIX) {
+            return Ok(Metric::Signal(SignalMetric::ConditionPassRate(
+                condition.to_string(),
+            )));
+        }
+        Err(format!(
+            "known metrics: {}, {POINT_PREFIX}<decision point>, {TIER_PREFIX}<tier>, \
+             {CONDITION_PREFIX}<condition>",
+            NAMED.map(|(n, _)| n).join(", ")
+        ))
     }
 
     /// Whether the metric is a ratio (0..=1) rather than a count.
@@ -98,7 +162,12 @@ impl Metric {
                 | Metric::StaleShare
                 | Metric::DiscriminationRate
                 | Metric::UncoveredTraffic
-        )
+        ) || matches!(self, Metric::Signal(s) if s.is_ratio())
+    }
+
+    /// Whether the metric is an amount (milliseconds, dollars): any number ≥ 0.
+    fn is_amount(&self) -> bool {
+        matches!(self, Metric::Signal(s) if s.is_amount())
     }
 
     pub(crate) fn needs_catalog(&self) -> bool {
@@ -113,6 +182,7 @@ impl Metric {
                 | Metric::UncoveredTraffic
                 | Metric::ModelBumps
                 | Metric::Regressions
+                | Metric::Signal(_)
         )
     }
 
@@ -123,7 +193,13 @@ impl Metric {
                 "`{self}` is a ratio; its threshold {v} must be between 0 and 1"
             ));
         }
-        if !self.is_ratio() && (v < 0.0 || v.fract() != 0.0 || !v.is_finite()) {
+        if self.is_amount() && (v < 0.0 || !v.is_finite()) {
+            return Err(format!(
+                "`{self}` is an amount; its threshold {v} must be a number ≥ 0"
+            ));
+        }
+        if !self.is_ratio() && !self.is_amount() && (v < 0.0 || v.fract() != 0.0 || !v.is_finite())
+        {
             return Err(format!(
                 "`{self}` is a count; its threshold {v} must be a whole number ≥ 0"
             ));
@@ -143,12 +219,49 @@ impl Metric {
     pub(crate) fn is_coverage(&self) -> bool {
         self.needs_catalog() && *self != Metric::StaleSources
     }
+
+    /// Operational signals (SLIs, tier mix, latency, cost) of part of the suite are not the
+    /// suite's: a filtered run or one shard alone may hold only its fallback cases.
+    pub(crate) fn is_signal(&self) -> bool {
+        matches!(self, Metric::Signal(_))
+    }
+}
+
+impl SignalMetric {
+    fn is_ratio(&self) -> bool {
+        matches!(
+            self,
+            SignalMetric::RefusalRate
+                | SignalMetric::SchemaConformance
+                | SignalMetric::TruncationRate
+                | SignalMetric::TierShare(_)
+                | SignalMetric::ConditionPassRate(_)
+        )
+    }
+
+    fn is_amount(&self) -> bool {
+        matches!(
+            self,
+            SignalMetric::LatencyP50
+                | SignalMetric::LatencyP95
+                | SignalMetric::LatencyP99
+                | SignalMetric::CostRun
+                | SignalMetric::CostCaseMax
+        )
+    }
 }
 
 impl fmt::Display for Metric {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Metric::PointCoverageOf(point) = self {
-            return write!(f, "{POINT_PREFIX}{point}");
+        match self {
+            Metric::PointCoverageOf(point) => return write!(f, "{POINT_PREFIX}{point}"),
+            Metric::Signal(SignalMetric::TierShare(tier)) => {
+                return write!(f, "{TIER_PREFIX}{tier}");
+            }
+            Metric::Signal(SignalMetric::ConditionPassRate(c)) => {
+                return write!(f, "{CONDITION_PREFIX}{c}");
+            }
+            _ => {}
         }
         let (name, _) = NAMED
             .iter()
@@ -194,5 +307,34 @@ mod tests {
         let e = Metric::parse("coverage.brnaches").unwrap_err();
         assert!(e.contains("coverage.branches, coverage.points"), "{e}");
         assert!(Metric::parse("coverage.point.").is_err());
+        for (name, metric) in [
+            (
+                "tiers.share.canned",
+                Metric::Signal(SignalMetric::TierShare("canned".into())),
+            ),
+            (
+                "conditions.pass_rate.peak_hours",
+                Metric::Signal(SignalMetric::ConditionPassRate("peak_hours".into())),
+            ),
+        ] {
+            assert_eq!(Metric::parse(name), Ok(metric.clone()));
+            assert_eq!(metric.to_string(), name);
+        }
+        assert!(Metric::parse("tiers.share.").is_err());
+        assert!(
+            Metric::Signal(SignalMetric::LatencyP95)
+                .check_bound(Bound::Max(812.5))
+                .is_ok()
+        );
+        assert!(
+            Metric::Signal(SignalMetric::CostRun)
+                .check_bound(Bound::Max(-1.0))
+                .is_err()
+        );
+        assert!(
+            Metric::Signal(SignalMetric::TierShare("primary".into()))
+                .check_bound(Bound::Min(1.5))
+                .is_err()
+        );
     }
 }

@@ -10,7 +10,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 
-pub use metric::Metric;
+pub use metric::{Metric, SignalMetric};
 
 use crate::coverage::BranchCatalog;
 use crate::errors::{ConfigError, Position};

@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::schema::database_error;
 use crate::envelope::RunEnvelope;
 use crate::errors::Error;
-use crate::record::{CaseRecord, Record, RunRecord, SCHEMA_VERSION, SampleRecord};
+use crate::record::{CaseRecord, Record, RerunRecord, RunRecord, SCHEMA_VERSION, SampleRecord};
 use crate::verdict::SampleVerdict;
 
 /// A record borrowed from a [`RunData`](crate::record::RunData) or just parsed: it
@@ -22,6 +22,7 @@ pub(crate) enum RecordRef<'a> {
     Run(&'a RunRecord),
     Sample(&'a SampleRecord),
     Case(&'a CaseRecord),
+    Rerun(&'a RerunRecord),
 }
 
 impl<'a> From<&'a Record> for RecordRef<'a> {
@@ -30,6 +31,7 @@ impl<'a> From<&'a Record> for RecordRef<'a> {
             Record::Run(r) => RecordRef::Run(r),
             Record::Sample(s) => RecordRef::Sample(s),
             Record::Case(c) => RecordRef::Case(c),
+            Record::Rerun(r) => RecordRef::Rerun(r),
         }
     }
 }
@@ -40,6 +42,7 @@ impl RecordRef<'_> {
             RecordRef::Run(r) => r.schema,
             RecordRef::Sample(s) => s.schema,
             RecordRef::Case(c) => c.schema,
+            RecordRef::Rerun(r) => r.schema,
         }
     }
 
@@ -48,6 +51,7 @@ impl RecordRef<'_> {
             RecordRef::Run(r) => &r.run_id,
             RecordRef::Sample(s) => &s.run_id,
             RecordRef::Case(c) => &c.run_id,
+            RecordRef::Rerun(r) => &r.rerun_id,
         }
     }
 }
@@ -60,6 +64,7 @@ pub struct IngestStats {
     pub runs: u64,
     pub samples: u64,
     pub cases: u64,
+    pub reruns: u64,
 }
 
 /// An open write transaction on the history. Dropping it without [`Ingest::commit`] rolls
@@ -160,8 +165,29 @@ impl<'s> Ingest<'s> {
                     stmt.execute(params![r.run_id, r.case, s, ns, r.verdict.as_str(), json])
                 })
                 .map(|_| self.stats.cases += 1),
+            RecordRef::Rerun(r) => self
+                .tx
+                .prepare_cached(
+                    "INSERT INTO reruns (rerun_id, suite, case_id, started_s, started_ns, branch,
+                       record)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                     ON CONFLICT (rerun_id) DO UPDATE SET suite = excluded.suite,
+                       case_id = excluded.case_id, started_s = excluded.started_s,
+                       started_ns = excluded.started_ns, branch = excluded.branch,
+                       record = excluded.record",
+                )
+                .and_then(|mut stmt| {
+                    let (s, ns) = split(r.started_at);
+                    stmt.execute(params![r.rerun_id, r.suite, r.case, s, ns, r.branch, json])
+                })
+                .map(|_| self.stats.reruns += 1),
         };
         written.map_err(|e| database_error(self.path, e))?;
+        // A rerun is not a run of the suite: it gets no `runs` row, so it is never a
+        // baseline and its samples never enter verdict history.
+        if matches!(record, RecordRef::Rerun(_)) {
+            return Ok(());
+        }
         if !self.touched.contains(record.run_id()) {
             self.touched.insert(record.run_id().to_string());
         }
@@ -309,5 +335,9 @@ fn versions_reported(model: Option<String>, envelope: BTreeMap<String, String>) 
         warnings: Vec::new(),
         started_at: jiff::Timestamp::UNIX_EPOCH,
         finished_at: jiff::Timestamp::UNIX_EPOCH,
+        customer: None,
+        forced_tier: None,
+        condition: None,
+        ttft_ms: None,
     }
 }

@@ -17,10 +17,11 @@ use crate::record::{Record, SCHEMA_VERSION};
 
 /// What `export` writes, in order: run records first, then samples, then cases, each sorted
 /// by its key so that the same history always exports to the same bytes.
-const EXPORT_QUERIES: [&str; 3] = [
+const EXPORT_QUERIES: [&str; 4] = [
     "SELECT record FROM run_records ORDER BY run_id, pid",
     "SELECT record FROM sample_records ORDER BY run_id, case_id, sample",
     "SELECT record FROM case_records ORDER BY run_id, case_id",
+    "SELECT record FROM reruns ORDER BY rerun_id",
 ];
 
 /// Stands for the writer handed to `export` in errors: it has no path.
@@ -181,6 +182,7 @@ mod tests {
                 Record::Run(r) => format!("run {} {}", r.run_id, r.pid),
                 Record::Sample(s) => format!("sample {} {} {}", s.run_id, s.case, s.sample),
                 Record::Case(c) => format!("case {} {}", c.run_id, c.case),
+                Record::Rerun(r) => format!("rerun {}", r.rerun_id),
             })
             .collect();
         assert_eq!(

@@ -86,6 +86,21 @@ const MIGRATIONS: &[Migration] = &[
         CREATE INDEX runs_by_branch ON runs (suite, branch, started_s, started_ns);
     ",
     },
+    Migration {
+        purpose: "keep `evalgate rerun` records",
+        sql: "
+        CREATE TABLE reruns (
+            rerun_id    TEXT    NOT NULL PRIMARY KEY,
+            suite       TEXT    NOT NULL,
+            case_id     TEXT    NOT NULL,
+            started_s   INTEGER NOT NULL,
+            started_ns  INTEGER NOT NULL,
+            branch      TEXT,
+            record      TEXT    NOT NULL
+        );
+        CREATE INDEX reruns_by_suite ON reruns (suite, started_s, started_ns);
+    ",
+    },
 ];
 
 /// What the file at hand is, read from its header without writing to it.
@@ -267,7 +282,13 @@ mod tests {
         assert_eq!(mode, "wal");
         assert_eq!(
             tables(&conn),
-            ["case_records", "run_records", "runs", "sample_records"]
+            [
+                "case_records",
+                "reruns",
+                "run_records",
+                "runs",
+                "sample_records"
+            ]
         );
         // Preparing again applies nothing twice (a second CREATE TABLE would fail).
         prepare(&mut conn, &path, Duration::from_secs(5)).unwrap();

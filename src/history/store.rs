@@ -12,7 +12,7 @@ use super::ingest::{Ingest, IngestStats, RecordRef};
 use super::schema::{self, database_error};
 use crate::envelope::Envelope;
 use crate::errors::Error;
-use crate::record::{CaseRecord, RunData};
+use crate::record::{CaseRecord, RerunRecord, RunData, SampleRecord};
 use crate::verdict::Verdict;
 
 /// How long a writer waits for another process's transaction before giving up. Ingests are
@@ -89,7 +89,8 @@ impl HistoryStore {
         let mut ingest = self.begin()?;
         let records = (data.runs.iter().map(RecordRef::Run))
             .chain(data.samples.iter().map(RecordRef::Sample))
-            .chain(data.cases.iter().map(RecordRef::Case));
+            .chain(data.cases.iter().map(RecordRef::Case))
+            .chain(data.reruns.iter().map(RecordRef::Rerun));
         for record in records {
             ingest.record(record)?;
         }
@@ -183,23 +184,81 @@ impl HistoryStore {
 
     /// The case records stored for `run_id` (one per case), by case id.
     pub fn case_records_of_run(&self, run_id: &str) -> Result<Vec<CaseRecord>, Error> {
+        self.records_of_run(
+            "SELECT case_id, record FROM case_records WHERE run_id = ?1 ORDER BY case_id",
+            run_id,
+        )
+    }
+
+    /// The sample records stored for `run_id`, by case and sample index.
+    pub fn sample_records_of_run(&self, run_id: &str) -> Result<Vec<SampleRecord>, Error> {
+        self.records_of_run(
+            "SELECT case_id, record FROM sample_records WHERE run_id = ?1
+             ORDER BY case_id, sample",
+            run_id,
+        )
+    }
+
+    /// The records `sql` selects for `run_id`, as (case id, record JSON) rows.
+    fn records_of_run<T: serde::de::DeserializeOwned>(
+        &self,
+        sql: &str,
+        run_id: &str,
+    ) -> Result<Vec<T>, Error> {
         let mut stmt = self
             .conn
-            .prepare("SELECT case_id, record FROM case_records WHERE run_id = ?1 ORDER BY case_id")
+            .prepare(sql)
             .map_err(|e| database_error(&self.path, e))?;
         let mut rows = stmt
             .query([run_id])
             .map_err(|e| database_error(&self.path, e))?;
-        let mut cases = Vec::new();
+        let mut records = Vec::new();
         while let Some(row) = rows.next().map_err(|e| database_error(&self.path, e))? {
             let (case, json): (String, String) =
                 (|| Ok((row.get(0)?, row.get(1)?)))().map_err(|e| database_error(&self.path, e))?;
-            cases.push(
+            records.push(serde_json::from_str(&json).map_err(|e| {
+                self.unreadable(&format!("a record of case {case} of run {run_id}"), e)
+            })?);
+        }
+        Ok(records)
+    }
+
+    /// The reruns of `suite`'s cases started in `[since, until]`, on `branch` when given
+    /// (reruns that could not tell their branch are listed whatever it is), newest first.
+    pub fn reruns_of(
+        &self,
+        suite: &str,
+        since: jiff::Timestamp,
+        until: jiff::Timestamp,
+        branch: Option<&str>,
+    ) -> Result<Vec<RerunRecord>, Error> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT rerun_id, record FROM reruns
+                 WHERE suite = ?1 AND started_s >= ?2 AND started_s <= ?3
+                   AND (?4 IS NULL OR branch IS NULL OR branch = ?4)
+                 ORDER BY started_s DESC, started_ns DESC, rerun_id DESC",
+            )
+            .map_err(|e| database_error(&self.path, e))?;
+        let mut rows = stmt
+            .query(rusqlite::params![
+                suite,
+                since.as_second(),
+                until.as_second(),
+                branch
+            ])
+            .map_err(|e| database_error(&self.path, e))?;
+        let mut reruns = Vec::new();
+        while let Some(row) = rows.next().map_err(|e| database_error(&self.path, e))? {
+            let (id, json): (String, String) =
+                (|| Ok((row.get(0)?, row.get(1)?)))().map_err(|e| database_error(&self.path, e))?;
+            reruns.push(
                 serde_json::from_str(&json)
-                    .map_err(|e| self.unreadable(&format!("case {case} of run {run_id}"), e))?,
+                    .map_err(|e| self.unreadable(&format!("rerun {id}"), e))?,
             );
         }
-        Ok(cases)
+        Ok(reruns)
     }
 
     fn select_runs<P: rusqlite::Params>(

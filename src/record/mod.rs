@@ -31,6 +31,39 @@ pub enum Record {
     Run(Box<RunRecord>),
     Sample(Box<SampleRecord>),
     Case(Box<CaseRecord>),
+    Rerun(Box<RerunRecord>),
+}
+
+/// `evalgate rerun`: K more samples of one case, taken to test a hypothesis written down
+/// before they ran. Kept in history and listed in later reports, so a case is never rerun
+/// to green unseen; its samples never count as a run of the suite.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RerunRecord {
+    pub schema: u32,
+    pub rerun_id: String,
+    pub suite: String,
+    pub case: String,
+    pub hypothesis: String,
+    /// The pass rate the hypothesis predicts.
+    pub expect_rate: f64,
+    /// Samples asked for (K), and what they came to.
+    pub runs: u32,
+    pub passes: u32,
+    pub failures: u32,
+    pub errors: u32,
+    /// 95 % Clopper-Pearson interval of the pass rate over answered samples.
+    pub interval: [f64; 2],
+    /// Whether the predicted rate lies in the interval; `None` when errored samples leave
+    /// the rerun unable to tell.
+    pub consistent: Option<bool>,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    pub started_at: jiff::Timestamp,
+    pub finished_at: jiff::Timestamp,
 }
 
 /// Written once per process when it starts running cases.
@@ -81,6 +114,8 @@ pub struct SampleRecord {
     pub tier: Option<String>,
     pub model: Option<String>,
     pub finish_reason: Option<String>,
+    /// Whether the sample refused: the agent's own statement, else what the refusal
+    /// detector found in the output; `None` for a sample without an answer.
     pub refusal: Option<bool>,
     /// Versions the agent reported for this sample.
     #[serde(default)]
@@ -97,6 +132,18 @@ pub struct SampleRecord {
     pub warnings: Vec<String>,
     pub started_at: jiff::Timestamp,
     pub finished_at: jiff::Timestamp,
+    /// The customer the case speaks for (`customer:`), for cost per customer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer: Option<String>,
+    /// The serving tier the case forced (`tier:` / `tiers:`), sent to the agent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forced_tier: Option<String>,
+    /// The named load condition the sample ran under (`conditions:`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub condition: Option<String>,
+    /// Time to the first byte of a streamed answer, for streaming targets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttft_ms: Option<f64>,
 }
 
 /// One case: its verdict from all its samples.
@@ -135,4 +182,8 @@ pub struct CaseRecord {
     pub expects: Vec<Decision>,
     pub started_at: jiff::Timestamp,
     pub finished_at: jiff::Timestamp,
+    /// The samples the case declared, when sequential sampling stopped before taking them
+    /// all (`samples` is what was taken): the verdict was already decided.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub samples_planned: Option<u32>,
 }

@@ -13,6 +13,7 @@ use crate::coverage::BranchCatalog;
 use crate::decay::DecayContext;
 use crate::errors::Error;
 use crate::gate::Gate;
+use crate::signals::SignalsConfig;
 use crate::suite::BaselinePolicy;
 
 /// The file name in the run folder.
@@ -36,6 +37,9 @@ pub struct RunPolicy {
     /// The baseline to compare with, when the suite names one.
     #[serde(default)]
     pub baseline: Option<BaselinePolicy>,
+    /// Prices, time zone and drift level for the operational signals.
+    #[serde(default)]
+    pub signals: SignalsConfig,
 }
 
 impl RunPolicy {
@@ -46,6 +50,7 @@ impl RunPolicy {
         cases: Option<Vec<String>>,
         decay: Option<DecayContext>,
         baseline: Option<BaselinePolicy>,
+        signals: SignalsConfig,
     ) -> Self {
         RunPolicy {
             schema: SCHEMA_VERSION,
@@ -55,6 +60,7 @@ impl RunPolicy {
             cases,
             decay,
             baseline,
+            signals,
         }
     }
 

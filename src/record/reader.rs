@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::policy::{POLICY_FILE, RunPolicy};
-use super::{CaseRecord, Record, RunRecord, SCHEMA_VERSION, SampleRecord};
+use super::{CaseRecord, Record, RerunRecord, RunRecord, SCHEMA_VERSION, SampleRecord};
 use crate::errors::Error;
 
 /// Every record found, in file order.
@@ -14,6 +14,8 @@ pub struct RunData {
     pub runs: Vec<RunRecord>,
     pub samples: Vec<SampleRecord>,
     pub cases: Vec<CaseRecord>,
+    /// `evalgate rerun` records (in a rerun's own folder, never in a run's).
+    pub reruns: Vec<RerunRecord>,
     /// Lines that could not be read (a process killed mid-line), with where they are.
     pub skipped_lines: Vec<String>,
     /// The catalog and gates the run was made under (`suite.json`), when recorded.
@@ -35,6 +37,12 @@ impl RunData {
                     .iter()
                     .cloned()
                     .map(|c| Record::Case(Box::new(c))),
+            )
+            .chain(
+                self.reruns
+                    .iter()
+                    .cloned()
+                    .map(|r| Record::Rerun(Box::new(r))),
             )
     }
 
@@ -193,6 +201,7 @@ impl RunData {
             Record::Run(r) => r.schema,
             Record::Sample(s) => s.schema,
             Record::Case(c) => c.schema,
+            Record::Rerun(r) => r.schema,
         };
         if schema != SCHEMA_VERSION {
             return Err(unsupported(path, line, u64::from(schema)));
@@ -201,6 +210,7 @@ impl RunData {
             Record::Run(r) => self.runs.push(*r),
             Record::Sample(s) => self.samples.push(*s),
             Record::Case(c) => self.cases.push(*c),
+            Record::Rerun(r) => self.reruns.push(*r),
         }
         Ok(())
     }

@@ -123,16 +123,4 @@ pub(super) fn render_coverage(coverage: &Coverage, text: &mut String) {
     }
 }
 
-/// Agent-chosen names reach the terminal: control characters are shown escaped, so a
-/// decision cannot move the cursor or rewrite the line.
-pub(super) fn printable(text: &str) -> String {
-    text.chars()
-        .flat_map(|c| {
-            if c.is_control() {
-                c.escape_default().collect::<Vec<_>>()
-            } else {
-                vec![c]
-            }
-        })
-        .collect()
-}
+pub(super) use crate::terminal::printable;

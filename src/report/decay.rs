@@ -11,7 +11,7 @@ use crate::decay::{DecayInputs, DecayReport, VerdictAt, assess};
 use crate::envelope::RunEnvelope;
 use crate::errors::Error;
 use crate::history::HistoryStore;
-use crate::record::RunData;
+use crate::record::{RerunRecord, RunData};
 use crate::verdict::Verdict;
 
 /// The file name of the default store, in the output folder.
@@ -49,7 +49,13 @@ pub(crate) struct Judged {
     pub problem: Option<Error>,
     /// The baseline, when the suite names one: found while the store is open.
     pub baseline: Option<Result<Resolved, Error>>,
+    /// `evalgate rerun`s of the suite's cases in the [`RERUNS_LISTED_FOR`] before the run.
+    pub reruns: Vec<RerunRecord>,
 }
+
+/// How far back a report lists reruns: long enough to cover the life of a pull request.
+pub(crate) const RERUNS_LISTED_FOR: jiff::SignedDuration =
+    jiff::SignedDuration::from_hours(30 * 24);
 
 /// Ingests `data` into the history store (its verdicts, this suite's runs only) and judges
 /// decay.
@@ -77,6 +83,21 @@ pub(crate) fn ingest_and_judge(
         },
         None => None,
     };
+    let reruns = match (&store, suite) {
+        (Some(store), Some(suite)) => {
+            let now = jiff::Timestamp::now();
+            let branch = data.runs.iter().find_map(|r| r.branch.as_deref());
+            let since = now.checked_sub(RERUNS_LISTED_FOR).unwrap_or(now);
+            match store.reruns_of(suite, since, now, branch) {
+                Ok(reruns) => reruns,
+                Err(e) => {
+                    problem.get_or_insert(e);
+                    Vec::new()
+                }
+            }
+        }
+        _ => Vec::new(),
+    };
     let baseline = data
         .policy
         .as_ref()
@@ -98,6 +119,7 @@ pub(crate) fn ingest_and_judge(
             history: history_path,
             problem,
             baseline,
+            reruns,
         });
     };
     let date = data
@@ -126,6 +148,7 @@ pub(crate) fn ingest_and_judge(
         history: history_path,
         problem: problem.or(production_problem),
         baseline,
+        reruns,
     })
 }
 

@@ -8,6 +8,7 @@ use crate::baseline::{BaselineComparison, Change};
 use crate::coverage::{Coverage, Risk};
 use crate::decay::DecayReport;
 use crate::gate::{Gate, GateLevel, Metric};
+use crate::signals::Signals;
 use crate::verdict::Verdict;
 
 /// The outcome of one gate on one run.
@@ -93,13 +94,14 @@ pub fn evaluate(gates: &[Gate], inputs: &GateInputs) -> Vec<GateResult> {
 }
 
 fn measure(metric: &Metric, inputs: &GateInputs) -> Measured {
-    if metric.is_coverage()
+    if (metric.is_coverage() || metric.is_signal())
         && let Some(why) = &inputs.partial
     {
         return Measured::skipped(format!("not applied: {why}"));
     }
     let coverage = inputs.coverage;
     match metric {
+        Metric::Signal(signal) => super::signal_gates::measure(signal, inputs.signals),
         Metric::CasePassRate => {
             let total = inputs.summary.cases.len();
             if total == 0 {
@@ -340,6 +342,8 @@ pub struct GateInputs<'a> {
     /// Why there is nothing to compare with, when that is not an error (the first run of
     /// the baseline branch): the regressions gate is skipped, not failed.
     pub baseline_note: Option<&'a str>,
+    /// SLIs, tier mix, latency and cost.
+    pub signals: &'a Signals,
 }
 
 /// One measurement: the value, what is behind it, and the points it blames.
@@ -352,14 +356,14 @@ pub(crate) struct Measured {
 }
 
 impl Measured {
-    fn value(value: f64) -> Measured {
+    pub(super) fn value(value: f64) -> Measured {
         Measured {
             value: Some(value),
             ..Measured::default()
         }
     }
 
-    fn count(items: Vec<String>) -> Measured {
+    pub(super) fn count(items: Vec<String>) -> Measured {
         Measured {
             value: Some(items.len() as f64),
             details: items,
@@ -367,14 +371,14 @@ impl Measured {
         }
     }
 
-    fn skipped(why: String) -> Measured {
+    pub(super) fn skipped(why: String) -> Measured {
         Measured {
             skipped: Some(why),
             ..Measured::default()
         }
     }
 
-    fn detail(mut self, text: String) -> Measured {
+    pub(super) fn detail(mut self, text: String) -> Measured {
         self.details.push(text);
         self
     }
@@ -385,6 +389,7 @@ mod tests {
     use super::*;
     use crate::coverage::CoverageBuilder;
     use crate::record::{CaseRecord, RunData};
+    use crate::signals::signals_of;
 
     fn case(id: &str, verdict: Verdict) -> CaseRecord {
         let mut record: CaseRecord = serde_json::from_value(serde_json::json!({
@@ -429,6 +434,7 @@ mod tests {
                 decay: None,
                 baseline: None,
                 baseline_note: None,
+                signals: &signals_of(&data, &Default::default(), None),
             },
         );
         assert_eq!(results[0].value, Some(1.0));

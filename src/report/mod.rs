@@ -10,6 +10,8 @@ mod gates;
 pub(crate) mod github;
 mod junit;
 mod junit_decay;
+mod rerun_text;
+mod signal_gates;
 mod summary;
 mod xml_text;
 
@@ -26,7 +28,8 @@ use crate::baseline::{BaselineComparison, Resolved, compare};
 use crate::coverage::{BranchCatalog, Coverage, CoverageBuilder, lcov};
 use crate::decay::DecayReport;
 use crate::errors::Error;
-use crate::record::RunData;
+use crate::record::{RerunRecord, RunData};
+use crate::signals::{Signals, render_text, signals_of};
 
 /// Where the reports of a run were written.
 #[derive(Debug, Clone)]
@@ -38,6 +41,8 @@ pub struct ReportPaths {
     pub lcov: Option<PathBuf>,
     /// Written when the suite's facts are known.
     pub decay: Option<PathBuf>,
+    /// SLIs, tier mix, latency, cost (`signals.json`).
+    pub signals: PathBuf,
     /// The history store the records were ingested into, unless history is off.
     pub history: Option<PathBuf>,
 }
@@ -56,6 +61,7 @@ impl ReportPaths {
         if let Some(decay) = &self.decay {
             text.push_str(&format!("\nevalgate: decay    {}", shown(decay)));
         }
+        text.push_str(&format!("\nevalgate: signals  {}", shown(&self.signals)));
         if let Some(history) = &self.history {
             text.push_str(&format!("\nevalgate: history  {}", shown(history)));
         }
@@ -86,6 +92,11 @@ pub struct RunReport {
     /// Why there is no comparison although the suite names a baseline, when that is not an
     /// error (the first run of the baseline branch).
     pub baseline_note: Option<String>,
+    /// Reruns of the suite's cases recorded in history lately (newest first): listed in
+    /// every report, so no case is rerolled to green unseen.
+    pub reruns: Vec<RerunRecord>,
+    /// Capability SLIs, tier mix, latency (per condition, per hour) and cost.
+    pub signals: Signals,
 }
 
 impl RunReport {
@@ -119,6 +130,16 @@ impl RunReport {
             .as_ref()
             .and_then(|p| p.baseline.as_ref())
             .map_or(0.05, |p| p.alpha);
+        let config = data
+            .policy
+            .as_ref()
+            .map(|p| p.signals.clone())
+            .unwrap_or_default();
+        let before = match &baseline {
+            Some(Ok(Resolved::Found(b, _))) => b.signals.as_ref(),
+            _ => None,
+        };
+        let signals = signals_of(data, &config, before);
         let mut baseline_note = None;
         let (baseline, problem) = match baseline {
             None => (None, None),
@@ -148,6 +169,7 @@ impl RunReport {
                     decay: decay.as_ref(),
                     baseline: baseline.as_ref(),
                     baseline_note: baseline_note.as_deref(),
+                    signals: &signals,
                 },
             ),
             None => Vec::new(),
@@ -161,6 +183,8 @@ impl RunReport {
                 decay,
                 baseline,
                 baseline_note,
+                reruns: Vec::new(),
+                signals,
             },
             problem,
         )
@@ -184,6 +208,8 @@ impl RunReport {
         if let Some(note) = &self.baseline_note {
             text.push_str(&format!("\nevalgate: baseline: {note}"));
         }
+        render_text(&self.signals, &mut text);
+        rerun_text::render(&self.reruns, &mut text);
         coverage_text::render_gates(self, &mut text);
         text
     }
@@ -230,7 +256,9 @@ fn partial_run(data: &RunData, summary: &Summary) -> Option<String> {
 pub fn write_reports(data: &RunData, out_dir: &Path) -> Result<(RunReport, ReportPaths), Error> {
     let summary = Summary::new(data);
     let judged = decay::ingest_and_judge(data, &summary, out_dir)?;
-    let (report, baseline_problem) = RunReport::of(data, summary, judged.decay, judged.baseline);
+    let (mut report, baseline_problem) =
+        RunReport::of(data, summary, judged.decay, judged.baseline);
+    report.reruns = judged.reruns;
     std::fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, e))?;
     let junit = out_dir.join("junit.xml");
     let xml = junit_report(data, &report)
@@ -258,6 +286,10 @@ pub fn write_reports(data: &RunData, out_dir: &Path) -> Result<(RunReport, Repor
         }
         None => None,
     };
+    let signals_path = out_dir.join("signals.json");
+    let json = serde_json::to_vec_pretty(&report.signals)
+        .map_err(|e| Error::Internal(format!("serializing signals failed: {e}")))?;
+    write_atomic(&signals_path, &json)?;
     let decay_path = match &report.decay {
         Some(decay) => {
             let path = out_dir.join("decay.json");
@@ -278,6 +310,7 @@ pub fn write_reports(data: &RunData, out_dir: &Path) -> Result<(RunReport, Repor
             coverage,
             lcov: lcov_path,
             decay: decay_path,
+            signals: signals_path,
             history: judged.history,
         },
     ))

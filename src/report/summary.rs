@@ -5,6 +5,7 @@ use std::fmt::Write;
 
 use super::coverage_text::printable;
 use crate::record::{CaseRecord, RunData};
+use crate::signals::nearest_rank;
 use crate::verdict::{SampleVerdict, Verdict};
 
 /// Aggregates of a run's records. Cases recorded more than once (a case rerun in the same
@@ -26,6 +27,11 @@ pub struct Summary {
     pub latency_p95_ms: Option<f64>,
     /// Warnings samples recorded (a trace span missing an attribute...), as `case: warning`.
     pub warnings: Vec<String>,
+    /// Sequential sampling: the cases that stopped early, and the samples they declared
+    /// but did not need (the verdict was already settled).
+    pub stopped_early: usize,
+    pub samples_saved: u64,
+    pub samples_planned: u64,
 }
 
 impl Summary {
@@ -45,6 +51,12 @@ impl Summary {
         for case in &cases {
             *summary.verdicts.entry(case.verdict).or_default() += 1;
             summary.failed += usize::from(case.failed);
+            let planned = case.samples_planned.unwrap_or(case.samples);
+            summary.samples_planned += u64::from(planned);
+            if planned > case.samples {
+                summary.stopped_early += 1;
+                summary.samples_saved += u64::from(planned - case.samples);
+            }
         }
         let mut incomplete: Vec<String> = data
             .samples
@@ -75,8 +87,8 @@ impl Summary {
             }
         }
         latencies.sort_by(f64::total_cmp);
-        summary.latency_p50_ms = percentile(&latencies, 0.50);
-        summary.latency_p95_ms = percentile(&latencies, 0.95);
+        summary.latency_p50_ms = nearest_rank(&latencies, 0.50);
+        summary.latency_p95_ms = nearest_rank(&latencies, 0.95);
         summary.cases = cases;
         summary
     }
@@ -113,6 +125,13 @@ impl Summary {
         if let (Some(p50), Some(p95)) = (self.latency_p50_ms, self.latency_p95_ms) {
             let _ = write!(text, " · latency p50 {p50:.1} ms, p95 {p95:.1} ms");
         }
+        if self.stopped_early > 0 {
+            let _ = write!(
+                text,
+                "\nevalgate: sequential sampling saved {} of {} samples ({} case(s) settled early)",
+                self.samples_saved, self.samples_planned, self.stopped_early
+            );
+        }
         for warning in self.warnings.iter().take(WARNINGS_SHOWN) {
             let _ = write!(text, "\nevalgate: warning: {}", printable(warning));
         }
@@ -135,26 +154,3 @@ impl Summary {
 
 /// How many sample warnings the terminal shows; the records keep them all.
 const WARNINGS_SHOWN: usize = 10;
-
-/// Nearest-rank percentile of sorted values.
-fn percentile(sorted: &[f64], q: f64) -> Option<f64> {
-    if sorted.is_empty() {
-        return None;
-    }
-    let rank = (q * sorted.len() as f64).ceil() as usize;
-    Some(sorted[rank.clamp(1, sorted.len()) - 1])
-}
-
-#[cfg(test)]
-mod tests {
-    use super::percentile;
-
-    #[test]
-    fn nearest_rank_percentiles() {
-        let v: Vec<f64> = (1..=100).map(f64::from).collect();
-        assert_eq!(percentile(&v, 0.5), Some(50.0));
-        assert_eq!(percentile(&v, 0.95), Some(95.0));
-        assert_eq!(percentile(&[7.0], 0.95), Some(7.0));
-        assert_eq!(percentile(&[], 0.5), None);
-    }
-}

@@ -4,6 +4,7 @@
 
 mod message;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,11 +15,12 @@ use tokio::task::JoinHandle;
 use crate::case::Case;
 use crate::check::{self, CheckResult, RefusalDetector};
 use crate::observation::Observation;
+use crate::proxy::{FaultProxy, ProxyOptions};
 use crate::record::{CaseRecord, Record, Recorder, SCHEMA_VERSION, SampleRecord};
 use crate::snapshot::{Action, Comparison, Mode, Snapshots};
-use crate::suite::{InconclusivePolicy, Suite, TraceFiles};
-use crate::target::{Attempts, Target, read_decisions};
-use crate::verdict::{SampleVerdict, Tally, Verdict, decide};
+use crate::suite::{InconclusivePolicy, LoadPolicy, Suite, TraceFiles};
+use crate::target::{Attempts, Overrides, Target, read_decisions};
+use crate::verdict::{SampleVerdict, Tally, Verdict, decide, settled_verdict};
 
 /// What a finished case means for its test.
 #[derive(Debug, Clone)]
@@ -49,18 +51,33 @@ struct Shared {
     /// Where each sample's trace file goes, when decisions come from traces.
     traces: Option<(TraceFiles, PathBuf)>,
     snapshots: Snapshots,
+    /// The load conditions, the provider URL their proxies forward to (or why `${VAR}` in
+    /// it could not be expanded), and each condition's proxy once a sample needed it.
+    load: Option<(LoadPolicy, Result<String, String>)>,
+    proxies: tokio::sync::Mutex<BTreeMap<String, FaultProxy>>,
+}
+
+/// Where a runner's samples go: the run they belong to and how its calls are bounded.
+pub(crate) struct RunSetup<'a> {
+    pub suite: &'a Suite,
+    pub concurrency: usize,
+    pub recorder: Arc<Recorder>,
+    pub run_id: String,
+    pub run_dir: &'a Path,
+    /// Values for `${NAME}` in the suite file (`load.upstream`).
+    pub overrides: &'a Overrides,
 }
 
 impl Runner {
-    pub(crate) fn new(
-        runtime: tokio::runtime::Handle,
-        target: Target,
-        suite: &Suite,
-        concurrency: usize,
-        recorder: Arc<Recorder>,
-        run_id: String,
-        run_dir: &Path,
-    ) -> Runner {
+    pub(crate) fn new(runtime: tokio::runtime::Handle, target: Target, setup: RunSetup) -> Runner {
+        let RunSetup {
+            suite,
+            concurrency,
+            recorder,
+            run_id,
+            run_dir,
+            overrides,
+        } = setup;
         Runner {
             runtime,
             inner: Arc::new(Shared {
@@ -73,6 +90,13 @@ impl Runner {
                 inconclusive: suite.inconclusive,
                 traces: suite.traces.clone().map(|t| (t, run_dir.to_path_buf())),
                 snapshots: Snapshots::new(suite, Mode::from_env()),
+                load: suite.load.clone().map(|load| {
+                    let upstream = overrides
+                        .expand(&load.upstream)
+                        .map_err(|e| format!("load.upstream {:?}: {e}", load.upstream));
+                    (load, upstream)
+                }),
+                proxies: tokio::sync::Mutex::new(BTreeMap::new()),
             }),
         }
     }
@@ -91,29 +115,73 @@ impl Runner {
     }
 }
 
+impl Shared {
+    /// The base URL of the proxy making `condition`, started the first time a sample asks.
+    async fn provider_url(&self, condition: &str) -> Result<String, String> {
+        let Some((load, upstream)) = &self.load else {
+            return Err(format!(
+                "the suite declares no load condition `{condition}`"
+            ));
+        };
+        let mut proxies = self.proxies.lock().await;
+        if let Some(proxy) = proxies.get(condition) {
+            return Ok(proxy.base_url());
+        }
+        let upstream = upstream.as_ref().map_err(Clone::clone)?;
+        let spec = load
+            .conditions
+            .get(condition)
+            .ok_or_else(|| format!("the suite declares no load condition `{condition}`"))?;
+        // A fixed seed per condition: the same faults in the same order on every run.
+        let seed = condition.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+        let options = ProxyOptions::default().with_upstream_timeout(load.timeout);
+        let proxy = FaultProxy::start_with(upstream, spec.clone(), seed, options)
+            .await
+            .map_err(|e| format!("cannot start the proxy for load condition `{condition}`: {e}"))?;
+        let url = proxy.base_url();
+        proxies.insert(condition.to_string(), proxy);
+        Ok(url)
+    }
+}
+
 async fn run_case(shared: Arc<Shared>, case: Arc<Case>) -> CaseOutcome {
     let started_at = jiff::Timestamp::now();
     let clock = Instant::now();
-    let samples: Vec<JoinHandle<SampleRecord>> = (0..case.samples)
-        .map(|index| tokio::spawn(run_sample(Arc::clone(&shared), Arc::clone(&case), index)))
-        .collect();
-    let mut records = Vec::with_capacity(samples.len());
-    for (index, handle) in samples.into_iter().enumerate() {
-        match handle.await {
-            Ok(record) => records.push(record),
-            Err(e) => records.push(errored_sample(
-                &shared,
-                &case,
-                index as u32,
-                format!("internal error: sample task failed: {e}"),
-            )),
+    // All samples at once, or group by group until the verdict of all of them is settled.
+    let group = case.sequential.unwrap_or(case.samples).max(1);
+    let mut records: Vec<SampleRecord> = Vec::with_capacity(case.samples as usize);
+    let mut tally = Tally::default();
+    let mut settled = None;
+    while records.len() < case.samples as usize && settled.is_none() {
+        let first = records.len() as u32;
+        let last = (first + group).min(case.samples);
+        let samples: Vec<JoinHandle<SampleRecord>> = (first..last)
+            .map(|index| tokio::spawn(run_sample(Arc::clone(&shared), Arc::clone(&case), index)))
+            .collect();
+        for (index, handle) in (first..).zip(samples) {
+            let record = match handle.await {
+                Ok(record) => record,
+                Err(e) => errored_sample(
+                    &shared,
+                    &case,
+                    index,
+                    format!("internal error: sample task failed: {e}"),
+                ),
+            };
+            tally.add(record.verdict);
+            records.push(record);
+        }
+        if case.sequential.is_some() {
+            settled = settled_verdict(case.rule, tally, case.samples);
         }
     }
-    let mut tally = Tally::default();
-    for record in &records {
-        tally.add(record.verdict);
-    }
-    let (verdict, interval) = decide(case.rule, tally);
+    let (decided, interval) = decide(case.rule, tally);
+    // Stopped early: the verdict is the one every completion of the samples would give
+    // (`decide` on the samples taken alone could differ for a rate rule).
+    let verdict = settled.unwrap_or(decided);
+    let samples_planned = (tally.samples() < case.samples).then_some(case.samples);
     let failed = match verdict {
         Verdict::Pass => false,
         Verdict::Inconclusive => shared.inconclusive == InconclusivePolicy::Fail,
@@ -146,6 +214,7 @@ async fn run_case(shared: Arc<Shared>, case: Arc<Case>) -> CaseOutcome {
         expects: case.expected_branches(),
         started_at,
         finished_at: jiff::Timestamp::now(),
+        samples_planned,
     };
     shared
         .recorder
@@ -170,6 +239,15 @@ async fn run_sample(shared: Arc<Shared>, case: Arc<Case>, index: u32) -> SampleR
     request.trace_file = trace_file
         .as_ref()
         .map(|p| p.to_string_lossy().into_owned());
+    if let Some(condition) = &case.condition {
+        match shared.provider_url(condition).await {
+            Ok(url) => {
+                request.condition = Some(condition.clone());
+                request.provider_url = Some(url);
+            }
+            Err(reason) => return errored_sample(&shared, &case, index, reason),
+        }
+    }
     let started_at = jiff::Timestamp::now();
     let clock = Instant::now();
     let mut attempts = Attempts::default();
@@ -332,6 +410,12 @@ fn sample_record(
     attempts: Attempts,
     started_at: jiff::Timestamp,
 ) -> SampleRecord {
+    // The refusal SLI needs every answered sample's refusal: the agent's word, else the
+    // detector's (the same rule the `refusal` expectation uses).
+    let refusal = observation.as_ref().map(|o| {
+        o.refusal
+            .unwrap_or_else(|| shared.refusals.is_refusal(&o.output.text))
+    });
     let observation = observation.unwrap_or_default();
     let text = observation.output.text;
     let output_bytes = text.len();
@@ -353,7 +437,7 @@ fn sample_record(
         tier: observation.tier,
         model: observation.model,
         finish_reason: observation.finish_reason,
-        refusal: observation.refusal,
+        refusal,
         envelope: observation.envelope,
         attempts: attempts.count,
         retries: attempts.retries,
@@ -361,6 +445,10 @@ fn sample_record(
         warnings: observation.warnings,
         started_at,
         finished_at: jiff::Timestamp::now(),
+        customer: case.customer.clone(),
+        forced_tier: case.tier.clone(),
+        condition: case.condition.clone(),
+        ttft_ms: None,
     }
 }
 

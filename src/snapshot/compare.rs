@@ -340,7 +340,9 @@ mod tests {
                     ),
                 )
                 .unwrap();
-                Case::load(&path, path.clone(), &rel, &suite).unwrap()
+                Case::load(&path, path.clone(), &rel, &suite)
+                    .unwrap()
+                    .remove(0)
             })
             .collect();
         (dir, suite, cases)

@@ -39,6 +39,28 @@ pub(crate) struct CommandTarget {
     cwd: PathBuf,
     response: ResponseMap,
     stdout_limit: usize,
+    /// The variable the agent reads its model provider's base URL from (`load.env`), set
+    /// to the fault-injecting proxy's URL under a load condition.
+    provider_env: Option<String>,
+}
+
+/// The environment a request adds for the agent process: the trace file, the forced tier,
+/// the load condition and the provider URL under it.
+fn request_env<'a>(
+    request: &'a Request,
+    provider_env: Option<&'a str>,
+) -> impl Iterator<Item = (&'a str, &'a String)> {
+    let provider = request.provider_url.iter().flat_map(move |url| {
+        std::iter::once(("EVALGATE_PROVIDER_URL", url)).chain(provider_env.map(|name| (name, url)))
+    });
+    [
+        ("EVALGATE_TRACE_FILE", &request.trace_file),
+        ("EVALGATE_TIER", &request.tier),
+        ("EVALGATE_CONDITION", &request.condition),
+    ]
+    .into_iter()
+    .filter_map(|(name, value)| value.as_ref().map(|v| (name, v)))
+    .chain(provider)
 }
 
 const STDERR_TAIL: usize = 2048;
@@ -90,6 +112,7 @@ impl CommandTarget {
             },
             response: config.response.clone(),
             stdout_limit: suite.response_bytes,
+            provider_env: suite.load.as_ref().and_then(|l| l.env.clone()),
         })
     }
 
@@ -98,12 +121,7 @@ impl CommandTarget {
         command
             .args(&self.args)
             .envs(&self.env)
-            .envs(
-                request
-                    .trace_file
-                    .iter()
-                    .map(|f| ("EVALGATE_TRACE_FILE", f)),
-            )
+            .envs(request_env(request, self.provider_env.as_deref()))
             .current_dir(&self.cwd)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -79,7 +79,7 @@ impl HttpTarget {
                     .post(self.url.clone())
                     .headers(self.headers.clone())
                     .header(reqwest::header::CONTENT_TYPE, "application/json")
-                    .headers(trace_header(request))
+                    .headers(request_headers(request))
                     .body(body.clone())
             },
             self.retries,
@@ -120,14 +120,27 @@ fn envelope_from_headers(headers: &reqwest::header::HeaderMap, observation: &mut
 
 /// The header naming the file the agent writes this sample's trace to.
 pub(crate) const TRACE_FILE_HEADER: &str = "x-evalgate-trace-file";
+/// The header through which a case's `tier` (or one of its `tiers:`) is forced.
+pub(crate) const TIER_HEADER: &str = "x-evalgate-tier";
+/// The headers naming the sample's load condition and the provider URL to use under it.
+pub(crate) const CONDITION_HEADER: &str = "x-evalgate-condition";
+pub(crate) const PROVIDER_URL_HEADER: &str = "x-evalgate-provider-url";
 
-/// `x-evalgate-trace-file` when the suite reads decisions from traces.
-pub(crate) fn trace_header(request: &Request) -> reqwest::header::HeaderMap {
+/// What the request says beyond its body, as headers: the trace file (when the suite reads
+/// decisions from traces), the forced tier, the load condition and its provider URL.
+pub(crate) fn request_headers(request: &Request) -> reqwest::header::HeaderMap {
     let mut map = reqwest::header::HeaderMap::new();
-    if let Some(path) = &request.trace_file
-        && let Ok(value) = reqwest::header::HeaderValue::from_str(path)
-    {
-        map.insert(TRACE_FILE_HEADER, value);
+    for (name, value) in [
+        (TRACE_FILE_HEADER, &request.trace_file),
+        (TIER_HEADER, &request.tier),
+        (CONDITION_HEADER, &request.condition),
+        (PROVIDER_URL_HEADER, &request.provider_url),
+    ] {
+        if let Some(value) = value
+            && let Ok(value) = reqwest::header::HeaderValue::from_str(value)
+        {
+            map.insert(name, value);
+        }
     }
     map
 }

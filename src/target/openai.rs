@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::http::{header_map, parse_json, resolve_ca_file, trace_header};
+use super::http::{TIER_HEADER, header_map, parse_json, request_headers, resolve_ca_file};
 use super::retry::exchange;
 use super::{Attempts, Failure, Overrides, wire};
 use crate::errors::ConfigError;
@@ -50,9 +50,6 @@ pub(crate) struct OpenAiTarget {
     retries: RetryPolicy,
     body_limit: usize,
 }
-
-/// The request header through which a case's `tier` hint is forwarded.
-pub(crate) const TIER_HEADER: &str = "x-evalgate-tier";
 
 impl OpenAiTarget {
     pub(crate) fn new(
@@ -136,17 +133,12 @@ impl OpenAiTarget {
         let body = serde_json::to_vec(&body).expect("requests serialize");
         let answer = exchange(
             || {
-                let mut builder = self
-                    .client
+                self.client
                     .post(self.url.clone())
                     .headers(self.headers.clone())
                     .header(reqwest::header::CONTENT_TYPE, "application/json")
-                    .headers(trace_header(request))
-                    .body(body.clone());
-                if let Some(tier) = &request.tier {
-                    builder = builder.header(TIER_HEADER, tier);
-                }
-                builder
+                    .headers(request_headers(request))
+                    .body(body.clone())
             },
             self.retries,
             self.body_limit,

@@ -226,6 +226,31 @@ pub(crate) fn render(report: &RunReport, suite: &str, links: &Links) -> String {
             md.push('\n');
         }
     }
+    crate::signals::render_markdown(&report.signals, &escape, &mut md);
+    if !report.reruns.is_empty() {
+        let _ = writeln!(
+            md,
+            "### Reruns in the last 30 days\n\n| when | case | passed | predicted | outcome | hypothesis |\n|---|---|---|---|---|---|"
+        );
+        for r in &report.reruns {
+            let _ = writeln!(
+                md,
+                "| {} | {} | {}/{} | {} | {} | {} |",
+                r.started_at.strftime("%Y-%m-%d %H:%M"),
+                escape(&r.case),
+                r.passes,
+                r.passes + r.failures + r.errors,
+                r.expect_rate,
+                match r.consistent {
+                    Some(true) => "consistent",
+                    Some(false) => "**not consistent**",
+                    None => "errored: cannot tell",
+                },
+                escape(&r.hypothesis)
+            );
+        }
+        md.push('\n');
+    }
     let failures: Vec<_> = summary.cases.iter().filter(|c| c.failed).collect();
     if !failures.is_empty() {
         let _ = writeln!(

@@ -1,0 +1,256 @@
+//! The proxy's lifecycle: bind `127.0.0.1:0`, accept connections on the current tokio
+//! runtime, count what happened, and stop everything when dropped.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use serde::{Deserialize, Serialize};
+use tokio::net::TcpListener;
+use tokio::task::{JoinHandle, JoinSet};
+
+use super::config::Condition;
+use super::forward::{Shared, handle};
+use super::plan::Planner;
+use crate::errors::{Error, error_chain};
+
+/// Bounds on a misbehaving upstream, so that no request through the proxy waits forever.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ProxyOptions {
+    /// From forwarding a request to the upstream's response head (connect, send, headers);
+    /// past it the client gets 504. Default 30 s.
+    pub upstream_timeout: Duration,
+    /// Longest silence inside an upstream response body (and inside a client's request body)
+    /// before the proxy gives up on it. Default 30 s.
+    pub idle_body_timeout: Duration,
+}
+
+impl Default for ProxyOptions {
+    fn default() -> Self {
+        ProxyOptions {
+            upstream_timeout: Duration::from_secs(30),
+            idle_body_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+impl ProxyOptions {
+    pub fn with_upstream_timeout(mut self, timeout: Duration) -> Self {
+        self.upstream_timeout = timeout;
+        self
+    }
+
+    pub fn with_idle_body_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_body_timeout = timeout;
+        self
+    }
+}
+
+/// What the proxy did so far.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ProxyStats {
+    /// Requests received.
+    pub requests: u64,
+    /// Requests answered with the condition's status, without contacting the upstream.
+    pub injected: u64,
+    /// Requests held by `latency`/`jitter` before being forwarded or answered.
+    pub delayed: u64,
+    /// Requests the upstream answered (any status), whose response was passed on.
+    pub forwarded: u64,
+    /// Response bodies cut by `truncate_after`.
+    pub truncated: u64,
+    /// Upstream unreachable or failing (502), or its body failing mid-way.
+    pub upstream_errors: u64,
+    /// No upstream response head within `upstream_timeout` (504), or a body silent longer
+    /// than `idle_body_timeout` (cut).
+    pub upstream_timeouts: u64,
+}
+
+#[derive(Debug, Default)]
+pub(super) struct Counters {
+    pub(super) requests: AtomicU64,
+    pub(super) injected: AtomicU64,
+    pub(super) delayed: AtomicU64,
+    pub(super) forwarded: AtomicU64,
+    pub(super) truncated: AtomicU64,
+    pub(super) upstream_errors: AtomicU64,
+    pub(super) upstream_timeouts: AtomicU64,
+}
+
+impl Counters {
+    fn snapshot(&self) -> ProxyStats {
+        let get = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+        ProxyStats {
+            requests: get(&self.requests),
+            injected: get(&self.injected),
+            delayed: get(&self.delayed),
+            forwarded: get(&self.forwarded),
+            truncated: get(&self.truncated),
+            upstream_errors: get(&self.upstream_errors),
+            upstream_timeouts: get(&self.upstream_timeouts),
+        }
+    }
+}
+
+/// A reverse proxy on `127.0.0.1` that forwards every request to one upstream under a load
+/// [`Condition`]. Dropping it (or [`FaultProxy::shutdown`]) closes the listener and aborts
+/// every connection and request in flight.
+#[derive(Debug)]
+pub struct FaultProxy {
+    addr: SocketAddr,
+    condition: Condition,
+    counters: Arc<Counters>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl FaultProxy {
+    /// Starts a proxy in front of `upstream` (a base URL such as `https://api.openai.com` or
+    /// `http://127.0.0.1:8080/v1`; request paths are appended to it) with the default
+    /// [`ProxyOptions`]. `seed` fixes jitter and `share` draws.
+    pub async fn start(
+        upstream: &str,
+        condition: Condition,
+        seed: u64,
+    ) -> Result<FaultProxy, Error> {
+        Self::start_with(upstream, condition, seed, ProxyOptions::default()).await
+    }
+
+    /// [`FaultProxy::start`] with explicit timeouts.
+    pub async fn start_with(
+        upstream: &str,
+        condition: Condition,
+        seed: u64,
+        options: ProxyOptions,
+    ) -> Result<FaultProxy, Error> {
+        let base = upstream_base(upstream).map_err(Error::Usage)?;
+        let client = upstream_client(&base)?;
+        let listener = TcpListener::bind(("127.0.0.1", 0)).await.map_err(|e| {
+            Error::Internal(format!("cannot bind the fault proxy on 127.0.0.1: {e}"))
+        })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| Error::Internal(format!("fault proxy listener has no address: {e}")))?;
+        let counters = Arc::new(Counters::default());
+        let shared = Arc::new(Shared {
+            upstream: base.as_str().trim_end_matches('/').to_string(),
+            condition: condition.clone(),
+            options,
+            client,
+            planner: Mutex::new(Planner::new(seed)),
+            counters: counters.clone(),
+        });
+        let task = tokio::spawn(accept_loop(listener, shared));
+        Ok(FaultProxy {
+            addr,
+            condition,
+            counters,
+            task: Some(task),
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`: the base URL to give the agent instead of the provider's.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn condition(&self) -> &Condition {
+        &self.condition
+    }
+
+    pub fn stats(&self) -> ProxyStats {
+        self.counters.snapshot()
+    }
+
+    /// Stops the proxy and waits until the listener is closed.
+    pub async fn shutdown(mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+/// Accepts until aborted. Connections live in the loop's `JoinSet`, so aborting the loop
+/// drops the listener and aborts every connection with it.
+async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+    let mut connections = JoinSet::new();
+    loop {
+        while connections.try_join_next().is_some() {}
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(_) => {
+                // e.g. out of file descriptors: back off instead of spinning.
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let shared = shared.clone();
+        connections.spawn(async move {
+            let service = service_fn(move |request| handle(shared.clone(), request));
+            // An error here is the client going away or a cut body: nothing to report.
+            let _ = http1::Builder::new()
+                .keep_alive(true)
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+/// Checks the upstream base URL: `http` or `https`, a host, no query or fragment.
+fn upstream_base(upstream: &str) -> Result<reqwest::Url, String> {
+    let url = reqwest::Url::parse(upstream)
+        .map_err(|e| format!("proxy upstream `{upstream}` is not a URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(format!(
+            "proxy upstream `{upstream}` must be an http:// or https:// URL with a host"
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!(
+            "proxy upstream `{upstream}` must not have a query or fragment: request paths are \
+             appended to it"
+        ));
+    }
+    Ok(url)
+}
+
+/// The client the proxy forwards with: no redirects followed (the agent sees them), no
+/// system proxy, TLS by rustls with ring for `https` upstreams.
+fn upstream_client(base: &reqwest::Url) -> Result<reqwest::Client, Error> {
+    // Installing twice is harmless (the first provider stays); a user's own choice wins.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut builder = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .tcp_nodelay(true)
+        .pool_idle_timeout(Duration::from_secs(30));
+    if base.scheme() == "http" {
+        // Plain HTTP: skip loading the system's root certificates.
+        builder = builder.tls_certs_only(Vec::new());
+    }
+    builder.build().map_err(|e| {
+        Error::Internal(format!(
+            "cannot build the fault proxy's HTTP client: {}",
+            error_chain(&e)
+        ))
+    })
+}

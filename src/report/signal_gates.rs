@@ -1,0 +1,125 @@
+//! Gates on the operational signals: capability SLIs, tier shares, pass rate per load
+//! condition, latency and cost. A signal nothing measured (no sample ran a `json_schema`
+//! check, no sample under the condition) skips its gate and says why; a cost gate with
+//! unpriced samples fails rather than passing on part of the bill.
+
+use super::gates::Measured;
+use crate::gate::SignalMetric;
+use crate::signals::{Percentiles, Rate, Signals};
+
+/// The measurement of a signal metric (the other metrics are `report::gates`' business).
+pub(super) fn measure(metric: &SignalMetric, signals: &Signals) -> Measured {
+    let sli = &signals.sli;
+    match metric {
+        SignalMetric::RefusalRate => rate(
+            &sli.refusals,
+            "refused",
+            "no answered sample says whether it refused",
+        ),
+        SignalMetric::SchemaConformance => rate(
+            &sli.schema_conformance,
+            "conformed to their JSON Schema",
+            "no sample ran a `json_schema` check",
+        ),
+        SignalMetric::TruncationRate => rate(
+            &sli.truncations,
+            "were cut by the output limit (finish_reason: length)",
+            "no answered sample reported a finish_reason",
+        ),
+        SignalMetric::VerbosityDrift => {
+            let drift = &signals.verbosity;
+            match &drift.test {
+                Some(test) => Measured::value(if drift.drifted { 1.0 } else { 0.0 }).detail(
+                    format!(
+                        "output bytes p50 {} now vs {} in the baseline; Mann-Whitney U p = {:.4} (α {})",
+                        p50(drift.now.as_ref()),
+                        p50(drift.before.as_ref()),
+                        test.p_value,
+                        drift.alpha
+                    ),
+                ),
+                None => Measured::skipped(drift.note.clone().unwrap_or_else(|| {
+                    "no output lengths to compare with (the baseline has none)".into()
+                })),
+            }
+        }
+        SignalMetric::TierShare(tier) => {
+            let mix = &signals.tiers;
+            match mix.tiers.get(tier) {
+                Some(share) => rate(&share.share, &format!("were served by `{tier}`"), ""),
+                None if mix.samples > 0 => Measured::value(0.0).detail(format!(
+                    "no answered sample was served by `{tier}`; tiers seen: {}",
+                    mix.tiers.keys().cloned().collect::<Vec<_>>().join(", ")
+                )),
+                None => Measured::skipped("no answered samples".into()),
+            }
+        }
+        SignalMetric::ConditionPassRate(condition) => {
+            match signals.latency.conditions.get(condition) {
+                Some(slice) => rate(
+                    &slice.pass_rate,
+                    &format!("passed under `{condition}` ({} errored)", slice.errors),
+                    "every sample under it errored",
+                ),
+                None => Measured::skipped(format!("no sample ran under condition `{condition}`")),
+            }
+        }
+        SignalMetric::LatencyP50 => latency(signals, |p| p.p50),
+        SignalMetric::LatencyP95 => latency(signals, |p| p.p95),
+        SignalMetric::LatencyP99 => latency(signals, |p| p.p99),
+        SignalMetric::CostRun | SignalMetric::CostCaseMax => {
+            let cost = &signals.cost;
+            if cost.unpriced > 0 {
+                return Measured {
+                    value: Some(f64::INFINITY),
+                    details: vec![format!(
+                        "{} sample(s) used models without a price ({}); add them to `prices`",
+                        cost.unpriced,
+                        cost.unpriced_models
+                            .keys()
+                            .cloned()
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )],
+                    ..Measured::default()
+                };
+            }
+            if *metric == SignalMetric::CostRun {
+                Measured::value(cost.total_usd).detail(format!(
+                    "{} tokens in / {} out",
+                    cost.input_tokens, cost.output_tokens
+                ))
+            } else {
+                match &cost.most_expensive {
+                    Some(case) => Measured::value(case.usd).detail(case.case.clone()),
+                    None => Measured::skipped("no priced sample".into()),
+                }
+            }
+        }
+    }
+}
+
+/// A rate's value with its count and 95 % interval; skipped with `nothing` when n = 0.
+fn rate(rate: &Rate, what: &str, nothing: &str) -> Measured {
+    match (rate.rate, rate.interval) {
+        (Some(value), Some([low, high])) => Measured::value(value).detail(format!(
+            "{} of {} {what} (95 % interval {low:.3}–{high:.3})",
+            rate.count, rate.n
+        )),
+        _ => Measured::skipped(nothing.to_string()),
+    }
+}
+
+fn latency(signals: &Signals, pick: fn(&Percentiles) -> f64) -> Measured {
+    match &signals.latency.overall {
+        Some(p) => Measured::value(pick(p)).detail(format!(
+            "over {} answered samples: p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms",
+            p.n, p.p50, p.p95, p.p99
+        )),
+        None => Measured::skipped("no answered samples".into()),
+    }
+}
+
+fn p50(p: Option<&Percentiles>) -> String {
+    p.map_or_else(|| "-".into(), |p| format!("{:.0}", p.p50))
+}

@@ -1,0 +1,254 @@
+//! `evalgate rerun`: the honest version of clicking "run again". It refuses to run without
+//! a hypothesis and the pass rate it predicts, takes K independent samples of one case,
+//! says whether the outcome is consistent with the prediction, and keeps the rerun in the
+//! history store, where every later report lists it — nobody rerolls a case to green
+//! unseen. Its samples never count as a run of the suite.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::case::{Selection, discover};
+use crate::errors::Error;
+use crate::history::HistoryStore;
+use crate::provenance::Provenance;
+use crate::record::{
+    Record, Recorder, RerunRecord, RunData, RunRecord, SCHEMA_VERSION, SampleRecord,
+};
+use crate::report::{history_path, shown};
+use crate::run::{RunSetup, Runner};
+use crate::stats::clopper_pearson;
+use crate::suite::Suite;
+use crate::target::{Overrides, Target};
+use crate::verdict::{MAX_SAMPLES, PassRule, SampleVerdict};
+
+/// What `evalgate rerun` was asked.
+#[derive(Debug, Clone)]
+pub(crate) struct RerunRequest {
+    pub dir: PathBuf,
+    pub out_dir: PathBuf,
+    pub case: String,
+    pub runs: u32,
+    pub hypothesis: String,
+    pub expect_rate: f64,
+    pub overrides: Overrides,
+}
+
+impl RerunRequest {
+    /// Refuses a rerun that could not test anything, before any agent call.
+    fn check(&self) -> Result<(), Error> {
+        if self.hypothesis.trim().chars().count() < 10 {
+            return Err(Error::Usage(
+                "a rerun needs a hypothesis written down before it runs: --hypothesis \"why \
+                 the case should now pass (or fail), in a sentence\""
+                    .into(),
+            ));
+        }
+        if self.runs == 0 || self.runs > MAX_SAMPLES {
+            return Err(Error::Usage(format!(
+                "--runs {} must be between 1 and {MAX_SAMPLES}",
+                self.runs
+            )));
+        }
+        if !(0.0..=1.0).contains(&self.expect_rate) {
+            return Err(Error::Usage(format!(
+                "--expect-rate {} must be a pass rate between 0 and 1",
+                self.expect_rate
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Runs the rerun, records it in history and returns its record.
+pub(crate) fn rerun(request: &RerunRequest) -> Result<RerunRecord, Error> {
+    request.check()?;
+    let suite = Suite::load(&request.dir)?;
+    let history = history_path(suite.history.as_deref(), &request.out_dir)?.ok_or_else(|| {
+        Error::Usage(
+            "a rerun is kept in the history store so later reports list it, but history is \
+             off (EVALGATE_HISTORY=off)"
+                .into(),
+        )
+    })?;
+    // Opened before any agent call: a broken store is found now, not after K samples.
+    let mut store = HistoryStore::open(&history)?;
+    let (cases, _) = discover(&suite, Selection::Exact(&request.case))?;
+    let mut case = cases
+        .into_iter()
+        .find(|c| c.id == request.case)
+        .ok_or_else(|| {
+            Error::Usage(format!(
+                "no case `{}` in {}",
+                request.case,
+                shown(&suite.cases_dir)
+            ))
+        })?;
+    // K samples, all taken: the outcome is the pass rate, not the case's own verdict.
+    case.samples = request.runs;
+    case.rule = PassRule::AtLeast(1);
+    case.sequential = None;
+
+    let started_at = jiff::Timestamp::now();
+    let rerun_id = format!(
+        "rerun-{}-{:x}",
+        started_at.strftime("%Y%m%dT%H%M%S%.3fZ"),
+        std::process::id()
+    );
+    let dir = request.out_dir.join("reruns").join(&rerun_id);
+    let provenance = Provenance::detect(&suite.dir)?;
+    let samples = run_samples(&suite, case, &rerun_id, &dir, request, &provenance)?;
+
+    let mut record = outcome(request, &suite.name, rerun_id, &samples, started_at);
+    record.branch = provenance.branch;
+    record.commit = provenance.commit;
+    let recorder = Recorder::create(&dir)?;
+    recorder.append(&Record::Rerun(Box::new(record.clone())));
+    if let Some(e) = recorder.take_error() {
+        return Err(e);
+    }
+    store.ingest(&RunData {
+        reruns: vec![record.clone()],
+        ..RunData::default()
+    })?;
+    Ok(record)
+}
+
+/// Takes the samples with the suite's target, recording them under `dir`.
+fn run_samples(
+    suite: &Suite,
+    case: crate::case::Case,
+    rerun_id: &str,
+    dir: &Path,
+    request: &RerunRequest,
+    provenance: &Provenance,
+) -> Result<Vec<SampleRecord>, Error> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))?;
+    let target = {
+        let _guard = runtime.enter();
+        Target::build(suite, None, &request.overrides)?
+    };
+    let recorder = Arc::new(Recorder::create(dir)?);
+    recorder.append(&Record::Run(Box::new(RunRecord {
+        schema: SCHEMA_VERSION,
+        run_id: rerun_id.to_string(),
+        suite: suite.name.clone(),
+        target: target.kind().to_string(),
+        evalgate_version: env!("CARGO_PKG_VERSION").to_string(),
+        pid: std::process::id(),
+        started_at: jiff::Timestamp::now(),
+        concurrency: suite.concurrency,
+        envelope: suite.envelope.clone(),
+        pins: suite.pins.clone(),
+        branch: provenance.branch.clone(),
+        commit: provenance.commit.clone(),
+    })));
+    let runner = Runner::new(
+        runtime.handle().clone(),
+        target,
+        RunSetup {
+            suite,
+            concurrency: suite.concurrency,
+            recorder: Arc::clone(&recorder),
+            run_id: rerun_id.to_string(),
+            run_dir: dir,
+            overrides: &request.overrides,
+        },
+    );
+    let outcome = runner
+        .wait(runner.spawn(Arc::new(case)))
+        .map_err(Error::Internal)?;
+    drop(runner);
+    runtime.shutdown_background();
+    if let Some(e) = recorder.take_error() {
+        return Err(e);
+    }
+    let data = RunData::read(&[dir.to_path_buf()])?;
+    let samples: Vec<SampleRecord> = data
+        .samples
+        .into_iter()
+        .filter(|s| s.case == outcome.record.case)
+        .collect();
+    Ok(samples)
+}
+
+/// The rerun's record: the pass rate over answered samples with its exact interval, and
+/// whether the predicted rate is inside it. Errored samples are never passes, and leave
+/// the rerun unable to tell.
+fn outcome(
+    request: &RerunRequest,
+    suite: &str,
+    rerun_id: String,
+    samples: &[SampleRecord],
+    started_at: jiff::Timestamp,
+) -> RerunRecord {
+    let count = |v: SampleVerdict| samples.iter().filter(|s| s.verdict == v).count() as u32;
+    let (passes, failures, errors) = (
+        count(SampleVerdict::Pass),
+        count(SampleVerdict::Fail),
+        count(SampleVerdict::Error),
+    );
+    let (low, high) = clopper_pearson(passes, passes + failures, 0.95);
+    let consistent = (errors == 0 && passes + failures > 0)
+        .then_some(low <= request.expect_rate && request.expect_rate <= high);
+    let tokens = |f: fn(&crate::observation::Usage) -> u64| {
+        samples
+            .iter()
+            .filter_map(|s| s.usage.as_ref())
+            .map(f)
+            .sum::<u64>()
+    };
+    RerunRecord {
+        schema: SCHEMA_VERSION,
+        rerun_id,
+        suite: suite.to_string(),
+        case: request.case.clone(),
+        hypothesis: request.hypothesis.trim().to_string(),
+        expect_rate: request.expect_rate,
+        runs: request.runs,
+        passes,
+        failures,
+        errors,
+        interval: [low, high],
+        consistent,
+        input_tokens: tokens(|u| u.input_tokens),
+        output_tokens: tokens(|u| u.output_tokens),
+        branch: None,
+        commit: None,
+        started_at,
+        finished_at: jiff::Timestamp::now(),
+    }
+}
+
+/// The terminal lines of a rerun.
+pub(crate) fn render(record: &RerunRecord) -> String {
+    let answered = record.passes + record.failures;
+    let verdict = match record.consistent {
+        Some(true) => "consistent with the hypothesis".to_string(),
+        Some(false) => "NOT consistent with the hypothesis".to_string(),
+        None => format!(
+            "cannot tell: {} sample(s) errored (an error is never a pass)",
+            record.errors
+        ),
+    };
+    format!(
+        "evalgate: rerun {} of {}: {} run(s), {}/{answered} passed, {} error(s)\n\
+         evalgate:   pass rate 95 % interval [{:.3}, {:.3}] (Clopper-Pearson); predicted {} → {verdict}\n\
+         evalgate:   hypothesis: {}\n\
+         evalgate:   tokens {} in / {} out; kept in history, listed in every report",
+        record.rerun_id,
+        record.case,
+        record.runs,
+        record.passes,
+        record.errors,
+        record.interval[0],
+        record.interval[1],
+        record.expect_rate,
+        record.hypothesis,
+        record.input_tokens,
+        record.output_tokens,
+    )
+}
