@@ -212,7 +212,7 @@ pub fn main() -> ExitCode {
                         .into(),
                 ))
             } else {
-                report(run_dirs, out, dir)
+                report(run_dirs, out, dir, merge)
             }
         }
         Command::Catalog { command } => catalog(command),
@@ -267,6 +267,7 @@ fn report(
     run_dirs: Vec<PathBuf>,
     out: Option<PathBuf>,
     dir: Option<PathBuf>,
+    merge: bool,
 ) -> Result<ExitCode, Error> {
     let (out, run_dirs) = out_and_runs(out, run_dirs)?;
     let mut data = RunData::read(&run_dirs)?;
@@ -300,6 +301,14 @@ fn report(
     eprintln!("{}", paths.render());
     fence.close();
     github::publish(&data, &report)?;
+    // Merged shards are meant to be the whole suite: one missing shard would otherwise
+    // skip every coverage and signal gate and pass.
+    if merge && let Some(why) = &report.partial {
+        return Err(Error::Usage(format!(
+            "the merged shards are not the whole suite: {why}; is a shard's run folder missing? \
+             (the reports were written; coverage and signal gates were not applied)"
+        )));
+    }
     Ok(ExitCode::from(if report.has_failed() {
         exit::FAILED
     } else {

@@ -10,6 +10,7 @@ use libtest_mimic::{Arguments, Failed, Trial};
 
 use crate::case::{Selection, Status, TEST_PREFIX, discover};
 use crate::decay::DecayContext;
+use crate::env::non_empty_env;
 use crate::errors::Error;
 use crate::exit;
 use crate::provenance::Provenance;
@@ -334,15 +335,4 @@ fn concurrency(suite: &Suite, args: &Arguments) -> Result<usize, Error> {
         n = n.min(threads.max(1));
     }
     Ok(n)
-}
-
-pub(crate) fn non_empty_env(name: &str) -> Result<Option<String>, Error> {
-    match std::env::var(name) {
-        Ok(v) if v.is_empty() => Ok(None),
-        Ok(v) => Ok(Some(v)),
-        Err(std::env::VarError::NotPresent) => Ok(None),
-        Err(std::env::VarError::NotUnicode(_)) => {
-            Err(Error::Usage(format!("{name} is not valid UTF-8")))
-        }
-    }
 }

@@ -16,6 +16,7 @@ mod coverage;
 mod decay;
 pub mod demo;
 mod duration;
+mod env;
 pub mod envelope;
 mod errors;
 pub mod exit;

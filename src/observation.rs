@@ -205,6 +205,8 @@ pub struct Observation {
     pub refusal: Option<bool>,
     /// e.g. `stop`, `length`, `tool_calls`.
     pub finish_reason: Option<String>,
+    /// Time to the first token of the provider's streamed answer, as the agent measured it.
+    pub ttft_ms: Option<f64>,
     /// Versions the agent reports (prompt hash, index version, ...).
     pub envelope: BTreeMap<String, String>,
     /// Problems reading the agent's decisions that did not stop the sample (a trace span

@@ -7,8 +7,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::env::non_empty_env;
 use crate::errors::Error;
-use crate::harness::non_empty_env;
 
 /// The branch and commit a run measured, as far as they can be told.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -21,6 +21,10 @@ use crate::suite::Suite;
 use crate::target::{Overrides, Target};
 use crate::verdict::{MAX_SAMPLES, PassRule, SampleVerdict};
 
+/// The widest 95 % interval that can call a prediction consistent: wider, the runs cannot
+/// tell it from its opposite (1 of 1 passing is "consistent" with anything above 0.025).
+const MAX_CONSISTENT_WIDTH: f64 = 0.5;
+
 /// What `evalgate rerun` was asked.
 #[derive(Debug, Clone)]
 pub(crate) struct RerunRequest {
@@ -192,8 +196,18 @@ fn outcome(
         count(SampleVerdict::Error),
     );
     let (low, high) = clopper_pearson(passes, passes + failures, 0.95);
-    let consistent = (errors == 0 && passes + failures > 0)
-        .then_some(low <= request.expect_rate && request.expect_rate <= high);
+    let inside = low <= request.expect_rate && request.expect_rate <= high;
+    // Outside the interval, the data rules the prediction out whatever K; inside a wide
+    // interval, it rules out nothing — "consistent" would be a reroll to green.
+    let consistent = if errors > 0 || passes + failures == 0 {
+        None
+    } else if !inside {
+        Some(false)
+    } else if high - low > MAX_CONSISTENT_WIDTH {
+        None
+    } else {
+        Some(true)
+    };
     let tokens = |f: fn(&crate::observation::Usage) -> u64| {
         samples
             .iter()
@@ -229,9 +243,13 @@ pub(crate) fn render(record: &RerunRecord) -> String {
     let verdict = match record.consistent {
         Some(true) => "consistent with the hypothesis".to_string(),
         Some(false) => "NOT consistent with the hypothesis".to_string(),
-        None => format!(
+        None if record.errors > 0 => format!(
             "cannot tell: {} sample(s) errored (an error is never a pass)",
             record.errors
+        ),
+        None => format!(
+            "cannot tell: the interval is wider than {MAX_CONSISTENT_WIDTH}; take more runs \
+             (17 or more always narrow it enough)"
         ),
     };
     format!(

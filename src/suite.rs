@@ -14,7 +14,10 @@ use crate::duration::HumanDuration;
 use crate::errors::{ConfigError, Position};
 use crate::gate::{Gate, GateFile, Metric, SignalMetric};
 use crate::proxy::{Condition, ConditionFile};
-use crate::signals::{PriceFile, SignalsConfig, SignalsFile, VerbosityFile};
+use crate::signals::config::{
+    NO_CONDITION, PriceFile, SignalsConfig, SignalsFile, VerbosityFile,
+    validate as validate_signals,
+};
 use crate::snapshot::{SnapshotSettings, SnapshotsFile};
 use crate::target::TargetConfig;
 use crate::verdict::{PassRule, validate_rule};
@@ -408,7 +411,7 @@ impl Suite {
                 })
             }
         };
-        let signals = crate::signals::validate(&SignalsFile {
+        let signals = validate_signals(&SignalsFile {
             prices: file.prices,
             time_zone: file.time_zone,
             verbosity: file.verbosity,
@@ -456,9 +459,14 @@ impl Suite {
         )?;
         for gate in &gates {
             let unknown = match &gate.metric {
-                Metric::Signal(SignalMetric::TierShare(tier))
-                    if !file.tiers.is_empty() && !file.tiers.contains(tier) =>
-                {
+                Metric::Signal(SignalMetric::TierShare(_)) if file.tiers.is_empty() => {
+                    Some(format!(
+                        "gate `{}` needs the suite's `tiers:` (e.g. `tiers: [primary, secondary, \
+                     canned]`): a misspelt tier would otherwise be a share of 0 forever",
+                        gate.name
+                    ))
+                }
+                Metric::Signal(SignalMetric::TierShare(tier)) if !file.tiers.contains(tier) => {
                     Some(format!(
                         "gate `{}` names tier `{tier}`, which is not in the suite's `tiers:` ({})",
                         gate.name,
@@ -466,14 +474,13 @@ impl Suite {
                     ))
                 }
                 Metric::Signal(SignalMetric::ConditionPassRate(c))
-                    if c != crate::signals::NO_CONDITION
+                    if c != NO_CONDITION
                         && !load.as_ref().is_some_and(|l| l.conditions.contains_key(c)) =>
                 {
                     Some(format!(
                         "gate `{}` names load condition `{c}`, which the suite's `load:` does not \
                          declare (`{}` is the run under no condition)",
-                        gate.name,
-                        crate::signals::NO_CONDITION
+                        gate.name, NO_CONDITION
                     ))
                 }
                 _ => None,

@@ -548,6 +548,20 @@ fn merged_shards_report_exactly_what_one_unsharded_run_reports() {
     assert_eq!(merged.0, whole.0, "JUnit");
     assert_eq!(merged.1, whole.1, "gates");
     assert_eq!(merged.2, whole.2, "decay");
+
+    // One shard's folder missing: not the whole suite, a usage error rather than a pass
+    // with every coverage and signal gate skipped.
+    let lone = f.suite.evalgate_env(
+        &["report", "--merge", runs.join("shard-1").to_str().unwrap()],
+        &env("lone"),
+    );
+    assert_eq!(lone.code, 2, "{}", lone.all());
+    assert!(
+        lone.stderr
+            .contains("the merged shards are not the whole suite"),
+        "{}",
+        lone.stderr
+    );
 }
 
 /// Times, run ids and timestamps vary between runs; nothing else may.

@@ -97,6 +97,35 @@ fn a_case_runs_under_each_named_condition_through_the_fault_proxy() {
 }
 
 #[test]
+fn an_agent_that_ignores_the_proxy_is_an_error_not_a_pass_under_the_condition() {
+    let rt = runtime();
+    let provider = serve(&rt, Behaviour::Echo);
+    // `load.env` names a variable this agent does not read: it calls the provider directly.
+    let s = TempSuite::new(&format!(
+        "name: shop\ntarget:\n  command:\n    program: {:?}\n    args: [{:?}]\n\
+         load:\n  upstream: {:?}\n  env: SOME_OTHER_URL\n  conditions:\n    rate_limited: {{status: 429}}\n",
+        python(),
+        scripted_agent().display().to_string(),
+        provider.url
+    ));
+    s.case(
+        "refunds.yaml",
+        &provider_case(&provider.url, "conditions: [rate_limited]\n"),
+    );
+    let run = s.run(&["--exact", "evals::refunds@condition=rate_limited"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    let sample = &s.records_of("sample")[0];
+    assert_eq!(sample["verdict"], "error", "{sample:#}");
+    assert!(
+        sample["error"]
+            .as_str()
+            .unwrap()
+            .contains("the agent made no request through evalgate's fault proxy"),
+        "{sample:#}"
+    );
+}
+
+#[test]
 fn a_condition_the_suite_does_not_declare_is_an_error_at_its_line() {
     let s = provider_suite("http://127.0.0.1:9");
     s.case(

@@ -130,6 +130,25 @@ fn a_rerun_tests_its_hypothesis_is_kept_in_history_and_listed_in_later_reports()
         run.stderr
     );
 
+    // Two runs rule out nothing: 2/2 has the interval [0.158, 1] — cannot tell, exit 1.
+    let run = s.evalgate(&[
+        "rerun",
+        "refunds/a1002",
+        "--runs",
+        "2",
+        "--hypothesis",
+        "the refund wording fix makes it pass 9 times in 10",
+        "--expect-rate",
+        "0.9",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(
+        run.stderr
+            .contains("cannot tell: the interval is wider than 0.5"),
+        "{}",
+        run.stderr
+    );
+
     // A prediction of 0.2 is not: exit 1.
     let run = s.evalgate(&[
         "rerun",
@@ -157,7 +176,7 @@ fn a_rerun_tests_its_hypothesis_is_kept_in_history_and_listed_in_later_reports()
         .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
         .filter(|r| r["kind"] == "rerun")
         .collect();
-    assert_eq!(reruns.len(), 2, "{}", export.stdout);
+    assert_eq!(reruns.len(), 3, "{}", export.stdout);
     assert!(reruns.iter().any(
         |r| r["hypothesis"] == "the agent still refuses most refunds"
             && r["consistent"] == false
@@ -176,7 +195,7 @@ fn a_rerun_tests_its_hypothesis_is_kept_in_history_and_listed_in_later_reports()
     assert_eq!(run.code, 0, "{}", run.all());
     assert!(
         run.stderr.contains(
-            "evalgate: reruns   2 in the last 30 days (1 not consistent with their hypothesis)"
+            "evalgate: reruns   3 in the last 30 days (2 not shown consistent with their hypothesis)"
         ),
         "{}",
         run.stderr

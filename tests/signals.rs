@@ -41,7 +41,7 @@ fn slo_tier_and_cost_gates_measure_the_run_and_an_unpriced_model_fails_the_budge
         &agent.url,
         "  m-1: {input: 2.5, output: 10}\n",
         gates,
-        "",
+        "tiers: [primary, secondary]\n",
     ));
     s.case("refund.yaml", CASE);
     let run = s.run(&[]);
@@ -110,6 +110,75 @@ fn slo_tier_and_cost_gates_measure_the_run_and_an_unpriced_model_fails_the_budge
     assert!(
         run.stderr
             .contains("evalgate: tiers: secondary 3/3 = 100.0 %"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn unknown_usage_and_unreported_tiers_count_against_their_gates() {
+    let rt = runtime();
+    // No usage, no tier: the bill and the canned share are unknown, not zero.
+    let agent = serve(
+        &rt,
+        Behaviour::Fixed(json!({"output": "Refund issued", "model": "m-1"})),
+    );
+    let s = TempSuite::new(&suite_yaml(
+        &agent.url,
+        "  m-1: {input: 2.5, output: 10}\n",
+        "  - {metric: cost.run_usd, max: 5}\n  - {metric: tiers.share.canned, max: 0.02}\n\
+         \x20 - {metric: tiers.share.primary, min: 0.5}\n",
+        "tiers: [primary, canned]\n",
+    ));
+    s.case("refund.yaml", CASE);
+    let run = s.run(&[]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    let coverage = read_json(&s.out().join("coverage.json"));
+    let cost = gate(&coverage, "cost.run_usd");
+    assert_eq!(cost["outcome"], "failed", "{cost}");
+    assert!(
+        cost["details"][0]
+            .as_str()
+            .unwrap()
+            .contains("3 answered sample(s) reported no token usage"),
+        "{cost}"
+    );
+    let canned = gate(&coverage, "tiers.share.canned");
+    assert_eq!(
+        (canned["outcome"].as_str(), canned["value"].as_f64()),
+        (Some("failed"), Some(1.0)),
+        "{canned}"
+    );
+    assert!(
+        canned["details"][1]
+            .as_str()
+            .unwrap()
+            .contains("3 did not say which tier served them"),
+        "{canned}"
+    );
+    let primary = gate(&coverage, "tiers.share.primary");
+    assert_eq!(
+        (primary["outcome"].as_str(), primary["value"].as_f64()),
+        (Some("failed"), Some(0.0)),
+        "{primary}"
+    );
+
+    // A tier gate without the suite's `tiers:` is refused: a typo would be 0 % forever.
+    std::fs::write(
+        s.evals().join("evalgate.yaml"),
+        suite_yaml(
+            &agent.url,
+            "  m-1: {input: 1, output: 1}\n",
+            "  - {metric: tiers.share.Canned, max: 0.02}\n",
+            "",
+        ),
+    )
+    .unwrap();
+    let run = s.run(&["--list"]);
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(
+        run.stderr
+            .contains("gate `tiers.share.Canned` needs the suite's `tiers:`"),
         "{}",
         run.stderr
     );

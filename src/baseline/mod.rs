@@ -17,9 +17,9 @@ use crate::atomic_file::write_atomic;
 use crate::errors::Error;
 use crate::history::HistoryStore;
 use crate::record::{CaseRecord, SCHEMA_VERSION, SampleRecord};
-use crate::report::shown;
 use crate::signals::SignalBaseline;
 use crate::suite::BaselinePolicy;
+use crate::terminal::shown;
 use crate::verdict::Verdict;
 
 /// What a run is compared with.

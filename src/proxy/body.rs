@@ -17,7 +17,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use hyper::body::{Body, Frame};
 
-use super::server::Counters;
+use super::options::Counters;
 use crate::errors::error_chain;
 
 /// Why the proxy stopped forwarding a response body.

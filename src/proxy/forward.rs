@@ -15,8 +15,8 @@ use serde_json::json;
 
 use super::body::{BodyShape, FaultBody};
 use super::config::{Condition, StatusFault};
-use super::plan::Planner;
-use super::server::{Counters, ProxyOptions};
+use super::options::{Counters, ProxyOptions};
+use super::plan::{Sessions, session_of};
 use crate::errors::error_chain;
 
 /// Request bodies larger than this are refused (413): model requests are far smaller.
@@ -49,7 +49,7 @@ pub(super) struct Shared {
     pub(super) condition: Condition,
     pub(super) options: ProxyOptions,
     pub(super) client: reqwest::Client,
-    pub(super) planner: Mutex<Planner>,
+    pub(super) planner: Arc<Mutex<Sessions>>,
     pub(super) counters: Arc<Counters>,
 }
 
@@ -59,12 +59,19 @@ pub(super) async fn handle(
 ) -> Result<Response<ProxyBody>, Infallible> {
     let counters = &shared.counters;
     counters.requests.fetch_add(1, Ordering::Relaxed);
+    let path_and_query = request
+        .uri()
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_string();
+    let (session, path) = session_of(&path_and_query);
     // Planned on arrival, before any await, so the plan follows the arrival order.
     let plan = shared
         .planner
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
-        .next(&shared.condition);
+        .next(session, &shared.condition);
+    let path = path.to_string();
     let (parts, body) = request.into_parts();
     let idle = shared.options.idle_body_timeout;
     let body =
@@ -108,12 +115,13 @@ pub(super) async fn handle(
         counters.injected.fetch_add(1, Ordering::Relaxed);
         return Ok(injected_response(&shared.condition.name, fault));
     }
-    Ok(forward(&shared, parts, body).await)
+    Ok(forward(&shared, parts, &path, body).await)
 }
 
-async fn forward(shared: &Shared, parts: Parts, body: Bytes) -> Response<ProxyBody> {
+/// Forwards to the upstream base plus `path` (the request's path and query, without its
+/// session prefix).
+async fn forward(shared: &Shared, parts: Parts, path: &str, body: Bytes) -> Response<ProxyBody> {
     let counters = &shared.counters;
-    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let url = format!("{}{path}", shared.upstream);
     let url = match reqwest::Url::parse(&url) {
         Ok(url) => url,

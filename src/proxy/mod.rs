@@ -9,10 +9,13 @@
 mod body;
 mod config;
 mod forward;
+mod options;
 mod plan;
 mod server;
 #[cfg(test)]
 mod tests;
 
 pub use config::{Condition, ConditionFile, FaultStatus, Injection, Share, StatusFault, validate};
-pub use server::{FaultProxy, ProxyOptions, ProxyStats};
+pub use options::{ProxyOptions, ProxyStats};
+pub use plan::stable_hash;
+pub use server::FaultProxy;

@@ -21,6 +21,71 @@ pub(super) struct Planner {
     seen: u64,
 }
 
+/// The path prefix of a session: `/s/<token>/…` is one sample's own stream of requests.
+pub(super) const SESSION_PREFIX: &str = "/s/";
+
+/// One planner per session, each seeded from the proxy's seed and the session's token, so
+/// a sample's faults depend on the sample, not on how concurrent samples interleave; and
+/// the requests each session made, so a caller can tell a sample that never came through
+/// the proxy. Requests without a session share the proxy's own planner.
+#[derive(Debug)]
+pub(super) struct Sessions {
+    seed: u64,
+    shared: Planner,
+    by_token: std::collections::HashMap<String, Planner>,
+}
+
+impl Sessions {
+    pub(super) fn new(seed: u64) -> Self {
+        Sessions {
+            seed,
+            shared: Planner::new(seed),
+            by_token: std::collections::HashMap::new(),
+        }
+    }
+
+    /// The plan of the next request of `session` (or of the shared stream).
+    pub(super) fn next(&mut self, session: Option<&str>, condition: &Condition) -> RequestPlan {
+        match session {
+            None => self.shared.next(condition),
+            Some(token) => {
+                let seed = self.seed;
+                self.by_token
+                    .entry(token.to_string())
+                    .or_insert_with(|| Planner::new(seed ^ stable_hash(token)))
+                    .next(condition)
+            }
+        }
+    }
+
+    /// How many requests `token`'s session made.
+    pub(super) fn requests(&self, token: &str) -> u64 {
+        self.by_token.get(token).map_or(0, |p| p.seen)
+    }
+}
+
+/// FNV-1a: a hash stable across processes and runs (the std hasher is seeded per process),
+/// for seeds and session tokens.
+pub fn stable_hash(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// Splits `/s/<token>/rest` into the token and `/rest`; other paths have no session.
+pub(super) fn session_of(path_and_query: &str) -> (Option<&str>, &str) {
+    let Some(after) = path_and_query.strip_prefix(SESSION_PREFIX) else {
+        return (None, path_and_query);
+    };
+    let end = after.find(['/', '?']).unwrap_or(after.len());
+    let token = &after[..end];
+    if token.is_empty() {
+        return (None, path_and_query);
+    }
+    let rest = &after[end..];
+    (Some(token), if rest.is_empty() { "/" } else { rest })
+}
+
 impl Planner {
     pub(super) fn new(seed: u64) -> Self {
         Planner {
@@ -83,6 +148,48 @@ impl XorShift {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_session_is_the_first_path_segment_after_s() {
+        assert_eq!(
+            session_of("/s/abc/v1/chat?x=1"),
+            (Some("abc"), "/v1/chat?x=1")
+        );
+        assert_eq!(session_of("/s/abc"), (Some("abc"), "/"));
+        assert_eq!(session_of("/s/abc?x=1"), (Some("abc"), "?x=1"));
+        assert_eq!(session_of("/v1/chat"), (None, "/v1/chat"));
+        assert_eq!(session_of("/s//v1"), (None, "/s//v1"));
+    }
+
+    #[test]
+    fn sessions_plan_apart_whatever_the_interleaving_and_count_their_requests() {
+        let condition = crate::proxy::validate(
+            "flaky",
+            &crate::proxy::ConditionFile {
+                status: Some(429),
+                share: Some(0.5),
+                first: None,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let draws = |order: &[&str]| {
+            let mut sessions = Sessions::new(7);
+            let mut by: std::collections::BTreeMap<String, Vec<bool>> = Default::default();
+            for token in order {
+                let plan = sessions.next(Some(token), &condition);
+                by.entry(token.to_string()).or_default().push(plan.inject);
+            }
+            (by, sessions.requests("a"), sessions.requests("zz"))
+        };
+        let (one, a, none) = draws(&["a", "b", "a", "b", "a", "b"]);
+        let (other, _, _) = draws(&["b", "b", "b", "a", "a", "a"]);
+        assert_eq!(
+            one, other,
+            "each session's faults depend on the session only"
+        );
+        assert_eq!((a, none), (3, 0));
+    }
+
     use super::*;
     use crate::proxy::config::{ConditionFile, validate};
 

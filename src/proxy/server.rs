@@ -2,101 +2,20 @@
 //! runtime, count what happened, and stop everything when dropped.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 use tokio::task::{JoinHandle, JoinSet};
 
 use super::config::Condition;
 use super::forward::{Shared, handle};
-use super::plan::Planner;
+use super::options::{Counters, ProxyOptions, ProxyStats};
+use super::plan::{SESSION_PREFIX, Sessions};
 use crate::errors::{Error, error_chain};
-
-/// Bounds on a misbehaving upstream, so that no request through the proxy waits forever.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ProxyOptions {
-    /// From forwarding a request to the upstream's response head (connect, send, headers);
-    /// past it the client gets 504. Default 30 s.
-    pub upstream_timeout: Duration,
-    /// Longest silence inside an upstream response body (and inside a client's request body)
-    /// before the proxy gives up on it. Default 30 s.
-    pub idle_body_timeout: Duration,
-}
-
-impl Default for ProxyOptions {
-    fn default() -> Self {
-        ProxyOptions {
-            upstream_timeout: Duration::from_secs(30),
-            idle_body_timeout: Duration::from_secs(30),
-        }
-    }
-}
-
-impl ProxyOptions {
-    pub fn with_upstream_timeout(mut self, timeout: Duration) -> Self {
-        self.upstream_timeout = timeout;
-        self
-    }
-
-    pub fn with_idle_body_timeout(mut self, timeout: Duration) -> Self {
-        self.idle_body_timeout = timeout;
-        self
-    }
-}
-
-/// What the proxy did so far.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ProxyStats {
-    /// Requests received.
-    pub requests: u64,
-    /// Requests answered with the condition's status, without contacting the upstream.
-    pub injected: u64,
-    /// Requests held by `latency`/`jitter` before being forwarded or answered.
-    pub delayed: u64,
-    /// Requests the upstream answered (any status), whose response was passed on.
-    pub forwarded: u64,
-    /// Response bodies cut by `truncate_after`.
-    pub truncated: u64,
-    /// Upstream unreachable or failing (502), or its body failing mid-way.
-    pub upstream_errors: u64,
-    /// No upstream response head within `upstream_timeout` (504), or a body silent longer
-    /// than `idle_body_timeout` (cut).
-    pub upstream_timeouts: u64,
-}
-
-#[derive(Debug, Default)]
-pub(super) struct Counters {
-    pub(super) requests: AtomicU64,
-    pub(super) injected: AtomicU64,
-    pub(super) delayed: AtomicU64,
-    pub(super) forwarded: AtomicU64,
-    pub(super) truncated: AtomicU64,
-    pub(super) upstream_errors: AtomicU64,
-    pub(super) upstream_timeouts: AtomicU64,
-}
-
-impl Counters {
-    fn snapshot(&self) -> ProxyStats {
-        let get = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
-        ProxyStats {
-            requests: get(&self.requests),
-            injected: get(&self.injected),
-            delayed: get(&self.delayed),
-            forwarded: get(&self.forwarded),
-            truncated: get(&self.truncated),
-            upstream_errors: get(&self.upstream_errors),
-            upstream_timeouts: get(&self.upstream_timeouts),
-        }
-    }
-}
 
 /// A reverse proxy on `127.0.0.1` that forwards every request to one upstream under a load
 /// [`Condition`]. Dropping it (or [`FaultProxy::shutdown`]) closes the listener and aborts
@@ -106,6 +25,7 @@ pub struct FaultProxy {
     addr: SocketAddr,
     condition: Condition,
     counters: Arc<Counters>,
+    sessions: Arc<Mutex<Sessions>>,
     task: Option<JoinHandle<()>>,
 }
 
@@ -137,12 +57,13 @@ impl FaultProxy {
             .local_addr()
             .map_err(|e| Error::Internal(format!("fault proxy listener has no address: {e}")))?;
         let counters = Arc::new(Counters::default());
+        let sessions = Arc::new(Mutex::new(Sessions::new(seed)));
         let shared = Arc::new(Shared {
             upstream: base.as_str().trim_end_matches('/').to_string(),
             condition: condition.clone(),
             options,
             client,
-            planner: Mutex::new(Planner::new(seed)),
+            planner: Arc::clone(&sessions),
             counters: counters.clone(),
         });
         let task = tokio::spawn(accept_loop(listener, shared));
@@ -150,6 +71,7 @@ impl FaultProxy {
             addr,
             condition,
             counters,
+            sessions,
             task: Some(task),
         })
     }
@@ -169,6 +91,21 @@ impl FaultProxy {
 
     pub fn stats(&self) -> ProxyStats {
         self.counters.snapshot()
+    }
+
+    /// The base URL of one session, `http://127.0.0.1:PORT/s/<token>`: its requests get
+    /// their own seeded faults (independent of other sessions' timing; `first: N` counts per
+    /// session) and are counted apart. `token` must be URL-safe (letters, digits, `-`, `_`).
+    pub fn session_url(&self, token: &str) -> String {
+        format!("http://{}{SESSION_PREFIX}{token}", self.addr)
+    }
+
+    /// How many requests reached the proxy through `token`'s session.
+    pub fn session_requests(&self, token: &str) -> u64 {
+        self.sessions
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .requests(token)
     }
 
     /// Stops the proxy and waits until the listener is closed.

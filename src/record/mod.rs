@@ -141,7 +141,8 @@ pub struct SampleRecord {
     /// The named load condition the sample ran under (`conditions:`), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub condition: Option<String>,
-    /// Time to the first byte of a streamed answer, for streaming targets.
+    /// Time to the first token of a streamed answer (the `openai` target with `stream: true`,
+    /// or what the agent reports as `ttft_ms`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ttft_ms: Option<f64>,
 }

@@ -13,7 +13,7 @@ use crate::coverage::BranchCatalog;
 use crate::decay::DecayContext;
 use crate::errors::Error;
 use crate::gate::Gate;
-use crate::signals::SignalsConfig;
+use crate::signals::config::SignalsConfig;
 use crate::suite::BaselinePolicy;
 
 /// The file name in the run folder.

@@ -4,10 +4,11 @@
 use serde::{Deserialize, Serialize};
 
 use super::Summary;
+pub(crate) use super::measured::Measured;
 use crate::baseline::{BaselineComparison, Change};
 use crate::coverage::{Coverage, Risk};
 use crate::decay::DecayReport;
-use crate::gate::{Gate, GateLevel, Metric};
+use crate::gate::{Bound, Gate, GateLevel, Metric};
 use crate::signals::Signals;
 use crate::verdict::Verdict;
 
@@ -65,7 +66,7 @@ pub fn evaluate(gates: &[Gate], inputs: &GateInputs) -> Vec<GateResult> {
     gates
         .iter()
         .map(|gate| {
-            let measured = measure(&gate.metric, inputs);
+            let measured = measure(&gate.metric, gate.bound, inputs);
             let outcome = match (&measured.skipped, measured.value) {
                 (Some(_), _) | (None, None) => GateOutcome::Skipped,
                 (None, Some(value)) if gate.bound.holds(value) => GateOutcome::Passed,
@@ -93,7 +94,7 @@ pub fn evaluate(gates: &[Gate], inputs: &GateInputs) -> Vec<GateResult> {
         .collect()
 }
 
-fn measure(metric: &Metric, inputs: &GateInputs) -> Measured {
+fn measure(metric: &Metric, bound: Bound, inputs: &GateInputs) -> Measured {
     if (metric.is_coverage() || metric.is_signal())
         && let Some(why) = &inputs.partial
     {
@@ -101,7 +102,7 @@ fn measure(metric: &Metric, inputs: &GateInputs) -> Measured {
     }
     let coverage = inputs.coverage;
     match metric {
-        Metric::Signal(signal) => super::signal_gates::measure(signal, inputs.signals),
+        Metric::Signal(signal) => super::signal_gates::measure(signal, bound, inputs.signals),
         Metric::CasePassRate => {
             let total = inputs.summary.cases.len();
             if total == 0 {
@@ -344,44 +345,6 @@ pub struct GateInputs<'a> {
     pub baseline_note: Option<&'a str>,
     /// SLIs, tier mix, latency and cost.
     pub signals: &'a Signals,
-}
-
-/// One measurement: the value, what is behind it, and the points it blames.
-#[derive(Debug, Default)]
-pub(crate) struct Measured {
-    pub value: Option<f64>,
-    pub details: Vec<String>,
-    pub points: Vec<String>,
-    pub skipped: Option<String>,
-}
-
-impl Measured {
-    pub(super) fn value(value: f64) -> Measured {
-        Measured {
-            value: Some(value),
-            ..Measured::default()
-        }
-    }
-
-    pub(super) fn count(items: Vec<String>) -> Measured {
-        Measured {
-            value: Some(items.len() as f64),
-            details: items,
-            ..Measured::default()
-        }
-    }
-
-    pub(super) fn skipped(why: String) -> Measured {
-        Measured {
-            skipped: Some(why),
-            ..Measured::default()
-        }
-    }
-
-    pub(super) fn detail(mut self, text: String) -> Measured {
-        self.details.push(text);
-        self
-    }
 }
 
 #[cfg(test)]

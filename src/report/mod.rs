@@ -10,6 +10,7 @@ mod gates;
 pub(crate) mod github;
 mod junit;
 mod junit_decay;
+mod measured;
 mod rerun_text;
 mod signal_gates;
 mod summary;
@@ -69,12 +70,7 @@ impl ReportPaths {
     }
 }
 
-/// `path` relative to the working directory when it is under it, as users type paths.
-pub(crate) fn shown(path: &Path) -> String {
-    let cwd = std::env::current_dir().ok();
-    cwd.and_then(|c| path.strip_prefix(c).ok().map(|p| p.display().to_string()))
-        .unwrap_or_else(|| path.display().to_string())
-}
+pub(crate) use crate::terminal::shown;
 
 /// Everything a run's records say: verdicts, planner coverage, and the gates' decision.
 #[derive(Debug, Clone)]

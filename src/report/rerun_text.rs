@@ -17,7 +17,7 @@ pub(super) fn render(reruns: &[RerunRecord], text: &mut String) {
     let inconsistent = reruns.iter().filter(|r| r.consistent != Some(true)).count();
     let _ = write!(
         text,
-        "\nevalgate: reruns   {} in the last 30 days ({inconsistent} not consistent with their hypothesis)",
+        "\nevalgate: reruns   {} in the last 30 days ({inconsistent} not shown consistent with their hypothesis)",
         reruns.len()
     );
     for r in reruns.iter().take(LISTED) {
@@ -44,6 +44,7 @@ pub(super) fn outcome(r: &RerunRecord) -> &'static str {
     match r.consistent {
         Some(true) => "consistent",
         Some(false) => "NOT consistent",
-        None => "errored: cannot tell",
+        None if r.errors > 0 => "errored: cannot tell",
+        None => "too few runs: cannot tell",
     }
 }

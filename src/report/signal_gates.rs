@@ -3,12 +3,12 @@
 //! check, no sample under the condition) skips its gate and says why; a cost gate with
 //! unpriced samples fails rather than passing on part of the bill.
 
-use super::gates::Measured;
-use crate::gate::SignalMetric;
-use crate::signals::{Percentiles, Rate, Signals};
+use super::measured::Measured;
+use crate::gate::{Bound, SignalMetric};
+use crate::signals::{Percentiles, Rate, Signals, UNREPORTED_TIER};
 
 /// The measurement of a signal metric (the other metrics are `report::gates`' business).
-pub(super) fn measure(metric: &SignalMetric, signals: &Signals) -> Measured {
+pub(super) fn measure(metric: &SignalMetric, bound: Bound, signals: &Signals) -> Measured {
     let sli = &signals.sli;
     match metric {
         SignalMetric::RefusalRate => rate(
@@ -43,23 +43,18 @@ pub(super) fn measure(metric: &SignalMetric, signals: &Signals) -> Measured {
                 })),
             }
         }
-        SignalMetric::TierShare(tier) => {
-            let mix = &signals.tiers;
-            match mix.tiers.get(tier) {
-                Some(share) => rate(&share.share, &format!("were served by `{tier}`"), ""),
-                None if mix.samples > 0 => Measured::value(0.0).detail(format!(
-                    "no answered sample was served by `{tier}`; tiers seen: {}",
-                    mix.tiers.keys().cloned().collect::<Vec<_>>().join(", ")
-                )),
-                None => Measured::skipped("no answered samples".into()),
-            }
-        }
+        SignalMetric::TierShare(tier) => tier_share(tier, bound, signals),
         SignalMetric::ConditionPassRate(condition) => {
             match signals.latency.conditions.get(condition) {
+                // Every sample under it errored: nothing passed there.
+                Some(slice) if slice.pass_rate.n == 0 => Measured::value(0.0).detail(format!(
+                    "all {} sample(s) under `{condition}` errored",
+                    slice.errors
+                )),
                 Some(slice) => rate(
                     &slice.pass_rate,
                     &format!("passed under `{condition}` ({} errored)", slice.errors),
-                    "every sample under it errored",
+                    "",
                 ),
                 None => Measured::skipped(format!("no sample ran under condition `{condition}`")),
             }
@@ -69,6 +64,17 @@ pub(super) fn measure(metric: &SignalMetric, signals: &Signals) -> Measured {
         SignalMetric::LatencyP99 => latency(signals, |p| p.p99),
         SignalMetric::CostRun | SignalMetric::CostCaseMax => {
             let cost = &signals.cost;
+            if cost.no_usage > 0 {
+                return Measured {
+                    value: Some(f64::INFINITY),
+                    details: vec![format!(
+                        "{} answered sample(s) reported no token usage, so the bill is unknown; \
+                         have the agent report `usage` (or map it with `response.usage`)",
+                        cost.no_usage
+                    )],
+                    ..Measured::default()
+                };
+            }
             if cost.unpriced > 0 {
                 return Measured {
                     value: Some(f64::INFINITY),
@@ -97,6 +103,42 @@ pub(super) fn measure(metric: &SignalMetric, signals: &Signals) -> Measured {
             }
         }
     }
+}
+
+/// The share of ordinary samples served by `tier`. Samples that did not say which tier
+/// served them count against the gate: as `tier` for a `max` bound, as another tier for a
+/// `min` bound — a canned answer that does not say it is canned must not pass `max: 0.02`.
+fn tier_share(tier: &str, bound: Bound, signals: &Signals) -> Measured {
+    let mix = &signals.tiers;
+    if mix.samples == 0 {
+        return Measured::skipped("no ordinary answered samples".into());
+    }
+    let count = |name: &str| mix.tiers.get(name).map_or(0, |s| s.share.count);
+    let served = count(tier);
+    let unreported = if tier == UNREPORTED_TIER {
+        0
+    } else {
+        count(UNREPORTED_TIER)
+    };
+    let worst = match bound {
+        Bound::Max(_) => served + unreported,
+        Bound::Min(_) => served,
+    };
+    let mut measured = Measured::value(worst as f64 / mix.samples as f64).detail(format!(
+        "{served} of {} were served by `{tier}`{}",
+        mix.samples,
+        mix.tiers
+            .get(tier)
+            .and_then(|s| s.share.interval)
+            .map(|[low, high]| format!(" (95 % interval {low:.3}–{high:.3})"))
+            .unwrap_or_default()
+    ));
+    if unreported > 0 {
+        measured = measured.detail(format!(
+            "{unreported} did not say which tier served them, counted against the gate"
+        ));
+    }
+    measured
 }
 
 /// A rate's value with its count and 95 % interval; skipped with `nothing` when n = 0.

@@ -15,7 +15,7 @@ use tokio::task::JoinHandle;
 use crate::case::Case;
 use crate::check::{self, CheckResult, RefusalDetector};
 use crate::observation::Observation;
-use crate::proxy::{FaultProxy, ProxyOptions};
+use crate::proxy::{FaultProxy, ProxyOptions, stable_hash};
 use crate::record::{CaseRecord, Record, Recorder, SCHEMA_VERSION, SampleRecord};
 use crate::snapshot::{Action, Comparison, Mode, Snapshots};
 use crate::suite::{InconclusivePolicy, LoadPolicy, Suite, TraceFiles};
@@ -116,8 +116,9 @@ impl Runner {
 }
 
 impl Shared {
-    /// The base URL of the proxy making `condition`, started the first time a sample asks.
-    async fn provider_url(&self, condition: &str) -> Result<String, String> {
+    /// The URL of session `token` of the proxy making `condition`, the proxy started the
+    /// first time a sample asks.
+    async fn provider_url(&self, condition: &str, token: &str) -> Result<String, String> {
         let Some((load, upstream)) = &self.load else {
             return Err(format!(
                 "the suite declares no load condition `{condition}`"
@@ -125,7 +126,7 @@ impl Shared {
         };
         let mut proxies = self.proxies.lock().await;
         if let Some(proxy) = proxies.get(condition) {
-            return Ok(proxy.base_url());
+            return Ok(proxy.session_url(token));
         }
         let upstream = upstream.as_ref().map_err(Clone::clone)?;
         let spec = load
@@ -133,16 +134,22 @@ impl Shared {
             .get(condition)
             .ok_or_else(|| format!("the suite declares no load condition `{condition}`"))?;
         // A fixed seed per condition: the same faults in the same order on every run.
-        let seed = condition.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-        });
+        let seed = stable_hash(condition);
         let options = ProxyOptions::default().with_upstream_timeout(load.timeout);
         let proxy = FaultProxy::start_with(upstream, spec.clone(), seed, options)
             .await
             .map_err(|e| format!("cannot start the proxy for load condition `{condition}`: {e}"))?;
-        let url = proxy.base_url();
+        let url = proxy.session_url(token);
         proxies.insert(condition.to_string(), proxy);
         Ok(url)
+    }
+
+    /// How many requests session `token` of `condition`'s proxy received.
+    async fn session_requests(&self, condition: &str, token: &str) -> u64 {
+        let proxies = self.proxies.lock().await;
+        proxies
+            .get(condition)
+            .map_or(0, |proxy| proxy.session_requests(token))
     }
 }
 
@@ -239,8 +246,15 @@ async fn run_sample(shared: Arc<Shared>, case: Arc<Case>, index: u32) -> SampleR
     request.trace_file = trace_file
         .as_ref()
         .map(|p| p.to_string_lossy().into_owned());
-    if let Some(condition) = &case.condition {
-        match shared.provider_url(condition).await {
+    // Under a load condition the sample gets its own session of the condition's proxy:
+    // faults seeded by the sample (not by how concurrent samples interleave), and proof
+    // afterwards that the agent really called its provider through the proxy.
+    let session = case.condition.as_ref().map(|condition| {
+        let token = stable_hash(&format!("{}#{index}", case.id));
+        (condition.clone(), format!("{token:016x}"))
+    });
+    if let Some((condition, token)) = &session {
+        match shared.provider_url(condition, token).await {
             Ok(url) => {
                 request.condition = Some(condition.clone());
                 request.provider_url = Some(url);
@@ -266,6 +280,21 @@ async fn run_sample(shared: Arc<Shared>, case: Arc<Case>, index: u32) -> SampleR
             attempts.count,
             if attempts.count == 1 { "" } else { "s" }
         )),
+    };
+    // An agent that ignored the proxy was measured under no condition at all: an error,
+    // never a pass under a condition it never saw.
+    let outcome = match (outcome, &session) {
+        (Ok(_), Some((condition, token)))
+            if shared.session_requests(condition, token).await == 0 =>
+        {
+            Err(format!(
+                "under load condition `{condition}` the agent made no request through evalgate's \
+                 fault proxy: it must call its model provider at the URL evalgate gives it \
+                 ($EVALGATE_PROVIDER_URL, the variable `load.env` names, the \
+                 x-evalgate-provider-url header or the request's provider_url)"
+            ))
+        }
+        (outcome, _) => outcome,
     };
     let record = match outcome {
         Ok(observation) => {
@@ -448,7 +477,7 @@ fn sample_record(
         customer: case.customer.clone(),
         forced_tier: case.tier.clone(),
         condition: case.condition.clone(),
-        ttft_ms: None,
+        ttft_ms: observation.ttft_ms,
     }
 }
 

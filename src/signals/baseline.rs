@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{UNREPORTED_TIER, answered};
+use super::{UNREPORTED_TIER, ordinary};
 use crate::record::SampleRecord;
 
 /// The most output lengths a baseline keeps. A Mann-Whitney test on 20,000 values per side
@@ -37,7 +37,7 @@ impl SignalBaseline {
     /// and the result does not depend on record order (shards merge in any order).
     pub fn of(samples: &[SampleRecord]) -> SignalBaseline {
         let mut baseline = SignalBaseline::default();
-        for sample in samples.iter().filter(|s| answered(s)) {
+        for sample in samples.iter().filter(|s| ordinary(s)) {
             baseline.samples += 1;
             let tier = sample.tier.as_deref().unwrap_or(UNREPORTED_TIER);
             *baseline.tiers.entry(tier.to_string()).or_default() += 1;

@@ -57,12 +57,12 @@ pub fn signals_of(
     };
     let lengths: Vec<f64> = samples
         .iter()
-        .filter(|s| answered(s))
+        .filter(|s| ordinary(s))
         .map(|s| s.output_bytes as f64)
         .collect();
     Signals {
         samples: samples.len() as u64,
-        answered: lengths.len() as u64,
+        answered: samples.iter().filter(|s| answered(s)).count() as u64,
         sli: Slis::of(samples, &pins),
         verbosity: VerbosityDrift::of(&lengths, baseline, config.verbosity_alpha),
         tiers: TierMix::of(samples, baseline),
@@ -75,6 +75,14 @@ pub fn signals_of(
 /// Whether the sample was answered (passed or failed) rather than errored.
 pub(crate) fn answered(sample: &SampleRecord) -> bool {
     sample.verdict != SampleVerdict::Error
+}
+
+/// Whether the sample is an ordinary one: answered, under no load condition and with no
+/// forced tier. SLIs, the tier mix, overall latency and output lengths are measured on
+/// these alone: a case built to force the canned tier, or a run under injected latency,
+/// says nothing about the agent in normal service (those have their own slices).
+pub(crate) fn ordinary(sample: &SampleRecord) -> bool {
+    answered(sample) && sample.condition.is_none() && sample.forced_tier.is_none()
 }
 
 /// The model each run pins (`envelope.model`), by run id.

@@ -9,6 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::observation::Usage;
 
+/// The condition name of samples that ran under no named load condition.
+pub const NO_CONDITION: &str = "none";
+
 /// The time zone when the suite names none.
 pub const DEFAULT_TIME_ZONE: &str = "UTC";
 

@@ -6,14 +6,12 @@ use std::collections::BTreeMap;
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 
-use super::answered;
+use super::config::NO_CONDITION;
 use super::distribution::Percentiles;
 use super::rate::Rate;
+use super::{answered, ordinary};
 use crate::record::SampleRecord;
 use crate::verdict::SampleVerdict;
-
-/// The condition name of samples that ran under no named load condition.
-pub const NO_CONDITION: &str = "none";
 
 /// The latency signals of a run. Percentiles are nearest rank over answered samples
 /// (errored samples' latency is the time it took to fail).
@@ -89,10 +87,12 @@ impl Latency {
                 .entry(condition.to_string())
                 .or_default()
                 .add(sample);
-            let hour = zone.to_datetime(sample.started_at).hour();
-            hours.entry(hour as u8).or_default().add(sample);
+            if sample.condition.is_none() && sample.forced_tier.is_none() {
+                let hour = zone.to_datetime(sample.started_at).hour();
+                hours.entry(hour as u8).or_default().add(sample);
+            }
         }
-        let answered_samples = || samples.iter().filter(|s| answered(s));
+        let answered_samples = || samples.iter().filter(|s| ordinary(s));
         Latency {
             overall: Percentiles::of(answered_samples().map(|s| s.latency_ms)),
             ttft: Percentiles::of(answered_samples().filter_map(|s| s.ttft_ms)),

@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use super::latency::NO_CONDITION;
+use super::config::NO_CONDITION;
 use super::text::{p_value, percent, usd};
 use super::{Cost, Latency, Percentiles, Rate, Signals, Slice, TierMix, VerbosityDrift};
 

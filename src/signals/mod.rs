@@ -10,7 +10,7 @@
 
 mod baseline;
 mod compute;
-mod config;
+pub(crate) mod config;
 mod cost;
 mod distribution;
 mod drift;
@@ -27,8 +27,8 @@ mod tests;
 pub use baseline::{MAX_OUTPUT_LENGTHS, SignalBaseline};
 pub use compute::{Signals, UNREPORTED_TIER, signals_of};
 pub use config::{
-    DEFAULT_TIME_ZONE, DEFAULT_VERBOSITY_ALPHA, Price, PriceFile, SignalsConfig, SignalsFile,
-    VerbosityFile, time_zone, validate,
+    DEFAULT_TIME_ZONE, DEFAULT_VERBOSITY_ALPHA, NO_CONDITION, Price, PriceFile, SignalsConfig,
+    SignalsFile, VerbosityFile, time_zone, validate,
 };
 pub use cost::{
     CaseCost, Cost, NO_CUSTOMER, Spend, TopShare, UNKNOWN_MODEL, billed_model, sample_cost,
@@ -36,11 +36,11 @@ pub use cost::{
 pub use distribution::Percentiles;
 pub(crate) use distribution::nearest_rank;
 pub use drift::{MIN_SAMPLES_PER_SIDE, MannWhitney, VerbosityDrift, mann_whitney_u};
-pub use latency::{Latency, NO_CONDITION, Slice};
+pub use latency::{Latency, Slice};
 pub use markdown::render_markdown;
 pub use rate::Rate;
 pub use sli::{ModelBumps, Slis};
 pub use text::render_text;
 pub use tiers::{ForcedTier, TierMix, TierShare};
 
-use compute::{Pins, answered};
+use compute::{Pins, answered, ordinary};

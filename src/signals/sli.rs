@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::rate::Rate;
-use super::{Pins, answered};
+use super::{Pins, ordinary};
 use crate::record::SampleRecord;
 
 /// The check whose samples count towards schema conformance.
@@ -48,7 +48,7 @@ impl Slis {
         let (mut refused, mut refusal_known) = (0, 0);
         let (mut conforming, mut schema_checked) = (0, 0);
         let (mut truncated, mut finished) = (0, 0);
-        for sample in samples.iter().filter(|s| answered(s)) {
+        for sample in samples.iter().filter(|s| ordinary(s)) {
             if let Some(refusal) = sample.refusal {
                 refusal_known += 1;
                 refused += u64::from(refusal);

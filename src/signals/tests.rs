@@ -409,7 +409,8 @@ fn the_terminal_section() {
         text.lines().skip(1).all(|l| l.starts_with("evalgate: ")),
         "{text}"
     );
-    assert!(text.contains("refusals 1/7 = 14.3 % ["), "{text}");
+    // Refusals over ordinary samples: the refusing one ran under a condition.
+    assert!(text.contains("refusals 0/4 = 0.0 % ["), "{text}");
     assert!(
         text.contains("WARNING silent model bump: 4 of 5 samples"),
         "{text}"
@@ -432,7 +433,7 @@ fn the_terminal_section() {
         "{text}"
     );
     assert!(
-        text.contains("evalgate: hour 12 (UTC): 7 samples"),
+        text.contains("evalgate: hour 12 (UTC): 4 samples"),
         "{text}"
     );
     assert!(
@@ -483,7 +484,7 @@ fn the_markdown_section_escapes_every_name() {
     let mut md = String::new();
     render_markdown(&signals, &markdown_escape, &mut md);
     assert!(md.contains("### Operational signals"), "{md}");
-    assert!(md.contains("| refusals | 1 | 7 | 14.3 % |"), "{md}");
+    assert!(md.contains("| refusals | 0 | 4 | 0.0 % |"), "{md}");
     assert!(md.contains("fall\\|back"), "{md}");
     assert!(
         !md.contains("fall|back"),

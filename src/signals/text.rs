@@ -4,8 +4,9 @@
 
 use std::fmt::Write;
 
+use super::config::NO_CONDITION;
 use super::cost::Cost;
-use super::latency::{Latency, NO_CONDITION, Slice};
+use super::latency::{Latency, Slice};
 use super::{Percentiles, Rate, Signals, TierMix, VerbosityDrift};
 use crate::terminal::printable;
 

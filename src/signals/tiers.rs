@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::rate::Rate;
-use super::{SignalBaseline, UNREPORTED_TIER, answered};
+use super::{SignalBaseline, UNREPORTED_TIER, answered, ordinary};
 use crate::record::SampleRecord;
 use crate::stats::fisher_exact;
 
@@ -52,13 +52,15 @@ impl TierMix {
         let mut forced: BTreeMap<String, (u64, BTreeMap<String, u64>)> = BTreeMap::new();
         let mut total = 0;
         for sample in samples.iter().filter(|s| answered(s)) {
-            total += 1;
             let tier = sample.tier.as_deref().unwrap_or(UNREPORTED_TIER);
-            *counts.entry(tier.to_string()).or_default() += 1;
             if let Some(wanted) = &sample.forced_tier {
                 let (honoured, served) = forced.entry(wanted.clone()).or_default();
                 *honoured += u64::from(sample.tier.as_ref() == Some(wanted));
                 *served.entry(tier.to_string()).or_default() += 1;
+            }
+            if ordinary(sample) {
+                total += 1;
+                *counts.entry(tier.to_string()).or_default() += 1;
             }
         }
         // A tier that served in the baseline and no longer does is part of the mix too.
@@ -173,7 +175,7 @@ mod tests {
     }
 
     #[test]
-    fn unreported_tiers_and_forced_tiers_ignored() {
+    fn forced_tiers_are_left_out_of_the_mix_and_reported_apart() {
         let samples = [
             served(None, None),
             served(Some("fallback"), Some("fallback")),
@@ -183,8 +185,11 @@ mod tests {
             served(Some("primary"), Some("primary")),
         ];
         let mix = TierMix::of(&samples, None);
-        assert_eq!(mix.tiers["unreported"].share.count, 2);
-        assert_eq!(mix.tiers["primary"].share.count, 2);
+        // Only the sample that forced nothing is in the mix: a case built to force a tier
+        // says nothing about normal service.
+        assert_eq!(mix.samples, 1);
+        assert_eq!(mix.tiers["unreported"].share.count, 1);
+        assert!(!mix.tiers.contains_key("primary"), "{mix:?}");
         let fallback = &mix.forced["fallback"];
         assert_eq!((fallback.honoured.count, fallback.honoured.n), (2, 4));
         assert_eq!(

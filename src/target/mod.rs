@@ -10,6 +10,7 @@ mod http;
 mod openai;
 mod otlp;
 mod retry;
+mod sse;
 mod wire;
 
 use std::sync::Arc;

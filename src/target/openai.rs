@@ -2,14 +2,20 @@
 //! become `tool.<name>` decision events; `finish_reason`, refusals and usage are recorded.
 //! The API key is read from the environment variable the suite names, and only ever put
 //! in the `Authorization` header (marked sensitive), never in records or reports.
+//!
+//! With `stream: true` the answer is read as `chat.completion.chunk` events, put back
+//! together into the `chat.completion` they stream (so both modes observe the same way),
+//! and the time to the first token is measured.
 
 use std::collections::BTreeMap;
+use std::time::Instant;
 
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::http::{TIER_HEADER, header_map, parse_json, request_headers, resolve_ca_file};
 use super::retry::exchange;
+use super::sse::{self, Read};
 use super::{Attempts, Failure, Overrides, wire};
 use crate::errors::ConfigError;
 use crate::observation::{Decision, Observation, Output, Request};
@@ -36,6 +42,10 @@ pub struct OpenAiConfig {
     /// PEM certificates trusted as roots in addition to the system's (an internal CA);
     /// relative to the evals folder, `${ENV}` expanded.
     pub ca_file: Option<String>,
+    /// Ask for the answer as server-sent events (`"stream": true`, with usage in the last
+    /// chunk) and record the time to its first token.
+    #[serde(default)]
+    pub stream: bool,
 }
 
 pub(crate) struct OpenAiTarget {
@@ -49,6 +59,7 @@ pub(crate) struct OpenAiTarget {
     tier_header: String,
     retries: RetryPolicy,
     body_limit: usize,
+    stream: bool,
 }
 
 impl OpenAiTarget {
@@ -107,6 +118,7 @@ impl OpenAiTarget {
                 .unwrap_or_else(|| TIER_HEADER.to_string()),
             retries: suite.retries,
             body_limit: suite.response_bytes,
+            stream: config.stream,
         })
     }
 
@@ -115,6 +127,32 @@ impl OpenAiTarget {
         request: &Request,
         attempts: &mut Attempts,
     ) -> Result<Observation, Failure> {
+        let body = serde_json::to_vec(&self.request_body(request)).expect("requests serialize");
+        let post = || {
+            self.client
+                .post(self.url.clone())
+                .headers(self.headers.clone())
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .headers(request_headers(request))
+                .body(body.clone())
+        };
+        let (mut observation, headers) = if self.stream {
+            let stream = sse::open(post, self.retries, self.body_limit, attempts).await?;
+            read_stream(stream).await?
+        } else {
+            let answer = exchange(post, self.retries, self.body_limit, attempts).await?;
+            let json = parse_json(&answer.body)?;
+            (observe_completion(&json)?, answer.headers)
+        };
+        if let Some(tier) = headers.get(self.tier_header.as_str())
+            && let Ok(tier) = tier.to_str()
+        {
+            observation.tier = Some(tier.to_string());
+        }
+        Ok(observation)
+    }
+
+    fn request_body(&self, request: &Request) -> Value {
         let mut body = json!({
             "model": self.model,
             "messages": request.messages.iter()
@@ -130,29 +168,234 @@ impl OpenAiTarget {
         if let Some(m) = self.max_tokens {
             body["max_tokens"] = json!(m);
         }
-        let body = serde_json::to_vec(&body).expect("requests serialize");
-        let answer = exchange(
-            || {
-                self.client
-                    .post(self.url.clone())
-                    .headers(self.headers.clone())
-                    .header(reqwest::header::CONTENT_TYPE, "application/json")
-                    .headers(request_headers(request))
-                    .body(body.clone())
-            },
-            self.retries,
-            self.body_limit,
-            attempts,
-        )
-        .await?;
-        let json = parse_json(&answer.body)?;
-        let mut observation = observe_completion(&json)?;
-        if let Some(tier) = answer.headers.get(self.tier_header.as_str())
-            && let Ok(tier) = tier.to_str()
-        {
-            observation.tier = Some(tier.to_string());
+        if self.stream {
+            body["stream"] = json!(true);
+            body["stream_options"] = json!({"include_usage": true});
         }
-        Ok(observation)
+        body
+    }
+}
+
+/// Reads a streamed answer to its end and observes the completion it assembles, with the
+/// time from sending the request to the first event carrying a token.
+async fn read_stream(
+    mut stream: sse::EventStream,
+) -> Result<(Observation, reqwest::header::HeaderMap), Failure> {
+    let mut assembly = ChunkAssembly::default();
+    let mut first_token: Option<Instant> = None;
+    let mut events = 0usize;
+    let mut warnings = Vec::new();
+    loop {
+        match stream.next().await? {
+            Read::Event(event) if event.is_done() => break,
+            Read::Event(event) => {
+                events += 1;
+                let chunk: Value = serde_json::from_str(&event.data).map_err(|e| {
+                    let start: String = event.data.chars().take(120).collect();
+                    Failure::new(format!(
+                        "malformed answer: event {events} of the stream is not JSON ({e}): \
+                         {start:?}"
+                    ))
+                })?;
+                if assembly.add(&chunk)? && first_token.is_none() {
+                    first_token = Some(event.at);
+                }
+            }
+            // A finish_reason says the answer is whole; only a usage chunk can be missing.
+            Read::End(cut) if assembly.finish_reason.is_some() => {
+                if let Some(cause) = cut {
+                    warnings.push(format!(
+                        "the stream broke off after its finish_reason, before [DONE] (usage \
+                         may be missing): {cause}"
+                    ));
+                }
+                break;
+            }
+            Read::End(cut) => {
+                let bytes = stream.bytes;
+                let mut reason = format!(
+                    "the stream ended before [DONE] after {bytes} bytes and {events} event{}, \
+                     with no finish_reason",
+                    if events == 1 { "" } else { "s" }
+                );
+                if let Some(cause) = cut {
+                    reason.push_str(&format!(": {cause}"));
+                } else if events == 0 {
+                    let kind = stream
+                        .headers
+                        .get(reqwest::header::CONTENT_TYPE)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("none");
+                    reason.push_str(&format!(
+                        " (is the endpoint streaming server-sent events? content-type: {kind})"
+                    ));
+                }
+                return Err(Failure::new(reason));
+            }
+        }
+    }
+    let mut observation = observe_completion(&assembly.into_completion())?;
+    observation.ttft_ms = first_token.map(|at| millis(at.duration_since(stream.sent)));
+    observation.warnings.extend(warnings);
+    Ok((observation, stream.headers))
+}
+
+/// Milliseconds to the microsecond, as the sample's `latency_ms` is recorded.
+fn millis(d: std::time::Duration) -> f64 {
+    (d.as_secs_f64() * 1_000_000.0).round() / 1000.0
+}
+
+/// `chat.completion.chunk` events of choice 0, put back together: content and refusal
+/// deltas concatenated, tool-call deltas merged by `index` (the first carries the id, type
+/// and name; later ones append to the arguments), the finish_reason, the usage of the final
+/// chunk (`include_usage`), and the model and system fingerprint.
+#[derive(Debug, Default)]
+struct ChunkAssembly {
+    model: Option<String>,
+    system_fingerprint: Option<String>,
+    has_choice: bool,
+    content: String,
+    refusal: String,
+    tool_calls: BTreeMap<u64, ToolCallParts>,
+    finish_reason: Option<String>,
+    usage: Option<Value>,
+}
+
+#[derive(Debug, Default)]
+struct ToolCallParts {
+    id: Option<String>,
+    kind: Option<String>,
+    name: Option<String>,
+    arguments: String,
+}
+
+impl ChunkAssembly {
+    /// Adds one chunk; returns whether it carried a token (content, refusal or tool call).
+    /// An `error` object in the stream is the server giving up mid-answer.
+    fn add(&mut self, chunk: &Value) -> Result<bool, Failure> {
+        if let Some(error) = chunk.get("error").filter(|e| !e.is_null()) {
+            let message = error
+                .get("message")
+                .and_then(Value::as_str)
+                .map_or_else(|| error.to_string(), str::to_string);
+            return Err(Failure::new(format!(
+                "the stream carried an error: {message}"
+            )));
+        }
+        let text = |key: &str| chunk.get(key).and_then(Value::as_str).map(str::to_string);
+        if self.model.is_none() {
+            self.model = text("model");
+        }
+        if self.system_fingerprint.is_none() {
+            self.system_fingerprint = text("system_fingerprint");
+        }
+        if let Some(usage) = chunk.get("usage").filter(|u| u.is_object()) {
+            self.usage = Some(usage.clone());
+        }
+        let Some(choice) = chunk
+            .get("choices")
+            .and_then(Value::as_array)
+            .and_then(|choices| {
+                choices
+                    .iter()
+                    .find(|c| c.get("index").and_then(Value::as_u64).unwrap_or(0) == 0)
+            })
+        else {
+            return Ok(false);
+        };
+        self.has_choice = true;
+        if let Some(reason) = choice.get("finish_reason").and_then(Value::as_str) {
+            self.finish_reason = Some(reason.to_string());
+        }
+        let Some(delta) = choice.get("delta") else {
+            return Ok(false);
+        };
+        let mut token = false;
+        for (key, into) in [
+            ("content", &mut self.content),
+            ("refusal", &mut self.refusal),
+        ] {
+            if let Some(piece) = delta.get(key).and_then(Value::as_str)
+                && !piece.is_empty()
+            {
+                into.push_str(piece);
+                token = true;
+            }
+        }
+        for call in delta
+            .get("tool_calls")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            token = true;
+            // Servers that leave out `index` send one call after the other: a delta with
+            // an id starts the next call, one without continues the last.
+            let last = self.tool_calls.keys().next_back().copied();
+            let index = match call.get("index").and_then(Value::as_u64) {
+                Some(index) => index,
+                None if call.get("id").is_some_and(Value::is_string) || last.is_none() => {
+                    last.map_or(0, |i| i + 1)
+                }
+                None => last.unwrap_or(0),
+            };
+            let parts = self.tool_calls.entry(index).or_default();
+            let field = |pointer: &str| call.pointer(pointer).and_then(Value::as_str);
+            if parts.id.is_none() {
+                parts.id = field("/id").map(str::to_string);
+            }
+            if parts.kind.is_none() {
+                parts.kind = field("/type").map(str::to_string);
+            }
+            if parts.name.is_none() {
+                parts.name = field("/function/name")
+                    .filter(|n| !n.is_empty())
+                    .map(str::to_string);
+            }
+            if let Some(arguments) = field("/function/arguments") {
+                parts.arguments.push_str(arguments);
+            }
+        }
+        Ok(token)
+    }
+
+    /// The `chat.completion` the chunks streamed.
+    fn into_completion(self) -> Value {
+        let or_null = |s: String| if s.is_empty() { Value::Null } else { json!(s) };
+        let mut message = json!({
+            "role": "assistant",
+            "content": or_null(self.content),
+            "refusal": or_null(self.refusal),
+        });
+        if !self.tool_calls.is_empty() {
+            message["tool_calls"] = self
+                .tool_calls
+                .into_values()
+                .map(|call| {
+                    json!({
+                        "id": call.id,
+                        "type": call.kind.unwrap_or_else(|| "function".into()),
+                        "function": {"name": call.name, "arguments": call.arguments},
+                    })
+                })
+                .collect();
+        }
+        // No chunk for choice 0 leaves `choices` empty, which observe_completion rejects.
+        let choices = if self.has_choice {
+            json!([{"index": 0, "message": message, "finish_reason": self.finish_reason}])
+        } else {
+            json!([])
+        };
+        let mut completion = json!({
+            "object": "chat.completion",
+            "model": self.model,
+            "system_fingerprint": self.system_fingerprint,
+            "choices": choices,
+        });
+        if let Some(usage) = self.usage {
+            completion["usage"] = usage;
+        }
+        completion
     }
 }
 
@@ -261,5 +504,134 @@ mod tests {
         let names: Vec<String> = o.decisions.iter().map(|d| d.to_string()).collect();
         assert_eq!(names, ["refusal.refused", "finish_reason.stop"]);
         assert_eq!(o.output.text, "I can't help with that.");
+    }
+
+    /// The chunks of an SSE text assembled, and whether each event carried a token.
+    fn assemble(stream: &str) -> Result<(Value, Vec<bool>), Failure> {
+        let mut events = std::collections::VecDeque::new();
+        sse::SseParser::default().feed(stream.as_bytes(), Instant::now(), &mut events);
+        let mut assembly = ChunkAssembly::default();
+        let mut tokens = Vec::new();
+        for event in events.iter().filter(|e| !e.is_done()) {
+            tokens.push(assembly.add(&serde_json::from_str(&event.data).unwrap())?);
+        }
+        Ok((assembly.into_completion(), tokens))
+    }
+
+    /// The reference stream observes as the reference completion it streams.
+    #[test]
+    fn the_reference_stream_observes_as_its_completion() {
+        let (completion, tokens) = assemble(include_str!(
+            "../../tests/fixtures/openai/chat_completion_stream_tool_calls.sse"
+        ))
+        .unwrap();
+        assert_eq!(tokens, [true, true, true, false]);
+        assert_eq!(
+            completion.pointer("/choices/0/message/tool_calls/0"),
+            Some(&json!({"id": "call_abc123", "type": "function", "function":
+                {"name": "get_current_weather", "arguments": "{\"location\": \"Boston, MA\"}"}}))
+        );
+        let streamed = observe_completion(&completion).unwrap();
+        let whole = observe_completion(
+            &serde_json::from_str(include_str!(
+                "../../tests/fixtures/openai/chat_completion_tool_calls.json"
+            ))
+            .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(streamed.decisions, whole.decisions);
+        assert_eq!(streamed.finish_reason, whole.finish_reason);
+        assert_eq!(streamed.model, whole.model);
+        assert_eq!(streamed.envelope["system_fingerprint"], "fp_44709d6fcb");
+        assert_eq!(streamed.output.text, whole.output.text);
+    }
+
+    #[test]
+    fn deltas_concatenate_and_parallel_tool_calls_merge_by_index() {
+        let chunk = |delta: Value| {
+            format!(
+                "data: {}\n\n",
+                json!({"model": "m-1", "choices": [{"index": 0, "delta": delta}]})
+            )
+        };
+        let call = |index: u64, id: &str, name: &str| {
+            json!({"index": index, "id": id, "type": "function",
+                "function": {"name": name, "arguments": ""}})
+        };
+        let args =
+            |index: u64, piece: &str| json!({"index": index, "function": {"arguments": piece}});
+        let stream = [
+            chunk(json!({"role": "assistant", "content": ""})),
+            chunk(json!({"content": "Hel"})),
+            chunk(json!({"content": "lo"})),
+            chunk(json!({"tool_calls": [call(0, "c0", "lookup_order")]})),
+            chunk(json!({"tool_calls": [call(1, "c1", "issue_refund")]})),
+            chunk(json!({"tool_calls": [args(1, "{\"id\":"), args(0, "{}")]})),
+            chunk(json!({"tool_calls": [args(1, "7}")]})),
+            "data: {\"choices\": [{\"index\": 0, \"delta\": {}, \"finish_reason\": \"tool_calls\"}]}\n\n".into(),
+            "data: {\"choices\": [], \"usage\": {\"prompt_tokens\": 9, \"completion_tokens\": 4}}\n\n".into(),
+            "data: [DONE]\n\n".into(),
+        ]
+        .concat();
+        let (completion, tokens) = assemble(&stream).unwrap();
+        assert_eq!(
+            tokens,
+            [false, true, true, true, true, true, true, false, false]
+        );
+        let calls = completion.pointer("/choices/0/message/tool_calls").unwrap();
+        assert_eq!(
+            calls[0]["function"],
+            json!({"name": "lookup_order", "arguments": "{}"})
+        );
+        assert_eq!(
+            calls[1]["function"],
+            json!({"name": "issue_refund", "arguments": "{\"id\":7}"})
+        );
+        let o = observe_completion(&completion).unwrap();
+        assert_eq!(o.output.text, "Hello");
+        let names: Vec<String> = o.decisions.iter().map(|d| d.to_string()).collect();
+        assert_eq!(
+            names,
+            [
+                "tool.lookup_order",
+                "tool.issue_refund",
+                "finish_reason.tool_calls"
+            ]
+        );
+        assert_eq!(
+            (
+                o.usage.unwrap().input_tokens,
+                o.usage.unwrap().output_tokens
+            ),
+            (9, 4)
+        );
+        assert_eq!(o.model.as_deref(), Some("m-1"));
+    }
+
+    #[test]
+    fn a_streamed_refusal_is_a_refusal() {
+        let (completion, _) = assemble(concat!(
+            "data: {\"choices\": [{\"index\": 0, \"delta\": {\"refusal\": \"I can't \"}}]}\n\n",
+            "data: {\"choices\": [{\"index\": 0, \"delta\": {\"refusal\": \"help.\"}, \"finish_reason\": \"stop\"}]}\n\n",
+        ))
+        .unwrap();
+        let o = observe_completion(&completion).unwrap();
+        assert_eq!(
+            (o.refusal, o.output.text.as_str()),
+            (Some(true), "I can't help.")
+        );
+    }
+
+    #[test]
+    fn an_error_event_fails_with_its_message_and_no_choice_is_malformed() {
+        let e = assemble("data: {\"error\": {\"message\": \"The server had an error\", \"type\": \"server_error\"}}\n\n")
+            .unwrap_err();
+        assert_eq!(
+            e.reason,
+            "the stream carried an error: The server had an error"
+        );
+        let (completion, _) = assemble("data: {\"choices\": []}\n\n").unwrap();
+        let e = observe_completion(&completion).unwrap_err();
+        assert!(e.reason.contains("no choices[0]"), "{}", e.reason);
     }
 }

@@ -26,15 +26,27 @@ pub(crate) async fn exchange(
     body_limit: usize,
     attempts: &mut Attempts,
 ) -> Result<Answer, Failure> {
+    let (response, _) = send(build, policy, attempts).await?;
+    let headers = response.headers().clone();
+    let body = read_limited(response, body_limit).await?;
+    Ok(Answer { headers, body })
+}
+
+/// Sends the request built by `build` until a 2xx answer starts, it fails for good, or
+/// retries run out; returns that answer with its body unread (a stream is read as it
+/// comes), and when the successful attempt was sent. Only 429, 5xx and connection errors
+/// are retried, all before any byte of a 2xx body is read.
+pub(crate) async fn send(
+    build: impl Fn() -> reqwest::RequestBuilder,
+    policy: RetryPolicy,
+    attempts: &mut Attempts,
+) -> Result<(reqwest::Response, std::time::Instant), Failure> {
     let mut backoff = FIRST_BACKOFF;
     loop {
         attempts.count += 1;
+        let sent = std::time::Instant::now();
         let (reason, retry_after) = match build().send().await {
-            Ok(response) if response.status().is_success() => {
-                let headers = response.headers().clone();
-                let body = read_limited(response, body_limit).await?;
-                return Ok(Answer { headers, body });
-            }
+            Ok(response) if response.status().is_success() => return Ok((response, sent)),
             Ok(response) => {
                 let status = response.status();
                 let retry_after = retry_after(response.headers());

@@ -21,6 +21,8 @@ pub struct ResponseMap {
     pub refusal: String,
     pub finish_reason: String,
     pub envelope: String,
+    /// Time to first token in milliseconds, for agents that stream from their provider.
+    pub ttft_ms: String,
 }
 
 impl Default for ResponseMap {
@@ -34,6 +36,7 @@ impl Default for ResponseMap {
             refusal: "/refusal".into(),
             finish_reason: "/finish_reason".into(),
             envelope: "/envelope".into(),
+            ttft_ms: "/ttft_ms".into(),
         }
     }
 }
@@ -51,7 +54,7 @@ impl ResponseMap {
         Ok(())
     }
 
-    fn fields(&self) -> [(&'static str, &str); 8] {
+    fn fields(&self) -> [(&'static str, &str); 9] {
         [
             ("output", &self.output),
             ("decisions", &self.decisions),
@@ -61,6 +64,7 @@ impl ResponseMap {
             ("refusal", &self.refusal),
             ("finish_reason", &self.finish_reason),
             ("envelope", &self.envelope),
+            ("ttft_ms", &self.ttft_ms),
         ]
     }
 
@@ -86,6 +90,10 @@ impl ResponseMap {
         observation.model = string_at(body, &self.model);
         observation.finish_reason = string_at(body, &self.finish_reason);
         observation.refusal = body.pointer(&self.refusal).and_then(Value::as_bool);
+        observation.ttft_ms = body
+            .pointer(&self.ttft_ms)
+            .and_then(Value::as_f64)
+            .filter(|ms| ms.is_finite() && *ms >= 0.0);
         if let Some(Value::Object(map)) = body.pointer(&self.envelope) {
             observation.envelope = map
                 .iter()
@@ -195,6 +203,19 @@ mod tests {
         assert_eq!(o.output.json.unwrap()["status"], "shipped");
         assert_eq!(o.decisions[1], Decision::new("tool", "lookup"));
         assert_eq!(o.usage.unwrap().total(), 7);
+    }
+
+    #[test]
+    fn a_time_to_first_token_is_read_and_a_nonsense_one_dropped() {
+        let map = ResponseMap::default();
+        let read = |ttft: Value| {
+            map.observe(&json!({"output": "hi", "ttft_ms": ttft}))
+                .unwrap()
+                .ttft_ms
+        };
+        assert_eq!(read(json!(412.5)), Some(412.5));
+        assert_eq!(read(json!(-3)), None);
+        assert_eq!(read(json!("fast")), None);
     }
 
     #[test]

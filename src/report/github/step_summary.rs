@@ -125,6 +125,13 @@ pub(crate) fn render(report: &RunReport, suite: &str, links: &Links) -> String {
         ms(summary.latency_p50_ms),
         ms(summary.latency_p95_ms),
     );
+    if summary.stopped_early > 0 {
+        let _ = writeln!(
+            md,
+            "Sequential sampling saved {} of {} samples ({} case(s) settled early).\n",
+            summary.samples_saved, summary.samples_planned, summary.stopped_early
+        );
+    }
     if !report.gates.is_empty() {
         let _ = writeln!(
             md,
@@ -244,7 +251,8 @@ pub(crate) fn render(report: &RunReport, suite: &str, links: &Links) -> String {
                 match r.consistent {
                     Some(true) => "consistent",
                     Some(false) => "**not consistent**",
-                    None => "errored: cannot tell",
+                    None if r.errors > 0 => "errored: cannot tell",
+                    None => "too few runs: cannot tell",
                 },
                 escape(&r.hypothesis)
             );
