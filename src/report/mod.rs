@@ -283,7 +283,8 @@ pub fn write_reports(data: &RunData, out_dir: &Path) -> Result<(RunReport, Repor
         None => None,
     };
     let signals_path = out_dir.join("signals.json");
-    let json = serde_json::to_vec_pretty(&report.signals)
+    // Compact: it holds the cost of every case and customer.
+    let json = serde_json::to_vec(&report.signals)
         .map_err(|e| Error::Internal(format!("serializing signals failed: {e}")))?;
     write_atomic(&signals_path, &json)?;
     let decay_path = match &report.decay {

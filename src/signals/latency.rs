@@ -83,10 +83,14 @@ impl Latency {
         let mut hours: BTreeMap<u8, Tally> = BTreeMap::new();
         for sample in samples {
             let condition = sample.condition.as_deref().unwrap_or(NO_CONDITION);
-            conditions
-                .entry(condition.to_string())
-                .or_default()
-                .add(sample);
+            // Looked up before inserting: one String per condition, not per sample.
+            match conditions.get_mut(condition) {
+                Some(tally) => tally.add(sample),
+                None => conditions
+                    .entry(condition.to_string())
+                    .or_default()
+                    .add(sample),
+            }
             if sample.condition.is_none() && sample.forced_tier.is_none() {
                 let hour = zone.to_datetime(sample.started_at).hour();
                 hours.entry(hour as u8).or_default().add(sample);
