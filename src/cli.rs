@@ -619,19 +619,12 @@ fn rerun(
         ));
     };
     let mut overrides = crate::target::Overrides::default();
-    let runtime = demo_runtime()?;
-    let server = match demo {
-        Some(version) => {
-            let server = runtime
-                .block_on(DemoServer::start(Arc::new(DemoAgent::new(version))))
-                .map_err(|e| Error::Internal(format!("cannot start the demo agent: {e}")))?;
-            overrides
-                .0
-                .insert("EVALGATE_AGENT_URL".into(), server.url().to_string());
-            Some(server)
-        }
-        None => None,
-    };
+    let demo = demo.map(start_demo).transpose()?;
+    if let Some((_, server)) = &demo {
+        overrides
+            .0
+            .insert("EVALGATE_AGENT_URL".into(), server.url().to_string());
+    }
     let out_dir = match out {
         Some(out) => out,
         None => default_out_dir()?,
@@ -645,12 +638,22 @@ fn rerun(
         expect_rate,
         overrides,
     })?;
-    drop(server);
+    drop(demo);
     eprintln!("{}", crate::rerun::render(&record));
     Ok(ExitCode::from(match record.consistent {
         Some(true) => exit::PASS,
         _ => exit::FAILED,
     }))
+}
+
+/// Serves demo agent `version` on 127.0.0.1, on a runtime of its own that lives as long as
+/// the server is kept.
+fn start_demo(version: DemoVersion) -> Result<(tokio::runtime::Runtime, DemoServer), Error> {
+    let runtime = demo_runtime()?;
+    let server = runtime
+        .block_on(DemoServer::start(Arc::new(DemoAgent::new(version))))
+        .map_err(|e| Error::Internal(format!("cannot start the demo agent: {e}")))?;
+    Ok((runtime, server))
 }
 
 fn demo_runtime() -> Result<tokio::runtime::Runtime, Error> {
@@ -676,10 +679,7 @@ fn demo(
             record_other_version(&dir, other, out.as_deref())?;
         }
     }
-    let runtime = demo_runtime()?;
-    let server = runtime
-        .block_on(DemoServer::start(Arc::new(DemoAgent::new(version))))
-        .map_err(|e| Error::Internal(format!("cannot start the demo agent: {e}")))?;
+    let (_runtime, server) = start_demo(version)?;
     eprintln!(
         "evalgate: demo agent {} ({}) listening on {}",
         version.as_str(),
@@ -744,11 +744,8 @@ fn record_other_version(
 }
 
 fn serve_demo(version: DemoVersion) -> Result<ExitCode, Error> {
-    let runtime = demo_runtime()?;
+    let (runtime, server) = start_demo(version)?;
     runtime.block_on(async {
-        let server = DemoServer::start(Arc::new(DemoAgent::new(version)))
-            .await
-            .map_err(|e| Error::Internal(format!("cannot start the demo agent: {e}")))?;
         println!("{}", server.url());
         eprintln!(
             "evalgate: demo agent {} serving POST {}/v1/agent and {}/v1/chat/completions; Ctrl-C stops it",

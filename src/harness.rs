@@ -14,7 +14,7 @@ use crate::env::non_empty_env;
 use crate::errors::Error;
 use crate::exit;
 use crate::provenance::Provenance;
-use crate::record::{Record, Recorder, RunData, RunPolicy, RunRecord, SCHEMA_VERSION};
+use crate::record::{Record, Recorder, RunData, RunPolicy, RunRecord};
 use crate::report::github::{self, Fence};
 use crate::report::{GateResult, preflight, shown, write_reports};
 use crate::run::{RunSetup, Runner};
@@ -141,12 +141,7 @@ impl Harness {
         // Before any thread starts (it may set INSTA_WORKSPACE_ROOT): insta must resolve the
         // user's workspace, not the one evalgate was compiled in.
         crate::snapshot::prepare_process(&suite.dir, cases.iter().any(|c| c.snapshot));
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("evalgate")
-            .enable_all()
-            .build()
-            .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))?;
+        let runtime = async_runtime()?;
         let target = {
             let _guard = runtime.enter();
             Target::build(&suite, self.agent.clone(), &self.overrides)?
@@ -170,20 +165,13 @@ impl Harness {
         let recorder = Arc::new(Recorder::create(&run_dir)?);
         let concurrency = concurrency(&suite, &args)?;
         let provenance = Provenance::detect(&suite.dir)?;
-        recorder.append(&Record::Run(Box::new(RunRecord {
-            schema: SCHEMA_VERSION,
-            run_id: run_id.clone(),
-            suite: suite.name.clone(),
-            target: target.kind().to_string(),
-            evalgate_version: env!("CARGO_PKG_VERSION").to_string(),
-            pid: std::process::id(),
-            started_at: jiff::Timestamp::now(),
+        recorder.append(&Record::Run(Box::new(RunRecord::of_process(
+            &suite,
+            run_id.clone(),
+            target.kind(),
             concurrency,
-            envelope: suite.envelope.clone(),
-            pins: suite.pins.clone(),
-            branch: provenance.branch,
-            commit: provenance.commit,
-        })));
+            provenance,
+        ))));
         let active_cases =
             full_discovery.then(|| RunPolicy::active_cases(cases.iter().map(|c| c.as_ref())));
         RunPolicy::new(
@@ -308,12 +296,26 @@ fn run_id() -> Result<String, Error> {
             return Ok(id);
         }
     }
-    let now = jiff::Timestamp::now();
-    Ok(format!(
+    Ok(fresh_id())
+}
+
+/// A new run id: the time to the millisecond and the process id.
+pub(crate) fn fresh_id() -> String {
+    format!(
         "{}-{:x}",
-        now.strftime("%Y%m%dT%H%M%S%.3fZ"),
+        jiff::Timestamp::now().strftime("%Y%m%dT%H%M%S%.3fZ"),
         std::process::id()
-    ))
+    )
+}
+
+/// The runtime agent calls run on: two workers, whatever libtest's thread count.
+pub(crate) fn async_runtime() -> Result<tokio::runtime::Runtime, Error> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("evalgate")
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))
 }
 
 /// The suite's `concurrency`, overridden by `$EVALGATE_CONCURRENCY`, capped by an explicit

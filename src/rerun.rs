@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use crate::case::{Selection, discover};
 use crate::errors::Error;
+use crate::harness::{async_runtime, fresh_id};
 use crate::history::HistoryStore;
 use crate::provenance::Provenance;
 use crate::record::{
@@ -93,19 +94,23 @@ pub(crate) fn rerun(request: &RerunRequest) -> Result<RerunRecord, Error> {
     case.sequential = None;
 
     let started_at = jiff::Timestamp::now();
-    let rerun_id = format!(
-        "rerun-{}-{:x}",
-        started_at.strftime("%Y%m%dT%H%M%S%.3fZ"),
-        std::process::id()
-    );
+    let rerun_id = format!("rerun-{}", fresh_id());
     let dir = request.out_dir.join("reruns").join(&rerun_id);
     let provenance = Provenance::detect(&suite.dir)?;
-    let samples = run_samples(&suite, case, &rerun_id, &dir, request, &provenance)?;
+    let recorder = Arc::new(Recorder::create(&dir)?);
+    let samples = run_samples(
+        &suite,
+        case,
+        &rerun_id,
+        &dir,
+        &recorder,
+        request,
+        provenance.clone(),
+    )?;
 
     let mut record = outcome(request, &suite.name, rerun_id, &samples, started_at);
     record.branch = provenance.branch;
     record.commit = provenance.commit;
-    let recorder = Recorder::create(&dir)?;
     recorder.append(&Record::Rerun(Box::new(record.clone())));
     if let Some(e) = recorder.take_error() {
         return Err(e);
@@ -117,46 +122,35 @@ pub(crate) fn rerun(request: &RerunRequest) -> Result<RerunRecord, Error> {
     Ok(record)
 }
 
-/// Takes the samples with the suite's target, recording them under `dir`.
+/// Takes the samples with the suite's target, recording them under `dir` with `recorder`.
 fn run_samples(
     suite: &Suite,
     case: crate::case::Case,
     rerun_id: &str,
     dir: &Path,
+    recorder: &Arc<Recorder>,
     request: &RerunRequest,
-    provenance: &Provenance,
+    provenance: Provenance,
 ) -> Result<Vec<SampleRecord>, Error> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))?;
+    let runtime = async_runtime()?;
     let target = {
         let _guard = runtime.enter();
         Target::build(suite, None, &request.overrides)?
     };
-    let recorder = Arc::new(Recorder::create(dir)?);
-    recorder.append(&Record::Run(Box::new(RunRecord {
-        schema: SCHEMA_VERSION,
-        run_id: rerun_id.to_string(),
-        suite: suite.name.clone(),
-        target: target.kind().to_string(),
-        evalgate_version: env!("CARGO_PKG_VERSION").to_string(),
-        pid: std::process::id(),
-        started_at: jiff::Timestamp::now(),
-        concurrency: suite.concurrency,
-        envelope: suite.envelope.clone(),
-        pins: suite.pins.clone(),
-        branch: provenance.branch.clone(),
-        commit: provenance.commit.clone(),
-    })));
+    recorder.append(&Record::Run(Box::new(RunRecord::of_process(
+        suite,
+        rerun_id.to_string(),
+        target.kind(),
+        suite.concurrency,
+        provenance,
+    ))));
     let runner = Runner::new(
         runtime.handle().clone(),
         target,
         RunSetup {
             suite,
             concurrency: suite.concurrency,
-            recorder: Arc::clone(&recorder),
+            recorder: Arc::clone(recorder),
             run_id: rerun_id.to_string(),
             run_dir: dir,
             overrides: &request.overrides,
@@ -167,9 +161,6 @@ fn run_samples(
         .map_err(Error::Internal)?;
     drop(runner);
     runtime.shutdown_background();
-    if let Some(e) = recorder.take_error() {
-        return Err(e);
-    }
     let data = RunData::read(&[dir.to_path_buf()])?;
     let samples: Vec<SampleRecord> = data
         .samples

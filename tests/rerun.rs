@@ -16,6 +16,20 @@ use suite::TempSuite;
 
 const CASE: &str = "input:\n  messages: [{role: user, content: \"Refund A1002\"}]\nexpect:\n  - contains: Refund\n";
 
+/// `evalgate rerun CASE --runs RUNS --hypothesis HYPOTHESIS --expect-rate RATE`.
+fn rerun(s: &TempSuite, case: &str, runs: &str, hypothesis: &str, rate: &str) -> suite::Run {
+    s.evalgate(&[
+        "rerun",
+        case,
+        "--runs",
+        runs,
+        "--hypothesis",
+        hypothesis,
+        "--expect-rate",
+        rate,
+    ])
+}
+
 fn suite_for(url: &str) -> TempSuite {
     let s = TempSuite::new(&format!(
         "name: shop\ntarget:\n  http: {{url: \"{url}/v1/agent\"}}\n"
@@ -84,16 +98,13 @@ fn a_rerun_tests_its_hypothesis_is_kept_in_history_and_listed_in_later_reports()
         assert_eq!(run.code, 2, "{}", run.all());
         assert!(run.stderr.contains(problem), "{}", run.stderr);
     }
-    let run = s.evalgate(&[
-        "rerun",
+    let run = rerun(
+        &s,
         "refunds/nope",
-        "--runs",
         "3",
-        "--hypothesis",
         "the refund wording fix holds",
-        "--expect-rate",
         "0.9",
-    ]);
+    );
     assert_eq!(run.code, 2, "{}", run.all());
     assert!(
         run.stderr.contains("no case `refunds/nope`"),
@@ -102,16 +113,13 @@ fn a_rerun_tests_its_hypothesis_is_kept_in_history_and_listed_in_later_reports()
     );
 
     // 10/10 passes: the 95 % interval [0.692, 1] holds 0.9 — consistent, exit 0.
-    let run = s.evalgate(&[
-        "rerun",
+    let run = rerun(
+        &s,
         "refunds/a1002",
-        "--runs",
         "10",
-        "--hypothesis",
         "the refund wording fix makes it pass 9 times in 10",
-        "--expect-rate",
         "0.9",
-    ]);
+    );
     assert_eq!(run.code, 0, "{}", run.all());
     assert!(
         run.stderr.contains("10 run(s), 10/10 passed, 0 error(s)"),
@@ -131,16 +139,13 @@ fn a_rerun_tests_its_hypothesis_is_kept_in_history_and_listed_in_later_reports()
     );
 
     // Two runs rule out nothing: 2/2 has the interval [0.158, 1] — cannot tell, exit 1.
-    let run = s.evalgate(&[
-        "rerun",
+    let run = rerun(
+        &s,
         "refunds/a1002",
-        "--runs",
         "2",
-        "--hypothesis",
         "the refund wording fix makes it pass 9 times in 10",
-        "--expect-rate",
         "0.9",
-    ]);
+    );
     assert_eq!(run.code, 1, "{}", run.all());
     assert!(
         run.stderr
@@ -150,16 +155,13 @@ fn a_rerun_tests_its_hypothesis_is_kept_in_history_and_listed_in_later_reports()
     );
 
     // A prediction of 0.2 is not: exit 1.
-    let run = s.evalgate(&[
-        "rerun",
+    let run = rerun(
+        &s,
         "refunds/a1002",
-        "--runs",
         "4",
-        "--hypothesis",
         "the agent still refuses most refunds",
-        "--expect-rate",
         "0.2",
-    ]);
+    );
     assert_eq!(run.code, 1, "{}", run.all());
     assert!(
         run.stderr.contains("NOT consistent with the hypothesis"),
@@ -223,16 +225,13 @@ fn a_rerun_whose_samples_error_cannot_tell_and_never_counts_an_error_as_a_pass()
         ),
     )
     .unwrap();
-    let run = s.evalgate(&[
-        "rerun",
+    let run = rerun(
+        &s,
         "refunds/a1002",
-        "--runs",
         "3",
-        "--hypothesis",
         "the outage is over and refunds pass",
-        "--expect-rate",
         "1",
-    ]);
+    );
     assert_eq!(run.code, 1, "{}", run.all());
     assert!(
         run.stderr.contains("0/0 passed, 3 error(s)"),

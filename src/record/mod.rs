@@ -19,6 +19,8 @@ pub(crate) use writer::Recorder;
 use crate::case::Source;
 use crate::check::CheckResult;
 use crate::observation::{Decision, Usage};
+use crate::provenance::Provenance;
+use crate::suite::Suite;
 use crate::verdict::{SampleVerdict, Verdict};
 
 /// The record schema this build writes and reads.
@@ -90,6 +92,32 @@ pub struct RunRecord {
     /// The commit it measured, likewise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commit: Option<String>,
+}
+
+impl RunRecord {
+    /// The run record of this process, running `suite` against `target` as run `run_id`.
+    pub(crate) fn of_process(
+        suite: &Suite,
+        run_id: String,
+        target: &str,
+        concurrency: usize,
+        provenance: Provenance,
+    ) -> RunRecord {
+        RunRecord {
+            schema: SCHEMA_VERSION,
+            run_id,
+            suite: suite.name.clone(),
+            target: target.to_string(),
+            evalgate_version: env!("CARGO_PKG_VERSION").to_string(),
+            pid: std::process::id(),
+            started_at: jiff::Timestamp::now(),
+            concurrency,
+            envelope: suite.envelope.clone(),
+            pins: suite.pins.clone(),
+            branch: provenance.branch,
+            commit: provenance.commit,
+        }
+    }
 }
 
 /// One sample: one call of the agent and its checks.

@@ -108,7 +108,7 @@ impl RunReport {
                 let suite = data.runs.first().map(|r| r.suite.as_str()).unwrap_or("");
                 crate::baseline::resolve(policy, suite, &[], None, None)
             });
-        RunReport::of(data, Summary::new(data), decay, baseline).0
+        RunReport::of(data, Summary::new(data), decay, baseline, Vec::new()).0
     }
 
     /// The report, and the error of a baseline that could not be read.
@@ -117,6 +117,7 @@ impl RunReport {
         summary: Summary,
         decay: Option<DecayReport>,
         baseline: Option<Result<Resolved, Error>>,
+        reruns: Vec<RerunRecord>,
     ) -> (RunReport, Option<Error>) {
         let catalog = data.policy.as_ref().and_then(|p| p.catalog.as_ref());
         let coverage = coverage_of(data, &summary, catalog);
@@ -179,7 +180,7 @@ impl RunReport {
                 decay,
                 baseline,
                 baseline_note,
-                reruns: Vec::new(),
+                reruns,
                 signals,
             },
             problem,
@@ -252,9 +253,8 @@ fn partial_run(data: &RunData, summary: &Summary) -> Option<String> {
 pub fn write_reports(data: &RunData, out_dir: &Path) -> Result<(RunReport, ReportPaths), Error> {
     let summary = Summary::new(data);
     let judged = decay::ingest_and_judge(data, &summary, out_dir)?;
-    let (mut report, baseline_problem) =
-        RunReport::of(data, summary, judged.decay, judged.baseline);
-    report.reruns = judged.reruns;
+    let (report, baseline_problem) =
+        RunReport::of(data, summary, judged.decay, judged.baseline, judged.reruns);
     std::fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, e))?;
     let junit = out_dir.join("junit.xml");
     let xml = junit_report(data, &report)

@@ -249,10 +249,8 @@ pub(crate) fn render(report: &RunReport, suite: &str, links: &Links) -> String {
                 r.passes + r.failures + r.errors,
                 r.expect_rate,
                 match r.consistent {
-                    Some(true) => "consistent",
                     Some(false) => "**not consistent**",
-                    None if r.errors > 0 => "errored: cannot tell",
-                    None => "too few runs: cannot tell",
+                    _ => crate::report::rerun_text::outcome(r),
                 },
                 escape(&r.hypothesis)
             );
