@@ -411,6 +411,7 @@ fn write_records(bench: &Bench, dir: &Path, order: Order) -> std::io::Result<u64
             pins: Default::default(),
             branch: None,
             commit: None,
+            suite_tier: None,
         })),
         &mut out,
     )?;

@@ -9,15 +9,14 @@ use clap::{Parser, Subcommand};
 
 use crate::atomic_file::write_atomic;
 use crate::baseline::Baseline;
-use crate::case::{Selection, discover};
+use crate::commands::runs::{latest_run, learn_suite_cases, out_and_runs};
 use crate::coverage::{stamp, suggest};
-use crate::decay::DecayContext;
 use crate::demo::{DemoAgent, DemoServer, DemoVersion};
 use crate::errors::Error;
 use crate::exit;
 use crate::harness::{Harness, default_out_dir};
 use crate::history::HistoryStore;
-use crate::record::{RunData, RunPolicy};
+use crate::record::RunData;
 use crate::report::github::{self, Fence};
 use crate::report::{history_path, write_reports};
 use crate::suite::Suite;
@@ -119,6 +118,19 @@ enum Command {
         #[command(subcommand)]
         command: BaselineCommand,
     },
+    /// Turn support-ticket exports into draft cases (redacted, grouped, never overwriting):
+    /// `evalgate import zendesk tickets.json comments.json`.
+    Import(crate::commands::import::ImportArgs),
+    /// Production cost per customer from a usage log (JSON Lines): the share of the
+    /// costliest customers, the Gini coefficient, the Lorenz curve, customers costing more
+    /// than they bring.
+    Cost(crate::commands::cost::CostArgs),
+    /// What each case of a run costs (tokens, money, time) and contributes (branches only
+    /// it reaches, failures caught in history, decay findings); the redundant cases.
+    Economics(crate::commands::economics::RunArgs),
+    /// Write a suite tier (evals/tiers/<name>.yaml): the fewest cases that keep every branch
+    /// the run reached covered, to run on pull requests with EVALGATE_SUITE_TIER=<name>.
+    Select(crate::commands::economics::SelectArgs),
     /// The run-history store: move it between CI runs as JSON Lines, list its runs.
     History {
         #[command(subcommand)]
@@ -248,6 +260,10 @@ pub fn main() -> ExitCode {
             dir,
             out,
         } => history(command, db, dir, out),
+        Command::Import(args) => crate::commands::import::run(args),
+        Command::Cost(args) => crate::commands::cost::run(args),
+        Command::Economics(args) => crate::commands::economics::run(args),
+        Command::Select(args) => crate::commands::economics::select(args),
     };
     result.unwrap_or_else(|e| {
         eprintln!("error: {}", e.render());
@@ -314,43 +330,6 @@ fn report(
     } else {
         exit::PASS
     }))
-}
-
-/// When every process ran one case with `--exact` (nextest), none knew the suite's full
-/// case list nor its decay facts; discover them from the evals folder so coverage gates can
-/// tell a whole run from a partial one, and decay is judged on every case.
-fn learn_suite_cases(data: &mut RunData, dir: Option<PathBuf>) -> Result<(), Error> {
-    let Some(policy) = data.policy.as_mut() else {
-        return Ok(());
-    };
-    if policy.cases.is_some() && policy.decay.is_some() {
-        return Ok(());
-    }
-    let dir = match dir {
-        Some(dir) => dir,
-        None => match std::env::var_os("EVALGATE_DIR").filter(|d| !d.is_empty()) {
-            Some(dir) => PathBuf::from(dir),
-            None if std::path::Path::new("evals").is_dir() => PathBuf::from("evals"),
-            None => return Ok(()),
-        },
-    };
-    let suite = Suite::load(&dir)?;
-    if suite.name != policy.suite {
-        return Err(Error::Usage(format!(
-            "{} holds suite `{}`, but the records are of suite `{}`; pass --dir <its evals folder>",
-            dir.display(),
-            suite.name,
-            policy.suite
-        )));
-    }
-    let (cases, _) = discover(&suite, Selection::All)?;
-    if policy.cases.is_none() {
-        policy.cases = Some(RunPolicy::active_cases(&cases));
-    }
-    if policy.decay.is_none() {
-        policy.decay = Some(DecayContext::new(&suite, &cases)?);
-    }
-    Ok(())
 }
 
 fn history(
@@ -446,22 +425,6 @@ fn history(
 
 /// The output folder (default: `$EVALGATE_OUT`, else target/evalgate) and the run folders
 /// named (default: the latest run there).
-fn out_and_runs(
-    out: Option<PathBuf>,
-    run_dirs: Vec<PathBuf>,
-) -> Result<(PathBuf, Vec<PathBuf>), Error> {
-    let out = match out {
-        Some(out) => out,
-        None => default_out_dir()?,
-    };
-    let run_dirs = if run_dirs.is_empty() {
-        vec![latest_run(&out)?]
-    } else {
-        run_dirs
-    };
-    Ok((out, run_dirs))
-}
-
 fn baseline_save(
     run_dirs: Vec<PathBuf>,
     to: Option<PathBuf>,
@@ -582,23 +545,6 @@ fn relative_to(path: &std::path::Path, dir: &std::path::Path) -> String {
         rel.push(part);
     }
     rel.to_string_lossy().replace('\\', "/")
-}
-
-/// The most recently modified run folder under `out/runs`.
-fn latest_run(out: &std::path::Path) -> Result<PathBuf, Error> {
-    let runs = out.join("runs");
-    let entries = std::fs::read_dir(&runs).map_err(|e| {
-        Error::Usage(format!(
-            "no runs under {} ({e}); run the suite first",
-            runs.display()
-        ))
-    })?;
-    entries
-        .filter_map(Result::ok)
-        .filter(|e| e.path().is_dir())
-        .max_by_key(|e| e.metadata().and_then(|m| m.modified()).ok())
-        .map(|e| e.path())
-        .ok_or_else(|| Error::Usage(format!("no runs under {}", runs.display())))
 }
 
 fn rerun(

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use libtest_mimic::{Arguments, Failed, Trial};
 
-use crate::case::{Selection, Status, TEST_PREFIX, discover};
+use crate::case::{Selection, Status, SuiteTier, TEST_PREFIX, discover};
 use crate::decay::DecayContext;
 use crate::env::non_empty_env;
 use crate::errors::Error;
@@ -112,12 +112,20 @@ impl Harness {
             _ => Selection::All,
         };
         let full_discovery = matches!(selection, Selection::All);
-        let (cases, stats) = discover(&suite, selection)?;
+        let (mut cases, stats) = discover(&suite, selection)?;
         let decay = if full_discovery && !args.list {
             Some(DecayContext::new(&suite, &cases)?)
         } else {
             None
         };
+        let tier = SuiteTier::from_env(&suite)?;
+        if let Some(tier) = &tier {
+            cases = if full_discovery {
+                tier.select(cases)?
+            } else {
+                cases.into_iter().filter(|c| tier.contains(c)).collect()
+            };
+        }
         if std::env::var_os("EVALGATE_DEBUG_DISCOVERY").is_some() {
             eprintln!(
                 "evalgate: discovery listed {} folder(s), parsed {} case file(s)",
@@ -165,13 +173,15 @@ impl Harness {
         let recorder = Arc::new(Recorder::create(&run_dir)?);
         let concurrency = concurrency(&suite, &args)?;
         let provenance = Provenance::detect(&suite.dir)?;
-        recorder.append(&Record::Run(Box::new(RunRecord::of_process(
+        let mut run_record = RunRecord::of_process(
             &suite,
             run_id.clone(),
             target.kind(),
             concurrency,
             provenance,
-        ))));
+        );
+        run_record.suite_tier = tier.map(|t| t.name);
+        recorder.append(&Record::Run(Box::new(run_record)));
         let active_cases =
             full_discovery.then(|| RunPolicy::active_cases(cases.iter().map(|c| c.as_ref())));
         RunPolicy::new(

@@ -27,6 +27,17 @@ pub enum Role {
     Tool,
 }
 
+/// The user messages, joined by newlines: the text representativeness and ticket import
+/// compare a case by.
+pub(crate) fn user_text(messages: &[Message]) -> String {
+    messages
+        .iter()
+        .filter(|m| m.role == Role::User)
+        .map(|m| m.content.as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 impl Role {
     pub fn as_str(self) -> &'static str {
         match self {

@@ -110,3 +110,58 @@ fn the_readme_catalog_and_gates_load_with_its_case() {
         run.all()
     );
 }
+
+/// The README's imported draft is a case the suite lists as an ignored test, and its suite
+/// tier runs the cases it names.
+#[test]
+fn the_readme_draft_and_suite_tier_load() {
+    let blocks = yaml_blocks();
+    let draft = blocks
+        .iter()
+        .find(|b| b.contains("status: draft") && b.contains("todo:"))
+        .expect("the README shows an imported draft");
+    let tier = blocks
+        .iter()
+        .find(|b| b.contains("evals/tiers/smoke.yaml"))
+        .expect("the README shows a suite tier");
+    let s = TempSuite::new("name: s\ntarget:\n  http: {url: \"http://127.0.0.1:9\"}\n");
+    s.case("inbox/intercom-367.yaml", draft);
+    for id in [
+        "handoff/legal_threat",
+        "exchanges/bigger_size",
+        "refunds/other",
+    ] {
+        s.case(
+            &format!("{id}.yaml"),
+            &suite::simple_case("hello", "  - contains: hi"),
+        );
+    }
+    std::fs::create_dir_all(s.evals().join("tiers")).unwrap();
+    std::fs::write(s.evals().join("tiers/smoke.yaml"), tier).unwrap();
+    let all = s.run(&["--list"]);
+    assert_eq!(all.code, 0, "{}", all.all());
+    assert!(
+        all.stdout.contains("evals::inbox/intercom-367: test"),
+        "{}",
+        all.stdout
+    );
+    let smoke = s.evalgate_env(
+        &["run", "evals", "--", "--list"],
+        &[("EVALGATE_SUITE_TIER", "smoke")],
+    );
+    assert_eq!(smoke.code, 0, "{}", smoke.all());
+    let listed: Vec<&str> = smoke
+        .stdout
+        .lines()
+        .filter(|l| l.ends_with(": test"))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            "evals::exchanges/bigger_size: test",
+            "evals::handoff/legal_threat: test"
+        ],
+        "{}",
+        smoke.stdout
+    );
+}

@@ -36,6 +36,7 @@ pub fn generate() -> RunData {
         pins: [("corpus".to_string(), "tickets-2026-11".to_string())].into(),
         branch: None,
         commit: None,
+        suite_tier: None,
     }];
     let mut samples = Vec::with_capacity(SAMPLES);
     let mut cases = Vec::with_capacity(CASES);

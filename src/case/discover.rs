@@ -49,9 +49,26 @@ pub(crate) fn discover(
         .into());
     }
     stats.files_parsed += files.len();
+    Ok((load_files(suite, &files)?, stats))
+}
+
+/// Every case under the suite's cases folder, none when it has no case files: for commands
+/// that add cases (`evalgate import`) and must compare with what is there.
+pub(crate) fn existing_cases(suite: &Suite) -> Result<Vec<Case>, Error> {
+    if !suite.cases_dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let mut files = Vec::new();
+    walk(&suite.cases_dir, &mut files, &mut DiscoveryStats::default())?;
+    files.sort();
+    load_files(suite, &files)
+}
+
+/// Loads `files` (sorted), refusing duplicate ids.
+fn load_files(suite: &Suite, files: &[PathBuf]) -> Result<Vec<Case>, Error> {
     let mut cases = Vec::with_capacity(files.len());
     let mut errors = Vec::new();
-    for result in load_all(suite, &files) {
+    for result in load_all(suite, files) {
         match result {
             Ok(variants) => cases.extend(variants),
             Err(e) => errors.push(e),
@@ -73,7 +90,7 @@ pub(crate) fn discover(
         }
     }
     match errors.len() {
-        0 => Ok((cases, stats)),
+        0 => Ok(cases),
         1 => Err(errors.remove(0).into()),
         _ => Err(Error::Configs(errors)),
     }
@@ -82,26 +99,9 @@ pub(crate) fn discover(
 /// Parses `files` on every core (most of a large suite's start-up is YAML parsing),
 /// keeping their order so errors and ids come out the same on every machine.
 fn load_all(suite: &Suite, files: &[PathBuf]) -> Vec<Result<Vec<Case>, ConfigError>> {
-    let load = |path: &PathBuf| {
+    crate::parallel::map(files, 64, |path| {
         let rel = path.strip_prefix(&suite.cases_dir).unwrap_or(path);
         Case::load(path, suite.display_path(path), rel, suite)
-    };
-    let threads = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .min(8);
-    if threads == 1 || files.len() < 64 {
-        return files.iter().map(load).collect();
-    }
-    let chunk = files.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = files
-            .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(load).collect::<Vec<_>>()))
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| w.join().expect("parsing a case file does not panic"))
-            .collect()
     })
 }
 

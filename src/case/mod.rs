@@ -3,6 +3,7 @@
 
 mod discover;
 pub(crate) mod model;
+mod tier;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -11,8 +12,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-pub(crate) use discover::{Selection, discover};
+pub(crate) use discover::{Selection, discover, existing_cases};
 pub use model::{Label, Source, Status};
+pub(crate) use tier::{SuiteTier, TIER_ENV, tier_path};
 
 use crate::coverage::BranchCatalog;
 use crate::decay::RubricRef;
@@ -93,6 +95,8 @@ pub(crate) enum CheckKind {
     Branches(Vec<Decision>),
     NotBranches(Vec<Decision>),
     Path(Vec<Decision>),
+    /// An expectation not written yet (drafts only): never met.
+    Todo(String),
 }
 
 impl CheckKind {
@@ -109,6 +113,7 @@ impl CheckKind {
             CheckKind::Branches(_) => "branches",
             CheckKind::NotBranches(_) => "not_branches",
             CheckKind::Path(_) => "path",
+            CheckKind::Todo(_) => "todo",
         }
     }
 
@@ -172,8 +177,19 @@ impl Case {
             path: display.clone(),
             ..e
         })?;
-        let file: CaseFile = crate::yaml::parse(&display, &source)?;
-        Case::validate(file, display, rel, &source, suite)
+        Case::from_source(&source, display, rel, suite)
+    }
+
+    /// Parses and validates the text of a case file as if it were at `display` (`rel` under
+    /// `cases/`): for case files about to be written.
+    pub(crate) fn from_source(
+        source: &str,
+        display: PathBuf,
+        rel: &Path,
+        suite: &Suite,
+    ) -> Result<Vec<Case>, ConfigError> {
+        let file: CaseFile = crate::yaml::parse(&display, source)?;
+        Case::validate(file, display, rel, source, suite)
     }
 
     /// The cases a case file runs as: itself, or one variant per tier of `tiers:`; each of
@@ -314,6 +330,16 @@ impl Case {
         for spanned in &file.expect {
             let position = Position::of(&spanned.referenced);
             let kind = compile(&spanned.value).map_err(|message| err(position, message))?;
+            if matches!(kind, CheckKind::Todo(_)) && file.status != Status::Draft {
+                return Err(err(
+                    position,
+                    "a `todo` expectation is a placeholder: only a draft may have one".into(),
+                )
+                .with_help(
+                    "write the expectation it describes (contains, branches, refusal, ...), \
+                     then set the case active; or keep `status: draft`",
+                ));
+            }
             // A retired case is kept for history: what it names may be long gone.
             if let Some(catalog) = &suite.catalog
                 && !matches!(file.status, Status::Retired { .. })
@@ -588,5 +614,6 @@ fn compile(expectation: &Expectation) -> Result<CheckKind, String> {
         Expectation::Branches(list) => CheckKind::Branches(list.clone()),
         Expectation::NotBranches(list) => CheckKind::NotBranches(list.clone()),
         Expectation::Path(list) => CheckKind::Path(list.clone()),
+        Expectation::Todo(note) => CheckKind::Todo(note.clone()),
     })
 }

@@ -70,6 +70,15 @@ pub struct Source {
     pub reference: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub date: Option<jiff::civil::Date>,
+    /// The helpdesk an imported ticket came from (`zendesk`, `intercom`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vendor: Option<String>,
+    /// A link to the ticket or incident.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// The near-duplicate tickets (their refs) this case also stands for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub grouped: Vec<String>,
 }
 
 /// One annotator's label of a case (e.g. whether the expected answer is right).
@@ -126,6 +135,10 @@ pub(crate) enum Expectation {
     NotBranches(Vec<Decision>),
     /// The decisions must occur in this order (other decisions may come between them).
     Path(Vec<Decision>),
+    /// A placeholder a human must replace: what the expectation should say. Allowed only
+    /// in drafts (`status: draft`), and it fails every sample, so a draft run with
+    /// `--include-ignored` can never pass.
+    Todo(String),
 }
 
 impl Expectation {
@@ -142,6 +155,7 @@ impl Expectation {
             Expectation::Branches(_) => "branches",
             Expectation::NotBranches(_) => "not_branches",
             Expectation::Path(_) => "path",
+            Expectation::Todo(_) => "todo",
         }
     }
 }

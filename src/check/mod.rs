@@ -160,6 +160,11 @@ fn run(
                 observed(&present, "present", &observation.decisions),
             )
         }
+        CheckKind::Todo(note) => (
+            false,
+            format!("an expectation still to be written: {note}"),
+            "a draft's placeholder is never met; write the expectation".to_string(),
+        ),
         CheckKind::Path(path) => {
             let matched = matched_prefix(path, &observation.decisions);
             let expected = format!("decisions in the order {}", sequence(path));

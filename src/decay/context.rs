@@ -12,7 +12,7 @@ use super::{DecayPolicy, Rubric, RubricRef};
 use crate::case::{Case, Label, Status};
 use crate::envelope::Envelope;
 use crate::errors::Error;
-use crate::observation::{Decision, Role};
+use crate::observation::Decision;
 use crate::suite::Suite;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -113,13 +113,7 @@ impl CaseFacts {
         } else {
             None
         };
-        let text = case
-            .messages
-            .iter()
-            .filter(|m| m.role == Role::User)
-            .map(|m| m.content.as_str())
-            .collect::<Vec<_>>()
-            .join("\n");
+        let text = crate::observation::user_text(&case.messages);
         Ok(CaseFacts {
             case: case.id.clone(),
             file: case.file.display().to_string(),

@@ -92,6 +92,10 @@ pub struct RunRecord {
     /// The commit it measured, likewise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commit: Option<String>,
+    /// The suite tier the run was limited to (`$EVALGATE_SUITE_TIER`), if any: the run is
+    /// whole when it ran every case of the tier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suite_tier: Option<String>,
 }
 
 impl RunRecord {
@@ -116,6 +120,7 @@ impl RunRecord {
             pins: suite.pins.clone(),
             branch: provenance.branch,
             commit: provenance.commit,
+            suite_tier: None,
         }
     }
 }

@@ -100,6 +100,15 @@ fn measure(metric: &Metric, bound: Bound, inputs: &GateInputs) -> Measured {
     {
         return Measured::skipped(format!("not applied: {why}"));
     }
+    if metric.is_signal()
+        && let Some(tier) = inputs.suite_tier
+    {
+        return Measured::skipped(format!(
+            "not applied: the run is suite tier `{tier}`, whose cases were chosen to cover \
+             branches, not to stand for the suite's traffic; signal gates apply to runs of \
+             the whole suite"
+        ));
+    }
     let coverage = inputs.coverage;
     match metric {
         Metric::Signal(signal) => super::signal_gates::measure(signal, bound, inputs.signals),
@@ -335,6 +344,9 @@ pub struct GateInputs<'a> {
     /// Why the run does not cover the whole suite (a filter, one shard alone), if it does
     /// not: coverage gates are then not applied rather than failing a partial run.
     pub partial: Option<String>,
+    /// The suite tier the run was limited to: its cases were chosen to cover branches, not
+    /// to stand for the suite's traffic, so rates measured on them gate nothing.
+    pub suite_tier: Option<&'a str>,
     /// The decay report, when the suite's facts were known (not for a run whose every
     /// process ran with `--exact` and no evals folder was at hand).
     pub decay: Option<&'a DecayReport>,
@@ -394,6 +406,7 @@ mod tests {
                 summary: &summary,
                 coverage: &coverage,
                 partial: None,
+                suite_tier: None,
                 decay: None,
                 baseline: None,
                 baseline_note: None,

@@ -23,6 +23,7 @@ pub(crate) use decay::{history_path, preflight};
 pub use gates::{GateInputs, GateOutcome, GateResult, evaluate};
 pub use junit::junit_report;
 pub use summary::Summary;
+pub(crate) use xml_text::xml_safe;
 
 use crate::atomic_file::write_atomic;
 use crate::baseline::{BaselineComparison, Resolved, compare};
@@ -150,7 +151,7 @@ impl RunReport {
                     source,
                     &summary.cases,
                     alpha,
-                    partial.is_some(),
+                    partial.is_some() || data.runs.iter().any(|r| r.suite_tier.is_some()),
                 )),
                 None,
             ),
@@ -163,6 +164,7 @@ impl RunReport {
                     summary: &summary,
                     coverage: &coverage,
                     partial: partial.clone(),
+                    suite_tier: data.runs.iter().find_map(|r| r.suite_tier.as_deref()),
                     decay: decay.as_ref(),
                     baseline: baseline.as_ref(),
                     baseline_note: baseline_note.as_deref(),

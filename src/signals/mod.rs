@@ -41,6 +41,7 @@ pub use markdown::render_markdown;
 pub use rate::Rate;
 pub use sli::{ModelBumps, Slis};
 pub use text::render_text;
+pub(crate) use text::usd;
 pub use tiers::{ForcedTier, TierMix, TierShare};
 
 use compute::{Pins, answered, ordinary};

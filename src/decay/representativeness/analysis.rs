@@ -11,7 +11,7 @@ use super::findings::{CaseMatch, NearInput, Representativeness};
 use super::jaccard::Threshold;
 use super::matcher::MatchSetup;
 use super::minhash::MinHasher;
-use super::{pipeline, production};
+use super::{matcher, production};
 use crate::errors::Error;
 
 /// A case as the comparison sees it.
@@ -82,7 +82,7 @@ pub fn analyse(
         nearest_per_case: options.nearest_per_case,
     };
     let clusters = UncoveredClusters::new(threshold, options.examples_per_cluster);
-    let streamed = pipeline::stream(&setup, clusters)?;
+    let streamed = matcher::stream(&setup, clusters)?;
     if streamed.inputs == 0 {
         return Err(production::no_inputs(&sample.path));
     }

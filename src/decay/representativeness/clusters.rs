@@ -65,6 +65,12 @@ impl UncoveredClusters {
         UncoveredClusters::with_capacity(CAPACITY, threshold, examples_per_cluster)
     }
 
+    /// A table that never replaces a cluster, for callers that must know every input's
+    /// cluster (memory then grows with the number of clusters).
+    pub(crate) fn unbounded(threshold: Threshold) -> UncoveredClusters {
+        UncoveredClusters::with_capacity(usize::MAX, threshold, 0)
+    }
+
     fn with_capacity(
         capacity: usize,
         threshold: Threshold,
@@ -81,11 +87,12 @@ impl UncoveredClusters {
         }
     }
 
-    /// Adds the next uncovered input, in file order.
-    pub(crate) fn add(&mut self, input: UncoveredInput) {
+    /// Adds the next uncovered input, in file order; returns the position of the cluster
+    /// it joined or now leads.
+    pub(crate) fn add(&mut self, input: UncoveredInput) -> u32 {
         if let Some(position) = self.nearest_leader(&input) {
             self.grow(position, input.excerpt);
-            return;
+            return position;
         }
         let (position, inherited) = if self.clusters.len() < self.capacity {
             self.clusters.push(Cluster {
@@ -117,6 +124,12 @@ impl UncoveredClusters {
         }
         self.by_size
             .insert((cluster.size, cluster.leader.line, position));
+        position
+    }
+
+    /// The line of the input that leads the cluster at `position`.
+    pub(crate) fn leader_line(&self, position: u32) -> u64 {
+        self.clusters[position as usize].leader.line
     }
 
     /// The `n` largest clusters, largest first (then the earliest).

@@ -6,35 +6,22 @@ use std::path::Path;
 
 use super::case_index::{CaseHit, CaseIndex, SearchScratch};
 use super::case_tally::CaseTally;
-use super::clusters::UncoveredInput;
+use super::clusters::{UncoveredClusters, UncoveredInput};
 use super::field::TextField;
 use super::jaccard::{ShingleTable, Threshold, into_set};
 use super::minhash::MinHasher;
-use super::production::{Batch, bad_line, is_blank};
+use super::pipeline::{BatchWorker, fan_out, one_per_core};
+use super::production::{Batch, BatchReader, bad_line, is_blank};
 use super::text::{Shingle, Shingler, excerpt};
 use crate::errors::Error;
 
 /// What a worker made of one batch.
 #[derive(Debug)]
 pub(crate) struct BatchOutcome {
-    pub(crate) seq: u64,
     /// The inputs read (blank lines are not inputs).
     pub(crate) inputs: u64,
     /// In file order.
     pub(crate) uncovered: Vec<UncoveredInput>,
-    /// The first bad line of the batch, or a read error; the batch stops there.
-    pub(crate) problem: Option<Error>,
-}
-
-impl BatchOutcome {
-    pub(crate) fn failed(seq: u64, problem: Error) -> BatchOutcome {
-        BatchOutcome {
-            seq,
-            inputs: 0,
-            uncovered: Vec::new(),
-            problem: Some(problem),
-        }
-    }
 }
 
 /// What every worker shares: the cases and how to read and compare inputs.
@@ -73,14 +60,18 @@ impl<'a> Matcher<'a> {
             tallies: vec![CaseTally::default(); setup.index.len()],
         }
     }
+}
 
-    pub(crate) fn process(&mut self, batch: &Batch) -> BatchOutcome {
+impl BatchWorker for Matcher<'_> {
+    type Outcome = BatchOutcome;
+    type Tallies = Vec<CaseTally>;
+
+    /// The batch's outcome, or the error of its first bad line.
+    fn process(&mut self, batch: &Batch) -> Result<BatchOutcome, Error> {
         let setup = self.setup;
         let mut outcome = BatchOutcome {
-            seq: batch.seq,
             inputs: 0,
             uncovered: Vec::new(),
-            problem: None,
         };
         for (line, bytes) in batch.lines() {
             if is_blank(bytes) {
@@ -88,10 +79,7 @@ impl<'a> Matcher<'a> {
             }
             let text = match setup.field.text(bytes) {
                 Ok(text) => text,
-                Err(problem) => {
-                    outcome.problem = Some(bad_line(setup.path, line, setup.field, problem));
-                    return outcome;
-                }
+                Err(problem) => return Err(bad_line(setup.path, line, setup.field, problem)),
             };
             outcome.inputs += 1;
             self.shingler.shingles(&text, &mut self.shingles);
@@ -119,10 +107,59 @@ impl<'a> Matcher<'a> {
                 });
             }
         }
-        outcome
+        Ok(outcome)
     }
 
-    pub(crate) fn into_tallies(self) -> Vec<CaseTally> {
+    fn into_tallies(self) -> Vec<CaseTally> {
         self.tallies
     }
+}
+
+/// Everything the stream of inputs adds up to.
+#[derive(Debug)]
+pub(crate) struct Streamed {
+    pub(crate) inputs: u64,
+    pub(crate) uncovered: u64,
+    /// Per case, in the index's order.
+    pub(crate) tallies: Vec<CaseTally>,
+    pub(crate) clusters: UncoveredClusters,
+}
+
+/// Reads the sample at `setup.path` and matches every input; the first bad line (in file
+/// order, whichever worker met it) stops the analysis with its error.
+pub(crate) fn stream(
+    setup: &MatchSetup<'_>,
+    mut clusters: UncoveredClusters,
+) -> Result<Streamed, Error> {
+    let reader = BatchReader::open(setup.path)?;
+    let (mut inputs, mut uncovered) = (0, 0);
+    let per_worker = fan_out(
+        reader,
+        one_per_core(),
+        || Matcher::new(setup),
+        |outcome: BatchOutcome| {
+            inputs += outcome.inputs;
+            for input in outcome.uncovered {
+                uncovered += 1;
+                clusters.add(input);
+            }
+            Ok(())
+        },
+    )?;
+    let mut tallies: Vec<CaseTally> = Vec::new();
+    for theirs in per_worker {
+        if tallies.is_empty() {
+            tallies = theirs;
+        } else {
+            for (mine, theirs) in tallies.iter_mut().zip(theirs) {
+                mine.merge(theirs, setup.nearest_per_case);
+            }
+        }
+    }
+    Ok(Streamed {
+        inputs,
+        uncovered,
+        tallies,
+        clusters,
+    })
 }

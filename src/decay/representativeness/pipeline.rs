@@ -1,46 +1,60 @@
 //! The threads of an analysis: one reader hands batches of lines to a worker per core, and
-//! the calling thread puts the workers' outcomes back in file order for the clustering.
-//! At most a fixed window of batches is between the reader and the clustering at any time
-//! (the reader needs a credit per batch, which comes back once that batch is clustered),
-//! so memory does not grow with the file, and a slow batch holds the reader back instead
-//! of letting finished ones pile up. The results do not depend on which worker took which
-//! batch: the tallies merge by a total order, and the clustering sees file order.
+//! the calling thread puts the workers' outcomes back in file order (for the clustering).
+//! At most a fixed window of batches is between the reader and the caller at any time
+//! (the reader needs a credit per batch, which comes back once that batch's outcome is
+//! taken), so memory does not grow with the file, and a slow batch holds the reader back
+//! instead of letting finished ones pile up. The results do not depend on which worker
+//! took which batch: the tallies merge by a total order, and the caller sees file order.
+//! [`fan_out`] is the machinery for any per-line analysis of a JSON Lines file (the
+//! representativeness matcher, the usage cost tally of `crate::usage`).
 
 use std::collections::BTreeMap;
 use std::num::NonZeroUsize;
 use std::panic::AssertUnwindSafe;
 use std::sync::{Mutex, PoisonError, mpsc};
 
-use super::case_tally::CaseTally;
-use super::clusters::UncoveredClusters;
-use super::matcher::{BatchOutcome, MatchSetup, Matcher};
 use super::production::{Batch, BatchReader};
 use crate::errors::Error;
 
 /// Batches in flight per worker: enough to keep every worker busy while one batch is slow.
 const BATCHES_IN_FLIGHT_PER_WORKER: usize = 4;
 
-/// Everything the stream of inputs adds up to.
-#[derive(Debug)]
-pub(crate) struct Streamed {
-    pub(crate) inputs: u64,
-    pub(crate) uncovered: u64,
-    /// Per case, in the index's order.
-    pub(crate) tallies: Vec<CaseTally>,
-    pub(crate) clusters: UncoveredClusters,
+/// What one worker thread does with the batches it is handed.
+pub(crate) trait BatchWorker {
+    /// What a batch gives back, handed to the caller in file order.
+    type Outcome: Send;
+    /// What the worker has added up once the file is read.
+    type Tallies: Send;
+    fn process(&mut self, batch: &Batch) -> Result<Self::Outcome, Error>;
+    fn into_tallies(self) -> Self::Tallies;
 }
 
-/// Reads the sample at `setup.path` and matches every input; the first bad line (in file
-/// order, whichever worker met it) stops the analysis with its error.
-pub(crate) fn stream(
-    setup: &MatchSetup<'_>,
-    clusters: UncoveredClusters,
-) -> Result<Streamed, Error> {
-    let mut reader = BatchReader::open(setup.path)?;
-    let workers = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
+/// One worker per core, as the machine reports it (1 where it cannot tell).
+pub(crate) fn one_per_core() -> usize {
+    std::thread::available_parallelism().map_or(1, NonZeroUsize::get)
+}
+
+/// Streams `reader` through `workers` threads, each with its own worker from `new_worker`.
+/// `in_order` gets every batch's outcome in file order; the first error in file order
+/// (a worker's, the reader's or `in_order`'s) stops the stream and is returned. Returns
+/// each worker's tallies, in no meaningful order: which batches a worker took depends on
+/// thread timing, so they must be merged by an order of their own.
+pub(crate) fn fan_out<W, N, F>(
+    mut reader: BatchReader<'_>,
+    workers: usize,
+    new_worker: N,
+    mut in_order: F,
+) -> Result<Vec<W::Tallies>, Error>
+where
+    W: BatchWorker,
+    N: Fn() -> W + Sync,
+    F: FnMut(W::Outcome) -> Result<(), Error>,
+{
+    let path = reader.path();
+    let workers = workers.max(1);
     let window = BATCHES_IN_FLIGHT_PER_WORKER * workers;
     let (batch_tx, batch_rx) = mpsc::sync_channel::<Batch>(window);
-    let (outcome_tx, outcome_rx) = mpsc::channel::<BatchOutcome>();
+    let (outcome_tx, outcome_rx) = mpsc::channel::<(u64, Result<W::Outcome, Error>)>();
     let (credit_tx, credit_rx) = mpsc::sync_channel::<()>(window);
     for _ in 0..window {
         credit_tx
@@ -63,85 +77,65 @@ pub(crate) fn stream(
                     }
                     Ok(None) => return,
                     Err(e) => {
-                        let _ = reader_outcomes.send(BatchOutcome::failed(reader.next_seq(), e));
+                        let _ = reader_outcomes.send((reader.next_seq(), Err(e)));
                         return;
                     }
                 }
             }
         });
-        let matchers: Vec<_> = (0..workers)
+        let spawned: Vec<_> = (0..workers)
             .map(|_| {
                 let outcomes = outcome_tx.clone();
-                let work = &work;
+                let (work, new_worker) = (&work, &new_worker);
                 scope.spawn(move || {
-                    let mut matcher = Matcher::new(setup);
+                    let mut worker = new_worker();
                     loop {
                         let batch = work.lock().unwrap_or_else(PoisonError::into_inner).recv();
                         let Ok(batch) = batch else { break };
                         // A panic must come back as this batch's outcome: a batch that never
-                        // comes back would hold the reader and the clustering forever.
+                        // comes back would hold the reader and the caller forever.
                         let outcome =
-                            std::panic::catch_unwind(AssertUnwindSafe(|| matcher.process(&batch)))
+                            std::panic::catch_unwind(AssertUnwindSafe(|| worker.process(&batch)))
                                 .unwrap_or_else(|_| {
-                                    BatchOutcome::failed(
+                                    Err(Error::Internal(format!(
+                                        "processing batch {} of {} panicked",
                                         batch.seq,
-                                        Error::Internal(format!(
-                                            "matching batch {} of the production sample panicked",
-                                            batch.seq
-                                        )),
-                                    )
+                                        path.display()
+                                    )))
                                 });
-                        if outcomes.send(outcome).is_err() {
+                        if outcomes.send((batch.seq, outcome)).is_err() {
                             break;
                         }
                     }
-                    matcher.into_tallies()
+                    worker.into_tallies()
                 })
             })
             .collect();
         drop(outcome_tx);
 
-        let mut streamed = Streamed {
-            inputs: 0,
-            uncovered: 0,
-            tallies: Vec::new(),
-            clusters,
-        };
-        let mut pending: BTreeMap<u64, BatchOutcome> = BTreeMap::new();
+        let mut pending: BTreeMap<u64, Result<W::Outcome, Error>> = BTreeMap::new();
         let mut next_seq = 0;
-        for outcome in &outcome_rx {
-            pending.insert(outcome.seq, outcome);
+        for (seq, outcome) in &outcome_rx {
+            pending.insert(seq, outcome);
             while let Some(outcome) = pending.remove(&next_seq) {
-                if let Some(problem) = outcome.problem {
-                    return Err(problem);
-                }
-                streamed.inputs += outcome.inputs;
-                for input in outcome.uncovered {
-                    streamed.uncovered += 1;
-                    streamed.clusters.add(input);
-                }
+                in_order(outcome?)?;
                 next_seq += 1;
                 // The reader may be gone (end of file); the credit is then not needed.
                 let _ = credit_tx.send(());
             }
         }
-        let panicked = || Error::Internal("a representativeness thread panicked".into());
+        let panicked = || Error::Internal(format!("a thread reading {} panicked", path.display()));
         read.join().map_err(|_| panicked())?;
-        for matcher in matchers {
-            let tallies = matcher.join().map_err(|_| panicked())?;
-            if streamed.tallies.is_empty() {
-                streamed.tallies = tallies;
-            } else {
-                for (mine, theirs) in streamed.tallies.iter_mut().zip(tallies) {
-                    mine.merge(theirs, setup.nearest_per_case);
-                }
-            }
-        }
+        let tallies = spawned
+            .into_iter()
+            .map(|worker| worker.join().map_err(|_| panicked()))
+            .collect::<Result<Vec<_>, Error>>()?;
         if !pending.is_empty() {
             return Err(Error::Internal(format!(
-                "batch {next_seq} of the production sample was never matched"
+                "batch {next_seq} of {} was never processed",
+                path.display()
             )));
         }
-        Ok(streamed)
+        Ok(tallies)
     })
 }

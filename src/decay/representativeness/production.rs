@@ -54,6 +54,7 @@ pub(crate) fn is_blank(line: &[u8]) -> bool {
 pub(crate) struct BatchReader<'p> {
     path: &'p Path,
     reader: BufReader<File>,
+    lines_per_batch: usize,
     next_line: u64,
     next_seq: u64,
     done: bool,
@@ -67,13 +68,30 @@ impl<'p> BatchReader<'p> {
                 path.display()
             ))
         })?;
-        Ok(BatchReader {
+        Ok(BatchReader::new(path, file))
+    }
+
+    /// Reads `file`, opened from `path` by the caller (who words its own error).
+    pub(crate) fn new(path: &'p Path, file: File) -> BatchReader<'p> {
+        BatchReader {
             path,
             reader: BufReader::with_capacity(READ_BUFFER, file),
+            lines_per_batch: LINES_PER_BATCH,
             next_line: 1,
             next_seq: 0,
             done: false,
-        })
+        }
+    }
+
+    /// Batches of `lines` lines (or fewer) instead of the default: for tests that vary
+    /// how a file is cut.
+    pub(crate) fn with_lines_per_batch(mut self, lines: usize) -> BatchReader<'p> {
+        self.lines_per_batch = lines.max(1);
+        self
+    }
+
+    pub(crate) fn path(&self) -> &'p Path {
+        self.path
     }
 
     /// The `seq` the next batch will have.
@@ -90,9 +108,9 @@ impl<'p> BatchReader<'p> {
             seq: self.next_seq,
             first_line: self.next_line,
             bytes: Vec::with_capacity(64 * 1024),
-            ends: Vec::with_capacity(LINES_PER_BATCH),
+            ends: Vec::with_capacity(self.lines_per_batch),
         };
-        while batch.ends.len() < LINES_PER_BATCH && batch.bytes.len() < BYTES_PER_BATCH {
+        while batch.ends.len() < self.lines_per_batch && batch.bytes.len() < BYTES_PER_BATCH {
             let read = self
                 .reader
                 .read_until(b'\n', &mut batch.bytes)

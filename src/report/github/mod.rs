@@ -9,6 +9,7 @@ use std::io::Write as _;
 use std::path::PathBuf;
 
 pub(crate) use commands::Fence;
+pub(crate) use step_summary::escape;
 
 use crate::errors::Error;
 use crate::record::RunData;
@@ -19,25 +20,35 @@ pub(crate) fn active() -> bool {
     std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| v == "true")
 }
 
+/// Appends `markdown` to the step summary when `$GITHUB_STEP_SUMMARY` is set; whether it was.
+pub(crate) fn append_step_summary(markdown: &str) -> Result<bool, Error> {
+    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) else {
+        return Ok(false);
+    };
+    let path = PathBuf::from(path);
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .map_err(|e| Error::io(&path, e))?;
+    file.write_all(markdown.as_bytes())
+        .map_err(|e| Error::io(&path, e))?;
+    Ok(true)
+}
+
 /// Appends the step summary (when `$GITHUB_STEP_SUMMARY` is set) and prints the annotations
 /// to stdout (under GitHub Actions). Call it with command processing on (outside a fence).
 pub(crate) fn publish(data: &RunData, report: &RunReport) -> Result<(), Error> {
-    if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
-        let path = PathBuf::from(path);
-        let suite = data
-            .runs
-            .first()
-            .map(|r| r.suite.as_str())
-            .unwrap_or("evals");
-        let md = step_summary::render(report, suite, &step_summary::Links::from_env());
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .map_err(|e| Error::io(&path, e))?;
-        file.write_all(md.as_bytes())
-            .map_err(|e| Error::io(&path, e))?;
-    }
+    let suite = data
+        .runs
+        .first()
+        .map(|r| r.suite.as_str())
+        .unwrap_or("evals");
+    append_step_summary(&step_summary::render(
+        report,
+        suite,
+        &step_summary::Links::from_env(),
+    ))?;
     if active() {
         let stdout = std::io::stdout();
         let mut out = stdout.lock();

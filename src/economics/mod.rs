@@ -1,0 +1,241 @@
+//! Eval economics: what each case costs to run and what it contributes, so a suite can be
+//! cut to what earns its keep. Cost: the tokens, money (the suite's `prices:`) and time of
+//! its samples in the run. Contribution: the branches of the planner only it reaches (with
+//! every other case kept, losing it loses them), the failures it caught in the history
+//! store (runs where it failed), and the decay findings on it. A case with no branch of its
+//! own and no failure in history is *redundant* by these measures — its checks may still be
+//! worth keeping, which is for a person to judge, so it is listed, never removed.
+//!
+//! [`cover`] picks a small set of cases that still reaches every branch the run reached:
+//! the greedy set cover (each step takes the case reaching the most branches not yet
+//! reached, the cheaper first on a tie), within a factor ln(branches) + 1 of the minimum
+//! and, in practice, at or near it. `evalgate select` writes it as a suite tier.
+
+mod text;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+pub(crate) use text::{markdown, terminal};
+
+use crate::history::CaseVerdictRow;
+use crate::observation::Decision;
+use crate::record::RunData;
+use crate::report::RunReport;
+use crate::verdict::Verdict;
+
+/// One case's cost and contribution.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CaseEconomics {
+    pub case: String,
+    pub file: String,
+    pub line: u32,
+    pub verdict: Verdict,
+    pub samples: u32,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    /// USD at the suite's prices; `None` when no sample was priced.
+    pub usd: Option<f64>,
+    /// Samples whose cost is unknown (no price for their model, or no usage reported).
+    pub unpriced_samples: u64,
+    /// Wall time of the case in the run.
+    pub duration_ms: f64,
+    /// Branches a sample of the case reached.
+    pub branches: Vec<Decision>,
+    /// Of those, the ones no other case reached.
+    pub unique_branches: Vec<Decision>,
+    /// Runs in history where the case failed (this run included); `None` without history.
+    pub failures_caught: Option<u32>,
+    /// Runs in history with a verdict of the case.
+    pub runs_in_history: Option<u32>,
+    /// Detectors of the decay findings on the case.
+    pub decay: Vec<String>,
+    pub redundant: bool,
+}
+
+/// Every case's economics, most expensive first.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Economics {
+    pub run_id: String,
+    pub cases: Vec<CaseEconomics>,
+    pub total_usd: f64,
+    pub total_duration_ms: f64,
+    /// Branches reached by the run.
+    pub branches: usize,
+    /// Whether failures caught could be counted (a history store was read).
+    pub history: bool,
+}
+
+/// A set of cases chosen to keep every branch covered.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Cover {
+    /// In the order picked.
+    pub cases: Vec<String>,
+    pub branches: usize,
+    pub usd: f64,
+    pub duration_ms: f64,
+    /// Cases of the run that reach no branch: no set cover can tell anything about them.
+    pub without_branches: usize,
+}
+
+impl Economics {
+    /// The economics of the run in `data`, whose report is `report`; `history` holds the
+    /// suite's case verdicts in the history store (None when history is off).
+    pub fn of(data: &RunData, report: &RunReport, history: Option<&[CaseVerdictRow]>) -> Economics {
+        let mut reached: BTreeMap<&str, BTreeSet<&Decision>> = BTreeMap::new();
+        let mut reachers: BTreeMap<&Decision, usize> = BTreeMap::new();
+        let branches = report
+            .coverage
+            .points
+            .iter()
+            .flat_map(|p| p.branches.iter())
+            .chain(report.coverage.unknown.iter());
+        for branch in branches.filter(|b| !b.cases.is_empty()) {
+            reachers.insert(&branch.decision, branch.cases.len());
+            for case in &branch.cases {
+                reached.entry(case).or_default().insert(&branch.decision);
+            }
+        }
+        let mut tokens: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
+        for sample in &data.samples {
+            if let Some(usage) = &sample.usage {
+                let entry = tokens.entry(&sample.case).or_default();
+                entry.0 += usage.input_tokens;
+                entry.1 += usage.output_tokens;
+            }
+        }
+        let mut caught: BTreeMap<&str, (BTreeSet<&str>, BTreeSet<&str>)> = BTreeMap::new();
+        for row in history.unwrap_or(&[]) {
+            let entry = caught.entry(&row.case).or_default();
+            entry.1.insert(&row.run_id);
+            if row.verdict == Verdict::Fail {
+                entry.0.insert(&row.run_id);
+            }
+        }
+        let mut decay: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for finding in report.decay.iter().flat_map(|d| d.findings.iter()) {
+            let detectors = decay.entry(&finding.case).or_default();
+            let name = finding.detector.as_str().to_string();
+            if !detectors.contains(&name) {
+                detectors.push(name);
+            }
+        }
+        let cost = &report.signals.cost;
+        let mut cases: Vec<CaseEconomics> = data
+            .cases
+            .iter()
+            .map(|record| {
+                let id = record.case.as_str();
+                let branches: Vec<Decision> = reached
+                    .get(id)
+                    .map(|set| set.iter().map(|d| (*d).clone()).collect())
+                    .unwrap_or_default();
+                let unique_branches: Vec<Decision> = branches
+                    .iter()
+                    .filter(|d| reachers.get(d) == Some(&1))
+                    .cloned()
+                    .collect();
+                let spend = cost.cases.get(id);
+                let (input_tokens, output_tokens) = tokens.get(id).copied().unwrap_or_default();
+                let (failures_caught, runs_in_history) = match history {
+                    Some(_) => {
+                        let (failed, runs) = caught.get(id).cloned().unwrap_or_default();
+                        (Some(failed.len() as u32), Some(runs.len() as u32))
+                    }
+                    None => (None, None),
+                };
+                let priced = spend.map_or(0, |s| s.samples - s.unpriced);
+                CaseEconomics {
+                    case: record.case.clone(),
+                    file: record.file.clone(),
+                    line: record.line,
+                    verdict: record.verdict,
+                    samples: record.samples,
+                    input_tokens,
+                    output_tokens,
+                    usd: spend.filter(|_| priced > 0).map(|s| s.usd),
+                    unpriced_samples: u64::from(record.samples).saturating_sub(priced),
+                    duration_ms: record.duration_ms,
+                    redundant: unique_branches.is_empty() && failures_caught == Some(0),
+                    branches,
+                    unique_branches,
+                    failures_caught,
+                    runs_in_history,
+                    decay: decay.remove(id).unwrap_or_default(),
+                }
+            })
+            .collect();
+        cases.sort_by(|a, b| {
+            b.usd
+                .unwrap_or(0.0)
+                .total_cmp(&a.usd.unwrap_or(0.0))
+                .then(b.duration_ms.total_cmp(&a.duration_ms))
+                .then(a.case.cmp(&b.case))
+        });
+        Economics {
+            run_id: data
+                .runs
+                .first()
+                .map(|r| r.run_id.clone())
+                .unwrap_or_default(),
+            total_usd: cases.iter().filter_map(|c| c.usd).sum(),
+            total_duration_ms: cases.iter().map(|c| c.duration_ms).sum(),
+            branches: reachers.len(),
+            history: history.is_some(),
+            cases,
+        }
+    }
+
+    pub fn redundant(&self) -> impl Iterator<Item = &CaseEconomics> {
+        self.cases.iter().filter(|c| c.redundant)
+    }
+
+    /// The greedy set cover of the branches the run reached; see the module documentation.
+    /// Ties: fewer dollars, then less time, then the case id, so the same run always gives
+    /// the same cover.
+    pub fn cover(&self) -> Cover {
+        let mut uncovered: BTreeSet<&Decision> =
+            self.cases.iter().flat_map(|c| c.branches.iter()).collect();
+        let mut candidates: Vec<&CaseEconomics> = self
+            .cases
+            .iter()
+            .filter(|c| !c.branches.is_empty())
+            .collect();
+        candidates.sort_by(|a, b| a.case.cmp(&b.case));
+        let mut cover = Cover {
+            cases: Vec::new(),
+            branches: uncovered.len(),
+            usd: 0.0,
+            duration_ms: 0.0,
+            without_branches: self.cases.len() - candidates.len(),
+        };
+        while !uncovered.is_empty() {
+            let gain =
+                |c: &CaseEconomics| c.branches.iter().filter(|d| uncovered.contains(d)).count();
+            let best = candidates
+                .iter()
+                .enumerate()
+                .max_by(|(_, a), (_, b)| {
+                    gain(a)
+                        .cmp(&gain(b))
+                        .then(b.usd.unwrap_or(0.0).total_cmp(&a.usd.unwrap_or(0.0)))
+                        .then(b.duration_ms.total_cmp(&a.duration_ms))
+                        .then(b.case.cmp(&a.case))
+                })
+                .map(|(at, _)| at)
+                .expect("an uncovered branch is reached by some case");
+            let case = candidates.remove(best);
+            for branch in &case.branches {
+                uncovered.remove(branch);
+            }
+            cover.cases.push(case.case.clone());
+            cover.usd += case.usd.unwrap_or(0.0);
+            cover.duration_ms += case.duration_ms;
+        }
+        cover
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,163 @@
+//! Eval economics for people: a terminal table and the step summary's Markdown.
+
+use std::fmt::Write as _;
+
+use super::{CaseEconomics, Cover, Economics};
+use crate::report::github::escape;
+use crate::signals::usd;
+use crate::terminal::printable;
+
+/// Cases listed in full; the JSON has them all.
+const LISTED: usize = 30;
+
+fn money(case: &CaseEconomics) -> String {
+    match case.usd {
+        Some(x) if case.unpriced_samples > 0 => format!("{} + unpriced", usd(x)),
+        Some(x) => usd(x),
+        None => "unpriced".to_string(),
+    }
+}
+
+fn caught(case: &CaseEconomics) -> String {
+    match (case.failures_caught, case.runs_in_history) {
+        (Some(failed), Some(runs)) => format!("{failed}/{runs} runs"),
+        _ => "no history".to_string(),
+    }
+}
+
+fn seconds(ms: f64) -> String {
+    format!("{:.1} s", ms / 1000.0)
+}
+
+/// The terminal table: every case's cost and contribution, the redundant ones, the cover.
+pub(crate) fn terminal(economics: &Economics, cover: &Cover) -> String {
+    let mut text = String::new();
+    let _ = writeln!(
+        text,
+        "eval economics of run {}: {} case(s), {} and {} in all, {} branch(es) reached",
+        printable(&economics.run_id),
+        economics.cases.len(),
+        usd(economics.total_usd),
+        seconds(economics.total_duration_ms),
+        economics.branches
+    );
+    let _ = writeln!(
+        text,
+        "  {:<40} {:>14} {:>9} {:>9} {:>8} {:>13}  decay",
+        "case", "cost", "tokens", "time", "own br.", "failed"
+    );
+    for case in economics.cases.iter().take(LISTED) {
+        let _ = writeln!(
+            text,
+            "  {:<40} {:>14} {:>9} {:>9} {:>8} {:>13}  {}",
+            printable(&case.case),
+            money(case),
+            case.input_tokens + case.output_tokens,
+            seconds(case.duration_ms),
+            case.unique_branches.len(),
+            caught(case),
+            case.decay.join(", ")
+        );
+    }
+    if economics.cases.len() > LISTED {
+        let _ = writeln!(
+            text,
+            "  ... and {} more in economics.json",
+            economics.cases.len() - LISTED
+        );
+    }
+    let redundant: Vec<&CaseEconomics> = economics.redundant().collect();
+    if !economics.history {
+        let _ = writeln!(
+            text,
+            "redundant: not judged (history is off, so failures caught are unknown)"
+        );
+    } else if redundant.is_empty() {
+        let _ = writeln!(
+            text,
+            "redundant: none (every case reaches a branch of its own or failed in history)"
+        );
+    } else {
+        let spent: f64 = redundant.iter().filter_map(|c| c.usd).sum();
+        let _ = writeln!(
+            text,
+            "redundant ({}, {} per run): no branch of their own and no failure in history; review before removing:",
+            redundant.len(),
+            usd(spent)
+        );
+        for case in redundant.iter().take(LISTED) {
+            let _ = writeln!(
+                text,
+                "  {}  {}:{}",
+                printable(&case.case),
+                printable(&case.file),
+                case.line
+            );
+        }
+        if redundant.len() > LISTED {
+            let _ = writeln!(
+                text,
+                "  ... and {} more in economics.json",
+                redundant.len() - LISTED
+            );
+        }
+    }
+    let _ = writeln!(
+        text,
+        "branch cover: {} of {} case(s) reach all {} branch(es) for {} and {} ({} of the cost)",
+        cover.cases.len(),
+        economics.cases.len(),
+        cover.branches,
+        usd(cover.usd),
+        seconds(cover.duration_ms),
+        share(cover.usd, economics.total_usd)
+    );
+    text
+}
+
+fn share(part: f64, whole: f64) -> String {
+    if whole > 0.0 {
+        format!("{:.0} %", 100.0 * part / whole)
+    } else {
+        "n/a".to_string()
+    }
+}
+
+/// The step summary section.
+pub(crate) fn markdown(economics: &Economics, cover: &Cover) -> String {
+    let mut md = String::from("### Eval economics\n\n");
+    let _ = writeln!(
+        md,
+        "{} cases cost {} and {} per run; {} branches reached. A branch cover of {} cases keeps them all for {} ({}).\n",
+        economics.cases.len(),
+        escape(&usd(economics.total_usd)),
+        seconds(economics.total_duration_ms),
+        economics.branches,
+        cover.cases.len(),
+        escape(&usd(cover.usd)),
+        share(cover.usd, economics.total_usd)
+    );
+    md.push_str("| case | cost | tokens | own branches | failed in history | decay |\n|---|---:|---:|---:|---:|---|\n");
+    for case in economics.cases.iter().take(LISTED) {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} |",
+            escape(&case.case),
+            escape(&money(case)),
+            case.input_tokens + case.output_tokens,
+            case.unique_branches.len(),
+            caught(case),
+            escape(&case.decay.join(", "))
+        );
+    }
+    let redundant: Vec<String> = economics.redundant().map(|c| escape(&c.case)).collect();
+    if !redundant.is_empty() {
+        let _ = writeln!(
+            md,
+            "\nRedundant (no branch of their own, no failure in history): {}",
+            redundant.join(", ")
+        );
+    }
+    md.push('\n');
+    md
+}

@@ -1,0 +1,47 @@
+//! The loop shared by every vendor: each file read and handed to the vendor's importer,
+//! then the tickets built once all files are in.
+
+use std::path::{Path, PathBuf};
+
+use super::export_file;
+use crate::errors::Error;
+use crate::tickets::model::{Parsed, RecordWarning, Ticket, Vendor};
+
+/// One vendor's reader: files are added one by one, and the tickets are built once all
+/// are in, since a ticket's comments or rating may be in a file after its own.
+pub(super) trait Importer: Default {
+    const VENDOR: Vendor;
+
+    /// Takes the records of one file. An error means the file is not one of this
+    /// vendor's export files; a bad record is a warning.
+    fn add_file(
+        &mut self,
+        path: &Path,
+        bytes: &[u8],
+        warnings: &mut Vec<RecordWarning>,
+    ) -> Result<(), Error>;
+
+    /// The tickets, in the order of the files and of the records in each.
+    fn finish(self, warnings: &mut Vec<RecordWarning>) -> Vec<Ticket>;
+}
+
+pub(super) fn read_all<I: Importer>(
+    paths: &[PathBuf],
+    max_file_bytes: u64,
+) -> Result<Parsed, Error> {
+    if paths.is_empty() {
+        return Err(Error::Usage(format!(
+            "no export file given: list the JSON files of the {} export",
+            I::VENDOR
+        )));
+    }
+    let mut importer = I::default();
+    let mut warnings = Vec::new();
+    for path in paths {
+        // One file's bytes at a time: memory holds the text kept, not the export.
+        let bytes = export_file::read(path, max_file_bytes)?;
+        importer.add_file(path, &bytes, &mut warnings)?;
+    }
+    let tickets = importer.finish(&mut warnings);
+    Ok(Parsed { tickets, warnings })
+}
