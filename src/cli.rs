@@ -433,6 +433,12 @@ fn baseline_save(
 ) -> Result<ExitCode, Error> {
     let (_, run_dirs) = out_and_runs(out, run_dirs)?;
     let data = RunData::read(&run_dirs)?;
+    if let Some(tier) = data.runs.iter().find_map(|r| r.suite_tier.as_deref()) {
+        return Err(Error::Usage(format!(
+            "the run ran suite tier `{tier}` only; a baseline must be a run of the whole suite \
+             (the cases the tier left out would compare as new, and their regressions pass)"
+        )));
+    }
     let summary = crate::report::Summary::new(&data);
     if summary.cases.is_empty() {
         return Err(Error::Usage(

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use libtest_mimic::{Arguments, Failed, Trial};
 
-use crate::case::{Selection, Status, SuiteTier, TEST_PREFIX, discover};
+use crate::case::{Selection, Status, SuiteTier, TEST_PREFIX, TIER_ENV, discover};
 use crate::decay::DecayContext;
 use crate::env::non_empty_env;
 use crate::errors::Error;
@@ -123,7 +123,17 @@ impl Harness {
             cases = if full_discovery {
                 tier.select(cases)?
             } else {
-                cases.into_iter().filter(|c| tier.contains(c)).collect()
+                let asked: Vec<String> = cases.iter().map(|c| c.id.clone()).collect();
+                let kept: Vec<_> = cases.into_iter().filter(|c| tier.contains(c)).collect();
+                if kept.is_empty() {
+                    return Err(Error::Usage(format!(
+                        "{} is not a case of suite tier `{}` ({}); unset {TIER_ENV} to run it",
+                        asked.join(", "),
+                        tier.name,
+                        tier.file.display()
+                    )));
+                }
+                kept
             };
         }
         if std::env::var_os("EVALGATE_DEBUG_DISCOVERY").is_some() {

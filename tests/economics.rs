@@ -153,6 +153,58 @@ fn a_branch_cover_tier_runs_fewer_cases_and_reaches_every_branch() {
         smoke.all()
     );
 
+    // A tier run is never a baseline, and a case outside the tier is not run quietly.
+    let save = w.evalgate(&["baseline", "save", "--to", "baseline.json"], &[]);
+    assert_eq!(save.code, 2, "{}", save.all());
+    assert!(
+        save.stderr.contains("suite tier `smoke`"),
+        "{}",
+        save.stderr
+    );
+    let in_cover: Vec<&str> = report["branch_cover"]["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    let outside = cases
+        .iter()
+        .map(|c| c["case"].as_str().unwrap())
+        .find(|c| !in_cover.contains(c) && !c.contains('@'))
+        .unwrap();
+    let exact = format!("evals::{outside}");
+    let alone = w.evalgate(
+        &[
+            "demo",
+            "evals",
+            "--compare-with",
+            "none",
+            "--",
+            "--exact",
+            &exact,
+        ],
+        &[("EVALGATE_SUITE_TIER", "smoke")],
+    );
+    assert_eq!(alone.code, 2, "{}", alone.all());
+    assert!(
+        alone.stderr.contains("is not a case of suite tier `smoke`"),
+        "{}",
+        alone.stderr
+    );
+    // A tier file a person wrote is never replaced.
+    std::fs::write(
+        w.root.path().join("evals/tiers/mine.yaml"),
+        "cases: [refunds/delivered]\n",
+    )
+    .unwrap();
+    let mine = w.evalgate(&["select", "--cover", "branches", "--out", "mine"], &[]);
+    assert_eq!(mine.code, 2, "{}", mine.all());
+    assert!(
+        mine.stderr.contains("not written by `evalgate select`"),
+        "{}",
+        mine.stderr
+    );
+
     // Selecting from a tier run is refused: it is not the whole suite.
     let again = w.evalgate(&["select", "--cover", "branches", "--out", "smoke2"], &[]);
     assert_eq!(again.code, 2, "{}", again.all());

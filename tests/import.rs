@@ -370,3 +370,20 @@ fn drafts_from_heavy_tail_customers_are_tagged() {
         run.stdout
     );
 }
+
+#[test]
+fn a_promoted_case_with_serving_tiers_still_names_its_ticket() {
+    let s = TempSuite::new(
+        "name: support\ntarget:\n  http: {url: \"http://127.0.0.1:9/agent\"}\ntiers: [primary, canned]\n",
+    );
+    s.case(
+        "billing/double-charge.yaml",
+        "source: {kind: ticket, vendor: intercom, ref: \"367\"}\ntiers: [primary, canned]\ninput:\n  messages: [{role: user, content: \"hello there\"}]\nexpect:\n  - contains: refund\n",
+    );
+    let run = s.evalgate(&["import", "intercom", &fixture("intercom_conversation.json")]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(drafts(&s).is_empty(), "{}", run.all());
+    let report = import_report(&s);
+    assert_eq!(report["skipped"][0]["reason"], "already_imported");
+    assert_eq!(report["skipped"][0]["detail"], "case billing/double-charge");
+}

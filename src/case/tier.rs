@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 
-use super::Case;
+use super::{Case, Status};
 use crate::errors::{ConfigError, Error, Position};
 use crate::suite::Suite;
 
@@ -91,11 +91,13 @@ impl SuiteTier {
                 .is_some_and(|base| self.cases.contains(base))
     }
 
-    /// Keeps the cases of the tier; every id it lists must be one of `cases` (the whole
-    /// suite), else the tier is stale.
+    /// Keeps the cases of the tier; every id it lists must be an active case of `cases`
+    /// (the whole suite), else the tier is stale: a retired case or a draft it names would
+    /// not run, and the tier would be smaller than it says.
     pub(crate) fn select(&self, cases: Vec<Case>) -> Result<Vec<Case>, ConfigError> {
         let known: BTreeSet<&str> = cases
             .iter()
+            .filter(|c| c.status == Status::Active)
             .flat_map(|c| std::iter::once(c.id.as_str()).chain(c.variant_of.as_deref()))
             .collect();
         let missing: Vec<&str> = self

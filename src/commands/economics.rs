@@ -73,6 +73,12 @@ fn economics_of(args: &RunArgs) -> Result<(RunData, Economics), Error> {
         }
         None => None,
     };
+    if let Some(tier) = data.runs.iter().find_map(|r| r.suite_tier.as_deref()) {
+        return Err(Error::Usage(format!(
+            "the run ran suite tier `{tier}` only: what a case alone covers is a question about \
+             the whole suite; use a run of every case"
+        )));
+    }
     if let Some(why) = &report.partial {
         return Err(Error::Usage(format!(
             "the run is not the whole suite ({why}): what a case alone covers cannot be told \
@@ -113,16 +119,21 @@ pub(crate) fn select(args: SelectArgs) -> Result<ExitCode, Error> {
     }
     let suite = Suite::load(&args.dir)?;
     let path = tier_path(&suite, &args.name).map_err(Error::Usage)?;
-    let (data, economics) = economics_of(&RunArgs {
+    // A tier file a person wrote is theirs: only one this command wrote is replaced.
+    if let Ok(existing) = std::fs::read_to_string(&path)
+        && !existing.starts_with(&header(&args.name))
+    {
+        return Err(Error::Usage(format!(
+            "{} exists and was not written by `evalgate select`; move it away or choose \
+             another --out name",
+            shown(&path)
+        )));
+    }
+    let (_, economics) = economics_of(&RunArgs {
         run_dirs: args.run_dirs,
         dir: args.dir,
         out: None,
     })?;
-    if let Some(tier) = data.runs.iter().find_map(|r| r.suite_tier.as_deref()) {
-        return Err(Error::Usage(format!(
-            "the run ran suite tier `{tier}` only; select from a run of the whole suite"
-        )));
-    }
     let cover = economics.cover();
     if cover.cases.is_empty() {
         return Err(Error::Usage(
@@ -134,15 +145,15 @@ pub(crate) fn select(args: SelectArgs) -> Result<ExitCode, Error> {
     let mut yaml = String::new();
     let _ = writeln!(
         yaml,
-        "# Suite tier `{}`, written by `evalgate select --cover branches --out {}` on {} from run {}.",
-        args.name,
-        args.name,
+        "{} on {} from run {}.",
+        header(&args.name),
         jiff::Zoned::now().date(),
         economics.run_id
     );
     let _ = writeln!(
         yaml,
-        "# {} of {} cases reach all {} branches the run reached; run it with {TIER_ENV}={}.",
+        "# {} of {} cases reach, in every sample, all {} branches the run so reached; run it \
+         with {TIER_ENV}={}.",
         cover.cases.len(),
         economics.cases.len(),
         cover.branches,
@@ -166,4 +177,9 @@ pub(crate) fn select(args: SelectArgs) -> Result<ExitCode, Error> {
         printable(&args.name)
     );
     Ok(ExitCode::from(exit::PASS))
+}
+
+/// The first words of a tier file `evalgate select` wrote.
+fn header(name: &str) -> String {
+    format!("# Suite tier `{name}`, written by `evalgate select --cover branches --out {name}`")
 }

@@ -43,6 +43,10 @@ pub struct CaseEconomics {
     pub duration_ms: f64,
     /// Branches a sample of the case reached.
     pub branches: Vec<Decision>,
+    /// Branches every sample of the case reached: what a tier can count on it for.
+    pub reliable_branches: Vec<Decision>,
+    /// An active case of the suite (not a draft run with `--include-ignored`).
+    pub active: bool,
     /// Of those, the ones no other case reached.
     pub unique_branches: Vec<Decision>,
     /// Runs in history where the case failed (this run included); `None` without history.
@@ -75,8 +79,12 @@ pub struct Cover {
     pub branches: usize,
     pub usd: f64,
     pub duration_ms: f64,
-    /// Cases of the run that reach no branch: no set cover can tell anything about them.
+    /// Active cases of the run that reach no branch in every sample: a branch cover says
+    /// nothing about them (their checks on wording, JSON or refusals are not in a tier).
     pub without_branches: usize,
+    /// Branches some case reached in some samples but no case in all of its samples: a tier
+    /// cannot promise them, so they are left out of the cover.
+    pub unreliable_branches: Vec<Decision>,
 }
 
 impl Economics {
@@ -97,6 +105,20 @@ impl Economics {
                 reached.entry(case).or_default().insert(&branch.decision);
             }
         }
+        // Per case, the branches every one of its samples reached.
+        let mut every_sample: BTreeMap<&str, BTreeSet<&Decision>> = BTreeMap::new();
+        for sample in &data.samples {
+            let reached: BTreeSet<&Decision> = sample.decisions.iter().collect();
+            every_sample
+                .entry(&sample.case)
+                .and_modify(|so_far| so_far.retain(|d| reached.contains(d)))
+                .or_insert(reached);
+        }
+        let active: Option<BTreeSet<&str>> = data
+            .policy
+            .as_ref()
+            .and_then(|p| p.cases.as_ref())
+            .map(|cases| cases.iter().map(String::as_str).collect());
         let mut tokens: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
         for sample in &data.samples {
             if let Some(usage) = &sample.usage {
@@ -146,6 +168,10 @@ impl Economics {
                     None => (None, None),
                 };
                 let priced = spend.map_or(0, |s| s.samples - s.unpriced);
+                let reliable_branches: Vec<Decision> = every_sample
+                    .get(id)
+                    .map(|set| set.iter().map(|d| (*d).clone()).collect())
+                    .unwrap_or_default();
                 CaseEconomics {
                     case: record.case.clone(),
                     file: record.file.clone(),
@@ -157,7 +183,9 @@ impl Economics {
                     usd: spend.filter(|_| priced > 0).map(|s| s.usd),
                     unpriced_samples: u64::from(record.samples).saturating_sub(priced),
                     duration_ms: record.duration_ms,
-                    redundant: unique_branches.is_empty() && failures_caught == Some(0),
+                    redundant: false,
+                    active: active.as_ref().is_none_or(|a| a.contains(id)),
+                    reliable_branches,
                     branches,
                     unique_branches,
                     failures_caught,
@@ -191,16 +219,27 @@ impl Economics {
         self.cases.iter().filter(|c| c.redundant)
     }
 
-    /// The greedy set cover of the branches the run reached; see the module documentation.
-    /// Ties: fewer dollars, then less time, then the case id, so the same run always gives
-    /// the same cover.
+    /// The greedy set cover of the branches active cases reach in every sample; see the
+    /// module documentation. Ties: fewer dollars (an unpriced case counts as the dearest),
+    /// then less time, then the case id, so the same run always gives the same cover.
     pub fn cover(&self) -> Cover {
-        let mut uncovered: BTreeSet<&Decision> =
-            self.cases.iter().flat_map(|c| c.branches.iter()).collect();
-        let mut candidates: Vec<&CaseEconomics> = self
-            .cases
+        let active: Vec<&CaseEconomics> = self.cases.iter().filter(|c| c.active).collect();
+        let mut uncovered: BTreeSet<&Decision> = active
             .iter()
-            .filter(|c| !c.branches.is_empty())
+            .flat_map(|c| c.reliable_branches.iter())
+            .collect();
+        let unreliable_branches: Vec<Decision> = active
+            .iter()
+            .flat_map(|c| c.branches.iter())
+            .filter(|d| !uncovered.contains(d))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .cloned()
+            .collect();
+        let mut candidates: Vec<&CaseEconomics> = active
+            .iter()
+            .copied()
+            .filter(|c| !c.reliable_branches.is_empty())
             .collect();
         candidates.sort_by(|a, b| a.case.cmp(&b.case));
         let mut cover = Cover {
@@ -208,25 +247,31 @@ impl Economics {
             branches: uncovered.len(),
             usd: 0.0,
             duration_ms: 0.0,
-            without_branches: self.cases.len() - candidates.len(),
+            without_branches: active.len() - candidates.len(),
+            unreliable_branches,
         };
+        let dollars = |c: &CaseEconomics| c.usd.unwrap_or(f64::INFINITY);
         while !uncovered.is_empty() {
-            let gain =
-                |c: &CaseEconomics| c.branches.iter().filter(|d| uncovered.contains(d)).count();
+            let gain = |c: &CaseEconomics| {
+                c.reliable_branches
+                    .iter()
+                    .filter(|d| uncovered.contains(d))
+                    .count()
+            };
             let best = candidates
                 .iter()
                 .enumerate()
                 .max_by(|(_, a), (_, b)| {
                     gain(a)
                         .cmp(&gain(b))
-                        .then(b.usd.unwrap_or(0.0).total_cmp(&a.usd.unwrap_or(0.0)))
+                        .then(dollars(b).total_cmp(&dollars(a)))
                         .then(b.duration_ms.total_cmp(&a.duration_ms))
                         .then(b.case.cmp(&a.case))
                 })
                 .map(|(at, _)| at)
                 .expect("an uncovered branch is reached by some case");
             let case = candidates.remove(best);
-            for branch in &case.branches {
+            for branch in &case.reliable_branches {
                 uncovered.remove(branch);
             }
             cover.cases.push(case.case.clone());

@@ -16,6 +16,11 @@ fn case(id: &str, usd: f64, branches: &[&str], failures: u32) -> CaseEconomics {
             .iter()
             .map(|b| Decision::parse(b).unwrap())
             .collect(),
+        reliable_branches: branches
+            .iter()
+            .map(|b| Decision::parse(b).unwrap())
+            .collect(),
+        active: true,
         unique_branches: Vec::new(),
         failures_caught: Some(failures),
         runs_in_history: Some(3),
@@ -71,4 +76,34 @@ fn a_run_without_branches_needs_no_case() {
     let cover = run.cover();
     assert!(cover.cases.is_empty());
     assert_eq!(cover.without_branches, 1);
+}
+
+#[test]
+fn a_branch_reached_in_only_some_samples_is_not_promised_and_drafts_are_not_candidates() {
+    let mut flaky = case("flaky", 0.1, &["route.refund", "route.handoff"], 0);
+    flaky
+        .reliable_branches
+        .retain(|d| d.to_string() == "route.refund");
+    let mut draft = case("draft", 0.01, &["route.refund", "route.handoff"], 0);
+    draft.active = false;
+    let run = economics(vec![
+        flaky,
+        draft,
+        case("steady", 1.0, &["route.refund"], 0),
+    ]);
+    let cover = run.cover();
+    assert_eq!(cover.cases, ["flaky"]);
+    assert_eq!(cover.branches, 1);
+    assert_eq!(
+        cover.unreliable_branches,
+        [Decision::parse("route.handoff").unwrap()]
+    );
+}
+
+#[test]
+fn an_unpriced_case_loses_a_tie_to_a_priced_one() {
+    let mut unpriced = case("a", 0.0, &["route.refund"], 0);
+    unpriced.usd = None;
+    let run = economics(vec![unpriced, case("b", 5.0, &["route.refund"], 0)]);
+    assert_eq!(run.cover().cases, ["b"]);
 }

@@ -112,6 +112,25 @@ pub(crate) fn terminal(economics: &Economics, cover: &Cover) -> String {
         seconds(cover.duration_ms),
         share(cover.usd, economics.total_usd)
     );
+    if cover.without_branches > 0 {
+        let _ = writeln!(
+            text,
+            "  {} active case(s) reach no branch in every sample: no branch cover includes them",
+            cover.without_branches
+        );
+    }
+    if !cover.unreliable_branches.is_empty() {
+        let names: Vec<String> = cover
+            .unreliable_branches
+            .iter()
+            .map(|d| printable(&d.to_string()))
+            .collect();
+        let _ = writeln!(
+            text,
+            "  not promised (reached in only some samples of every case): {}",
+            names.join(", ")
+        );
+    }
     text
 }
 

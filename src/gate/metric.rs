@@ -225,6 +225,22 @@ impl Metric {
     pub(crate) fn is_signal(&self) -> bool {
         matches!(self, Metric::Signal(_))
     }
+
+    /// Whether the value depends on which cases ran, not only on how each sample went: a
+    /// rate or total over the run's traffic mix. A suite tier's cases were picked to cover
+    /// branches, so such a value measured on them stands for nothing. Schema conformance,
+    /// truncation and the costliest case are properties of each sample or case.
+    pub(crate) fn depends_on_case_mix(&self) -> bool {
+        match self {
+            Metric::Signal(signal) => !matches!(
+                signal,
+                SignalMetric::SchemaConformance
+                    | SignalMetric::TruncationRate
+                    | SignalMetric::CostCaseMax
+            ),
+            _ => false,
+        }
+    }
 }
 
 impl SignalMetric {

@@ -263,17 +263,19 @@ impl<'s> Ingest<'s> {
         // tell says which.
         let branch = runs.iter().find_map(|r| r.branch.as_deref());
         let commit = runs.iter().find_map(|r| r.commit.as_deref());
+        let suite_tier = runs.iter().find_map(|r| r.suite_tier.as_deref());
         let envelope_json = serde_json::to_string(&envelope.envelope)
             .map_err(|e| Error::Internal(format!("an envelope does not serialize: {e}")))?;
         self.tx
             .prepare_cached(
                 "INSERT INTO runs (run_id, started_s, started_ns, suite, envelope_id, envelope,
-                   branch, commit_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                   branch, commit_id, suite_tier)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
                  ON CONFLICT (run_id) DO UPDATE SET started_s = excluded.started_s,
                    started_ns = excluded.started_ns, suite = excluded.suite,
                    envelope_id = excluded.envelope_id, envelope = excluded.envelope,
-                   branch = excluded.branch, commit_id = excluded.commit_id",
+                   branch = excluded.branch, commit_id = excluded.commit_id,
+                   suite_tier = excluded.suite_tier",
             )
             .and_then(|mut stmt| {
                 stmt.execute(params![
@@ -284,7 +286,8 @@ impl<'s> Ingest<'s> {
                     envelope.id,
                     envelope_json,
                     branch,
-                    commit
+                    commit,
+                    suite_tier
                 ])
             })
             .map_err(sql)?;

@@ -101,6 +101,14 @@ const MIGRATIONS: &[Migration] = &[
         CREATE INDEX reruns_by_suite ON reruns (suite, started_s, started_ns);
     ",
     },
+    Migration {
+        purpose: "record the suite tier a run was limited to",
+        // A run of a suite tier (EVALGATE_SUITE_TIER) is never a baseline: the cases it did
+        // not run would compare as new, and a regression in one of them would pass.
+        sql: "
+        ALTER TABLE runs ADD COLUMN suite_tier TEXT;
+    ",
+    },
 ];
 
 /// What the file at hand is, read from its header without writing to it.

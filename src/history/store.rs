@@ -163,8 +163,9 @@ impl HistoryStore {
         self.select_runs("ORDER BY started_s DESC, started_ns DESC, run_id DESC", [])
     }
 
-    /// The latest run of `suite` on `branch` other than the runs `excluding` (the run being
-    /// compared must not be its own baseline), if history has one.
+    /// The latest run of the whole of `suite` (not of a suite tier) on `branch` other than
+    /// the runs `excluding` (the run being compared must not be its own baseline), if
+    /// history has one.
     pub fn latest_run_on_branch(
         &self,
         suite: &str,
@@ -174,7 +175,7 @@ impl HistoryStore {
         let excluded = serde_json::to_string(excluding)
             .map_err(|e| Error::Internal(format!("run ids do not serialize: {e}")))?;
         let runs = self.select_runs(
-            "WHERE suite = ?1 AND branch = ?2
+            "WHERE suite = ?1 AND branch = ?2 AND suite_tier IS NULL
                AND run_id NOT IN (SELECT value FROM json_each(?3))
              ORDER BY started_s DESC, started_ns DESC, run_id DESC LIMIT 1",
             [suite, branch, excluded.as_str()],

@@ -255,6 +255,20 @@ fn the_latest_run_of_a_branch_is_found_without_the_run_being_compared() {
 }
 
 #[test]
+fn a_run_of_a_suite_tier_is_never_the_latest_run_of_its_branch() {
+    let (_dir, _path, mut store) = temp_store();
+    store.ingest(&on_branch("full", 0, "main", None)).unwrap();
+    let mut smoke = on_branch("smoke", 10, "main", None);
+    smoke.runs[0].suite_tier = Some("smoke".into());
+    store.ingest(&smoke).unwrap();
+    let latest = store
+        .latest_run_on_branch("support", "main", &[])
+        .unwrap()
+        .map(|r| r.run_id);
+    assert_eq!(latest.as_deref(), Some("full"));
+}
+
+#[test]
 fn a_run_without_its_run_record_starts_with_its_first_record() {
     let (_dir, _path, mut store) = temp_store();
     let mut data = process("lost", 1, 0, &["a"]);

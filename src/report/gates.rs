@@ -100,13 +100,13 @@ fn measure(metric: &Metric, bound: Bound, inputs: &GateInputs) -> Measured {
     {
         return Measured::skipped(format!("not applied: {why}"));
     }
-    if metric.is_signal()
+    if metric.depends_on_case_mix()
         && let Some(tier) = inputs.suite_tier
     {
         return Measured::skipped(format!(
             "not applied: the run is suite tier `{tier}`, whose cases were chosen to cover \
-             branches, not to stand for the suite's traffic; signal gates apply to runs of \
-             the whole suite"
+             branches, not to stand for the suite's traffic; rates over the traffic apply to \
+             runs of the whole suite"
         ));
     }
     let coverage = inputs.coverage;

@@ -42,10 +42,15 @@ pub(crate) fn input_of(turns: &[Turn]) -> Option<DraftInput<'_>> {
             && turns[..at].iter().any(is_customer)
     });
     if let Some(at) = failed {
+        // The input ends on the customer's turn the failed answer replied to.
+        let end = turns[..at]
+            .iter()
+            .rposition(is_customer)
+            .map_or(0, |n| n + 1);
         return Some(DraftInput {
-            turns: turns[..at].iter().collect(),
+            turns: turns[..end].iter().collect(),
             failed_reply: Some(&turns[at]),
-            left_out: turns.len() - at - 1,
+            left_out: turns.len() - end - 1,
         });
     }
     let first = turns.iter().position(is_customer)?;
@@ -78,6 +83,9 @@ pub(crate) struct Draft {
     pub vendor: &'static str,
     pub url: Option<String>,
     pub created: Option<jiff::civil::Date>,
+    /// When the ticket was last updated, and its status then.
+    pub updated: Option<jiff::civil::Date>,
+    pub status: Option<String>,
     pub subject: Option<String>,
     pub tags: Vec<String>,
     pub customer: Option<String>,
@@ -134,6 +142,18 @@ impl Draft {
             &mut out,
             &format!("Failure guess: {} ({evidence}).", self.guess.mode.name()),
         );
+        if self.updated.is_some() || self.status.is_some() {
+            let updated = self
+                .updated
+                .map(|d| format!(" updated {d}"))
+                .unwrap_or_default();
+            let status = self
+                .status
+                .as_deref()
+                .map(|s| format!(", status {s}"))
+                .unwrap_or_default();
+            line(&mut out, &format!("Ticket{updated}{status}."));
+        }
         if let Some(rating) = &self.satisfaction {
             let comment = rating
                 .comment
@@ -157,7 +177,7 @@ impl Draft {
         if self.heavy_tail {
             line(
                 &mut out,
-                "From a heavy-tail customer (top 1 % by production cost).",
+                "From a heavy-tail customer (the costliest 1 % of production cost, at least one customer).",
             );
         }
         if self.redactions.total() > 0 {
@@ -307,6 +327,17 @@ mod tests {
         ];
         let input = input_of(&turns).unwrap();
         assert_eq!(texts(&input), ["Hi, I am the assistant", "refund my order"]);
+        assert_eq!(input.failed_reply.unwrap().text, "refunds are not possible");
+        assert_eq!(input.left_out, 2);
+        // Two answers in a row: the input still ends on the customer's question.
+        let turns = [
+            turn(Speaker::Customer, "refund my order"),
+            turn(Speaker::Bot, "let me check"),
+            turn(Speaker::Bot, "refunds are not possible"),
+            turn(Speaker::Customer, "they are!"),
+        ];
+        let input = input_of(&turns).unwrap();
+        assert_eq!(texts(&input), ["refund my order"]);
         assert_eq!(input.failed_reply.unwrap().text, "refunds are not possible");
         assert_eq!(input.left_out, 2);
     }

@@ -15,7 +15,7 @@ use super::failure::{self, FailureMode};
 use super::model::{RecordWarning, Ticket, Vendor};
 use super::redact::{Names, RedactionCounts, Redactor};
 use super::vendor;
-use crate::case::{Case, existing_cases};
+use crate::case::{Case, Status, existing_cases};
 use crate::decay::similar::{Fingerprinted, Similarity};
 use crate::errors::Error;
 use crate::observation::{Role, user_text};
@@ -100,6 +100,16 @@ struct Prepared {
 
 /// Reads the exports and writes the drafts; see the module documentation.
 pub fn import(suite: &Suite, options: &ImportOptions) -> Result<ImportReport, Error> {
+    if options
+        .out
+        .components()
+        .any(|c| matches!(c, std::path::Component::ParentDir))
+    {
+        return Err(Error::Usage(format!(
+            "--out {}: give the folder without `..`",
+            options.out.display()
+        )));
+    }
     let rel_out = options
         .out
         .strip_prefix(&suite.cases_dir)
@@ -131,20 +141,28 @@ pub fn import(suite: &Suite, options: &ImportOptions) -> Result<ImportReport, Er
 
     let mut skipped = Vec::new();
     let mut imported: HashMap<(String, String), String> = HashMap::new();
-    for case in existing.iter().filter(|c| c.variant_of.is_none()) {
+    // One case per file: a case with `tiers:` or `conditions:` loads as its variants only.
+    let mut seen_files = HashSet::new();
+    let files_cases: Vec<&Case> = existing
+        .iter()
+        .filter(|c| seen_files.insert(c.file.clone()))
+        .collect();
+    for case in &files_cases {
+        let id = case.variant_of.as_deref().unwrap_or(&case.id);
         if let Some(source) = &case.source
             && source.kind == "ticket"
             && let Some(vendor) = &source.vendor
         {
             for reference in source.reference.iter().chain(&source.grouped) {
-                imported.insert(
-                    (vendor.clone(), reference.clone()),
-                    format!("case {}", case.id),
-                );
+                imported.insert((vendor.clone(), reference.clone()), format!("case {id}"));
             }
         }
     }
-    let cases: Vec<&Case> = existing.iter().filter(|c| c.variant_of.is_none()).collect();
+    // A retired case never runs: a new ticket like it is not covered by it.
+    let cases: Vec<&Case> = files_cases
+        .into_iter()
+        .filter(|c| !matches!(c.status, Status::Retired { .. }))
+        .collect();
     let case_texts: Vec<String> = cases.iter().map(|c| user_text(&c.messages)).collect();
     let mut known = similarity.index(case_texts.iter().map(String::as_str));
     let mut grouping = similarity.grouping();
@@ -174,12 +192,29 @@ pub fn import(suite: &Suite, options: &ImportOptions) -> Result<ImportReport, Er
             skipped.push(Skipped {
                 ticket: key.1,
                 reason: SkipReason::DuplicatesCase,
-                detail: format!("case {} (similarity {value:.2})", cases[case].id),
+                detail: format!(
+                    "case {} (similarity {value:.2})",
+                    cases[case].variant_of.as_deref().unwrap_or(&cases[case].id)
+                ),
+            });
+            continue;
+        }
+        let file = draft_file(&rel_out, &prepared.draft);
+        if suite.cases_dir.join(&file).exists() {
+            skipped.push(Skipped {
+                ticket: key.1,
+                reason: SkipReason::FileExists,
+                detail: file.display().to_string(),
             });
             continue;
         }
         let ordinal = draft_of.len() as u64;
-        let leader = similarity.group(&mut grouping, ordinal, prepared.text);
+        // A ticket without words (emoji, punctuation) resembles nothing: its own draft.
+        let leader = if prepared.text.is_empty() {
+            ordinal
+        } else {
+            similarity.group(&mut grouping, ordinal, prepared.text)
+        };
         if leader != ordinal {
             let draft = draft_of[leader as usize];
             draft_of.push(draft);
@@ -196,17 +231,6 @@ pub fn import(suite: &Suite, options: &ImportOptions) -> Result<ImportReport, Er
         drafts.push(prepared.draft);
     }
 
-    drafts.retain(|draft| {
-        let exists = suite.cases_dir.join(draft_file(&rel_out, draft)).exists();
-        if exists {
-            skipped.push(Skipped {
-                ticket: draft.ticket_id.clone(),
-                reason: SkipReason::FileExists,
-                detail: draft_file(&rel_out, draft).display().to_string(),
-            });
-        }
-        !exists
-    });
     let files: Vec<(PathBuf, String)> = crate::parallel::map(&drafts, 256, |draft| {
         (draft_file(&rel_out, draft), draft.yaml(options.today))
     });
@@ -234,20 +258,32 @@ pub fn import(suite: &Suite, options: &ImportOptions) -> Result<ImportReport, Er
     }
     std::fs::create_dir_all(&options.out)
         .map_err(|e| Error::Usage(format!("cannot create {}: {e}", options.out.display())))?;
-    let jobs: Vec<(&(PathBuf, String), &Draft)> = files.iter().zip(&drafts).collect();
-    let written = crate::parallel::map(&jobs, 256, |((rel, yaml), draft)| {
+    let results = crate::parallel::map(&files, 256, |(rel, yaml)| {
         let path = suite.cases_dir.join(rel);
-        create_new(&path, yaml.as_bytes())?;
-        Ok(Written {
+        create_new(&path, yaml.as_bytes()).map(|()| path)
+    });
+    // All or nothing: when one draft cannot be written, the others of this import go too.
+    if let Some(problem) = results.iter().find_map(|r| r.as_ref().err()) {
+        let problem = problem.to_string();
+        for path in results.iter().filter_map(|r| r.as_ref().ok()) {
+            let _ = std::fs::remove_file(path);
+        }
+        return Err(Error::Internal(format!(
+            "{problem}; no draft of this import was kept"
+        )));
+    }
+    let written: Vec<Written> = results
+        .into_iter()
+        .flatten()
+        .zip(&drafts)
+        .map(|(path, draft)| Written {
             file: suite.display_path(&path).display().to_string(),
             ticket: draft.ticket_id.clone(),
             grouped: draft.grouped.clone(),
             failure: draft.guess.mode,
             heavy_tail: draft.heavy_tail,
         })
-    })
-    .into_iter()
-    .collect::<Result<Vec<Written>, Error>>()?;
+        .collect();
     let mut redactions = RedactionCounts::default();
     let mut failure_modes = BTreeMap::new();
     for draft in &drafts {
@@ -312,6 +348,10 @@ fn prepare(
             ticket_id: ticket.id.clone(),
             vendor: ticket.vendor.name(),
             url: ticket.url.clone(),
+            updated: ticket
+                .updated
+                .map(|t| t.to_zoned(jiff::tz::TimeZone::UTC).date()),
+            status: ticket.status.clone(),
             created: ticket
                 .created
                 .map(|t| t.to_zoned(jiff::tz::TimeZone::UTC).date()),
@@ -356,27 +396,18 @@ fn file_safe(id: &str) -> String {
         .collect()
 }
 
-/// Writes a file that must not exist yet; a file left half-written by a failed write is
-/// removed.
+/// Writes a file that must not exist yet, whole or not at all: the bytes go to a temporary
+/// file beside it, which is then linked to the name (a link never replaces a file) and
+/// removed, so no reader (and no crash) ever sees half a case.
 fn create_new(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    use std::io::Write as _;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .map_err(|e| {
-            Error::Internal(format!(
-                "cannot create {} ({e}); it is never overwritten",
-                path.display()
-            ))
-        })?;
-    if let Err(e) = file.write_all(bytes) {
-        drop(file);
-        let _ = std::fs::remove_file(path);
-        return Err(Error::Internal(format!(
-            "cannot write {}: {e}",
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    let written = std::fs::write(&tmp, bytes).and_then(|()| std::fs::hard_link(&tmp, path));
+    let _ = std::fs::remove_file(&tmp);
+    written.map_err(|e| {
+        Error::Internal(format!(
+            "cannot create {} ({e}); an existing file is never overwritten",
             path.display()
-        )));
-    }
-    Ok(())
+        ))
+    })
 }

@@ -29,6 +29,13 @@ pub(crate) struct Fingerprinted {
     sketch: Sketch,
 }
 
+impl Fingerprinted {
+    /// Whether the text has no word at all (punctuation, emoji): it resembles nothing.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.set.is_empty()
+    }
+}
+
 /// Known texts, indexed to be searched.
 #[derive(Debug)]
 pub(crate) struct KnownTexts {
