@@ -9,6 +9,7 @@
 
 mod atomic_file;
 mod baseline;
+pub mod bisect;
 mod case;
 mod check;
 pub mod cli;
