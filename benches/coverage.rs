@@ -412,6 +412,7 @@ fn write_records(bench: &Bench, dir: &Path, order: Order) -> std::io::Result<u64
             branch: None,
             commit: None,
             suite_tier: None,
+            axes: Default::default(),
         })),
         &mut out,
     )?;

@@ -3,7 +3,6 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
@@ -11,7 +10,7 @@ use crate::atomic_file::write_atomic;
 use crate::baseline::Baseline;
 use crate::commands::runs::{latest_run, learn_suite_cases, out_and_runs};
 use crate::coverage::{stamp, suggest};
-use crate::demo::{DemoAgent, DemoServer, DemoVersion};
+use crate::demo::DemoVersion;
 use crate::errors::Error;
 use crate::exit;
 use crate::harness::{Harness, default_out_dir};
@@ -118,6 +117,9 @@ enum Command {
         #[command(subcommand)]
         command: BaselineCommand,
     },
+    /// Find which axes of the version envelope (model, prompt, tools, index, sampling) a
+    /// regression needs, alone or together: `evalgate bisect --good A.yaml --bad B.yaml`.
+    Bisect(crate::commands::bisect::BisectArgs),
     /// Turn support-ticket exports into draft cases (redacted, grouped, never overwriting):
     /// `evalgate import zendesk tickets.json comments.json`.
     Import(crate::commands::import::ImportArgs),
@@ -260,6 +262,7 @@ pub fn main() -> ExitCode {
             dir,
             out,
         } => history(command, db, dir, out),
+        Command::Bisect(args) => crate::commands::bisect::run(args),
         Command::Import(args) => crate::commands::import::run(args),
         Command::Cost(args) => crate::commands::cost::run(args),
         Command::Economics(args) => crate::commands::economics::run(args),
@@ -571,7 +574,7 @@ fn rerun(
         ));
     };
     let mut overrides = crate::target::Overrides::default();
-    let demo = demo.map(start_demo).transpose()?;
+    let demo = demo.map(crate::demo::serve).transpose()?;
     if let Some((_, server)) = &demo {
         overrides
             .0
@@ -598,24 +601,6 @@ fn rerun(
     }))
 }
 
-/// Serves demo agent `version` on 127.0.0.1, on a runtime of its own that lives as long as
-/// the server is kept.
-fn start_demo(version: DemoVersion) -> Result<(tokio::runtime::Runtime, DemoServer), Error> {
-    let runtime = demo_runtime()?;
-    let server = runtime
-        .block_on(DemoServer::start(Arc::new(DemoAgent::new(version))))
-        .map_err(|e| Error::Internal(format!("cannot start the demo agent: {e}")))?;
-    Ok((runtime, server))
-}
-
-fn demo_runtime() -> Result<tokio::runtime::Runtime, Error> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))
-}
-
 fn demo(
     dir: PathBuf,
     version: DemoVersion,
@@ -631,7 +616,7 @@ fn demo(
             record_other_version(&dir, other, out.as_deref())?;
         }
     }
-    let (_runtime, server) = start_demo(version)?;
+    let (_runtime, server) = crate::demo::serve(version)?;
     eprintln!(
         "evalgate: demo agent {} ({}) listening on {}",
         version.as_str(),
@@ -696,7 +681,7 @@ fn record_other_version(
 }
 
 fn serve_demo(version: DemoVersion) -> Result<ExitCode, Error> {
-    let (runtime, server) = start_demo(version)?;
+    let (runtime, server) = crate::demo::serve(version)?;
     runtime.block_on(async {
         println!("{}", server.url());
         eprintln!(

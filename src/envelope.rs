@@ -172,6 +172,62 @@ impl RunEnvelope {
     }
 }
 
+/// The variable naming the envelope axes a run passes to the agent: a JSON object of
+/// strings, `{"model": "gpt-4o-2024-11-20", "tools": "catalog-7"}`.
+pub(crate) const AXES_ENV: &str = "EVALGATE_AXES";
+
+/// The environment variable a `command` agent reads an axis from: `EVALGATE_AXIS_MODEL`.
+pub(crate) fn axis_env(axis: &str) -> String {
+    let name: String = axis
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("EVALGATE_AXIS_{name}")
+}
+
+/// Refuses an axis a target could not set: every axis travels as a header name and an
+/// environment variable name, so it is letters, digits, `-` and `_`.
+pub(crate) fn check_axes(axes: &BTreeMap<String, String>) -> Result<(), String> {
+    for (axis, value) in axes {
+        if axis.is_empty()
+            || !axis
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(format!(
+                "envelope axis `{axis}` cannot be passed to an agent: name axes with letters, \
+                 digits, `-` and `_`"
+            ));
+        }
+        if value.chars().any(char::is_control) {
+            return Err(format!(
+                "the value of envelope axis `{axis}` has a control character"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The axes `$EVALGATE_AXES` names, none when it is unset.
+pub(crate) fn axes_from_env() -> Result<BTreeMap<String, String>, crate::errors::Error> {
+    let Some(text) = crate::env::non_empty_env(AXES_ENV)? else {
+        return Ok(BTreeMap::new());
+    };
+    let axes: BTreeMap<String, String> = serde_json::from_str(&text).map_err(|e| {
+        crate::errors::Error::Usage(format!(
+            "{AXES_ENV} must be a JSON object of strings, like {{\"model\": \"m-2\"}}: {e}"
+        ))
+    })?;
+    check_axes(&axes).map_err(crate::errors::Error::Usage)?;
+    Ok(axes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,6 +2,7 @@
 //! filters, `--exact`, `--skip`, `--ignored`, `--list` and `--test-threads` work as cargo
 //! users expect, and nextest can run one process per case.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -46,6 +47,7 @@ pub struct Harness {
     agent: Option<Arc<dyn Agent>>,
     args: Option<Vec<String>>,
     overrides: Overrides,
+    axes: BTreeMap<String, String>,
 }
 
 impl Harness {
@@ -77,6 +79,13 @@ impl Harness {
         self
     }
 
+    /// The value of an envelope axis to pass to the agent with every request (default: the
+    /// axes of `$EVALGATE_AXES`); see the README's "Regression bisection".
+    pub fn axis(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.axes.insert(name.into(), value.into());
+        self
+    }
+
     /// A value for `${NAME}` in the suite file that wins over the environment.
     pub fn var(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.overrides.0.insert(name.into(), value.into());
@@ -103,6 +112,12 @@ impl Harness {
             None => Arguments::from_args(),
         };
         let dir = self.dir.clone().map(Ok).unwrap_or_else(default_dir)?;
+        let axes = if self.axes.is_empty() {
+            crate::envelope::axes_from_env()?
+        } else {
+            crate::envelope::check_axes(&self.axes).map_err(Error::Usage)?;
+            self.axes.clone()
+        };
         let suite = Suite::load(&dir)?;
         let selection = match (&args.filter, args.exact, args.skip.is_empty()) {
             (Some(filter), true, true) => match filter.strip_prefix(TEST_PREFIX) {
@@ -191,6 +206,7 @@ impl Harness {
             provenance,
         );
         run_record.suite_tier = tier.map(|t| t.name);
+        run_record.axes = axes.clone();
         recorder.append(&Record::Run(Box::new(run_record)));
         let active_cases =
             full_discovery.then(|| RunPolicy::active_cases(cases.iter().map(|c| c.as_ref())));
@@ -214,6 +230,7 @@ impl Harness {
                 run_id,
                 run_dir: &run_dir,
                 overrides: &self.overrides,
+                axes: &axes,
             },
         ));
 

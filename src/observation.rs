@@ -79,6 +79,12 @@ pub struct Request {
     pub condition: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider_url: Option<String>,
+    /// The value of each axis of the version envelope the agent must run with (model
+    /// snapshot, prompt, tool catalog, index, sampling), when evalgate chooses them
+    /// (`evalgate bisect`, `$EVALGATE_AXES`). Also sent as `x-evalgate-axis-<name>` headers
+    /// and, to a `command` agent, as `$EVALGATE_AXIS_<NAME>`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub axes: BTreeMap<String, String>,
 }
 
 impl Request {
@@ -93,6 +99,7 @@ impl Request {
             trace_file: None,
             condition: None,
             provider_url: None,
+            axes: BTreeMap::new(),
         }
     }
 

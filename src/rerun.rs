@@ -154,6 +154,7 @@ fn run_samples(
             run_id: rerun_id.to_string(),
             run_dir: dir,
             overrides: &request.overrides,
+            axes: &std::collections::BTreeMap::new(),
         },
     );
     let outcome = runner

@@ -37,6 +37,7 @@ pub fn generate() -> RunData {
         branch: None,
         commit: None,
         suite_tier: None,
+        axes: Default::default(),
     }];
     let mut samples = Vec::with_capacity(SAMPLES);
     let mut cases = Vec::with_capacity(CASES);

@@ -14,8 +14,8 @@
 //! What "reproduces" means for one configuration (samples, the statistics) is the
 //! [`Probe`]'s; outcomes already known (from history) are reused, not run again.
 //!
-//! Not yet here (see the note): the targets passing axis values to agents, the
-//! `evalgate bisect` command, the demo's planted interaction, memory divergence.
+//! The runs themselves are `evalgate bisect`'s (`crate::commands::bisect`): the targets
+//! carry each configuration's axis values to the agent (`Request::axes`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -307,7 +307,7 @@ impl fmt::Display for Bisection {
                 Outcome::DoesNot => "does not",
                 Outcome::CannotTell => "cannot tell",
             };
-            let known = if step.known { " (from history)" } else { "" };
+            let known = if step.known { " (measured before)" } else { "" };
             writeln!(f, "{:<40} {outcome}{known}", step.bad_axes.join(" + "))?;
         }
         match &self.answer {
@@ -328,7 +328,11 @@ impl fmt::Display for Bisection {
                         )?;
                     }
                 }
-                writeln!(f, "roll back: {}", rollback.join(", "))
+                writeln!(
+                    f,
+                    "roll back: {} (the fewest axes that stop every configuration that reproduces)",
+                    rollback.join(", ")
+                )
             }
             Answer::NotReproduced => {
                 writeln!(f, "the bad envelope does not reproduce the regression")

@@ -169,6 +169,10 @@ fn words(text: &str) -> usize {
     text.split_whitespace().count()
 }
 
+/// The tool-catalog version whose descriptions the new model misreads (see the planner's
+/// `refund_tool_misread`); the suite pins `support-tools-3`.
+pub const NEW_TOOLS: &str = "support-tools-4";
+
 fn is_true(value: Option<&Value>) -> bool {
     matches!(value, Some(Value::Bool(true))) || value.and_then(Value::as_str) == Some("true")
 }
@@ -210,6 +214,9 @@ impl Agent for DemoAgent {
                 json: self.version == DemoVersion::V2
                     && vars.get("format").and_then(Value::as_str) == Some("json"),
                 short: tier == "secondary",
+                refund_tool_misread: request.axes.get("model").map(String::as_str)
+                    == Some(DemoVersion::V2.model())
+                    && request.axes.get("tools").map(String::as_str) == Some(NEW_TOOLS),
             };
             let plan = planner::plan(&ctx);
             (plan.answer, plan.decisions, plan.refusal)
@@ -227,6 +234,26 @@ impl Agent for DemoAgent {
         observation.finish_reason = Some("stop".to_string());
         Ok(observation)
     }
+}
+
+/// Serves the demo agent `version` over HTTP on 127.0.0.1 from a runtime of its own (for
+/// `evalgate demo`, `rerun --demo`, `bisect --demo`, `serve-demo`): stop it by dropping both.
+pub(crate) fn serve(
+    version: DemoVersion,
+) -> Result<(tokio::runtime::Runtime, DemoServer), crate::errors::Error> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            crate::errors::Error::Internal(format!("cannot start the async runtime: {e}"))
+        })?;
+    let server = runtime
+        .block_on(DemoServer::start(std::sync::Arc::new(DemoAgent::new(
+            version,
+        ))))
+        .map_err(|e| crate::errors::Error::Internal(format!("cannot start the demo agent: {e}")))?;
+    Ok((runtime, server))
 }
 
 #[cfg(test)]

@@ -19,6 +19,10 @@ pub(crate) struct Context<'a> {
     pub json: bool,
     /// Secondary tier: shorter answers, same decisions.
     pub short: bool,
+    /// The planted two-factor regression of the bisection demo: the new model
+    /// (`model: demo-support-2`) reading the new tool descriptions (`tools:
+    /// support-tools-4`) no longer calls the refund tool; neither change alone breaks it.
+    pub refund_tool_misread: bool,
 }
 
 /// The planner's result.
@@ -367,6 +371,11 @@ fn not_eligible(ctx: &Context, o: &Order, action: &str) -> Option<String> {
 }
 
 fn refund(ctx: &Context, trace: &mut Trace) -> String {
+    if ctx.refund_tool_misread {
+        trace.route("handoff");
+        return "I'm not able to issue refunds myself; I've passed your request to our team."
+            .to_string();
+    }
     let peek = ctx.order_id.as_deref().and_then(catalog::find_order);
     let over_limit = peek
         .as_ref()

@@ -96,6 +96,9 @@ pub struct RunRecord {
     /// whole when it ran every case of the tier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suite_tier: Option<String>,
+    /// The envelope axes the run passed to the agent (`evalgate bisect`, `$EVALGATE_AXES`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub axes: BTreeMap<String, String>,
 }
 
 impl RunRecord {
@@ -121,6 +124,7 @@ impl RunRecord {
             branch: provenance.branch,
             commit: provenance.commit,
             suite_tier: None,
+            axes: BTreeMap::new(),
         }
     }
 }

@@ -55,6 +55,7 @@ struct Shared {
     /// it could not be expanded), and each condition's proxy once a sample needed it.
     load: Option<(LoadPolicy, Result<String, String>)>,
     proxies: tokio::sync::Mutex<BTreeMap<String, FaultProxy>>,
+    axes: BTreeMap<String, String>,
 }
 
 /// Where a runner's samples go: the run they belong to and how its calls are bounded.
@@ -66,6 +67,8 @@ pub(crate) struct RunSetup<'a> {
     pub run_dir: &'a Path,
     /// Values for `${NAME}` in the suite file (`load.upstream`).
     pub overrides: &'a Overrides,
+    /// The envelope axes every request carries.
+    pub axes: &'a BTreeMap<String, String>,
 }
 
 impl Runner {
@@ -77,6 +80,7 @@ impl Runner {
             run_id,
             run_dir,
             overrides,
+            axes,
         } = setup;
         Runner {
             runtime,
@@ -97,6 +101,7 @@ impl Runner {
                     (load, upstream)
                 }),
                 proxies: tokio::sync::Mutex::new(BTreeMap::new()),
+                axes: axes.clone(),
             }),
         }
     }
@@ -236,6 +241,7 @@ async fn run_sample(shared: Arc<Shared>, case: Arc<Case>, index: u32) -> SampleR
         .await
         .expect("the semaphore is never closed");
     let mut request = case.request(index);
+    request.axes = shared.axes.clone();
     let trace_file = match &shared.traces {
         Some((files, run_dir)) => match prepare_trace_file(files.path(run_dir, &case.id, index)) {
             Ok(path) => Some(path),

@@ -49,18 +49,24 @@ pub(crate) struct CommandTarget {
 fn request_env<'a>(
     request: &'a Request,
     provider_env: Option<&'a str>,
-) -> impl Iterator<Item = (&'a str, &'a String)> {
+) -> impl Iterator<Item = (String, String)> + 'a {
     let provider = request.provider_url.iter().flat_map(move |url| {
         std::iter::once(("EVALGATE_PROVIDER_URL", url)).chain(provider_env.map(|name| (name, url)))
     });
-    [
+    let fixed = [
         ("EVALGATE_TRACE_FILE", &request.trace_file),
         ("EVALGATE_TIER", &request.tier),
         ("EVALGATE_CONDITION", &request.condition),
     ]
     .into_iter()
-    .filter_map(|(name, value)| value.as_ref().map(|v| (name, v)))
-    .chain(provider)
+    .filter_map(|(name, value)| value.as_ref().map(|v| (name.to_string(), v.clone())));
+    let axes = request
+        .axes
+        .iter()
+        .map(|(axis, value)| (crate::envelope::axis_env(axis), value.clone()));
+    fixed
+        .chain(provider.map(|(name, url)| (name.to_string(), url.clone())))
+        .chain(axes)
 }
 
 const STDERR_TAIL: usize = 2048;
@@ -190,5 +196,27 @@ impl CommandTarget {
         }
         let json = parse_json(&out)?;
         self.response.observe(&json)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envelope_axes_reach_a_command_agent_as_variables() {
+        let mut request = Request::new("c", 0, Vec::new());
+        request.tier = Some("canned".into());
+        request.axes.insert("model".into(), "m-2".into());
+        request.axes.insert("tool-catalog".into(), "t-4".into());
+        let env: Vec<(String, String)> = request_env(&request, None).collect();
+        assert_eq!(
+            env,
+            [
+                ("EVALGATE_TIER".to_string(), "canned".to_string()),
+                ("EVALGATE_AXIS_MODEL".to_string(), "m-2".to_string()),
+                ("EVALGATE_AXIS_TOOL_CATALOG".to_string(), "t-4".to_string()),
+            ]
+        );
     }
 }

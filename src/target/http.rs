@@ -142,8 +142,21 @@ pub(crate) fn request_headers(request: &Request) -> reqwest::header::HeaderMap {
             map.insert(name, value);
         }
     }
+    for (axis, value) in &request.axes {
+        if let (Ok(name), Ok(value)) = (
+            reqwest::header::HeaderName::from_bytes(
+                format!("{AXIS_HEADER_PREFIX}{axis}").as_bytes(),
+            ),
+            reqwest::header::HeaderValue::from_str(value),
+        ) {
+            map.insert(name, value);
+        }
+    }
     map
 }
+
+/// Each envelope axis is also a header: `x-evalgate-axis-model: gpt-4o-2024-11-20`.
+pub(crate) const AXIS_HEADER_PREFIX: &str = "x-evalgate-axis-";
 
 pub(crate) fn parse_json(body: &[u8]) -> Result<serde_json::Value, Failure> {
     serde_json::from_slice(body).map_err(|e| {
@@ -186,4 +199,19 @@ pub(crate) fn header_map(
         map.insert(name, value);
     }
     Ok(map)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envelope_axes_are_headers_and_body_fields() {
+        let mut request = Request::new("c", 0, Vec::new());
+        request.axes.insert("model".into(), "m-2".into());
+        let headers = request_headers(&request);
+        assert_eq!(headers["x-evalgate-axis-model"], "m-2");
+        let body: serde_json::Value = serde_json::to_value(&request).unwrap();
+        assert_eq!(body["axes"]["model"], "m-2");
+    }
 }

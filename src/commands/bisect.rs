@@ -1,0 +1,341 @@
+//! `evalgate bisect --good A --bad B [CASES...]`: which axes of the version envelope, alone
+//! or together, a regression needs. Every configuration is a run of the chosen cases by the
+//! `evalgate` binary itself in a child process (`$EVALGATE_AXES` names its axis values, its
+//! output is dropped, history is left alone); its records are kept under
+//! `<out>/bisect/<good×bad>/<configuration>/round-<k>`, so a bisection run again reuses what
+//! it already measured. Each configuration takes rounds (each round: every chosen case with
+//! its own `samples:`) until the statistics decide, at most `--max-rounds`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+
+use sha2::{Digest, Sha256};
+
+use crate::bisect::{self, Budget, Config, Outcome, Probe, Tally};
+use crate::case::{Selection, Status, TEST_PREFIX, discover};
+use crate::demo::DemoVersion;
+use crate::envelope::{AXES_ENV, check_axes};
+use crate::errors::Error;
+use crate::exit;
+use crate::harness::default_out_dir;
+use crate::record::RunData;
+use crate::suite::Suite;
+use crate::terminal::{printable, shown};
+use crate::verdict::SampleVerdict;
+
+#[derive(clap::Args, Debug)]
+pub(crate) struct BisectArgs {
+    /// The good envelope: a YAML or JSON file of axis values (`model: demo-support-1`).
+    #[arg(long)]
+    good: PathBuf,
+    /// The bad envelope, naming the same axes.
+    #[arg(long)]
+    bad: PathBuf,
+    /// Case ids to bisect on (default: the cases failing under the bad envelope and
+    /// passing under the good one).
+    cases: Vec<String>,
+    /// The evals folder.
+    #[arg(long, default_value = "evals")]
+    dir: PathBuf,
+    /// Where the configurations' records go (default: $EVALGATE_OUT, else target/evalgate).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Rounds of the cases per configuration at most, before "cannot tell".
+    #[arg(long, default_value_t = 4)]
+    max_rounds: u32,
+    /// Configurations to run at most (besides the good and bad envelopes themselves).
+    #[arg(long, default_value_t = 64)]
+    budget: usize,
+    /// Significance of the tests that decide "reproduces" and "does not".
+    #[arg(long, default_value_t = 0.05)]
+    alpha: f64,
+    /// Serve the embedded demo agent (v1 or v2) for the suite's target, as `evalgate demo`.
+    #[arg(long)]
+    demo: Option<DemoVersion>,
+}
+
+/// Runs configurations of the chosen cases in child processes, round by round.
+struct Runner {
+    dir: PathBuf,
+    root: PathBuf,
+    good: BTreeMap<String, String>,
+    bad: BTreeMap<String, String>,
+    cases: Vec<String>,
+    all_cases: Vec<String>,
+    agent_url: Option<String>,
+    rounds: u32,
+    /// The good and bad envelopes' tallies, once measured.
+    reference: Option<(Tally, Tally)>,
+    alpha: f64,
+    samples_spent: u64,
+}
+
+impl Runner {
+    /// The axis values of a configuration: the good envelope with `bad_axes` from the bad.
+    fn axes(&self, bad_axes: &Config) -> BTreeMap<String, String> {
+        let mut axes = self.good.clone();
+        for axis in bad_axes {
+            axes.insert(axis.clone(), self.bad[axis].clone());
+        }
+        axes
+    }
+
+    /// One round of the chosen cases under `bad_axes`: reuses a finished round on disk.
+    fn round(&mut self, bad_axes: &Config, round: u32) -> Result<RunData, Error> {
+        let name = if bad_axes.is_empty() {
+            "all-good".to_string()
+        } else {
+            bad_axes.iter().cloned().collect::<Vec<_>>().join("+")
+        };
+        let out = self.root.join(name).join(format!("round-{round}"));
+        let runs = out.join("runs");
+        if !runs.is_dir() {
+            let axes = serde_json::to_string(&self.axes(bad_axes)).expect("axes serialize");
+            let exe = std::env::current_exe()
+                .map_err(|e| Error::Internal(format!("cannot find the evalgate binary: {e}")))?;
+            let mut command = Command::new(exe);
+            command
+                .arg("run")
+                .arg(&self.dir)
+                .arg("--out")
+                .arg(&out)
+                .args(["--", "--exact", "--quiet"]);
+            for case in self.all_cases.iter().filter(|c| !self.cases.contains(c)) {
+                command.args(["--skip", &format!("{TEST_PREFIX}{case}")]);
+            }
+            command
+                .env(AXES_ENV, axes)
+                .env("EVALGATE_HISTORY", "off")
+                .env_remove("EVALGATE_RUN_ID")
+                .env_remove("NEXTEST_RUN_ID")
+                .env_remove("GITHUB_ACTIONS")
+                .env_remove("GITHUB_STEP_SUMMARY")
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped());
+            if let Some(url) = &self.agent_url {
+                command.env("EVALGATE_AGENT_URL", url);
+            }
+            let output = command
+                .output()
+                .map_err(|e| Error::Internal(format!("cannot run evalgate: {e}")))?;
+            let code = output.status.code();
+            if code != Some(i32::from(exit::PASS)) && code != Some(i32::from(exit::FAILED)) {
+                let _ = std::fs::remove_dir_all(&out);
+                return Err(Error::Usage(format!(
+                    "running the cases under {}: {}",
+                    shown(&out),
+                    String::from_utf8_lossy(&output.stderr).trim()
+                )));
+            }
+        }
+        let dirs: Vec<PathBuf> = std::fs::read_dir(&runs)
+            .map_err(|e| Error::io(&runs, e))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        RunData::read(&dirs)
+    }
+
+    /// Failures among the chosen cases' answered samples (errors are neither).
+    fn tally(&self, data: &RunData) -> Tally {
+        let mut tally = Tally {
+            samples: 0,
+            failures: 0,
+        };
+        for sample in data.samples.iter().filter(|s| self.cases.contains(&s.case)) {
+            match sample.verdict {
+                SampleVerdict::Pass => tally.samples += 1,
+                SampleVerdict::Fail => {
+                    tally.samples += 1;
+                    tally.failures += 1;
+                }
+                SampleVerdict::Error => {}
+            }
+        }
+        tally
+    }
+
+    fn measure(&mut self, bad_axes: &Config, rounds: u32) -> Result<Tally, Error> {
+        let mut total = Tally {
+            samples: 0,
+            failures: 0,
+        };
+        for round in 1..=rounds {
+            let data = self.round(bad_axes, round)?;
+            let tally = self.tally(&data);
+            total.samples += tally.samples;
+            total.failures += tally.failures;
+        }
+        self.samples_spent += total.samples;
+        Ok(total)
+    }
+}
+
+impl Probe for Runner {
+    type Error = Error;
+
+    fn probe(&mut self, bad_axes: &Config) -> Result<Outcome, Error> {
+        let (good, bad) = self.reference.expect("the reference runs come first");
+        let mut total = Tally {
+            samples: 0,
+            failures: 0,
+        };
+        for round in 1..=self.rounds {
+            let data = self.round(bad_axes, round)?;
+            let tally = self.tally(&data);
+            total.samples += tally.samples;
+            total.failures += tally.failures;
+            self.samples_spent += tally.samples;
+            let outcome = bisect::decide(total, good, bad, self.alpha);
+            if outcome != Outcome::CannotTell {
+                return Ok(outcome);
+            }
+        }
+        Ok(Outcome::CannotTell)
+    }
+}
+
+/// An envelope file: a map of axis names to values (strings, or numbers written as such).
+fn envelope(path: &Path) -> Result<BTreeMap<String, String>, Error> {
+    let source = crate::yaml::read(path)?;
+    let values: BTreeMap<String, serde_json::Value> = crate::yaml::parse(path, &source)?;
+    values
+        .into_iter()
+        .map(|(axis, value)| match value {
+            serde_json::Value::String(s) => Ok((axis, s)),
+            serde_json::Value::Number(n) => Ok((axis, n.to_string())),
+            other => Err(Error::Usage(format!(
+                "{}: axis `{axis}` must be a string, not {other}",
+                path.display()
+            ))),
+        })
+        .collect()
+}
+
+pub(crate) fn run(args: BisectArgs) -> Result<ExitCode, Error> {
+    let good = envelope(&args.good)?;
+    let bad = envelope(&args.bad)?;
+    check_axes(&good).map_err(Error::Usage)?;
+    check_axes(&bad).map_err(Error::Usage)?;
+    let axes = bisect::differing_axes(&good, &bad).map_err(Error::Usage)?;
+    if !(args.alpha > 0.0 && args.alpha < 1.0) || args.max_rounds == 0 {
+        return Err(Error::Usage(
+            "--alpha must be in (0, 1) and --max-rounds at least 1".into(),
+        ));
+    }
+    let suite = Suite::load(&args.dir)?;
+    let (cases, _) = discover(&suite, Selection::All)?;
+    let all_cases: Vec<String> = cases
+        .iter()
+        .filter(|c| c.status == Status::Active)
+        .map(|c| c.id.clone())
+        .collect();
+    for case in &args.cases {
+        if !all_cases.contains(case) {
+            return Err(Error::Usage(format!(
+                "`{case}` is no active case of the suite"
+            )));
+        }
+    }
+    let served = args.demo.map(crate::demo::serve).transpose()?;
+    let out = match &args.out {
+        Some(out) => out.clone(),
+        None => default_out_dir()?,
+    };
+    let key = {
+        let text = serde_json::to_string(&(&good, &bad)).expect("envelopes serialize");
+        let digest = Sha256::digest(text.as_bytes());
+        digest[..6]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    let mut runner = Runner {
+        dir: args.dir.clone(),
+        root: out.join("bisect").join(key),
+        good,
+        bad,
+        cases: if args.cases.is_empty() {
+            all_cases.clone()
+        } else {
+            args.cases.clone()
+        },
+        all_cases,
+        agent_url: served.as_ref().map(|(_, server)| server.url()),
+        rounds: args.max_rounds,
+        reference: None,
+        alpha: args.alpha,
+        samples_spent: 0,
+    };
+    // The good and bad envelopes themselves, every round: the reference every
+    // configuration is judged against, and (by default) which cases regressed.
+    let all_bad: Config = axes.iter().cloned().collect();
+    if args.cases.is_empty() {
+        let good_data = runner.round(&Config::new(), 1)?;
+        let bad_data = runner.round(&all_bad, 1)?;
+        let failing = |data: &RunData| -> Vec<String> {
+            data.cases
+                .iter()
+                .filter(|c| c.verdict == crate::verdict::Verdict::Fail)
+                .map(|c| c.case.clone())
+                .collect()
+        };
+        let before = failing(&good_data);
+        let mut regressed: Vec<String> = failing(&bad_data)
+            .into_iter()
+            .filter(|c| !before.contains(c))
+            .collect();
+        regressed.sort();
+        if regressed.is_empty() {
+            return Err(Error::Usage(
+                "no case fails under the bad envelope and passes under the good one: there is \
+                 no regression to bisect (name the cases to bisect on to force it)"
+                    .into(),
+            ));
+        }
+        runner.cases = regressed;
+    }
+    let good_tally = runner.measure(&Config::new(), runner.rounds)?;
+    let bad_tally = runner.measure(&all_bad, runner.rounds)?;
+    runner.reference = Some((good_tally, bad_tally));
+    let mut known = BTreeMap::new();
+    known.insert(
+        all_bad.clone(),
+        bisect::decide(bad_tally, good_tally, bad_tally, args.alpha),
+    );
+    println!(
+        "evalgate bisect: {} axes differ ({}); cases: {}",
+        axes.len(),
+        axes.join(", "),
+        runner
+            .cases
+            .iter()
+            .map(|c| printable(c))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    println!(
+        "  good envelope: {}/{} samples failed; bad envelope: {}/{}",
+        good_tally.failures, good_tally.samples, bad_tally.failures, bad_tally.samples
+    );
+    let result = bisect::bisect(
+        &axes,
+        &known,
+        Budget {
+            configurations: args.budget,
+        },
+        &mut runner,
+    )?;
+    print!("{result}");
+    println!(
+        "configurations run: {} besides the good and bad envelopes; samples: {}",
+        result.ran(),
+        runner.samples_spent
+    );
+    println!("records: {}", shown(&runner.root));
+    drop(served);
+    Ok(ExitCode::from(match result.answer {
+        bisect::Answer::Found { .. } => exit::PASS,
+        bisect::Answer::NotReproduced | bisect::Answer::Partial { .. } => exit::FAILED,
+    }))
+}

@@ -1,0 +1,115 @@
+//! `evalgate bisect` end to end on the project's own suite and the demo agent, whose planted
+//! regression needs two axes together: the new model (`demo-support-2`) reading the new
+//! tool descriptions (`support-tools-4`) stops calling the refund tool; neither alone does.
+
+use std::path::Path;
+use std::process::Command;
+
+struct Out {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn bisect(args: &[&str], out: &Path) -> Out {
+    let output = Command::new(env!("CARGO_BIN_EXE_evalgate"))
+        .arg("bisect")
+        .args(args)
+        .args(["--demo", "v1", "--out"])
+        .arg(out)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("EVALGATE_AXES")
+        .env_remove("GITHUB_ACTIONS")
+        .output()
+        .unwrap();
+    Out {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+const GOOD: &str = "evals/envelopes/good.yaml";
+const BAD: &str = "evals/envelopes/bad.yaml";
+
+#[test]
+fn the_demo_regression_is_found_as_an_interaction_of_model_and_tools() {
+    let out = tempfile::tempdir().unwrap();
+    let run = bisect(&["--good", GOOD, "--bad", BAD], out.path());
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("fails only when model=bad AND tools=bad: interaction model×tools"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("roll back: model "), "{}", run.stdout);
+    // All bad (the reference), 5 single axes, 10 pairs: 1 + 5 + 10.
+    assert!(
+        run.stdout
+            .contains("configurations run: 15 besides the good and bad envelopes"),
+        "{}",
+        run.stdout
+    );
+    let again = bisect(&["--good", GOOD, "--bad", BAD], out.path());
+    assert_eq!(again.code, 0);
+    assert_eq!(
+        again.stdout, run.stdout,
+        "a resumed bisection reuses its records"
+    );
+}
+
+#[test]
+fn a_spent_budget_says_what_remains_and_bad_envelopes_are_refused() {
+    let out = tempfile::tempdir().unwrap();
+    let run = bisect(&["--good", GOOD, "--bad", BAD, "--budget", "7"], out.path());
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains(
+            "no answer yet: the budget of 7 configurations is spent; 8 configuration(s) remain"
+        ),
+        "{}",
+        run.stdout
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.display().to_string()
+    };
+    let fewer = write(
+        "fewer.yaml",
+        "model: demo-support-2\ntools: support-tools-4\n",
+    );
+    let run = bisect(&["--good", GOOD, "--bad", &fewer], out.path());
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("the envelopes name different axes"),
+        "{}",
+        run.stderr
+    );
+    let run = bisect(&["--good", GOOD, "--bad", GOOD], out.path());
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("no axis to bisect"), "{}", run.stderr);
+    // Only the index moved: nothing regresses.
+    let harmless = write(
+        "harmless.yaml",
+        "model: demo-support-1\nprompt: support-prompt-11\ntools: support-tools-3\nindex: kb-2026-12\nsampling: temperature-0.2\n",
+    );
+    let run = bisect(&["--good", GOOD, "--bad", &harmless], out.path());
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("no regression to bisect"),
+        "{}",
+        run.stderr
+    );
+    let badname = write("badname.yaml", "model name: x\n");
+    let run = bisect(&["--good", &badname, "--bad", &badname], out.path());
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("cannot be passed to an agent"),
+        "{}",
+        run.stderr
+    );
+}
