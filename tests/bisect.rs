@@ -113,3 +113,53 @@ fn a_spent_budget_says_what_remains_and_bad_envelopes_are_refused() {
         run.stderr
     );
 }
+
+#[test]
+fn envelopes_can_be_two_runs_of_the_history_store() {
+    let out = tempfile::tempdir().unwrap();
+    // `evalgate demo` records a run of the V2 agent, then one of V1.
+    let demo = Command::new(env!("CARGO_BIN_EXE_evalgate"))
+        .args(["demo", "evals", "--out"])
+        .arg(out.path())
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("EVALGATE_HISTORY")
+        .env_remove("GITHUB_ACTIONS")
+        .output()
+        .unwrap();
+    assert!(
+        demo.status.success(),
+        "{}",
+        String::from_utf8_lossy(&demo.stderr)
+    );
+    let runs = Command::new(env!("CARGO_BIN_EXE_evalgate"))
+        .args(["history", "runs", "--out"])
+        .arg(out.path())
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("EVALGATE_HISTORY")
+        .output()
+        .unwrap();
+    let listing = String::from_utf8_lossy(&runs.stdout).into_owned();
+    let ids: Vec<&str> = listing
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(1))
+        .collect();
+    assert_eq!(ids.len(), 2, "{listing}");
+    // The two runs' envelopes differ in model and prompt; served to the V1 demo agent, the
+    // V2 model's name alone breaks nothing: the envelopes were read, and there is no
+    // regression to bisect.
+    let run = bisect(&["--good", ids[0], "--bad", ids[1]], out.path());
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("no regression to bisect"),
+        "{}",
+        run.stderr
+    );
+    let run = bisect(&["--good", "no-such-run", "--bad", ids[1]], out.path());
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("neither an envelope file nor the id of a run"),
+        "{}",
+        run.stderr
+    );
+}

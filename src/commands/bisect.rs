@@ -26,10 +26,11 @@ use crate::verdict::SampleVerdict;
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct BisectArgs {
-    /// The good envelope: a YAML or JSON file of axis values (`model: demo-support-1`).
+    /// The good envelope: a YAML or JSON file of axis values (`model: demo-support-1`), or
+    /// the id of a run in the history store (its recorded envelope).
     #[arg(long)]
     good: PathBuf,
-    /// The bad envelope, naming the same axes.
+    /// The bad envelope (a file or a run id), naming the same axes.
     #[arg(long)]
     bad: PathBuf,
     /// Case ids to bisect on (default: the cases failing under the bad envelope and
@@ -195,6 +196,31 @@ impl Probe for Runner {
     }
 }
 
+/// An envelope: a file of axis values, else the id of a run in the history store, whose
+/// recorded envelope (the versions it declared and the agent reported) it takes.
+fn envelope_of(given: &Path, suite: &Suite, out: &Path) -> Result<BTreeMap<String, String>, Error> {
+    if given.is_file() {
+        return envelope(given);
+    }
+    let id = given.to_string_lossy();
+    let history = crate::report::history_path(suite.history.as_deref(), out)?;
+    let run = match &history {
+        Some(path) if path.is_file() => crate::history::HistoryStore::open(path)?
+            .runs()?
+            .into_iter()
+            .find(|r| r.run_id == id),
+        _ => None,
+    };
+    match run {
+        Some(run) => Ok(run.envelope.0),
+        None => Err(Error::Usage(format!(
+            "`{id}` is neither an envelope file nor the id of a run in the history store ({}); \
+             `evalgate history runs` lists the runs",
+            history.map_or("history is off".to_string(), |p| shown(&p))
+        ))),
+    }
+}
+
 /// An envelope file: a map of axis names to values (strings, or numbers written as such).
 fn envelope(path: &Path) -> Result<BTreeMap<String, String>, Error> {
     let source = crate::yaml::read(path)?;
@@ -213,8 +239,13 @@ fn envelope(path: &Path) -> Result<BTreeMap<String, String>, Error> {
 }
 
 pub(crate) fn run(args: BisectArgs) -> Result<ExitCode, Error> {
-    let good = envelope(&args.good)?;
-    let bad = envelope(&args.bad)?;
+    let suite = Suite::load(&args.dir)?;
+    let out = match &args.out {
+        Some(out) => out.clone(),
+        None => default_out_dir()?,
+    };
+    let good = envelope_of(&args.good, &suite, &out)?;
+    let bad = envelope_of(&args.bad, &suite, &out)?;
     check_axes(&good).map_err(Error::Usage)?;
     check_axes(&bad).map_err(Error::Usage)?;
     let axes = bisect::differing_axes(&good, &bad).map_err(Error::Usage)?;
@@ -223,7 +254,6 @@ pub(crate) fn run(args: BisectArgs) -> Result<ExitCode, Error> {
             "--alpha must be in (0, 1) and --max-rounds at least 1".into(),
         ));
     }
-    let suite = Suite::load(&args.dir)?;
     let (cases, _) = discover(&suite, Selection::All)?;
     let all_cases: Vec<String> = cases
         .iter()
@@ -238,10 +268,6 @@ pub(crate) fn run(args: BisectArgs) -> Result<ExitCode, Error> {
         }
     }
     let served = args.demo.map(crate::demo::serve).transpose()?;
-    let out = match &args.out {
-        Some(out) => out.clone(),
-        None => default_out_dir()?,
-    };
     let key = {
         let text = serde_json::to_string(&(&good, &bad)).expect("envelopes serialize");
         let digest = Sha256::digest(text.as_bytes());
