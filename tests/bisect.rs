@@ -20,6 +20,8 @@ fn bisect(args: &[&str], out: &Path) -> Out {
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env_remove("EVALGATE_AXES")
         .env_remove("GITHUB_ACTIONS")
+        .env_remove("NEXTEST_RUN_ID")
+        .env_remove("EVALGATE_RUN_ID")
         .output()
         .unwrap();
     Out {
@@ -124,6 +126,8 @@ fn envelopes_can_be_two_runs_of_the_history_store() {
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env_remove("EVALGATE_HISTORY")
         .env_remove("GITHUB_ACTIONS")
+        .env_remove("NEXTEST_RUN_ID")
+        .env_remove("EVALGATE_RUN_ID")
         .output()
         .unwrap();
     assert!(
@@ -136,6 +140,7 @@ fn envelopes_can_be_two_runs_of_the_history_store() {
         .arg(out.path())
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env_remove("EVALGATE_HISTORY")
+        .env_remove("NEXTEST_RUN_ID")
         .output()
         .unwrap();
     let listing = String::from_utf8_lossy(&runs.stdout).into_owned();
