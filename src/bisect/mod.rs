@@ -60,10 +60,17 @@ pub struct Step {
 }
 
 /// Samples of one configuration: how many ran and how many of them failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Tally {
     pub samples: u64,
     pub failures: u64,
+}
+
+impl std::ops::AddAssign for Tally {
+    fn add_assign(&mut self, other: Tally) {
+        self.samples += other.samples;
+        self.failures += other.failures;
+    }
 }
 
 /// Whether a configuration reproduces, from its samples and those of the all-good and

@@ -139,10 +139,7 @@ impl Runner {
 
     /// Failures among the chosen cases' answered samples (errors are neither).
     fn tally(&self, data: &RunData) -> Tally {
-        let mut tally = Tally {
-            samples: 0,
-            failures: 0,
-        };
+        let mut tally = Tally::default();
         for sample in data.samples.iter().filter(|s| self.cases.contains(&s.case)) {
             match sample.verdict {
                 SampleVerdict::Pass => tally.samples += 1,
@@ -156,18 +153,23 @@ impl Runner {
         tally
     }
 
-    fn measure(&mut self, bad_axes: &Config, rounds: u32) -> Result<Tally, Error> {
-        let mut total = Tally {
-            samples: 0,
-            failures: 0,
-        };
-        for round in 1..=rounds {
+    /// Rounds of `bad_axes`, one after the other, until `enough` says the tally so far is
+    /// (or the rounds run out): the tally of the rounds taken.
+    fn measure(
+        &mut self,
+        bad_axes: &Config,
+        mut enough: impl FnMut(Tally) -> bool,
+    ) -> Result<Tally, Error> {
+        let mut total = Tally::default();
+        for round in 1..=self.rounds {
             let data = self.round(bad_axes, round)?;
             let tally = self.tally(&data);
-            total.samples += tally.samples;
-            total.failures += tally.failures;
+            total += tally;
+            self.samples_spent += tally.samples;
+            if enough(total) {
+                break;
+            }
         }
-        self.samples_spent += total.samples;
         Ok(total)
     }
 }
@@ -177,22 +179,10 @@ impl Probe for Runner {
 
     fn probe(&mut self, bad_axes: &Config) -> Result<Outcome, Error> {
         let (good, bad) = self.reference.expect("the reference runs come first");
-        let mut total = Tally {
-            samples: 0,
-            failures: 0,
-        };
-        for round in 1..=self.rounds {
-            let data = self.round(bad_axes, round)?;
-            let tally = self.tally(&data);
-            total.samples += tally.samples;
-            total.failures += tally.failures;
-            self.samples_spent += tally.samples;
-            let outcome = bisect::decide(total, good, bad, self.alpha);
-            if outcome != Outcome::CannotTell {
-                return Ok(outcome);
-            }
-        }
-        Ok(Outcome::CannotTell)
+        let alpha = self.alpha;
+        let decided = |tally| bisect::decide(tally, good, bad, alpha);
+        let total = self.measure(bad_axes, |tally| decided(tally) != Outcome::CannotTell)?;
+        Ok(decided(total))
     }
 }
 
@@ -321,8 +311,8 @@ pub(crate) fn run(args: BisectArgs) -> Result<ExitCode, Error> {
         }
         runner.cases = regressed;
     }
-    let good_tally = runner.measure(&Config::new(), runner.rounds)?;
-    let bad_tally = runner.measure(&all_bad, runner.rounds)?;
+    let good_tally = runner.measure(&Config::new(), |_| false)?;
+    let bad_tally = runner.measure(&all_bad, |_| false)?;
     runner.reference = Some((good_tally, bad_tally));
     let mut known = BTreeMap::new();
     known.insert(

@@ -126,12 +126,23 @@ pub fn import(suite: &Suite, options: &ImportOptions) -> Result<ImportReport, Er
     let existing = existing_cases(suite)?;
     let redactor = Redactor::new();
     let mut similarity = Similarity::new(options.similarity).map_err(Error::Usage)?;
+    // Each export file as shown, once per file rather than once per ticket.
+    let shown_files: HashMap<&Path, String> = options
+        .files
+        .iter()
+        .map(|f| (f.as_path(), crate::terminal::shown(f)))
+        .collect();
     let prepared: Vec<(String, Option<Prepared>)> =
         crate::parallel::map(&parsed.tickets, 256, |ticket| {
-            let prepared = prepare(ticket, &redactor, options).map(|(draft, text)| Prepared {
-                draft,
-                text: similarity.fingerprint(&text),
-            });
+            let file = shown_files
+                .get(ticket.file.as_path())
+                .cloned()
+                .unwrap_or_else(|| crate::terminal::shown(&ticket.file));
+            let prepared =
+                prepare(ticket, file, &redactor, options).map(|(draft, text)| Prepared {
+                    draft,
+                    text: similarity.fingerprint(&text),
+                });
             (ticket.id.clone(), prepared)
         });
     let tickets = parsed.tickets.len();
@@ -312,6 +323,7 @@ pub fn import(suite: &Suite, options: &ImportOptions) -> Result<ImportReport, Er
 /// message can be its input.
 fn prepare(
     ticket: &Ticket,
+    file: String,
     redactor: &Redactor,
     options: &ImportOptions,
 ) -> Option<(Draft, String)> {
@@ -367,7 +379,7 @@ fn prepare(
             redactions: counts,
             left_out: input.left_out,
             internal_notes: ticket.internal_notes,
-            file: crate::terminal::shown(&ticket.file),
+            file,
         },
         text,
     ))
