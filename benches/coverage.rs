@@ -461,6 +461,7 @@ fn write_records(bench: &Bench, dir: &Path, order: Order) -> std::io::Result<u64
             forced_tier: None,
             condition: None,
             ttft_ms: None,
+            memory: Vec::new(),
         };
         line(Record::Sample(Box::new(record)), &mut out)?;
         if index + 1 < PER_CASE {

@@ -180,6 +180,14 @@ enum HistoryCommand {
     Import { files: Vec<PathBuf> },
     /// List the runs in the store, newest first, with their envelopes.
     Runs,
+    /// Compare the memory of two runs (retained sets per turn, recall probes), as a run's
+    /// report does against its reference; exit 1 when a case's effective past changed.
+    Memory {
+        /// The earlier run's id (`evalgate history runs`).
+        before: String,
+        /// The later run's id.
+        after: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -364,6 +372,15 @@ fn history(
         }
     };
     match command {
+        HistoryCommand::Memory { before, after } => {
+            let policy = if dir.is_dir() {
+                Suite::load(&dir)?.memory
+            } else {
+                Default::default()
+            };
+            let store = existing_store(&path)?;
+            return crate::commands::memory::compare_runs(&store, &before, &after, policy);
+        }
         HistoryCommand::Export { to } => {
             let store = existing_store(&path)?;
             let lines = match &to {

@@ -219,6 +219,7 @@ impl Harness {
             suite.baseline.clone(),
             suite.signals.clone(),
         )
+        .with_memory(suite.memory)
         .save(&run_dir)?;
         let runner = Arc::new(Runner::new(
             runtime.handle().clone(),

@@ -27,6 +27,7 @@ mod gate;
 mod harness;
 mod history;
 pub mod instrument;
+mod memory;
 mod observation;
 mod parallel;
 mod provenance;
@@ -65,7 +66,11 @@ pub use gate::{Bound, Gate, GateLevel, Metric};
 pub use harness::{Harness, main};
 pub use history::{CaseVerdictRow, HistoryStore, IngestStats, RunRow};
 pub use instrument::{DecisionLayer, install_decision_layer};
-pub use observation::{Decision, Message, Observation, Output, Request, Role, Usage};
+pub use memory::{
+    AxisChange, CaseMemory, Divergence, MemoryPolicy, MemoryReport, Recall, Reference,
+    jaccard_distance,
+};
+pub use observation::{Decision, MemoryTurn, Message, Observation, Output, Request, Role, Usage};
 pub use record::{CaseRecord, Record, RunData, RunPolicy, RunRecord, SCHEMA_VERSION, SampleRecord};
 pub use report::{
     GateOutcome, GateResult, ReportPaths, RunReport, Summary, coverage_of, junit_report,

@@ -2,7 +2,7 @@
 //! observation one sample produced. Every target (HTTP, OpenAI, command, in-process)
 //! speaks in these types, so checks and records never care how the agent was reached.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -27,15 +27,19 @@ pub enum Role {
     Tool,
 }
 
-/// The user messages, joined by newlines: the text representativeness and ticket import
-/// compare a case by.
-pub(crate) fn user_text(messages: &[Message]) -> String {
+/// The contents of the user messages, in order: turn `n` of a conversation is the `n`-th.
+pub(crate) fn user_messages(messages: &[Message]) -> Vec<&str> {
     messages
         .iter()
         .filter(|m| m.role == Role::User)
         .map(|m| m.content.as_str())
-        .collect::<Vec<_>>()
-        .join("\n")
+        .collect()
+}
+
+/// The user messages, joined by newlines: the text representativeness and ticket import
+/// compare a case by.
+pub(crate) fn user_text(messages: &[Message]) -> String {
+    user_messages(messages).join("\n")
 }
 
 impl Role {
@@ -230,6 +234,28 @@ pub struct Observation {
     /// Problems reading the agent's decisions that did not stop the sample (a trace span
     /// missing an attribute, a half-specified tracing event), each naming where.
     pub warnings: Vec<String>,
+    /// What the agent's memory retained after each turn of a multi-turn input, when it
+    /// reports it (turns in increasing order).
+    pub memory: Vec<MemoryTurn>,
+}
+
+/// The ids of the items an agent's memory retained after one turn of the conversation.
+/// Turn `n` is the `n`-th user message of the input, counting from 1. Ids are the agent's
+/// own (a fact key, a message id…), stable across runs, so retained sets can be compared
+/// between envelopes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemoryTurn {
+    pub turn: u32,
+    pub retained: BTreeSet<String>,
+}
+
+impl MemoryTurn {
+    pub fn new(turn: u32, retained: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        MemoryTurn {
+            turn,
+            retained: retained.into_iter().map(Into::into).collect(),
+        }
+    }
 }
 
 impl Observation {
@@ -272,6 +298,16 @@ impl Observation {
         self.envelope.insert(key.into(), value.into());
         self
     }
+
+    /// Adds what the agent's memory retained after `turn` (see [`MemoryTurn`]).
+    pub fn with_memory(
+        mut self,
+        turn: u32,
+        retained: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.memory.push(MemoryTurn::new(turn, retained));
+        self
+    }
 }
 
 /// The default wire shape of an agent's answer for the `http` target (and what the demo
@@ -281,7 +317,8 @@ impl Observation {
 /// {"output": "text or any JSON", "decisions": ["route.refund", "tool.lookup_order"],
 ///  "usage": {"input_tokens": 12, "output_tokens": 30}, "tier": "primary",
 ///  "model": "demo-support-1", "refusal": false, "finish_reason": "stop",
-///  "envelope": {"prompt": "sha256:..."}}
+///  "envelope": {"prompt": "sha256:..."},
+///  "memory": [{"turn": 1, "retained": ["order"]}, {"turn": 2, "retained": ["order", "mood"]}]}
 /// ```
 impl Observation {
     pub fn to_wire_json(&self) -> Value {
@@ -317,6 +354,9 @@ impl Observation {
         }
         if !self.envelope.is_empty() {
             map.insert("envelope".into(), serde_json::json!(self.envelope));
+        }
+        if !self.memory.is_empty() {
+            map.insert("memory".into(), serde_json::json!(self.memory));
         }
         Value::Object(map)
     }

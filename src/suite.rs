@@ -13,6 +13,7 @@ use crate::decay::{DecayFile, DecayPolicy, Rubric, load_rubrics};
 use crate::duration::HumanDuration;
 use crate::errors::{ConfigError, Position};
 use crate::gate::{Gate, GateFile, Metric, SignalMetric};
+use crate::memory::policy::MemoryPolicy;
 use crate::proxy::{Condition, ConditionFile};
 use crate::signals::config::{
     NO_CONDITION, PriceFile, SignalsConfig, SignalsFile, VerbosityFile,
@@ -70,6 +71,15 @@ struct SuiteFile {
     tiers: Vec<String>,
     time_zone: Option<String>,
     verbosity: Option<VerbosityFile>,
+    /// When an agent's effective past counts as changed between envelopes.
+    memory: Option<MemoryFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MemoryFile {
+    divergence: Option<serde_saphyr::Spanned<f64>>,
+    alpha: Option<serde_saphyr::Spanned<f64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -226,6 +236,8 @@ pub struct Suite {
     pub load: Option<LoadPolicy>,
     /// Prices, time zone and drift level for the operational signals.
     pub signals: SignalsConfig,
+    /// When memory counts as changed between envelopes.
+    pub memory: MemoryPolicy,
     /// The agent's serving tiers (`tiers:`), when declared; empty: any name goes.
     pub tiers: Vec<String>,
     /// The rubrics in force, by id.
@@ -310,6 +322,7 @@ impl Suite {
             tiers: Vec::new(),
             time_zone: None,
             verbosity: None,
+            memory: None,
         });
         let err = |position: Position, message: String| {
             ConfigError::new(&path, message).at(position, &source)
@@ -411,6 +424,33 @@ impl Suite {
                 })
             }
         };
+        let mut memory = MemoryPolicy::default();
+        if let Some(m) = &file.memory {
+            for (value, into, name, what) in [
+                (
+                    &m.divergence,
+                    &mut memory.divergence,
+                    "divergence",
+                    "a Jaccard divergence",
+                ),
+                (&m.alpha, &mut memory.alpha, "alpha", "a significance level"),
+            ] {
+                match value {
+                    None => {}
+                    Some(v) if v.value > 0.0 && v.value < 1.0 => *into = v.value,
+                    Some(v) => {
+                        return Err(err(
+                            Position::of(&v.referenced),
+                            format!(
+                                "`memory.{name}` is {what}, between 0 and 1 (exclusive); \
+                                 got {}",
+                                v.value
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
         let signals = validate_signals(&SignalsFile {
             prices: file.prices,
             time_zone: file.time_zone,
@@ -538,6 +578,7 @@ impl Suite {
             baseline,
             load,
             signals,
+            memory,
             tiers: file.tiers,
             rubrics,
             display_base,

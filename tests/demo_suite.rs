@@ -388,8 +388,10 @@ fn v1_passes_every_active_case_over_http() {
     );
 }
 
+const SALIENCE_RECALL: &str = "memory/salience_keeps_order";
+
 #[test]
-fn v2_fails_exactly_the_over_limit_refunds_and_says_where_and_why() {
+fn v2_fails_exactly_the_over_limit_refunds_and_the_salience_recall_and_says_where_and_why() {
     let run = evalgate(&["demo", "evals", "--agent-version", "v2"]);
     assert_eq!(run.code, Some(1), "{}", run.all());
     assert!(run.stderr.contains("demo agent v2"), "{}", run.stderr);
@@ -400,8 +402,18 @@ fn v2_fails_exactly_the_over_limit_refunds_and_says_where_and_why() {
         .filter(|c| c.problem.is_some())
         .map(|c| c.name.as_str())
         .collect();
-    assert_eq!(failed, BTreeSet::from(OVER_LIMIT_REFUNDS));
+    let mut expected = BTreeSet::from(OVER_LIMIT_REFUNDS);
+    // V2 scores salience differently: its memory lets the order id go (the memory demo).
+    expected.insert(SALIENCE_RECALL);
+    assert_eq!(failed, expected);
     assert_eq!(cases.len(), ids_with_status("active").len());
+    let recall = cases.iter().find(|c| c.name == SALIENCE_RECALL).unwrap();
+    let problem = recall.problem.as_deref().unwrap();
+    assert!(
+        problem.contains("the answer recalling \"A1005\" (said in turn 1)")
+            && problem.contains("memory after turn 5: {mood@2, mood@4, note@5}"),
+        "{problem}"
+    );
 
     let files: BTreeMap<String, CaseFile> = case_files()
         .into_iter()
@@ -441,7 +453,7 @@ fn v2_fails_exactly_the_over_limit_refunds_and_says_where_and_why() {
     }
     assert!(
         run.summary_line()
-            .contains(", 2 fail, 0 inconclusive, 0 error"),
+            .contains(", 3 fail, 0 inconclusive, 0 error"),
         "{}",
         run.summary_line()
     );

@@ -112,6 +112,7 @@ pub fn generate() -> RunData {
                 forced_tier: None,
                 condition: None,
                 ttft_ms: None,
+                memory: Vec::new(),
             });
         }
         let passes = PER_CASE as u32 - failures;

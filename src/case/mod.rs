@@ -19,7 +19,7 @@ pub(crate) use tier::{SuiteTier, TIER_ENV, tier_path};
 use crate::coverage::BranchCatalog;
 use crate::decay::RubricRef;
 use crate::errors::{ConfigError, Position};
-use crate::observation::{Decision, Message, Request};
+use crate::observation::{Decision, Message, Request, user_messages};
 use crate::suite::Suite;
 use crate::verdict::{MAX_SAMPLES, PassRule, validate_rule};
 use model::{CaseFile, Expectation, Sequential};
@@ -95,6 +95,11 @@ pub(crate) enum CheckKind {
     Branches(Vec<Decision>),
     NotBranches(Vec<Decision>),
     Path(Vec<Decision>),
+    /// A recall probe: the answer must contain `fact`, which user turn `turn` (from 1) gave.
+    Recalled {
+        fact: String,
+        turn: u32,
+    },
     /// An expectation not written yet (drafts only): never met.
     Todo(String),
 }
@@ -113,6 +118,7 @@ impl CheckKind {
             CheckKind::Branches(_) => "branches",
             CheckKind::NotBranches(_) => "not_branches",
             CheckKind::Path(_) => "path",
+            CheckKind::Recalled { .. } => "recalled",
             CheckKind::Todo(_) => "todo",
         }
     }
@@ -329,7 +335,8 @@ impl Case {
         let mut checks = Vec::with_capacity(file.expect.len());
         for spanned in &file.expect {
             let position = Position::of(&spanned.referenced);
-            let kind = compile(&spanned.value).map_err(|message| err(position, message))?;
+            let kind = compile(&spanned.value, &file.input.messages)
+                .map_err(|message| err(position, message))?;
             if matches!(kind, CheckKind::Todo(_)) && file.status != Status::Draft {
                 return Err(err(
                     position,
@@ -554,6 +561,42 @@ fn check_against_catalog(
     Err((message, help))
 }
 
+/// A recall probe is honest only when the last user message asks about a fact an earlier
+/// one gave and does not itself give it away.
+fn recall_probe(fact: &str, messages: &[Message]) -> Result<CheckKind, String> {
+    let fact = fact.trim();
+    if fact.is_empty() {
+        return Err("`recalled` names no fact".into());
+    }
+    let needle = fact.to_lowercase();
+    let users = user_messages(messages);
+    let Some((probe, earlier)) = users.split_last().filter(|(_, e)| !e.is_empty()) else {
+        return Err(
+            "`recalled` is a recall probe: the input needs an earlier user message giving \
+             the fact and a last one asking about it"
+                .into(),
+        );
+    };
+    if probe.to_lowercase().contains(&needle) {
+        return Err(format!(
+            "the last user message itself says {fact:?}: a recall probe must ask about it \
+             without giving it away"
+        ));
+    }
+    match earlier
+        .iter()
+        .position(|m| m.to_lowercase().contains(&needle))
+    {
+        Some(index) => Ok(CheckKind::Recalled {
+            fact: fact.to_string(),
+            turn: index as u32 + 1,
+        }),
+        None => Err(format!(
+            "no user message before the last says {fact:?}: there is nothing to recall"
+        )),
+    }
+}
+
 /// The id of a case that sets none: its path under `cases/` without extension, `/`-separated.
 pub(crate) fn id_from_path(rel: &Path) -> String {
     let without_ext = rel.with_extension("");
@@ -576,8 +619,9 @@ fn invalid_id(id: &str) -> Option<&'static str> {
     }
 }
 
-fn compile(expectation: &Expectation) -> Result<CheckKind, String> {
+fn compile(expectation: &Expectation, messages: &[Message]) -> Result<CheckKind, String> {
     Ok(match expectation {
+        Expectation::Recalled(fact) => recall_probe(fact, messages)?,
         Expectation::Equals(s) => CheckKind::Equals(s.clone()),
         Expectation::Contains(s) => CheckKind::Contains(s.clone()),
         Expectation::NotContains(s) => CheckKind::NotContains(s.clone()),

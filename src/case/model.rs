@@ -135,6 +135,9 @@ pub(crate) enum Expectation {
     NotBranches(Vec<Decision>),
     /// The decisions must occur in this order (other decisions may come between them).
     Path(Vec<Decision>),
+    /// A recall probe: the last user message asks about a fact an earlier user message
+    /// gave; the answer must contain it (case-insensitively).
+    Recalled(String),
     /// A placeholder a human must replace: what the expectation should say. Allowed only
     /// in drafts (`status: draft`), and it fails every sample, so a draft run with
     /// `--include-ignored` can never pass.
@@ -155,6 +158,7 @@ impl Expectation {
             Expectation::Branches(_) => "branches",
             Expectation::NotBranches(_) => "not_branches",
             Expectation::Path(_) => "path",
+            Expectation::Recalled(_) => "recalled",
             Expectation::Todo(_) => "todo",
         }
     }

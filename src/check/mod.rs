@@ -160,6 +160,22 @@ fn run(
                 observed(&present, "present", &observation.decisions),
             )
         }
+        CheckKind::Recalled { fact, turn } => {
+            let recalled = text.to_lowercase().contains(&fact.to_lowercase());
+            let mut actual = output();
+            if !recalled && let Some(last) = observation.memory.last() {
+                actual.push_str(&format!(
+                    "; memory after turn {}: {}",
+                    last.turn,
+                    memory_set(&last.retained)
+                ));
+            }
+            (
+                recalled,
+                format!("the answer recalling {} (said in turn {turn})", quote(fact)),
+                actual,
+            )
+        }
         CheckKind::Todo(note) => (
             false,
             format!("an expectation still to be written: {note}"),
@@ -229,6 +245,12 @@ fn list<'a>(decisions: impl Iterator<Item = &'a Decision>) -> String {
         .map(|d| d.to_string())
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// A retained set for people: `{a, b}`, `{}` when empty.
+pub(crate) fn memory_set<'a>(ids: impl IntoIterator<Item = &'a String>) -> String {
+    let ids: Vec<&str> = ids.into_iter().map(String::as_str).collect();
+    format!("{{{}}}", ids.join(", "))
 }
 
 fn quote(text: &str) -> String {

@@ -153,3 +153,27 @@ fn path_is_an_ordered_subsequence_and_a_failure_says_how_far_it_got() {
     let r = eval(path(&["route.handoff"]), &Observation::new("x"));
     assert_eq!(r.actual, "no route.handoff; observed no decisions");
 }
+
+#[test]
+fn a_recall_probe_passes_on_the_fact_in_any_case_and_shows_memory_when_it_fails() {
+    let probe = || CheckKind::Recalled {
+        fact: "A1042".into(),
+        turn: 1,
+    };
+    let r = eval(probe(), &Observation::new("Your order is a1042."));
+    assert!(r.passed, "{}", r.actual);
+    assert_eq!(
+        r.expected,
+        "the answer recalling \"A1042\" (said in turn 1)"
+    );
+    let forgot = Observation::new("Which order do you mean?")
+        .with_memory(1, ["order"])
+        .with_memory(3, ["mood", "city"]);
+    let r = eval(probe(), &forgot);
+    assert!(!r.passed);
+    assert!(
+        r.actual.ends_with("; memory after turn 3: {city, mood}"),
+        "{}",
+        r.actual
+    );
+}

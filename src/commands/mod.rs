@@ -5,4 +5,5 @@ pub(crate) mod bisect;
 pub(crate) mod cost;
 pub(crate) mod economics;
 pub(crate) mod import;
+pub(crate) mod memory;
 pub(crate) mod runs;

@@ -30,6 +30,14 @@
 //! found", after `tool.lookup_order`. Refusals start with "I'm sorry, but I can't help with
 //! that" and set `refusal = Some(true)`; every other answer sets `Some(false)`.
 //!
+//! # Memory
+//!
+//! With `vars.memory: lru | salience` the agent reads a multi-turn input one user message
+//! at a time into a small memory and answers the last message from what it still holds
+//! (an order id it evicted is forgotten), reporting the retained set after every turn;
+//! the salience policy is scored by the model, so it keeps other items after a model
+//! upgrade. See [`memory`](self::memory) for the rules.
+//!
 //! # V1 and V2
 //!
 //! * **Refunds over $500.00** (A1003 $649.00, A1008 $1249.00): V1 refunds them like any other
@@ -58,6 +66,7 @@
 //! messages × 1.3, output tokens = words of the answer × 1.3 (rounded).
 
 pub mod catalog;
+mod memory;
 mod planner;
 pub mod server;
 mod tools;
@@ -189,6 +198,10 @@ impl Agent for DemoAgent {
             _ => "primary",
         };
         let message = request.last_user_message().unwrap_or_default();
+        let mut memory = match tier {
+            "canned" => None,
+            _ => memory::Memory::of(request, self.version)?,
+        };
         let (answer, decisions, refusal) = if tier == "canned" {
             let decisions = vec![Decision::new("route", "canned")];
             (CANNED_REPLY.to_string(), decisions, false)
@@ -202,9 +215,10 @@ impl Agent for DemoAgent {
                 .as_deref()
                 .or_else(|| vars.get("customer").and_then(Value::as_str))
                 .map(catalog::customer_key);
+            let remembered = memory.as_mut().and_then(|m| m.before_answer(request));
             let ctx = planner::Context {
                 version: self.version,
-                order_id: text.order_id().or_else(|| {
+                order_id: text.order_id().or(remembered).or_else(|| {
                     vars.get("order_id")
                         .and_then(Value::as_str)
                         .map(|id| id.trim().to_ascii_uppercase())
@@ -232,6 +246,10 @@ impl Agent for DemoAgent {
             .with_envelope("index", catalog::KB_INDEX);
         observation.decisions = decisions;
         observation.finish_reason = Some("stop".to_string());
+        if let Some(mut memory) = memory {
+            memory.after_answer(request);
+            observation.memory = memory.turns;
+        }
         Ok(observation)
     }
 }

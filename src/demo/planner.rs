@@ -134,7 +134,7 @@ fn classify(ctx: &Context) -> Intent {
     if t.has_any(kw::HUMAN) {
         return Intent::Handoff("human_requested");
     }
-    if t.has_any(kw::ANGRY) || t.exclamations() >= 3 {
+    if is_upset(t) {
         return Intent::Handoff("angry_customer");
     }
     // Authorization before any tool runs: a signed-in customer only sees their own orders.
@@ -158,6 +158,11 @@ fn classify(ctx: &Context) -> Intent {
     } else {
         Intent::Ambiguous
     }
+}
+
+/// Whether the customer sounds upset (what routes a message to a human as angry).
+pub(crate) fn is_upset(t: &Text) -> bool {
+    t.has_any(kw::ANGRY) || t.exclamations() >= 3
 }
 
 /// The primary answer, or the secondary tier's shorter one.

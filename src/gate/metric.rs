@@ -48,6 +48,9 @@ pub enum Metric {
     ModelBumps,
     /// Cases that passed in the baseline and fail now (significantly, for multi-sample cases).
     Regressions,
+    /// Cases whose effective past changed against the reference run: retained sets that
+    /// diverge beyond the policy's, or recall that changed (`crate::memory`).
+    MemoryChanged,
     /// An operational signal: SLIs, tier mix, latency, cost.
     Signal(SignalMetric),
 }
@@ -79,7 +82,7 @@ pub enum SignalMetric {
 }
 
 /// Every metric with a fixed name, and that name: the one table parsing and display share.
-const NAMED: [(&str, Metric); 25] = [
+const NAMED: [(&str, Metric); 26] = [
     ("cases.pass_rate", Metric::CasePassRate),
     ("cases.errors", Metric::CaseErrors),
     ("cases.inconclusive", Metric::CaseInconclusive),
@@ -96,6 +99,7 @@ const NAMED: [(&str, Metric); 25] = [
     ("decay.uncovered_traffic", Metric::UncoveredTraffic),
     ("envelope.model_bumps", Metric::ModelBumps),
     ("baseline.regressions", Metric::Regressions),
+    ("memory.changed_cases", Metric::MemoryChanged),
     (
         "slo.refusal_rate",
         Metric::Signal(SignalMetric::RefusalRate),
@@ -182,6 +186,7 @@ impl Metric {
                 | Metric::UncoveredTraffic
                 | Metric::ModelBumps
                 | Metric::Regressions
+                | Metric::MemoryChanged
                 | Metric::Signal(_)
         )
     }

@@ -342,5 +342,6 @@ fn versions_reported(model: Option<String>, envelope: BTreeMap<String, String>) 
         forced_tier: None,
         condition: None,
         ttft_ms: None,
+        memory: Vec::new(),
     }
 }

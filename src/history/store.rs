@@ -183,6 +183,33 @@ impl HistoryStore {
         Ok(runs.into_iter().next())
     }
 
+    /// The latest run of `suite` that started before `before` under an envelope other than
+    /// `envelope_id`, other than the runs `excluding`, if history has one.
+    pub fn latest_run_under_other_envelope(
+        &self,
+        suite: &str,
+        envelope_id: &str,
+        before: jiff::Timestamp,
+        excluding: &[&str],
+    ) -> Result<Option<RunRow>, Error> {
+        let excluded = serde_json::to_string(excluding)
+            .map_err(|e| Error::Internal(format!("run ids do not serialize: {e}")))?;
+        let runs = self.select_runs(
+            "WHERE suite = ?1 AND envelope_id != ?2
+               AND run_id NOT IN (SELECT value FROM json_each(?3))
+               AND (started_s < ?4 OR (started_s = ?4 AND started_ns < ?5))
+             ORDER BY started_s DESC, started_ns DESC, run_id DESC LIMIT 1",
+            rusqlite::params![
+                suite,
+                envelope_id,
+                excluded,
+                before.as_second(),
+                before.subsec_nanosecond()
+            ],
+        )?;
+        Ok(runs.into_iter().next())
+    }
+
     /// The case records stored for `run_id` (one per case), by case id.
     pub fn case_records_of_run(&self, run_id: &str) -> Result<Vec<CaseRecord>, Error> {
         self.records_of_run(

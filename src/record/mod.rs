@@ -18,7 +18,7 @@ pub(crate) use writer::Recorder;
 
 use crate::case::Source;
 use crate::check::CheckResult;
-use crate::observation::{Decision, Usage};
+use crate::observation::{Decision, MemoryTurn, Usage};
 use crate::provenance::Provenance;
 use crate::suite::Suite;
 use crate::verdict::{SampleVerdict, Verdict};
@@ -182,6 +182,9 @@ pub struct SampleRecord {
     /// or what the agent reports as `ttft_ms`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ttft_ms: Option<f64>,
+    /// What the agent's memory retained after each turn, when it reports it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub memory: Vec<MemoryTurn>,
 }
 
 /// One case: its verdict from all its samples.

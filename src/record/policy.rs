@@ -13,6 +13,7 @@ use crate::coverage::BranchCatalog;
 use crate::decay::DecayContext;
 use crate::errors::Error;
 use crate::gate::Gate;
+use crate::memory::policy::MemoryPolicy;
 use crate::signals::config::SignalsConfig;
 use crate::suite::BaselinePolicy;
 
@@ -40,6 +41,9 @@ pub struct RunPolicy {
     /// Prices, time zone and drift level for the operational signals.
     #[serde(default)]
     pub signals: SignalsConfig,
+    /// When memory counts as changed between envelopes.
+    #[serde(default)]
+    pub memory: MemoryPolicy,
 }
 
 impl RunPolicy {
@@ -61,7 +65,14 @@ impl RunPolicy {
             decay,
             baseline,
             signals,
+            memory: MemoryPolicy::default(),
         }
+    }
+
+    /// The policy with the suite's memory settings.
+    pub(crate) fn with_memory(mut self, memory: MemoryPolicy) -> Self {
+        self.memory = memory;
+        self
     }
 
     /// Writes the policy into `run_dir`. A process that ran one case with `--exact` (one

@@ -11,6 +11,7 @@ use crate::decay::{DecayInputs, DecayReport, VerdictAt, assess};
 use crate::envelope::RunEnvelope;
 use crate::errors::Error;
 use crate::history::HistoryStore;
+use crate::memory::{self, MemoryReport, Reference};
 use crate::record::{RerunRecord, RunData};
 use crate::verdict::Verdict;
 
@@ -51,6 +52,9 @@ pub(crate) struct Judged {
     pub baseline: Option<Result<Resolved, Error>>,
     /// `evalgate rerun`s of the suite's cases in the [`RERUNS_LISTED_FOR`] before the run.
     pub reruns: Vec<RerunRecord>,
+    /// The run's memory compared with a reference run of the history, when any sample
+    /// reported memory or probed recall.
+    pub memory: Option<MemoryReport>,
 }
 
 /// How far back a report lists reruns: long enough to cover the life of a pull request.
@@ -113,6 +117,13 @@ pub(crate) fn ingest_and_judge(
                 store.as_ref(),
             )
         });
+    let memory = match judge_memory(data, suite, store.as_ref(), history_path.is_some()) {
+        Ok(memory) => memory,
+        Err(e) => {
+            problem.get_or_insert(e);
+            None
+        }
+    };
     let Some(context) = context else {
         return Ok(Judged {
             decay: None,
@@ -120,6 +131,7 @@ pub(crate) fn ingest_and_judge(
             problem,
             baseline,
             reruns,
+            memory,
         });
     };
     let date = data
@@ -149,7 +161,78 @@ pub(crate) fn ingest_and_judge(
         problem: problem.or(production_problem),
         baseline,
         reruns,
+        memory,
     })
+}
+
+/// The run's memory against the reference: with a baseline branch, that branch's latest
+/// run (so a change accepted there stops failing); else, or when history has no run of it,
+/// the latest earlier run under another envelope.
+fn judge_memory(
+    data: &RunData,
+    suite: Option<&str>,
+    store: Option<&HistoryStore>,
+    history_on: bool,
+) -> Result<Option<MemoryReport>, Error> {
+    let policy = data.policy.as_ref().map(|p| p.memory).unwrap_or_default();
+    let compare = |reference, note| memory::compare(policy, &data.samples, reference, note);
+    let Some(store) = store else {
+        let note = if history_on {
+            "the history store could not be used"
+        } else {
+            "history is off"
+        };
+        return Ok(compare(None, Some(note.into())));
+    };
+    let suite = suite.unwrap_or("");
+    let this_run: Vec<&str> = data.runs.iter().map(|r| r.run_id.as_str()).collect();
+    let now = RunEnvelope::of_run(&data.runs, &data.samples);
+    let started = data
+        .runs
+        .iter()
+        .map(|r| r.started_at)
+        .min()
+        .unwrap_or_else(jiff::Timestamp::now);
+    let branch = data
+        .policy
+        .as_ref()
+        .and_then(|p| p.baseline.as_ref())
+        .and_then(|b| b.branch.as_deref());
+    let on_branch = match branch {
+        Some(branch) => store
+            .latest_run_on_branch(suite, branch, &this_run)?
+            .map(|run| (run, format!("the latest run of `{branch}`"))),
+        None => None,
+    };
+    let found = match on_branch {
+        Some(found) => Some(found),
+        None => store
+            .latest_run_under_other_envelope(suite, &now.id, started, &this_run)?
+            .map(|run| {
+                (
+                    run,
+                    "the latest earlier run under another envelope".to_string(),
+                )
+            }),
+    };
+    let Some((run, chosen)) = found else {
+        return Ok(compare(
+            None,
+            Some(format!(
+                "{} holds no earlier run of suite `{suite}` under another envelope",
+                shown(store.path())
+            )),
+        ));
+    };
+    let samples = store.sample_records_of_run(&run.run_id)?;
+    let reference = Reference::new(
+        run.run_id,
+        run.started_at,
+        chosen,
+        &run.envelope,
+        &now.envelope,
+    );
+    Ok(compare(Some((reference, &samples)), None))
 }
 
 /// Ingests `data` and reads back every verdict of `suite`'s runs, oldest first: another

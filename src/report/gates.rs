@@ -9,6 +9,7 @@ use crate::baseline::{BaselineComparison, Change};
 use crate::coverage::{Coverage, Risk};
 use crate::decay::DecayReport;
 use crate::gate::{Bound, Gate, GateLevel, Metric};
+use crate::memory::MemoryReport;
 use crate::signals::Signals;
 use crate::verdict::Verdict;
 
@@ -249,6 +250,37 @@ fn measure(metric: &Metric, bound: Bound, inputs: &GateInputs) -> Measured {
                 ..Measured::default()
             },
         },
+        Metric::MemoryChanged => match inputs.memory {
+            None => {
+                Measured::skipped("no sample reported memory or probed recall (`recalled:`)".into())
+            }
+            Some(memory) if memory.reference.is_none() => Measured::skipped(format!(
+                "not compared: {}",
+                memory.note.as_deref().unwrap_or("no reference run")
+            )),
+            Some(memory) => {
+                let mut m = Measured::count(
+                    memory
+                        .cases
+                        .iter()
+                        .filter(|c| c.changed)
+                        .map(|c| crate::memory::case_line(memory, c))
+                        .collect(),
+                );
+                if let Some(reference) = &memory.reference {
+                    m.details.insert(
+                        0,
+                        format!(
+                            "compared with run {} ({}): {}",
+                            reference.run_id,
+                            reference.chosen,
+                            crate::memory::changes(&reference.changes)
+                        ),
+                    );
+                }
+                m
+            }
+        },
         Metric::StaleSources => Measured::count(
             coverage
                 .stale
@@ -357,6 +389,9 @@ pub struct GateInputs<'a> {
     pub baseline_note: Option<&'a str>,
     /// SLIs, tier mix, latency and cost.
     pub signals: &'a Signals,
+    /// Memory divergence against the reference run, when any sample reported memory or
+    /// probed recall.
+    pub memory: Option<&'a MemoryReport>,
 }
 
 #[cfg(test)]
@@ -411,6 +446,7 @@ mod tests {
                 baseline: None,
                 baseline_note: None,
                 signals: &signals_of(&data, &Default::default(), None),
+                memory: None,
             },
         );
         assert_eq!(results[0].value, Some(1.0));

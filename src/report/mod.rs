@@ -30,6 +30,7 @@ use crate::baseline::{BaselineComparison, Resolved, compare};
 use crate::coverage::{BranchCatalog, Coverage, CoverageBuilder, lcov};
 use crate::decay::DecayReport;
 use crate::errors::Error;
+use crate::memory::MemoryReport;
 use crate::record::{RerunRecord, RunData};
 use crate::signals::{Signals, render_text, signals_of};
 
@@ -45,6 +46,8 @@ pub struct ReportPaths {
     pub decay: Option<PathBuf>,
     /// SLIs, tier mix, latency, cost (`signals.json`).
     pub signals: PathBuf,
+    /// Memory divergence (`memory.json`), when any sample reported memory or probed recall.
+    pub memory: Option<PathBuf>,
     /// The history store the records were ingested into, unless history is off.
     pub history: Option<PathBuf>,
 }
@@ -64,6 +67,9 @@ impl ReportPaths {
             text.push_str(&format!("\nevalgate: decay    {}", shown(decay)));
         }
         text.push_str(&format!("\nevalgate: signals  {}", shown(&self.signals)));
+        if let Some(memory) = &self.memory {
+            text.push_str(&format!("\nevalgate: memory   {}", shown(memory)));
+        }
         if let Some(history) = &self.history {
             text.push_str(&format!("\nevalgate: history  {}", shown(history)));
         }
@@ -94,6 +100,9 @@ pub struct RunReport {
     pub reruns: Vec<RerunRecord>,
     /// Capability SLIs, tier mix, latency (per condition, per hour) and cost.
     pub signals: Signals,
+    /// Memory divergence against a reference run, when any sample reported memory or
+    /// probed recall.
+    pub memory: Option<MemoryReport>,
 }
 
 impl RunReport {
@@ -109,7 +118,23 @@ impl RunReport {
                 let suite = data.runs.first().map(|r| r.suite.as_str()).unwrap_or("");
                 crate::baseline::resolve(policy, suite, &[], None, None)
             });
-        RunReport::of(data, Summary::new(data), decay, baseline, Vec::new()).0
+        let memory = data.policy.as_ref().and_then(|p| {
+            crate::memory::compare(
+                p.memory,
+                &data.samples,
+                None,
+                Some("no history store was read".into()),
+            )
+        });
+        RunReport::of(
+            data,
+            Summary::new(data),
+            decay,
+            baseline,
+            Vec::new(),
+            memory,
+        )
+        .0
     }
 
     /// The report, and the error of a baseline that could not be read.
@@ -119,6 +144,7 @@ impl RunReport {
         decay: Option<DecayReport>,
         baseline: Option<Result<Resolved, Error>>,
         reruns: Vec<RerunRecord>,
+        memory: Option<MemoryReport>,
     ) -> (RunReport, Option<Error>) {
         let catalog = data.policy.as_ref().and_then(|p| p.catalog.as_ref());
         let coverage = coverage_of(data, &summary, catalog);
@@ -169,6 +195,7 @@ impl RunReport {
                     baseline: baseline.as_ref(),
                     baseline_note: baseline_note.as_deref(),
                     signals: &signals,
+                    memory: memory.as_ref(),
                 },
             ),
             None => Vec::new(),
@@ -184,6 +211,7 @@ impl RunReport {
                 baseline_note,
                 reruns,
                 signals,
+                memory,
             },
             problem,
         )
@@ -208,6 +236,9 @@ impl RunReport {
             text.push_str(&format!("\nevalgate: baseline: {note}"));
         }
         render_text(&self.signals, &mut text);
+        if let Some(memory) = &self.memory {
+            crate::memory::render(memory, &mut text);
+        }
         rerun_text::render(&self.reruns, &mut text);
         coverage_text::render_gates(self, &mut text);
         text
@@ -251,12 +282,34 @@ fn partial_run(data: &RunData, summary: &Summary) -> Option<String> {
     })
 }
 
+/// Writes `<name>.json` (pretty) under `out_dir` when there is a `value`; its path.
+fn write_optional_json<T: serde::Serialize>(
+    out_dir: &Path,
+    name: &str,
+    value: Option<&T>,
+) -> Result<Option<PathBuf>, Error> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    let path = out_dir.join(format!("{name}.json"));
+    let json = serde_json::to_vec_pretty(value)
+        .map_err(|e| Error::Internal(format!("serializing {name} failed: {e}")))?;
+    write_atomic(&path, &json)?;
+    Ok(Some(path))
+}
+
 /// Ingests `data` into the history store, then writes every report for it under `out_dir`.
 pub fn write_reports(data: &RunData, out_dir: &Path) -> Result<(RunReport, ReportPaths), Error> {
     let summary = Summary::new(data);
     let judged = decay::ingest_and_judge(data, &summary, out_dir)?;
-    let (report, baseline_problem) =
-        RunReport::of(data, summary, judged.decay, judged.baseline, judged.reruns);
+    let (report, baseline_problem) = RunReport::of(
+        data,
+        summary,
+        judged.decay,
+        judged.baseline,
+        judged.reruns,
+        judged.memory,
+    );
     std::fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, e))?;
     let junit = out_dir.join("junit.xml");
     let xml = junit_report(data, &report)
@@ -289,16 +342,8 @@ pub fn write_reports(data: &RunData, out_dir: &Path) -> Result<(RunReport, Repor
     let json = serde_json::to_vec(&report.signals)
         .map_err(|e| Error::Internal(format!("serializing signals failed: {e}")))?;
     write_atomic(&signals_path, &json)?;
-    let decay_path = match &report.decay {
-        Some(decay) => {
-            let path = out_dir.join("decay.json");
-            let json = serde_json::to_vec_pretty(decay)
-                .map_err(|e| Error::Internal(format!("serializing decay failed: {e}")))?;
-            write_atomic(&path, &json)?;
-            Some(path)
-        }
-        None => None,
-    };
+    let decay_path = write_optional_json(out_dir, "decay", report.decay.as_ref())?;
+    let memory_path = write_optional_json(out_dir, "memory", report.memory.as_ref())?;
     if let Some(problem) = baseline_problem.or(judged.problem) {
         return Err(problem);
     }
@@ -310,6 +355,7 @@ pub fn write_reports(data: &RunData, out_dir: &Path) -> Result<(RunReport, Repor
             lcov: lcov_path,
             decay: decay_path,
             signals: signals_path,
+            memory: memory_path,
             history: judged.history,
         },
     ))

@@ -484,6 +484,7 @@ fn sample_record(
         forced_tier: case.tier.clone(),
         condition: case.condition.clone(),
         ttft_ms: observation.ttft_ms,
+        memory: observation.memory,
     }
 }
 

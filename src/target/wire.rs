@@ -1,12 +1,12 @@
 //! Reading an agent's JSON answer into an [`Observation`], at configurable JSON pointers.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::Failure;
-use crate::observation::{Decision, Observation, Output, Usage};
+use crate::observation::{Decision, MemoryTurn, Observation, Output, Usage};
 
 /// Where in the agent's JSON answer each part of the observation is (RFC 6901 JSON
 /// pointers). The defaults match the shape in the README (and the demo agent).
@@ -23,6 +23,8 @@ pub struct ResponseMap {
     pub envelope: String,
     /// Time to first token in milliseconds, for agents that stream from their provider.
     pub ttft_ms: String,
+    /// What the agent's memory retained after each turn (see [`memory`]).
+    pub memory: String,
 }
 
 impl Default for ResponseMap {
@@ -37,6 +39,7 @@ impl Default for ResponseMap {
             finish_reason: "/finish_reason".into(),
             envelope: "/envelope".into(),
             ttft_ms: "/ttft_ms".into(),
+            memory: "/memory".into(),
         }
     }
 }
@@ -54,7 +57,7 @@ impl ResponseMap {
         Ok(())
     }
 
-    fn fields(&self) -> [(&'static str, &str); 9] {
+    fn fields(&self) -> [(&'static str, &str); 10] {
         [
             ("output", &self.output),
             ("decisions", &self.decisions),
@@ -65,6 +68,7 @@ impl ResponseMap {
             ("finish_reason", &self.finish_reason),
             ("envelope", &self.envelope),
             ("ttft_ms", &self.ttft_ms),
+            ("memory", &self.memory),
         ]
     }
 
@@ -99,6 +103,9 @@ impl ResponseMap {
                 .iter()
                 .map(|(k, v)| (k.clone(), scalar_text(v)))
                 .collect::<BTreeMap<_, _>>();
+        }
+        if let Some(value) = body.pointer(&self.memory).filter(|v| !v.is_null()) {
+            observation.memory = memory(value, &mut observation.warnings)?;
         }
         Ok(observation)
     }
@@ -149,6 +156,85 @@ pub(crate) fn decisions(value: &Value) -> Result<Vec<Decision>, Failure> {
         .collect()
 }
 
+/// Memory reports: a list with one entry per turn, in increasing turn order, each
+/// `{"turn": n, "retained": [ids]}` (the whole retained set after turn `n`) or
+/// `{"turn": n, "kept": [ids], "evicted": [ids]}` (the change since the previous entry; the
+/// set starts empty). Both come out as the retained set after each turn. Evicting an id no
+/// earlier turn kept is a warning (it may come from memory older than the conversation).
+pub(crate) fn memory(
+    value: &Value,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<MemoryTurn>, Failure> {
+    let bad = |why: String| Failure::new(format!("malformed answer: memory {why}"));
+    let Value::Array(entries) = value else {
+        return Err(bad("is not a list of turns".into()));
+    };
+    let ids = |entry: &Value, key: &str| -> Result<Option<Vec<String>>, Failure> {
+        match entry.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|item| match item {
+                    Value::String(s) if !s.is_empty() => Ok(s.clone()),
+                    Value::Number(n) => Ok(n.to_string()),
+                    other => Err(bad(format!("`{key}` holds {other}, not an item id"))),
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(Some),
+            Some(other) => Err(bad(format!("`{key}` is {other}, not a list of item ids"))),
+        }
+    };
+    let mut turns: Vec<MemoryTurn> = Vec::with_capacity(entries.len());
+    let mut held: BTreeSet<String> = BTreeSet::new();
+    for entry in entries {
+        let turn = entry
+            .get("turn")
+            .and_then(Value::as_u64)
+            .and_then(|t| u32::try_from(t).ok())
+            .filter(|t| *t >= 1)
+            .ok_or_else(|| bad(format!("entry {entry} has no `turn` (a number from 1)")))?;
+        if let Some(last) = turns.last()
+            && turn <= last.turn
+        {
+            return Err(bad(format!(
+                "turn {turn} comes after turn {}; report turns in increasing order",
+                last.turn
+            )));
+        }
+        let retained = ids(entry, "retained")?;
+        let kept = ids(entry, "kept")?;
+        let evicted = ids(entry, "evicted")?;
+        match (retained, kept.is_some() || evicted.is_some()) {
+            (Some(_), true) => {
+                return Err(bad(format!(
+                    "turn {turn} gives both `retained` and `kept`/`evicted`; give one"
+                )));
+            }
+            (Some(retained), false) => held = retained.into_iter().collect(),
+            (None, false) => {
+                return Err(bad(format!(
+                    "turn {turn} gives neither `retained` nor `kept`/`evicted`"
+                )));
+            }
+            (None, true) => {
+                held.extend(kept.unwrap_or_default());
+                for id in evicted.unwrap_or_default() {
+                    if !held.remove(&id) {
+                        warnings.push(format!(
+                            "memory: turn {turn} evicts `{id}`, which no earlier turn kept"
+                        ));
+                    }
+                }
+            }
+        }
+        turns.push(MemoryTurn {
+            turn,
+            retained: held.clone(),
+        });
+    }
+    Ok(turns)
+}
+
 /// Token usage in our shape (`input_tokens`/`output_tokens`) or OpenAI's
 /// (`prompt_tokens`/`completion_tokens`).
 pub(crate) fn usage(value: &Value) -> Option<Usage> {
@@ -183,7 +269,9 @@ mod tests {
             .with_tier("primary")
             .with_model("m1")
             .with_refusal(false)
-            .with_envelope("prompt", "sha256:abc");
+            .with_envelope("prompt", "sha256:abc")
+            .with_memory(1, ["order"])
+            .with_memory(2, ["order", "mood"]);
         let back = ResponseMap::default().observe(&o.to_wire_json()).unwrap();
         assert_eq!(back, o);
     }
@@ -216,6 +304,55 @@ mod tests {
         assert_eq!(read(json!(412.5)), Some(412.5));
         assert_eq!(read(json!(-3)), None);
         assert_eq!(read(json!("fast")), None);
+    }
+
+    #[test]
+    fn memory_events_become_the_retained_set_after_each_turn() {
+        let map = ResponseMap::default();
+        let o = map
+            .observe(&json!({"output": "hi", "memory": [
+                {"turn": 1, "kept": ["order", "city"]},
+                {"turn": 2, "kept": ["mood"], "evicted": ["city", "ghost"]},
+                {"turn": 4, "retained": ["mood", 7]},
+            ]}))
+            .unwrap();
+        let sets: Vec<(u32, Vec<&str>)> = o
+            .memory
+            .iter()
+            .map(|t| (t.turn, t.retained.iter().map(String::as_str).collect()))
+            .collect();
+        assert_eq!(
+            sets,
+            [
+                (1, vec!["city", "order"]),
+                (2, vec!["mood", "order"]),
+                (4, vec!["7", "mood"])
+            ]
+        );
+        assert_eq!(
+            o.warnings,
+            ["memory: turn 2 evicts `ghost`, which no earlier turn kept"]
+        );
+        for (memory, why) in [
+            (json!({"turn": 1}), "is not a list"),
+            (json!([{"retained": []}]), "has no `turn`"),
+            (json!([{"turn": 0, "retained": []}]), "has no `turn`"),
+            (
+                json!([{"turn": 2, "retained": []}, {"turn": 1, "retained": []}]),
+                "increasing order",
+            ),
+            (json!([{"turn": 1}]), "neither `retained`"),
+            (
+                json!([{"turn": 1, "retained": [], "kept": ["a"]}]),
+                "give one",
+            ),
+            (json!([{"turn": 1, "kept": [{"id": 1}]}]), "not an item id"),
+        ] {
+            let e = map
+                .observe(&json!({"output": "hi", "memory": memory}))
+                .unwrap_err();
+            assert!(e.reason.contains(why), "{why}: {}", e.reason);
+        }
     }
 
     #[test]

@@ -1,0 +1,66 @@
+//! `evalgate history memory BEFORE AFTER`: the memory divergence of any two runs of the
+//! history store, as a run's report measures it against its reference run.
+
+use std::process::ExitCode;
+
+use crate::errors::Error;
+use crate::exit;
+use crate::history::{HistoryStore, RunRow};
+use crate::memory::{self, MemoryPolicy, Reference};
+
+fn run_of(store: &HistoryStore, id: &str) -> Result<RunRow, Error> {
+    store
+        .runs()?
+        .into_iter()
+        .find(|r| r.run_id == id)
+        .ok_or_else(|| {
+            Error::Usage(format!(
+                "no run `{id}` in {}; `evalgate history runs` lists them",
+                store.path().display()
+            ))
+        })
+}
+
+/// Prints the comparison of `after` with `before`; exit 1 when a case's effective past
+/// changed, 0 when none did.
+pub(crate) fn compare_runs(
+    store: &HistoryStore,
+    before: &str,
+    after: &str,
+    policy: MemoryPolicy,
+) -> Result<ExitCode, Error> {
+    let (then, now) = (run_of(store, before)?, run_of(store, after)?);
+    if then.run_id == now.run_id {
+        return Err(Error::Usage(format!(
+            "`{before}` is compared with itself; name two runs"
+        )));
+    }
+    let before_samples = store.sample_records_of_run(&then.run_id)?;
+    let after_samples = store.sample_records_of_run(&now.run_id)?;
+    let reference = Reference::new(
+        then.run_id,
+        then.started_at,
+        "given".into(),
+        &then.envelope,
+        &now.envelope,
+    );
+    let report = memory::compare(
+        policy,
+        &after_samples,
+        Some((reference, &before_samples)),
+        None,
+    )
+    .ok_or_else(|| {
+        Error::Usage(format!(
+            "run `{after}`: no sample reported memory or probed recall (`recalled:`)"
+        ))
+    })?;
+    let mut text = String::new();
+    memory::render(&report, &mut text);
+    println!("{}", text.trim_start());
+    Ok(ExitCode::from(if report.changed.is_empty() {
+        exit::PASS
+    } else {
+        exit::FAILED
+    }))
+}
