@@ -67,8 +67,8 @@ pub use harness::{Harness, main};
 pub use history::{CaseVerdictRow, HistoryStore, IngestStats, RunRow};
 pub use instrument::{DecisionLayer, install_decision_layer};
 pub use memory::{
-    AxisChange, CaseMemory, Divergence, MemoryPolicy, MemoryReport, Recall, Reference,
-    jaccard_distance,
+    AxisChange, CaseMemory, CaseReference, Divergence, MemoryPolicy, MemoryReport, Recall,
+    ReferenceRun, jaccard_distance,
 };
 pub use observation::{Decision, MemoryTurn, Message, Observation, Output, Request, Role, Usage};
 pub use record::{CaseRecord, Record, RunData, RunPolicy, RunRecord, SCHEMA_VERSION, SampleRecord};

@@ -42,6 +42,20 @@ pub(crate) fn user_text(messages: &[Message]) -> String {
     user_messages(messages).join("\n")
 }
 
+/// Whether `text` contains `word` case-insensitively, not as part of a longer word: the
+/// characters around it are not letters or digits (`A1005` is in "order A1005." but not in
+/// "A10050"; "Ann" is not in "annual").
+pub(crate) fn contains_word(text: &str, word: &str) -> bool {
+    let (text, word) = (text.to_lowercase(), word.to_lowercase());
+    if word.is_empty() {
+        return false;
+    }
+    let alnum = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
+    text.match_indices(&word).any(|(at, _)| {
+        !alnum(text[..at].chars().next_back()) && !alnum(text[at + word.len()..].chars().next())
+    })
+}
+
 impl Role {
     pub fn as_str(self) -> &'static str {
         match self {
@@ -393,5 +407,15 @@ mod tests {
             Output::from_value(parsed).text,
             r#"{"order_id":"A1","status":"x","eta":null}"#
         );
+    }
+
+    #[test]
+    fn a_fact_is_found_as_a_word_of_its_own() {
+        assert!(contains_word("Your order A1005 has shipped.", "a1005"));
+        assert!(contains_word("(A1005)", "A1005"));
+        assert!(!contains_word("Order A10050 has shipped.", "A1005"));
+        assert!(!contains_word("our annual sale", "Ann"));
+        assert!(contains_word("Ann, hello", "ann"));
+        assert!(!contains_word("anything", ""));
     }
 }

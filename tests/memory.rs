@@ -70,6 +70,14 @@ fn case<'a>(memory: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
         .unwrap_or_else(|| panic!("no case {id}: {memory:#}"))
 }
 
+/// The run ids of the suite's runs, oldest first.
+fn run_ids(s: &TempSuite) -> Vec<String> {
+    s.run_dirs()
+        .iter()
+        .map(|d| d.file_name().unwrap().to_string_lossy().into_owned())
+        .collect()
+}
+
 #[test]
 fn an_upgrade_that_changes_a_salience_memory_is_flagged_and_lru_is_not() {
     let s = TempSuite::new(SUITE);
@@ -79,35 +87,36 @@ fn an_upgrade_that_changes_a_salience_memory_is_flagged_and_lru_is_not() {
     let first = demo(&s, "v1", &[]);
     assert_eq!(first.code, 0, "{}", first.all());
     assert!(
-        first
-            .stderr
-            .contains("evalgate: memory: 3 case(s) report memory or probe recall; not compared:")
-            || first.stdout.contains(
-                "evalgate: memory: 3 case(s) report memory or probe recall; not compared:"
-            ),
+        first.all().contains(
+            "evalgate: memory: 3 case(s) report memory or probe recall, each compared with the \
+             latest earlier run holding it: 0 changed, 3 not compared"
+        ),
         "{}",
         first.all()
     );
     let coverage = read_json(&s.out().join("coverage.json"));
-    assert_eq!(
-        gate(&coverage, "memory.changed_cases")["outcome"],
-        "skipped"
-    );
+    let g = gate(&coverage, "memory.changed_cases");
+    assert_eq!(g["outcome"], "skipped", "nothing earlier to compare with");
 
     let upgraded = demo(&s, "v2", &[]);
     assert_eq!(upgraded.code, 1, "{}", upgraded.all());
     let all = upgraded.all();
+    let v1 = &run_ids(&s)[0];
     assert!(
-        all.contains("model demo-support-1 → demo-support-2"),
+        all.contains(&format!("  vs run {v1} ("))
+            && all.contains("): model demo-support-1 → demo-support-2, prompt"),
         "{all}"
     );
     assert!(
-        all.contains("salience: effective past changed after upgrade — divergence 0.80 at turn 5 (retained {note@3, note@5, order:A1005} → {mood@2, mood@4, note@5}"),
+        all.contains(
+            "    salience: effective past changed after model change — divergence 0.80 at turn \
+             5 (retained {note@3, note@5, order:A1005} → {mood@2, mood@4, note@5}; across \
+             0.80, within unknown (one sample)); recall 1/1 → 0/1"
+        ),
         "{all}"
     );
-    assert!(all.contains("recall 1/1 → 0/1"), "{all}");
     assert!(
-        all.contains("lru: divergence 0.00 over 5 turn(s); recall 1/1 → 1/1"),
+        all.contains("    lru: divergence 0.00 over 5 turn(s); recall 1/1 → 1/1"),
         "{all}"
     );
     // The recall probe's failure says what the memory held.
@@ -125,17 +134,14 @@ fn an_upgrade_that_changes_a_salience_memory_is_flagged_and_lru_is_not() {
     assert_eq!(salience["divergence"]["turn"], 5);
     assert_eq!(salience["recall"]["before"], serde_json::json!([1, 1]));
     assert_eq!(salience["recall"]["now"], serde_json::json!([0, 1]));
+    assert_eq!(salience["reference"]["run_id"], v1.as_str());
     assert_eq!(case(&memory, "lru")["changed"], false);
     assert_eq!(case(&memory, "lru")["divergence"]["value"], 0.0);
-    let change = &memory["reference"]["changes"];
+    let changes = salience["reference"]["changes"].as_array().unwrap();
     assert!(
-        change
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|c| c["axis"] == "model"
-                && c["before"] == "demo-support-1"
-                && c["now"] == "demo-support-2"),
+        changes.iter().any(|c| c["axis"] == "model"
+            && c["before"] == "demo-support-1"
+            && c["now"] == "demo-support-2"),
         "{memory:#}"
     );
     let coverage = read_json(&s.out().join("coverage.json"));
@@ -145,18 +151,12 @@ fn an_upgrade_that_changes_a_salience_memory_is_flagged_and_lru_is_not() {
         (Some("failed"), Some(2.0))
     );
     // The case without a probe passed: the gate alone caught its changed past.
-    let junit = s.junit();
-    assert!(junit.contains("no_probe"), "{junit}");
     let records = s.records_of("case");
     let no_probe_now = records.iter().rfind(|r| r["case"] == "no_probe").unwrap();
     assert_eq!(no_probe_now["verdict"], "pass");
 
     // Any two runs of the history compare the same way.
-    let ids: Vec<String> = s
-        .run_dirs()
-        .iter()
-        .map(|d| d.file_name().unwrap().to_string_lossy().into_owned())
-        .collect();
+    let ids = run_ids(&s);
     assert_eq!(ids.len(), 2, "{ids:?}");
     let db = s.out().join("history.sqlite");
     let db = db.to_str().unwrap();
@@ -169,13 +169,13 @@ fn an_upgrade_that_changes_a_salience_memory_is_flagged_and_lru_is_not() {
     assert_eq!(diff.code, 1, "{}", diff.all());
     assert!(
         diff.stdout.starts_with(&format!(
-            "evalgate: memory: 3 case(s) report memory or probe recall; compared with run {} (given",
+            "evalgate: memory: 3 case(s) report memory or probe recall, each compared with run \
+             {}: 2 changed, 0 not compared",
             ids[0]
         )),
         "{}",
         diff.stdout
     );
-    assert!(diff.stdout.contains("; 2 changed"), "{}", diff.stdout);
     let same = history(&[&ids[1], &ids[1]]);
     assert_eq!(same.code, 2, "{}", same.all());
     let unknown = history(&[&ids[0], "no-such-run"]);
@@ -185,6 +185,36 @@ fn an_upgrade_that_changes_a_salience_memory_is_flagged_and_lru_is_not() {
         "{}",
         unknown.stderr
     );
+}
+
+#[test]
+fn a_filtered_run_in_between_does_not_hide_a_case_from_its_reference() {
+    let s = TempSuite::new(SUITE);
+    s.case("lru.yaml", &shipped("lru_keeps_order.yaml"))
+        .case("no_probe.yaml", NO_PROBE);
+    assert_eq!(demo(&s, "v1", &[]).code, 0);
+    // Only `lru` runs under the new model; then the whole suite does.
+    let mut args = vec![
+        "demo",
+        "evals",
+        "--agent-version",
+        "v2",
+        "--compare-with",
+        "none",
+    ];
+    args.extend(["--", "lru"]);
+    assert_eq!(s.evalgate(&args).code, 0);
+    let whole = demo(&s, "v2", &[]);
+    assert_eq!(whole.code, 1, "{}", whole.all());
+    let ids = run_ids(&s);
+    let memory = read_json(&s.out().join("memory.json"));
+    // `no_probe` is compared with the first run, the latest that holds it.
+    assert_eq!(
+        case(&memory, "no_probe")["reference"]["run_id"],
+        ids[0].as_str()
+    );
+    assert_eq!(case(&memory, "lru")["reference"]["run_id"], ids[1].as_str());
+    assert_eq!(memory["changed"], serde_json::json!(["no_probe"]));
 }
 
 #[test]
@@ -199,7 +229,9 @@ fn with_a_baseline_branch_a_rerun_stays_red_until_the_branch_accepts_the_change(
         let pr = on("pr", "v2");
         assert_eq!(pr.code, 1, "{attempt}: {}", pr.all());
         assert!(
-            pr.all().contains("(the latest run of `main`"),
+            pr.all().contains(
+                "each compared with the latest earlier run of `main` holding it: 1 changed"
+            ),
             "{attempt}: {}",
             pr.all()
         );
@@ -209,11 +241,7 @@ fn with_a_baseline_branch_a_rerun_stays_red_until_the_branch_accepts_the_change(
     assert_eq!(on("main", "v2").code, 1);
     let pr = on("pr", "v2");
     assert_eq!(pr.code, 0, "{}", pr.all());
-    assert!(
-        pr.all().contains("the same envelope; 0 changed"),
-        "{}",
-        pr.all()
-    );
+    assert!(pr.all().contains("): the same envelope\n"), "{}", pr.all());
 }
 
 #[test]
@@ -232,31 +260,45 @@ fn memory_settings_out_of_range_are_config_errors() {
 
 #[test]
 fn a_recall_probe_must_ask_about_an_earlier_fact_without_giving_it_away() {
-    for (messages, fact, why) in [
+    let gave = "{role: user, content: \"Order A1005.\"}";
+    let asks = "{role: user, content: \"Where is it?\"}";
+    for (messages, vars, why) in [
         (
-            "[{role: user, content: \"Where is my order?\"}]",
-            "A1005",
+            "[{role: user, content: \"Where is my order?\"}]".to_string(),
+            "{}",
             "the input needs an earlier user message giving the fact",
         ),
         (
-            "[{role: user, content: \"Order A1005.\"}, {role: user, content: \"Is A1005 late?\"}]",
-            "A1005",
+            format!("[{gave}, {{role: user, content: \"Is A1005 late?\"}}]"),
+            "{}",
             "the last user message itself says \"A1005\"",
         ),
         (
-            "[{role: user, content: \"Hello.\"}, {role: user, content: \"Where is it?\"}]",
-            "A1005",
-            "no user message before the last says \"A1005\"",
+            format!("[{{role: user, content: \"Order A10050.\"}}, {asks}]"),
+            "{}",
+            "no user message before the last says \"A1005\" (as a word of its own)",
+        ),
+        (
+            format!("[{{role: system, content: \"The order is A1005.\"}}, {gave}, {asks}]"),
+            "{}",
+            "a system message says \"A1005\"",
+        ),
+        (
+            format!("[{gave}, {asks}]"),
+            "{order_id: A1005}",
+            "`vars.order_id` holds \"A1005\"",
         ),
     ] {
         let s = TempSuite::new(SUITE);
         s.case(
             "probe.yaml",
-            &format!("input:\n  messages: {messages}\nexpect:\n  - recalled: {fact}\n"),
+            &format!(
+                "input:\n  messages: {messages}\n  vars: {vars}\nexpect:\n  - recalled: A1005\n"
+            ),
         );
         let run = s.run(&[]);
         assert_eq!(run.code, 2, "{}", run.all());
-        assert!(run.stderr.contains("probe.yaml:4:5"), "{}", run.stderr);
+        assert!(run.stderr.contains("probe.yaml:5:5"), "{}", run.stderr);
         assert!(run.stderr.contains(why), "{why}: {}", run.stderr);
     }
 }

@@ -19,10 +19,10 @@ pub(crate) use tier::{SuiteTier, TIER_ENV, tier_path};
 use crate::coverage::BranchCatalog;
 use crate::decay::RubricRef;
 use crate::errors::{ConfigError, Position};
-use crate::observation::{Decision, Message, Request, user_messages};
+use crate::observation::{Decision, Message, Request, Role, contains_word, user_messages};
 use crate::suite::Suite;
 use crate::verdict::{MAX_SAMPLES, PassRule, validate_rule};
-use model::{CaseFile, Expectation, Sequential};
+use model::{CaseFile, Expectation, Input, Sequential};
 
 /// Separates a case id from its variant (`refunds/eu-1@tier=secondary`).
 pub(crate) const VARIANT_SEPARATOR: char = '@';
@@ -335,8 +335,8 @@ impl Case {
         let mut checks = Vec::with_capacity(file.expect.len());
         for spanned in &file.expect {
             let position = Position::of(&spanned.referenced);
-            let kind = compile(&spanned.value, &file.input.messages)
-                .map_err(|message| err(position, message))?;
+            let kind =
+                compile(&spanned.value, &file.input).map_err(|message| err(position, message))?;
             if matches!(kind, CheckKind::Todo(_)) && file.status != Status::Draft {
                 return Err(err(
                     position,
@@ -562,14 +562,15 @@ fn check_against_catalog(
 }
 
 /// A recall probe is honest only when the last user message asks about a fact an earlier
-/// one gave and does not itself give it away.
-fn recall_probe(fact: &str, messages: &[Message]) -> Result<CheckKind, String> {
+/// one gave, and the agent is not handed the fact otherwise: not in the last message, a
+/// system message or `vars` (which the agent reads on every turn).
+fn recall_probe(fact: &str, input: &Input) -> Result<CheckKind, String> {
     let fact = fact.trim();
     if fact.is_empty() {
         return Err("`recalled` names no fact".into());
     }
-    let needle = fact.to_lowercase();
-    let users = user_messages(messages);
+    let says = |text: &str| contains_word(text, fact);
+    let users = user_messages(&input.messages);
     let Some((probe, earlier)) = users.split_last().filter(|(_, e)| !e.is_empty()) else {
         return Err(
             "`recalled` is a recall probe: the input needs an earlier user message giving \
@@ -577,22 +578,40 @@ fn recall_probe(fact: &str, messages: &[Message]) -> Result<CheckKind, String> {
                 .into(),
         );
     };
-    if probe.to_lowercase().contains(&needle) {
+    if says(probe) {
         return Err(format!(
             "the last user message itself says {fact:?}: a recall probe must ask about it \
              without giving it away"
         ));
     }
-    match earlier
+    if input
+        .messages
         .iter()
-        .position(|m| m.to_lowercase().contains(&needle))
+        .any(|m| m.role == Role::System && says(&m.content))
     {
+        return Err(format!(
+            "a system message says {fact:?}: the agent reads it on every turn, so answering \
+             needs no memory"
+        ));
+    }
+    if let Some((key, _)) = input
+        .vars
+        .iter()
+        .find(|(_, v)| says(&v.as_str().map_or_else(|| v.to_string(), str::to_string)))
+    {
+        return Err(format!(
+            "`vars.{key}` holds {fact:?}: the agent is handed it on every turn, so answering \
+             needs no memory"
+        ));
+    }
+    match earlier.iter().position(|m| says(m)) {
         Some(index) => Ok(CheckKind::Recalled {
             fact: fact.to_string(),
             turn: index as u32 + 1,
         }),
         None => Err(format!(
-            "no user message before the last says {fact:?}: there is nothing to recall"
+            "no user message before the last says {fact:?} (as a word of its own): there is \
+             nothing to recall"
         )),
     }
 }
@@ -619,9 +638,9 @@ fn invalid_id(id: &str) -> Option<&'static str> {
     }
 }
 
-fn compile(expectation: &Expectation, messages: &[Message]) -> Result<CheckKind, String> {
+fn compile(expectation: &Expectation, input: &Input) -> Result<CheckKind, String> {
     Ok(match expectation {
-        Expectation::Recalled(fact) => recall_probe(fact, messages)?,
+        Expectation::Recalled(fact) => recall_probe(fact, input)?,
         Expectation::Equals(s) => CheckKind::Equals(s.clone()),
         Expectation::Contains(s) => CheckKind::Contains(s.clone()),
         Expectation::NotContains(s) => CheckKind::NotContains(s.clone()),

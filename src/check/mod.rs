@@ -12,7 +12,7 @@ pub(crate) use refusal::RefusalDetector;
 pub(crate) use snapshot::snapshot;
 
 use crate::case::{Check, CheckKind};
-use crate::observation::{Decision, Observation};
+use crate::observation::{Decision, Observation, contains_word};
 
 /// The result of one expectation on one sample.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -161,7 +161,7 @@ fn run(
             )
         }
         CheckKind::Recalled { fact, turn } => {
-            let recalled = text.to_lowercase().contains(&fact.to_lowercase());
+            let recalled = contains_word(text, fact);
             let mut actual = output();
             if !recalled && let Some(last) = observation.memory.last() {
                 actual.push_str(&format!(

@@ -1,12 +1,12 @@
 //! `evalgate history memory BEFORE AFTER`: the memory divergence of any two runs of the
-//! history store, as a run's report measures it against its reference run.
+//! history store, as a run's report measures it against its reference runs.
 
 use std::process::ExitCode;
 
 use crate::errors::Error;
 use crate::exit;
 use crate::history::{HistoryStore, RunRow};
-use crate::memory::{self, MemoryPolicy, Reference};
+use crate::memory::{self, MemoryPolicy, ReferenceRun};
 
 fn run_of(store: &HistoryStore, id: &str) -> Result<RunRow, Error> {
     store
@@ -21,8 +21,8 @@ fn run_of(store: &HistoryStore, id: &str) -> Result<RunRow, Error> {
         })
 }
 
-/// Prints the comparison of `after` with `before`; exit 1 when a case's effective past
-/// changed, 0 when none did.
+/// Prints the comparison of every case of `after` with `before`; exit 1 when a case's
+/// effective past changed, 0 when none did.
 pub(crate) fn compare_runs(
     store: &HistoryStore,
     before: &str,
@@ -35,24 +35,32 @@ pub(crate) fn compare_runs(
             "`{before}` is compared with itself; name two runs"
         )));
     }
-    let before_samples = store.sample_records_of_run(&then.run_id)?;
-    let after_samples = store.sample_records_of_run(&now.run_id)?;
-    let reference = Reference::new(
-        then.run_id,
-        then.started_at,
-        "given".into(),
-        &then.envelope,
-        &now.envelope,
-    );
+    if then.suite != now.suite {
+        return Err(Error::Usage(format!(
+            "run `{before}` is of suite `{}` and run `{after}` of suite `{}`: their cases \
+             are not the same cases",
+            then.suite, now.suite
+        )));
+    }
+    let reference = ReferenceRun {
+        samples: store.sample_records_of_run(&then.run_id)?,
+        run_id: then.run_id,
+        started_at: then.started_at,
+        envelope: then.envelope,
+    };
+    let samples = store.sample_records_of_run(&now.run_id)?;
     let report = memory::compare(
         policy,
-        &after_samples,
-        Some((reference, &before_samples)),
+        &samples,
+        &now.envelope,
+        &[reference],
+        Some(format!("run {before}")),
         None,
     )
     .ok_or_else(|| {
         Error::Usage(format!(
-            "run `{after}`: no sample reported memory or probed recall (`recalled:`)"
+            "neither run reported memory or probed recall (`recalled:`) for a case of run \
+             `{after}`"
         ))
     })?;
     let mut text = String::new();

@@ -183,31 +183,83 @@ impl HistoryStore {
         Ok(runs.into_iter().next())
     }
 
-    /// The latest run of `suite` that started before `before` under an envelope other than
-    /// `envelope_id`, other than the runs `excluding`, if history has one.
-    pub fn latest_run_under_other_envelope(
+    /// For each of `cases`, the latest run of `suite` started before `before` (not one of
+    /// `excluding`; of `branch` when given) in which that case reported memory or probed
+    /// recall: each such run, newest first, with the samples of the cases it is the latest
+    /// for. Cases no such run holds are left out.
+    pub fn memory_references(
         &self,
         suite: &str,
-        envelope_id: &str,
+        cases: &[&str],
         before: jiff::Timestamp,
         excluding: &[&str],
-    ) -> Result<Option<RunRow>, Error> {
-        let excluded = serde_json::to_string(excluding)
-            .map_err(|e| Error::Internal(format!("run ids do not serialize: {e}")))?;
-        let runs = self.select_runs(
-            "WHERE suite = ?1 AND envelope_id != ?2
-               AND run_id NOT IN (SELECT value FROM json_each(?3))
-               AND (started_s < ?4 OR (started_s = ?4 AND started_ns < ?5))
-             ORDER BY started_s DESC, started_ns DESC, run_id DESC LIMIT 1",
-            rusqlite::params![
+        branch: Option<&str>,
+    ) -> Result<Vec<(RunRow, Vec<SampleRecord>)>, Error> {
+        let json = |ids: &[&str]| {
+            serde_json::to_string(ids)
+                .map_err(|e| Error::Internal(format!("ids do not serialize: {e}")))
+        };
+        let (wanted, excluded) = (json(cases)?, json(excluding)?);
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT s.case_id, s.run_id FROM sample_records s
+                   JOIN runs r ON r.run_id = s.run_id
+                 WHERE r.suite = ?1
+                   AND s.case_id IN (SELECT value FROM json_each(?2))
+                   AND r.run_id NOT IN (SELECT value FROM json_each(?3))
+                   AND (r.started_s < ?4 OR (r.started_s = ?4 AND r.started_ns < ?5))
+                   AND (?6 IS NULL OR r.branch = ?6)
+                   AND (json_array_length(s.record, '$.memory') > 0
+                        OR EXISTS (SELECT 1 FROM json_each(s.record, '$.checks') c
+                                   WHERE json_extract(c.value, '$.expectation') = 'recalled'))
+                 GROUP BY s.case_id, s.run_id
+                 ORDER BY s.case_id, r.started_s DESC, r.started_ns DESC, s.run_id DESC",
+            )
+            .map_err(|e| database_error(&self.path, e))?;
+        let mut rows = stmt
+            .query(rusqlite::params![
                 suite,
-                envelope_id,
+                wanted,
                 excluded,
                 before.as_second(),
-                before.subsec_nanosecond()
-            ],
-        )?;
-        Ok(runs.into_iter().next())
+                before.subsec_nanosecond(),
+                branch
+            ])
+            .map_err(|e| database_error(&self.path, e))?;
+        // Rows come newest first within each case: the first row of a case is its reference.
+        let mut latest: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        let mut last_case: Option<String> = None;
+        while let Some(row) = rows.next().map_err(|e| database_error(&self.path, e))? {
+            let (case, run): (String, String) =
+                (|| Ok((row.get(0)?, row.get(1)?)))().map_err(|e| database_error(&self.path, e))?;
+            if last_case.as_deref() != Some(case.as_str()) {
+                latest.entry(run).or_default().push(case.clone());
+                last_case = Some(case);
+            }
+        }
+        let mut references = Vec::with_capacity(latest.len());
+        for (run_id, cases) in latest {
+            let Some(run) = self
+                .select_runs("WHERE run_id = ?1", [run_id.as_str()])?
+                .into_iter()
+                .next()
+            else {
+                continue;
+            };
+            let cases: Vec<&str> = cases.iter().map(String::as_str).collect();
+            let samples = self.records_of(
+                "SELECT case_id, record FROM sample_records
+                 WHERE run_id = ?1 AND case_id IN (SELECT value FROM json_each(?2))
+                 ORDER BY case_id, sample",
+                &run_id,
+                rusqlite::params![run_id, json(&cases)?],
+            )?;
+            references.push((run, samples));
+        }
+        references
+            .sort_by(|a, b| (b.0.started_at, &b.0.run_id).cmp(&(a.0.started_at, &a.0.run_id)));
+        Ok(references)
     }
 
     /// The case records stored for `run_id` (one per case), by case id.
@@ -233,12 +285,23 @@ impl HistoryStore {
         sql: &str,
         run_id: &str,
     ) -> Result<Vec<T>, Error> {
+        self.records_of(sql, run_id, [run_id])
+    }
+
+    /// The records `sql` selects with `params` from run `run_id`, as (case id, record JSON)
+    /// rows.
+    fn records_of<T: serde::de::DeserializeOwned, P: rusqlite::Params>(
+        &self,
+        sql: &str,
+        run_id: &str,
+        params: P,
+    ) -> Result<Vec<T>, Error> {
         let mut stmt = self
             .conn
             .prepare(sql)
             .map_err(|e| database_error(&self.path, e))?;
         let mut rows = stmt
-            .query([run_id])
+            .query(params)
             .map_err(|e| database_error(&self.path, e))?;
         let mut records = Vec::new();
         while let Some(row) = rows.next().map_err(|e| database_error(&self.path, e))? {

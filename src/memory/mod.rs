@@ -5,9 +5,10 @@
 //! whatever model reads them; one that evicts by model-scored salience keeps different
 //! items after every model upgrade, and answers from a different past. Agents report
 //! the retained set after each turn ([`MemoryTurn`]); cases probe recall (`recalled:`).
-//! This module compares a run with a reference run of the history: per case, the Jaccard
-//! divergence of the retained sets (beyond the divergence between samples of one run) and
-//! the change in recall, and flags the cases whose effective past changed.
+//! This module compares each case of a run with that case in a reference run of the
+//! history: the Jaccard divergence of the retained sets (beyond the reference's own
+//! divergence between samples) and the change in recall, and flags the cases whose
+//! effective past changed.
 
 pub(crate) mod policy;
 mod text;
@@ -23,42 +24,35 @@ use crate::stats::fisher_exact;
 use crate::verdict::SampleVerdict;
 
 pub use policy::MemoryPolicy;
+pub(crate) use text::gate_details;
 pub use text::render;
-pub(crate) use text::{case_line, changes};
 
-/// The run a run's memory is compared with.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct Reference {
+/// A run of the history that is the reference of some cases, with those cases' samples.
+#[derive(Debug, Clone)]
+pub struct ReferenceRun {
     pub run_id: String,
     pub started_at: jiff::Timestamp,
-    /// How it was chosen, for people (`the latest run of \`main\``...).
-    pub chosen: String,
+    pub envelope: Envelope,
+    pub samples: Vec<SampleRecord>,
+}
+
+/// The run one case was compared with, and how its envelope differs from this run's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CaseReference {
+    pub run_id: String,
+    pub started_at: jiff::Timestamp,
     /// The axes whose value differs between the reference's envelope and this run's.
     pub changes: Vec<AxisChange>,
 }
 
-/// One axis of the envelope that differs between the reference and this run.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AxisChange {
-    pub axis: String,
-    pub before: Option<String>,
-    pub now: Option<String>,
-}
-
-impl Reference {
-    pub fn new(
-        run_id: String,
-        started_at: jiff::Timestamp,
-        chosen: String,
-        before: &Envelope,
-        now: &Envelope,
-    ) -> Reference {
-        let axes: BTreeSet<&String> = before.0.keys().chain(now.0.keys()).collect();
+impl CaseReference {
+    fn of(run: &ReferenceRun, now: &Envelope) -> CaseReference {
+        let axes: BTreeSet<&String> = run.envelope.0.keys().chain(now.0.keys()).collect();
         let changes = axes
             .into_iter()
             .filter_map(|axis| {
-                let (b, n) = (before.get(axis), now.get(axis));
+                let (b, n) = (run.envelope.get(axis), now.get(axis));
                 (b != n).then(|| AxisChange {
                     axis: axis.clone(),
                     before: b.map(str::to_string),
@@ -66,10 +60,9 @@ impl Reference {
                 })
             })
             .collect();
-        Reference {
-            run_id,
-            started_at,
-            chosen,
+        CaseReference {
+            run_id: run.run_id.clone(),
+            started_at: run.started_at,
             changes,
         }
     }
@@ -80,38 +73,53 @@ impl Reference {
     }
 }
 
-/// A run's memory compared with the reference.
+/// One axis of the envelope that differs between the reference and this run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AxisChange {
+    pub axis: String,
+    pub before: Option<String>,
+    pub now: Option<String>,
+}
+
+/// A run's memory compared with the history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct MemoryReport {
     pub policy: MemoryPolicy,
-    /// The run compared with; `None` when there is none (see `note`).
-    pub reference: Option<Reference>,
-    /// Why nothing was compared, when nothing was.
+    /// How each case's reference run was chosen, for people; `None` when the history
+    /// could not be read (see `note`).
+    pub chosen: Option<String>,
+    /// Why nothing could be compared, when the history could not be read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
-    /// Every case of this run that reported memory or probes recall, by id.
+    /// Every case of this run that reported memory or probes recall (or that reported
+    /// memory under its reference), by id.
     pub cases: Vec<CaseMemory>,
     /// The cases whose effective past changed.
     pub changed: Vec<String>,
+    /// The cases no reference run holds.
+    pub not_compared: Vec<String>,
 }
 
-/// One case's memory and recall, now and under the reference.
+/// One case's memory and recall, now and under its reference.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CaseMemory {
     pub case: String,
-    /// The divergence of the retained sets; `None` when memory was not reported for the
-    /// same turn in both runs (or there is no reference).
+    /// The run it was compared with; `None` when no run of the history holds it.
+    pub reference: Option<CaseReference>,
+    /// The divergence of the retained sets; `None` when memory was not reported by both.
     pub divergence: Option<Divergence>,
     /// Samples whose recall probes all passed, over samples with a probe: now, and under
     /// the reference (when it probed the case).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recall: Option<Recall>,
-    /// Whether the effective past changed: divergence at or over the policy's, or a
-    /// change in recall.
+    /// Whether the effective past changed: retained sets diverging by the policy's
+    /// divergence or more, recall that changed, memory no longer reported, or no turn
+    /// reported by both runs.
     pub changed: bool,
-    /// Why the case could not be compared, when it could not.
+    /// What else to know: why the case could not be compared, why a divergence is not
+    /// counted, what it lost.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
@@ -119,18 +127,20 @@ pub struct CaseMemory {
 /// Jaccard divergence of retained sets at the turn where they differ most.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Divergence {
-    /// `across - within`, at least 0: the divergence the envelope change explains.
+    /// `across - within`, at least 0: the divergence the reference's own sampling noise
+    /// does not explain.
     pub value: f64,
     /// The turn of `value`.
     pub turn: u32,
     /// Mean Jaccard distance between a sample of the reference and a sample of this run.
     pub across: f64,
-    /// Mean Jaccard distance between two samples of the same run (noise, 0 for one sample).
-    pub within: f64,
+    /// Mean Jaccard distance between two samples of the reference (its noise); `None`
+    /// when it took one sample, and the noise is unknown.
+    pub within: Option<f64>,
     /// The retained set most samples reported at that turn: under the reference, now.
     pub before: BTreeSet<String>,
     pub now: BTreeSet<String>,
-    /// Turns reported in both runs.
+    /// Turns reported by both runs.
     pub turns: u32,
 }
 
@@ -140,14 +150,14 @@ pub struct Recall {
     pub now: [u32; 2],
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub before: Option<[u32; 2]>,
-    /// Fisher's exact test, when both runs took several samples.
+    /// Fisher's exact test, when either run took several samples.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub p_value: Option<f64>,
     pub changed: bool,
 }
 
 /// The expectation name of recall probes in check results.
-const RECALLED: &str = "recalled";
+pub(crate) const RECALLED: &str = "recalled";
 
 /// What one run says about one case: retained sets per turn of each sample that reported
 /// memory, and its recall tally.
@@ -185,23 +195,31 @@ fn by_case(samples: &[SampleRecord]) -> BTreeMap<&str, Observed<'_>> {
     cases
 }
 
-/// Compares `now` (this run's samples) with `reference` and its samples; without a
-/// reference, lists what this run reported, with `note` saying why nothing was compared.
-/// `None` when no sample of this run reported memory or probed recall.
+/// Compares each case of `now` (this run's samples, under envelope `envelope`) with the
+/// reference run among `references` that holds it. `chosen` says how the references were
+/// chosen; `None` with `note` when the history could not be read. `None` when no sample of
+/// this run reported memory or probed recall, and no reference holds memory of a case
+/// that ran now.
 pub fn compare(
     policy: MemoryPolicy,
     now: &[SampleRecord],
-    reference: Option<(Reference, &[SampleRecord])>,
+    envelope: &Envelope,
+    references: &[ReferenceRun],
+    chosen: Option<String>,
     note: Option<String>,
 ) -> Option<MemoryReport> {
     let current = by_case(now);
-    let before = reference
-        .as_ref()
-        .map(|(_, samples)| by_case(samples))
-        .unwrap_or_default();
-    let compared = reference.is_some();
+    // Each case's reference: the first run listed that holds it.
+    let mut before: BTreeMap<&str, (CaseReference, Observed)> = BTreeMap::new();
+    for run in references {
+        for (case, observed) in by_case(&run.samples) {
+            before
+                .entry(case)
+                .or_insert_with(|| (CaseReference::of(run, envelope), observed));
+        }
+    }
     // A case that ran now, answered, and no longer reports the memory it reported under
-    // the reference lost what the comparison needs: changed, never silently skipped.
+    // its reference lost what the comparison needs: changed, never silently skipped.
     let answered: BTreeSet<&str> = now
         .iter()
         .filter(|s| s.verdict != SampleVerdict::Error)
@@ -211,7 +229,7 @@ pub fn compare(
     ids.extend(
         before
             .iter()
-            .filter(|(case, t)| !t.memory.is_empty() && answered.contains(*case))
+            .filter(|(case, (_, t))| !t.memory.is_empty() && answered.contains(*case))
             .map(|(case, _)| *case),
     );
     if ids.is_empty() {
@@ -222,38 +240,21 @@ pub fn compare(
         .into_iter()
         .map(|case| {
             let observed = current.get(case).unwrap_or(&nothing);
-            let then = before.get(case);
-            let divergence = then.and_then(|t| divergence(&t.memory, &observed.memory));
-            let recall = observed
-                .recall
-                .map(|now| recall(now, then.and_then(|t| t.recall), policy.alpha, compared));
-            let lost = then.is_some_and(|t| !t.memory.is_empty()) && observed.memory.is_empty();
-            let changed = lost
-                || divergence
-                    .as_ref()
-                    .is_some_and(|d| d.value >= policy.divergence)
-                || recall.as_ref().is_some_and(|r| r.changed);
-            let note = match (compared, then) {
-                (false, _) => None,
-                (true, None) => Some("not reported or probed under the reference".into()),
-                (true, Some(_)) if lost => {
-                    Some("memory reported under the reference, none now".into())
-                }
-                (true, Some(t)) if divergence.is_none() && !observed.memory.is_empty() => {
-                    Some(if t.memory.is_empty() {
-                        "no memory reported under the reference".into()
-                    } else {
-                        "no turn reported in both runs".into()
-                    })
-                }
-                (true, Some(_)) => None,
-            };
-            CaseMemory {
-                case: case.to_string(),
-                divergence,
-                recall,
-                changed,
-                note,
+            match before.get(case) {
+                Some((reference, then)) => judge(case, policy, reference, then, observed),
+                None => CaseMemory {
+                    case: case.to_string(),
+                    reference: None,
+                    divergence: None,
+                    recall: observed.recall.map(|now| Recall {
+                        now,
+                        before: None,
+                        p_value: None,
+                        changed: false,
+                    }),
+                    changed: false,
+                    note: Some("no earlier run holds it: not compared".into()),
+                },
             }
         })
         .collect();
@@ -262,17 +263,70 @@ pub fn compare(
         .filter(|c| c.changed)
         .map(|c| c.case.clone())
         .collect();
+    let not_compared = cases
+        .iter()
+        .filter(|c| c.reference.is_none())
+        .map(|c| c.case.clone())
+        .collect();
     Some(MemoryReport {
         policy,
-        reference: reference.map(|(r, _)| r),
+        chosen,
         note,
         cases,
         changed,
+        not_compared,
     })
 }
 
-fn recall(now: [u32; 2], before: Option<[u32; 2]>, alpha: f64, compared: bool) -> Recall {
-    let Some(before) = before.filter(|_| compared) else {
+fn judge(
+    case: &str,
+    policy: MemoryPolicy,
+    reference: &CaseReference,
+    then: &Observed,
+    now: &Observed,
+) -> CaseMemory {
+    let divergence = divergence(&then.memory, &now.memory);
+    let recall = now.recall.map(|n| recall(n, then.recall, policy.alpha));
+    let mut note = None;
+    let memory_changed = match (&divergence, then.memory.is_empty(), now.memory.is_empty()) {
+        (_, false, true) => {
+            note = Some("memory reported under the reference, none now".into());
+            true
+        }
+        (None, false, false) => {
+            note = Some("no turn reported by both runs".into());
+            true
+        }
+        (None, true, false) => {
+            note = Some("no memory reported under the reference".into());
+            false
+        }
+        (None, true, true) => false,
+        (Some(d), _, _) if d.value < policy.divergence => false,
+        // One sample of the reference under the same envelope: its noise is unknown, and a
+        // memory that is not deterministic would be called changed on every run.
+        (Some(d), _, _) if d.within.is_none() && reference.changes.is_empty() => {
+            note = Some(
+                "the reference took one sample under the same envelope: its noise is \
+                 unknown, so the divergence is not counted (take more samples)"
+                    .into(),
+            );
+            false
+        }
+        (Some(_), _, _) => true,
+    };
+    CaseMemory {
+        case: case.to_string(),
+        reference: Some(reference.clone()),
+        changed: memory_changed || recall.as_ref().is_some_and(|r| r.changed),
+        divergence,
+        recall,
+        note,
+    }
+}
+
+fn recall(now: [u32; 2], before: Option<[u32; 2]>, alpha: f64) -> Recall {
+    let Some(before) = before else {
         return Recall {
             now,
             before: None,
@@ -280,8 +334,8 @@ fn recall(now: [u32; 2], before: Option<[u32; 2]>, alpha: f64, compared: bool) -
             changed: false,
         };
     };
-    let multi = before[1] > 1 && now[1] > 1;
-    let p_value = multi.then(|| {
+    let sampled = before[1] > 1 || now[1] > 1;
+    let p_value = sampled.then(|| {
         fisher_exact(
             u64::from(before[0]),
             u64::from(before[1] - before[0]),
@@ -289,16 +343,14 @@ fn recall(now: [u32; 2], before: Option<[u32; 2]>, alpha: f64, compared: bool) -
             u64::from(now[1] - now[0]),
         )
     });
-    // Rates compared exactly (cross-multiplied) when either run took one sample.
-    let differ =
-        u64::from(before[0]) * u64::from(now[1]) != u64::from(now[0]) * u64::from(before[1]);
     Recall {
         now,
         before: Some(before),
         p_value,
+        // One sample each: recalled or not, compared as it is.
         changed: match p_value {
             Some(p) => p < alpha,
-            None => differ,
+            None => before[0] != now[0],
         },
     }
 }
@@ -366,8 +418,8 @@ fn divergence(before: &[&[MemoryTurn]], now: &[&[MemoryTurn]]) -> Option<Diverge
                 .flat_map(|x| n.iter().map(move |y| jaccard_distance(x, y))),
         )
         .unwrap_or(0.0);
-        let within = mean([within(&b), within(&n)].into_iter().flatten()).unwrap_or(0.0);
-        let value = (across - within).max(0.0);
+        let within = within(&b);
+        let value = (across - within.unwrap_or(0.0)).max(0.0);
         if worst.as_ref().is_none_or(|w| value > w.value) {
             worst = Some(Divergence {
                 value,

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 pub struct MemoryPolicy {
     /// The Jaccard divergence of retained sets, beyond the one between samples of the same
-    /// run, at which memory counts as changed (0..=1).
+    /// run, at which memory counts as changed (between 0 and 1, exclusive).
     pub divergence: f64,
     /// The significance level at which a change in recall of multi-sample cases is real.
     pub alpha: f64,

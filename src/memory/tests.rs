@@ -36,14 +36,33 @@ fn sample(case: &str, turns: &[&[&str]], recalled: Option<bool>) -> SampleRecord
     record
 }
 
-fn reference(model_before: &str, model_now: &str) -> Reference {
-    let envelope = |m: &str| Envelope([("model".to_string(), m.to_string())].into());
-    Reference::new(
-        "before".into(),
-        "2026-11-27T00:00:00Z".parse().unwrap(),
-        "the latest earlier run under another envelope".into(),
-        &envelope(model_before),
-        &envelope(model_now),
+fn envelope(model: &str) -> Envelope {
+    Envelope([("model".to_string(), model.to_string())].into())
+}
+
+/// A reference run under `model` holding `samples`.
+fn reference(model: &str, samples: &[SampleRecord]) -> ReferenceRun {
+    ReferenceRun {
+        run_id: "before".into(),
+        started_at: "2026-11-27T00:00:00Z".parse().unwrap(),
+        envelope: envelope(model),
+        samples: samples.to_vec(),
+    }
+}
+
+/// `now` compared with `before` (under model m-1) as a run under `model`.
+fn compare_under(
+    model: &str,
+    now: &[SampleRecord],
+    before: &[SampleRecord],
+) -> Option<MemoryReport> {
+    compare(
+        MemoryPolicy::default(),
+        now,
+        &envelope(model),
+        &[reference("m-1", before)],
+        Some("the latest earlier run holding it".into()),
+        None,
     )
 }
 
@@ -74,18 +93,13 @@ fn a_salience_memory_that_keeps_other_items_after_an_upgrade_is_flagged() {
         ),
         sample("lru", &[&["order"], &["order", "mood"]], Some(true)),
     ];
-    let report = compare(
-        MemoryPolicy::default(),
-        &now,
-        Some((reference("m-1", "m-2"), &before)),
-        None,
-    )
-    .unwrap();
+    let report = compare_under("m-2", &now, &before).unwrap();
     assert_eq!(report.changed, ["salience"]);
+    assert!(report.not_compared.is_empty());
     let salience = &report.cases[1];
     assert_eq!(salience.case, "salience");
     let d = salience.divergence.as_ref().unwrap();
-    assert_eq!((d.turn, d.turns), (3, 3));
+    assert_eq!((d.turn, d.turns, d.within), (3, 3, None));
     assert!((d.value - 2.0 / 3.0).abs() < 1e-12, "{}", d.value);
     assert_eq!(
         (d.before.clone(), d.now.clone()),
@@ -103,139 +117,196 @@ fn a_salience_memory_that_keeps_other_items_after_an_upgrade_is_flagged() {
     render(&report, &mut text);
     assert!(
         text.contains(
-            "salience: effective past changed after upgrade — divergence 0.67 at turn 3 (retained {city, order} → {city, mood}; across 0.67, within 0.00); \
-             recall 1/1 → 0/1"
+            "each compared with the latest earlier run holding it: 1 changed, 0 not compared\n  \
+             vs run before (2026-11-27 00:00 UTC): model m-1 → m-2\n"
         ),
         "{text}"
     );
-    assert!(text.contains("): model m-1 → m-2; 1 changed"), "{text}");
     assert!(
-        text.contains("lru: divergence 0.00 over 2 turn(s); recall 1/1 → 1/1"),
+        text.contains(
+            "    salience: effective past changed after model change — divergence 0.67 at turn \
+             3 (retained {city, order} → {city, mood}; across 0.67, within unknown (one \
+             sample)); recall 1/1 → 0/1"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("    lru: divergence 0.00 over 2 turn(s); recall 1/1 → 1/1"),
         "{text}"
     );
 }
 
+fn in_run(run: &str, mut samples: Vec<SampleRecord>) -> Vec<SampleRecord> {
+    for s in &mut samples {
+        s.run_id = run.into();
+    }
+    samples
+}
+
 #[test]
-fn divergence_between_samples_of_one_run_is_noise_not_change() {
-    // Both runs keep `a` or `b` at random: across the runs they differ as much as within.
-    let noisy = |run: &str| -> Vec<SampleRecord> {
-        let mut samples = vec![sample("c", &[&["a"]], None), sample("c", &[&["b"]], None)];
-        for s in &mut samples {
-            s.run_id = run.into();
-        }
-        samples
-    };
-    let (before, now) = (noisy("x"), noisy("y"));
-    let report = compare(
-        MemoryPolicy::default(),
-        &now,
-        Some((reference("m-1", "m-2"), &before)),
-        None,
-    )
-    .unwrap();
+fn only_the_reference_noise_is_subtracted() {
+    // The reference keeps `a` or `b` at random: this run doing the same is no change.
+    let noisy = || vec![sample("c", &[&["a"]], None), sample("c", &[&["b"]], None)];
+    let report = compare_under("m-2", &in_run("y", noisy()), &in_run("x", noisy())).unwrap();
     let d = report.cases[0].divergence.as_ref().unwrap();
     assert!(
-        (d.across - 0.5).abs() < 1e-12 && (d.within - 1.0).abs() < 1e-12,
+        (d.across - 0.5).abs() < 1e-12 && d.within == Some(1.0),
         "{d:?}"
     );
     assert_eq!(d.value, 0.0);
     assert!(report.changed.is_empty());
+    // A steady reference and a run that now keeps half of it, half the other half: its own
+    // noise does not cancel the change.
+    let steady = vec![
+        sample("c", &[&["a", "b", "c", "d"]], None),
+        sample("c", &[&["a", "b", "c", "d"]], None),
+    ];
+    let split = vec![
+        sample("c", &[&["a", "b"]], None),
+        sample("c", &[&["c", "d"]], None),
+    ];
+    let report = compare_under("m-2", &split, &steady).unwrap();
+    let d = report.cases[0].divergence.as_ref().unwrap();
+    assert_eq!((d.value, d.within), (0.5, Some(0.0)));
+    assert_eq!(report.changed, ["c"]);
 }
 
 #[test]
-fn recall_of_multi_sample_cases_changes_only_when_fisher_says_so() {
+fn one_reference_sample_under_the_same_envelope_cannot_tell_noise_from_change() {
+    let before = [sample("c", &[&["a", "b"]], None)];
+    let now = [sample("c", &[&["a", "c"]], None)];
+    let same = compare_under("m-1", &now, &before).unwrap();
+    assert!(same.changed.is_empty(), "{same:?}");
+    assert!(
+        same.cases[0]
+            .note
+            .as_deref()
+            .unwrap()
+            .contains("noise is unknown"),
+        "{same:?}"
+    );
+    // Across a model change the same divergence counts.
+    assert_eq!(compare_under("m-2", &now, &before).unwrap().changed, ["c"]);
+}
+
+#[test]
+fn recall_compares_samples_with_fisher_when_either_run_took_several() {
     let probes = |recalled: usize, of: usize| -> Vec<SampleRecord> {
         (0..of)
             .map(|i| sample("c", &[], Some(i < recalled)))
             .collect()
     };
-    let compare_recall = |before: &[SampleRecord], now: &[SampleRecord]| {
-        compare(
-            MemoryPolicy::default(),
-            now,
-            Some((reference("m-1", "m-2"), before)),
-            None,
-        )
-        .unwrap()
-        .cases
-        .remove(0)
-        .recall
-        .unwrap()
+    let recall_of = |before: &[SampleRecord], now: &[SampleRecord]| {
+        compare_under("m-2", now, before)
+            .unwrap()
+            .cases
+            .remove(0)
+            .recall
+            .unwrap()
     };
-    let slight = compare_recall(&probes(5, 5), &probes(4, 5));
+    let slight = recall_of(&probes(5, 5), &probes(4, 5));
     assert!(
         !slight.changed && slight.p_value.unwrap() > 0.05,
         "{slight:?}"
     );
-    let real = compare_recall(&probes(10, 10), &probes(1, 10));
+    let real = recall_of(&probes(10, 10), &probes(1, 10));
     assert!(real.changed && real.p_value.unwrap() < 0.05, "{real:?}");
+    let one_against_many = recall_of(&probes(9, 10), &probes(1, 1));
+    assert!(!one_against_many.changed, "{one_against_many:?}");
+    let one_each = recall_of(&probes(1, 1), &probes(0, 1));
+    assert!(one_each.changed && one_each.p_value.is_none());
 }
 
 #[test]
 fn nothing_to_report_without_memory_or_probes_and_no_flag_without_a_reference() {
-    assert!(
-        compare(
-            MemoryPolicy::default(),
-            &[sample("c", &[], None)],
-            None,
-            None
-        )
-        .is_none()
+    let none = compare(
+        MemoryPolicy::default(),
+        &[sample("c", &[], None)],
+        &envelope("m"),
+        &[],
+        None,
+        None,
     );
+    assert!(none.is_none());
     let report = compare(
         MemoryPolicy::default(),
         &[sample("c", &[&["a"]], Some(false))],
+        &envelope("m"),
+        &[],
         None,
-        Some("history holds no earlier run under another envelope".into()),
+        Some("history is off".into()),
     )
     .unwrap();
-    assert!(report.changed.is_empty() && report.reference.is_none());
+    assert!(report.changed.is_empty() && report.chosen.is_none());
     let mut text = String::new();
     render(&report, &mut text);
-    assert!(
-        text.contains("not compared: history holds no earlier run under another envelope"),
-        "{text}"
-    );
-    // A case the reference did not report is not compared, and says so.
-    let report = compare(
-        MemoryPolicy::default(),
+    assert!(text.contains("not compared: history is off"), "{text}");
+    // A case no earlier run holds is listed as not compared.
+    let report = compare_under(
+        "m-2",
         &[sample("c", &[&["a"]], None)],
-        Some((reference("m-1", "m-2"), &[sample("other", &[&["a"]], None)])),
-        None,
+        &[sample("other", &[&["a"]], None)],
     )
     .unwrap();
+    assert_eq!(report.not_compared, ["c"]);
     assert_eq!(
         report.cases[0].note.as_deref(),
-        Some("not reported or probed under the reference")
+        Some("no earlier run holds it: not compared")
     );
     assert!(!report.cases[0].changed);
 }
 
 #[test]
-fn a_case_that_stops_reporting_memory_is_changed_not_skipped() {
+fn lost_or_renumbered_memory_is_changed_not_skipped() {
     let before = [sample("c", &[&["a"], &["a", "b"]], None)];
     // The upgraded agent answers but reports no memory at all.
-    let now = [sample("c", &[], None)];
-    let report = compare(
-        MemoryPolicy::default(),
-        &now,
-        Some((reference("m-1", "m-2"), &before)),
-        None,
-    )
-    .expect("the lost memory is reported");
+    let report = compare_under("m-2", &[sample("c", &[], None)], &before)
+        .expect("the lost memory is reported");
     assert_eq!(report.changed, ["c"]);
     assert_eq!(
         report.cases[0].note.as_deref(),
         Some("memory reported under the reference, none now")
     );
-    // A case that did not run now (a filtered run) is not blamed.
-    assert!(
-        compare(
-            MemoryPolicy::default(),
-            &[sample("other", &[], None)],
-            Some((reference("m-1", "m-2"), &before)),
-            None,
-        )
-        .is_none()
+    // It reports turns the reference never did.
+    let mut shifted = sample("c", &[], None);
+    shifted.memory = vec![MemoryTurn::new(7, ["a"])];
+    let report = compare_under("m-2", &[shifted], &before).unwrap();
+    assert_eq!(report.changed, ["c"]);
+    assert_eq!(
+        report.cases[0].note.as_deref(),
+        Some("no turn reported by both runs")
     );
+    // A case that did not run now (a filtered run) is not blamed.
+    assert!(compare_under("m-2", &[sample("other", &[], None)], &before).is_none());
+}
+
+#[test]
+fn each_case_is_compared_with_the_first_listed_run_that_holds_it() {
+    let newer = ReferenceRun {
+        run_id: "newer".into(),
+        started_at: "2026-11-27T12:00:00Z".parse().unwrap(),
+        envelope: envelope("m-2"),
+        samples: vec![sample("a", &[&["x"]], None)],
+    };
+    let older = reference(
+        "m-1",
+        &[sample("a", &[&["y"]], None), sample("b", &[&["x"]], None)],
+    );
+    let now = [sample("a", &[&["x"]], None), sample("b", &[&["x"]], None)];
+    let report = compare(
+        MemoryPolicy::default(),
+        &now,
+        &envelope("m-2"),
+        &[newer, older],
+        Some("the latest earlier run holding it".into()),
+        None,
+    )
+    .unwrap();
+    let refs: Vec<&str> = report
+        .cases
+        .iter()
+        .map(|c| c.reference.as_ref().unwrap().run_id.as_str())
+        .collect();
+    assert_eq!(refs, ["newer", "before"]);
+    assert!(report.changed.is_empty(), "{report:?}");
 }

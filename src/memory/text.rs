@@ -1,10 +1,12 @@
-//! The memory section of the terminal report.
+//! The memory section of the terminal report, and the memory gate's details.
 
-use super::{AxisChange, CaseMemory, MemoryReport, Recall};
+use std::collections::BTreeMap;
+
+use super::{AxisChange, CaseMemory, CaseReference, MemoryReport, Recall};
 use crate::check::memory_set;
 
-/// `model a → b, prompt x → y`.
-pub(crate) fn changes(changes: &[AxisChange]) -> String {
+/// `model a → b, prompt x → y`; `the same envelope` when nothing differs.
+fn changes(changes: &[AxisChange]) -> String {
     if changes.is_empty() {
         return "the same envelope".into();
     }
@@ -22,15 +24,6 @@ pub(crate) fn changes(changes: &[AxisChange]) -> String {
         .join(", ")
 }
 
-/// What the flag says of a changed case (the section's first line says what changed).
-pub(crate) fn flag(report: &MemoryReport) -> &'static str {
-    match &report.reference {
-        Some(r) if r.model_changed() => "effective past changed after upgrade",
-        Some(r) if !r.changes.is_empty() => "effective past changed",
-        _ => "effective past changed under the same envelope",
-    }
-}
-
 /// A version for a line of text: long ones (prompt hashes) cut to 20 characters.
 fn short(value: Option<&str>) -> String {
     match value {
@@ -39,6 +32,17 @@ fn short(value: Option<&str>) -> String {
             format!("{}…", v.chars().take(19).collect::<String>())
         }
         Some(v) => v.into(),
+    }
+}
+
+/// What the flag says of a changed case.
+fn flag(reference: &CaseReference) -> &'static str {
+    if reference.model_changed() {
+        "effective past changed after model change"
+    } else if reference.changes.is_empty() {
+        "effective past changed under the same envelope"
+    } else {
+        "effective past changed"
     }
 }
 
@@ -57,19 +61,21 @@ fn recall_text(recall: &Recall) -> String {
     }
 }
 
-/// One line per case: its divergence and recall, and the flag.
-pub(crate) fn case_line(report: &MemoryReport, case: &CaseMemory) -> String {
+/// One case: its divergence and recall, and the flag.
+pub(crate) fn case_line(case: &CaseMemory) -> String {
     let mut parts = Vec::new();
     if let Some(d) = &case.divergence {
         if d.value > 0.0 {
+            let within = d
+                .within
+                .map_or("unknown (one sample)".to_string(), |w| format!("{w:.2}"));
             parts.push(format!(
-                "divergence {:.2} at turn {} (retained {} → {}; across {:.2}, within {:.2})",
+                "divergence {:.2} at turn {} (retained {} → {}; across {:.2}, within {within})",
                 d.value,
                 d.turn,
                 memory_set(&d.before),
                 memory_set(&d.now),
                 d.across,
-                d.within
             ));
         } else {
             parts.push(format!("divergence 0.00 over {} turn(s)", d.turns));
@@ -81,33 +87,93 @@ pub(crate) fn case_line(report: &MemoryReport, case: &CaseMemory) -> String {
     if let Some(note) = &case.note {
         parts.push(note.clone());
     }
-    let verdict = if case.changed {
-        format!("{} — ", flag(report))
-    } else {
-        String::new()
+    let flagged = match (&case.reference, case.changed) {
+        (Some(reference), true) => format!("{} — ", flag(reference)),
+        _ => String::new(),
     };
-    format!("{}: {verdict}{}", case.case, parts.join("; "))
+    format!("{}: {flagged}{}", case.case, parts.join("; "))
+}
+
+/// `run <id> (<start>): <changes>`.
+fn reference_line(reference: &CaseReference) -> String {
+    format!(
+        "vs run {} ({}): {}",
+        reference.run_id,
+        reference.started_at.strftime("%Y-%m-%d %H:%M UTC"),
+        changes(&reference.changes)
+    )
+}
+
+/// The cases under each reference run (newest first), then the cases not compared.
+fn grouped(report: &MemoryReport) -> Vec<(Option<&CaseReference>, Vec<&CaseMemory>)> {
+    let mut runs: BTreeMap<(std::cmp::Reverse<jiff::Timestamp>, &str), Vec<&CaseMemory>> =
+        BTreeMap::new();
+    let mut alone = Vec::new();
+    for case in &report.cases {
+        match &case.reference {
+            Some(r) => runs
+                .entry((std::cmp::Reverse(r.started_at), r.run_id.as_str()))
+                .or_default()
+                .push(case),
+            None => alone.push(case),
+        }
+    }
+    let mut groups: Vec<(Option<&CaseReference>, Vec<&CaseMemory>)> = runs
+        .into_values()
+        .map(|cases| (cases[0].reference.as_ref(), cases))
+        .collect();
+    if !alone.is_empty() {
+        groups.push((None, alone));
+    }
+    groups
 }
 
 /// The memory section.
 pub fn render(report: &MemoryReport, text: &mut String) {
     let cases = report.cases.len();
-    match &report.reference {
-        Some(r) => text.push_str(&format!(
-            "\nevalgate: memory: {cases} case(s) report memory or probe recall; compared with \
-             run {} ({}, {}): {}; {} changed",
-            r.run_id,
-            r.chosen,
-            r.started_at.strftime("%Y-%m-%d %H:%M UTC"),
-            changes(&r.changes),
-            report.changed.len()
+    match (&report.chosen, &report.note) {
+        (Some(chosen), _) => text.push_str(&format!(
+            "\nevalgate: memory: {cases} case(s) report memory or probe recall, each compared \
+             with {chosen}: {} changed, {} not compared",
+            report.changed.len(),
+            report.not_compared.len()
         )),
-        None => text.push_str(&format!(
+        (None, note) => text.push_str(&format!(
             "\nevalgate: memory: {cases} case(s) report memory or probe recall; not compared: {}",
-            report.note.as_deref().unwrap_or("no reference run")
+            note.as_deref().unwrap_or("no history")
         )),
     }
-    for case in &report.cases {
-        text.push_str(&format!("\n  {}", case_line(report, case)));
+    for (reference, cases) in grouped(report) {
+        let indent = match reference {
+            Some(reference) => {
+                text.push_str(&format!("\n  {}", reference_line(reference)));
+                "    "
+            }
+            None => "  ",
+        };
+        for case in cases {
+            text.push_str(&format!("\n{indent}{}", case_line(case)));
+        }
     }
+}
+
+/// The memory gate's details: the changed cases with what they were compared with, and the
+/// cases not compared.
+pub(crate) fn gate_details(report: &MemoryReport) -> Vec<String> {
+    let mut details: Vec<String> = report
+        .cases
+        .iter()
+        .filter(|c| c.changed)
+        .map(|c| match &c.reference {
+            Some(r) => format!("{} ({})", case_line(c), reference_line(r)),
+            None => case_line(c),
+        })
+        .collect();
+    if !report.not_compared.is_empty() {
+        details.push(format!(
+            "not compared (no earlier run holds them): {}",
+            report.not_compared.join(", ")
+        ));
+    }
+    details
 }

@@ -11,7 +11,7 @@ use crate::decay::{DecayInputs, DecayReport, VerdictAt, assess};
 use crate::envelope::RunEnvelope;
 use crate::errors::Error;
 use crate::history::HistoryStore;
-use crate::memory::{self, MemoryReport, Reference};
+use crate::memory::{self, MemoryReport, ReferenceRun};
 use crate::record::{RerunRecord, RunData};
 use crate::verdict::Verdict;
 
@@ -165,9 +165,9 @@ pub(crate) fn ingest_and_judge(
     })
 }
 
-/// The run's memory against the reference: with a baseline branch, that branch's latest
-/// run (so a change accepted there stops failing); else, or when history has no run of it,
-/// the latest earlier run under another envelope.
+/// The run's memory, each case against the latest earlier run that holds it: with a
+/// baseline branch, of that branch (so a pull request stays red on every rerun until the
+/// branch accepts the change); else of any branch.
 fn judge_memory(
     data: &RunData,
     suite: Option<&str>,
@@ -175,18 +175,26 @@ fn judge_memory(
     history_on: bool,
 ) -> Result<Option<MemoryReport>, Error> {
     let policy = data.policy.as_ref().map(|p| p.memory).unwrap_or_default();
-    let compare = |reference, note| memory::compare(policy, &data.samples, reference, note);
+    let now = RunEnvelope::of_run(&data.runs, &data.samples).envelope;
     let Some(store) = store else {
         let note = if history_on {
             "the history store could not be used"
         } else {
             "history is off"
         };
-        return Ok(compare(None, Some(note.into())));
+        return Ok(memory::compare(
+            policy,
+            &data.samples,
+            &now,
+            &[],
+            None,
+            Some(note.into()),
+        ));
     };
-    let suite = suite.unwrap_or("");
+    let mut cases: Vec<&str> = data.samples.iter().map(|s| s.case.as_str()).collect();
+    cases.sort_unstable();
+    cases.dedup();
     let this_run: Vec<&str> = data.runs.iter().map(|r| r.run_id.as_str()).collect();
-    let now = RunEnvelope::of_run(&data.runs, &data.samples);
     let started = data
         .runs
         .iter()
@@ -198,41 +206,28 @@ fn judge_memory(
         .as_ref()
         .and_then(|p| p.baseline.as_ref())
         .and_then(|b| b.branch.as_deref());
-    let on_branch = match branch {
-        Some(branch) => store
-            .latest_run_on_branch(suite, branch, &this_run)?
-            .map(|run| (run, format!("the latest run of `{branch}`"))),
-        None => None,
+    let references = store
+        .memory_references(suite.unwrap_or(""), &cases, started, &this_run, branch)?
+        .into_iter()
+        .map(|(run, samples)| ReferenceRun {
+            run_id: run.run_id,
+            started_at: run.started_at,
+            envelope: run.envelope,
+            samples,
+        })
+        .collect::<Vec<_>>();
+    let chosen = match branch {
+        Some(branch) => format!("the latest earlier run of `{branch}` holding it"),
+        None => "the latest earlier run holding it".to_string(),
     };
-    let found = match on_branch {
-        Some(found) => Some(found),
-        None => store
-            .latest_run_under_other_envelope(suite, &now.id, started, &this_run)?
-            .map(|run| {
-                (
-                    run,
-                    "the latest earlier run under another envelope".to_string(),
-                )
-            }),
-    };
-    let Some((run, chosen)) = found else {
-        return Ok(compare(
-            None,
-            Some(format!(
-                "{} holds no earlier run of suite `{suite}` under another envelope",
-                shown(store.path())
-            )),
-        ));
-    };
-    let samples = store.sample_records_of_run(&run.run_id)?;
-    let reference = Reference::new(
-        run.run_id,
-        run.started_at,
-        chosen,
-        &run.envelope,
-        &now.envelope,
-    );
-    Ok(compare(Some((reference, &samples)), None))
+    Ok(memory::compare(
+        policy,
+        &data.samples,
+        &now,
+        &references,
+        Some(chosen),
+        None,
+    ))
 }
 
 /// Ingests `data` and reads back every verdict of `suite`'s runs, oldest first: another

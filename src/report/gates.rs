@@ -254,30 +254,20 @@ fn measure(metric: &Metric, bound: Bound, inputs: &GateInputs) -> Measured {
             None => {
                 Measured::skipped("no sample reported memory or probed recall (`recalled:`)".into())
             }
-            Some(memory) if memory.reference.is_none() => Measured::skipped(format!(
+            Some(memory) if memory.chosen.is_none() => Measured::skipped(format!(
                 "not compared: {}",
-                memory.note.as_deref().unwrap_or("no reference run")
+                memory.note.as_deref().unwrap_or("no history")
             )),
+            Some(memory) if memory.not_compared.len() == memory.cases.len() => {
+                Measured::skipped(format!(
+                    "no case compared: no earlier run ({}) holds {}",
+                    memory.chosen.as_deref().unwrap_or_default(),
+                    memory.not_compared.join(", ")
+                ))
+            }
             Some(memory) => {
-                let mut m = Measured::count(
-                    memory
-                        .cases
-                        .iter()
-                        .filter(|c| c.changed)
-                        .map(|c| crate::memory::case_line(memory, c))
-                        .collect(),
-                );
-                if let Some(reference) = &memory.reference {
-                    m.details.insert(
-                        0,
-                        format!(
-                            "compared with run {} ({}): {}",
-                            reference.run_id,
-                            reference.chosen,
-                            crate::memory::changes(&reference.changes)
-                        ),
-                    );
-                }
+                let mut m = Measured::value(memory.changed.len() as f64);
+                m.details = crate::memory::gate_details(memory);
                 m
             }
         },

@@ -122,6 +122,8 @@ impl RunReport {
             crate::memory::compare(
                 p.memory,
                 &data.samples,
+                &crate::envelope::RunEnvelope::of_run(&data.runs, &data.samples).envelope,
+                &[],
                 None,
                 Some("no history store was read".into()),
             )

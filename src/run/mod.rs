@@ -14,7 +14,7 @@ use tokio::task::JoinHandle;
 
 use crate::case::Case;
 use crate::check::{self, CheckResult, RefusalDetector};
-use crate::observation::Observation;
+use crate::observation::{Observation, Request};
 use crate::proxy::{FaultProxy, ProxyOptions, stable_hash};
 use crate::record::{CaseRecord, Record, Recorder, SCHEMA_VERSION, SampleRecord};
 use crate::snapshot::{Action, Comparison, Mode, Snapshots};
@@ -302,6 +302,7 @@ async fn run_sample(shared: Arc<Shared>, case: Arc<Case>, index: u32) -> SampleR
         }
         (outcome, _) => outcome,
     };
+    let outcome = outcome.and_then(|o| memory_within_input(o, &request));
     let record = match outcome {
         Ok(observation) => {
             let mut checks = check::evaluate(&case.checks, &observation, latency, &shared.refusals);
@@ -411,6 +412,20 @@ async fn add_trace_decisions(
     observation.decisions.extend(trace.decisions);
     observation.warnings.extend(trace.warnings);
     Ok(observation)
+}
+
+/// A memory report about turns the input does not have is a broken report: compared with
+/// another run it would match nothing, so it is an error, not data.
+fn memory_within_input(observation: Observation, request: &Request) -> Result<Observation, String> {
+    let turns = crate::observation::user_messages(&request.messages).len();
+    match observation.memory.last() {
+        Some(last) if last.turn as usize > turns => Err(format!(
+            "malformed answer: memory reports turn {}, but the input has {turns} user \
+             message(s) (turn n is the n-th user message, from 1)",
+            last.turn
+        )),
+        _ => Ok(observation),
+    }
 }
 
 fn errored_sample(shared: &Shared, case: &Case, index: u32, reason: String) -> SampleRecord {

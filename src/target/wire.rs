@@ -217,8 +217,14 @@ pub(crate) fn memory(
                 )));
             }
             (None, true) => {
-                held.extend(kept.unwrap_or_default());
-                for id in evicted.unwrap_or_default() {
+                let (kept, evicted) = (kept.unwrap_or_default(), evicted.unwrap_or_default());
+                if let Some(id) = kept.iter().find(|id| evicted.contains(id)) {
+                    return Err(bad(format!(
+                        "turn {turn} both keeps and evicts `{id}`; report what the turn ended with"
+                    )));
+                }
+                held.extend(kept);
+                for id in evicted {
                     if !held.remove(&id) {
                         warnings.push(format!(
                             "memory: turn {turn} evicts `{id}`, which no earlier turn kept"
@@ -347,6 +353,10 @@ mod tests {
                 "give one",
             ),
             (json!([{"turn": 1, "kept": [{"id": 1}]}]), "not an item id"),
+            (
+                json!([{"turn": 1, "kept": ["a"], "evicted": ["a"]}]),
+                "both keeps and evicts `a`",
+            ),
         ] {
             let e = map
                 .observe(&json!({"output": "hi", "memory": memory}))
