@@ -129,12 +129,13 @@ impl<'s> Ingest<'s> {
                 .tx
                 .prepare_cached(
                     "INSERT INTO sample_records (run_id, case_id, sample, started_s, started_ns,
-                       verdict, model, envelope, record)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                       verdict, model, envelope, record, memory)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
                      ON CONFLICT (run_id, case_id, sample) DO UPDATE SET
                        started_s = excluded.started_s, started_ns = excluded.started_ns,
                        verdict = excluded.verdict, model = excluded.model,
-                       envelope = excluded.envelope, record = excluded.record",
+                       envelope = excluded.envelope, record = excluded.record,
+                       memory = excluded.memory",
                 )
                 .and_then(|mut stmt| {
                     let (s, ns) = split(r.started_at);
@@ -145,8 +146,9 @@ impl<'s> Ingest<'s> {
                         SampleVerdict::Fail => "fail",
                         SampleVerdict::Error => "error",
                     };
+                    let memory = crate::memory::concerns_memory(r).then_some(1);
                     stmt.execute(params![
-                        r.run_id, r.case, r.sample, s, ns, verdict, r.model, envelope, json
+                        r.run_id, r.case, r.sample, s, ns, verdict, r.model, envelope, json, memory
                     ])
                 })
                 .map(|_| self.stats.samples += 1),

@@ -109,6 +109,19 @@ const MIGRATIONS: &[Migration] = &[
         ALTER TABLE runs ADD COLUMN suite_tier TEXT;
     ",
     },
+    Migration {
+        purpose: "find the samples of a case that reported memory or probed recall",
+        // 1 when the sample reported memory or ran a recall probe: a case's reference run
+        // for memory divergence is found through the partial index, without reading records.
+        sql: "
+        ALTER TABLE sample_records ADD COLUMN memory INTEGER;
+        UPDATE sample_records SET memory = 1
+         WHERE json_array_length(record, '$.memory') > 0
+            OR EXISTS (SELECT 1 FROM json_each(record, '$.checks') c
+                       WHERE json_extract(c.value, '$.expectation') = 'recalled');
+        CREATE INDEX sample_records_memory ON sample_records (case_id) WHERE memory = 1;
+    ",
+    },
 ];
 
 /// What the file at hand is, read from its header without writing to it.
@@ -353,5 +366,43 @@ mod tests {
         // Step 2 committed on its own; step 3 left nothing, not even its first table.
         assert_eq!(version(&conn), 2);
         assert_eq!(tables(&conn), ["a", "b"]);
+    }
+
+    #[test]
+    fn the_memory_migration_marks_the_samples_a_history_already_holds() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("history.db");
+        let mut conn = Connection::open(&path).unwrap();
+        migrate(&mut conn, &path, &MIGRATIONS[..4]).unwrap();
+        let insert = |sample: i64, record: &str| {
+            conn.execute(
+                "INSERT INTO sample_records (run_id, case_id, sample, started_s, started_ns,
+                   verdict, record) VALUES ('r', 'c', ?1, 0, 0, 'pass', ?2)",
+                rusqlite::params![sample, record],
+            )
+            .unwrap();
+        };
+        insert(
+            0,
+            r#"{"memory": [{"turn": 1, "retained": ["a"]}], "checks": []}"#,
+        );
+        insert(
+            1,
+            r#"{"checks": [{"expectation": "recalled", "passed": true}]}"#,
+        );
+        insert(
+            2,
+            r#"{"checks": [{"expectation": "contains", "passed": true}]}"#,
+        );
+        insert(3, r#"{"memory": [], "checks": []}"#);
+        migrate(&mut conn, &path, MIGRATIONS).unwrap();
+        let marked: Vec<i64> = conn
+            .prepare("SELECT sample FROM sample_records WHERE memory = 1 ORDER BY sample")
+            .unwrap()
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(marked, [0, 1]);
     }
 }

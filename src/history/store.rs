@@ -210,9 +210,7 @@ impl HistoryStore {
                    AND r.run_id NOT IN (SELECT value FROM json_each(?3))
                    AND (r.started_s < ?4 OR (r.started_s = ?4 AND r.started_ns < ?5))
                    AND (?6 IS NULL OR r.branch = ?6)
-                   AND (json_array_length(s.record, '$.memory') > 0
-                        OR EXISTS (SELECT 1 FROM json_each(s.record, '$.checks') c
-                                   WHERE json_extract(c.value, '$.expectation') = 'recalled'))
+                   AND s.memory = 1
                  GROUP BY s.case_id, s.run_id
                  ORDER BY s.case_id, r.started_s DESC, r.started_ns DESC, s.run_id DESC",
             )

@@ -167,6 +167,12 @@ struct Observed<'a> {
     recall: Option<[u32; 2]>,
 }
 
+/// Whether a sample says anything about memory: it reported memory or ran a recall probe
+/// (what the history indexes to find a case's reference run).
+pub(crate) fn concerns_memory(sample: &SampleRecord) -> bool {
+    !sample.memory.is_empty() || sample.checks.iter().any(|c| c.expectation == RECALLED)
+}
+
 fn by_case(samples: &[SampleRecord]) -> BTreeMap<&str, Observed<'_>> {
     let mut cases: BTreeMap<&str, Observed> = BTreeMap::new();
     for sample in samples {
