@@ -12,7 +12,12 @@ struct Out {
 }
 
 fn bisect(args: &[&str], out: &Path) -> Out {
+    bisect_env(args, out, &[])
+}
+
+fn bisect_env(args: &[&str], out: &Path, env: &[(&str, &str)]) -> Out {
     let output = Command::new(env!("CARGO_BIN_EXE_evalgate"))
+        .envs(env.iter().copied())
         .arg("bisect")
         .args(args)
         .args(["--demo", "v1", "--out"])
@@ -53,11 +58,61 @@ fn the_demo_regression_is_found_as_an_interaction_of_model_and_tools() {
         "{}",
         run.stdout
     );
+    let rounds = || -> Vec<std::path::PathBuf> {
+        let mut found = Vec::new();
+        let mut stack = vec![out.path().join("bisect")];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.join("finished").is_file() {
+                    found.push(path);
+                } else if path.is_dir() {
+                    stack.push(path);
+                }
+            }
+        }
+        found.sort();
+        found
+    };
+    let measured = rounds();
+    assert!(measured.len() >= 17, "{measured:?}");
     let again = bisect(&["--good", GOOD, "--bad", BAD], out.path());
     assert_eq!(again.code, 0);
     assert_eq!(
         again.stdout, run.stdout,
         "a resumed bisection reuses its records"
+    );
+    assert_eq!(rounds(), measured);
+
+    // A round cut short (no `finished` mark; history off, so it is nowhere else) is
+    // measured again, never taken as whole.
+    let cut = &measured[0];
+    std::fs::remove_file(cut.join("finished")).unwrap();
+    let off = [("EVALGATE_HISTORY", "off")];
+    let remeasured = bisect_env(&["--good", GOOD, "--bad", BAD], out.path(), &off);
+    assert_eq!(remeasured.stdout, run.stdout);
+    assert!(cut.join("finished").is_file());
+
+    // The rounds are in the history store too, under the suite's own `#bisect` name: a
+    // later job with the history but not the folders runs nothing again.
+    std::fs::remove_dir_all(out.path().join("bisect")).unwrap();
+    let resumed = bisect(&["--good", GOOD, "--bad", BAD], out.path());
+    assert_eq!(resumed.code, 0, "{}", resumed.stderr);
+    assert_eq!(resumed.stdout, run.stdout);
+    assert!(
+        !out.path().join("bisect").exists(),
+        "every round came from the history store"
+    );
+    let listed = Command::new(env!("CARGO_BIN_EXE_evalgate"))
+        .args(["history", "runs", "--db"])
+        .arg(out.path().join("history.sqlite"))
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    assert!(listed.contains("demo-support#bisect"), "{listed}");
+    assert!(
+        !listed.contains(" demo-support "),
+        "no run of the suite itself: {listed}"
     );
 }
 

@@ -1,9 +1,12 @@
 //! `evalgate bisect --good A --bad B [CASES...]`: which axes of the version envelope, alone
 //! or together, a regression needs. Every configuration is a run of the chosen cases by the
 //! `evalgate` binary itself in a child process (`$EVALGATE_AXES` names its axis values, its
-//! output is dropped, history is left alone); its records are kept under
-//! `<out>/bisect/<good×bad>/<configuration>/round-<k>`, so a bisection run again reuses what
-//! it already measured. Each configuration takes rounds (each round: every chosen case with
+//! output is dropped); its records are kept under
+//! `<out>/bisect/<key>/<configuration>/round-<k>` and ingested into the history store as
+//! run `bisect-<key>-<configuration>-r<k>` of suite `<suite>#bisect` — apart from the
+//! suite's own runs, so decay, baselines and memory never see them. A bisection run again
+//! (here, or in a later CI job that carried the history over) reuses every round it finds on
+//! disk or in history. Each configuration takes rounds (each round: every chosen case with
 //! its own `samples:`) until the statistics decide, at most `--max-rounds`.
 
 use std::collections::BTreeMap;
@@ -19,6 +22,7 @@ use crate::envelope::{AXES_ENV, check_axes};
 use crate::errors::Error;
 use crate::exit;
 use crate::harness::default_out_dir;
+use crate::history::HistoryStore;
 use crate::record::RunData;
 use crate::suite::Suite;
 use crate::terminal::{printable, shown};
@@ -68,6 +72,12 @@ struct Runner {
     rounds: u32,
     /// The good and bad envelopes' tallies, once measured.
     reference: Option<(Tally, Tally)>,
+    /// Names the bisection's rounds (`<out>/bisect/<key>`, run ids `bisect-<key>-…`).
+    key: String,
+    /// The history store rounds are kept in and resumed from, unless history is off.
+    history: Option<HistoryStore>,
+    /// The suite name its rounds are kept under in history.
+    history_suite: String,
     alpha: f64,
     samples_spent: u64,
 }
@@ -89,9 +99,21 @@ impl Runner {
         } else {
             bad_axes.iter().cloned().collect::<Vec<_>>().join("+")
         };
-        let out = self.root.join(name).join(format!("round-{round}"));
+        let out = self.root.join(&name).join(format!("round-{round}"));
         let runs = out.join("runs");
-        if !runs.is_dir() {
+        // Written once the child finished: a folder without it is a round cut short (the
+        // bisection was killed), never reused as if it were whole.
+        let finished = out.join("finished");
+        let run_id = format!("bisect-{}-{name}-r{round}", self.key);
+        if !finished.is_file()
+            && let Some(data) = self.round_in_history(&run_id)?
+        {
+            return Ok(data);
+        }
+        if !finished.is_file() {
+            if out.exists() {
+                std::fs::remove_dir_all(&out).map_err(|e| Error::io(&out, e))?;
+            }
             let axes = serde_json::to_string(&self.axes(bad_axes)).expect("axes serialize");
             let exe = std::env::current_exe()
                 .map_err(|e| Error::Internal(format!("cannot find the evalgate binary: {e}")))?;
@@ -108,7 +130,7 @@ impl Runner {
             command
                 .env(AXES_ENV, axes)
                 .env("EVALGATE_HISTORY", "off")
-                .env_remove("EVALGATE_RUN_ID")
+                .env("EVALGATE_RUN_ID", &run_id)
                 .env_remove("NEXTEST_RUN_ID")
                 .env_remove("GITHUB_ACTIONS")
                 .env_remove("GITHUB_STEP_SUMMARY")
@@ -129,12 +151,43 @@ impl Runner {
                     String::from_utf8_lossy(&output.stderr).trim()
                 )));
             }
+            std::fs::write(&finished, b"").map_err(|e| Error::io(&finished, e))?;
         }
         let dirs: Vec<PathBuf> = std::fs::read_dir(&runs)
             .map_err(|e| Error::io(&runs, e))?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .collect();
-        RunData::read(&dirs)
+        let data = RunData::read(&dirs)?;
+        self.keep_in_history(&data)?;
+        Ok(data)
+    }
+
+    /// A finished round found in the history store (only finished rounds are kept there).
+    fn round_in_history(&self, run_id: &str) -> Result<Option<RunData>, Error> {
+        let Some(store) = &self.history else {
+            return Ok(None);
+        };
+        let cases = store.case_records_of_run(run_id)?;
+        if cases.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(RunData {
+            samples: store.sample_records_of_run(run_id)?,
+            cases,
+            ..RunData::default()
+        }))
+    }
+
+    /// Ingests a round into the history store under the bisection's own suite name.
+    fn keep_in_history(&mut self, data: &RunData) -> Result<(), Error> {
+        let Some(store) = &mut self.history else {
+            return Ok(());
+        };
+        let mut kept = data.clone();
+        for run in &mut kept.runs {
+            run.suite = self.history_suite.clone();
+        }
+        store.ingest(&kept).map(|_| ())
     }
 
     /// Failures among the chosen cases' answered samples (errors are neither).
@@ -258,17 +311,27 @@ pub(crate) fn run(args: BisectArgs) -> Result<ExitCode, Error> {
         }
     }
     let served = args.demo.map(crate::demo::serve).transpose()?;
+    // The rounds measured depend on the envelopes, the cases asked for and the suite's
+    // cases (the good and bad envelopes' first round runs them all).
     let key = {
-        let text = serde_json::to_string(&(&good, &bad)).expect("envelopes serialize");
+        let text = serde_json::to_string(&(&good, &bad, &args.cases, &all_cases))
+            .expect("envelopes serialize");
         let digest = Sha256::digest(text.as_bytes());
         digest[..6]
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect::<String>()
     };
+    let history = match crate::report::history_path(suite.history.as_deref(), &out)? {
+        Some(path) => Some(HistoryStore::open(&path)?),
+        None => None,
+    };
     let mut runner = Runner {
         dir: args.dir.clone(),
-        root: out.join("bisect").join(key),
+        root: out.join("bisect").join(&key),
+        key,
+        history,
+        history_suite: format!("{}#bisect", suite.name),
         good,
         bad,
         cases: if args.cases.is_empty() {
