@@ -43,17 +43,34 @@ pub(crate) fn user_text(messages: &[Message]) -> String {
 }
 
 /// Whether `text` contains `word` case-insensitively, not as part of a longer word: the
-/// characters around it are not letters or digits (`A1005` is in "order A1005." but not in
-/// "A10050"; "Ann" is not in "annual").
+/// characters around it are not letters, digits or `_` (`A1005` is in "order A1005." but
+/// not in "A10050"; "Ann" is not in "annual"). Scripts written without spaces (Chinese,
+/// Japanese, Korean) have no word boundaries to look for: next to one of their
+/// characters, or where the word itself starts or ends with one, any neighbour will do
+/// ("订单A1005已发货").
 pub(crate) fn contains_word(text: &str, word: &str) -> bool {
     let (text, word) = (text.to_lowercase(), word.to_lowercase());
-    if word.is_empty() {
+    let (Some(first), Some(last)) = (word.chars().next(), word.chars().next_back()) else {
         return false;
-    }
-    let alnum = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
+    };
+    let joins = |edge: char, neighbour: Option<char>| {
+        neighbour
+            .is_some_and(|c| (c.is_alphanumeric() || c == '_') && !unspaced(c) && !unspaced(edge))
+    };
     text.match_indices(&word).any(|(at, _)| {
-        !alnum(text[..at].chars().next_back()) && !alnum(text[at + word.len()..].chars().next())
+        !joins(first, text[..at].chars().next_back())
+            && !joins(last, text[at + word.len()..].chars().next())
     })
+}
+
+/// Characters of scripts written without spaces between words: CJK ideographs, kana,
+/// Hangul.
+fn unspaced(c: char) -> bool {
+    matches!(
+        u32::from(c),
+        0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF
+            | 0x20000..=0x2FFFF
+    )
 }
 
 impl Role {
@@ -416,6 +433,9 @@ mod tests {
         assert!(!contains_word("Order A10050 has shipped.", "A1005"));
         assert!(!contains_word("our annual sale", "Ann"));
         assert!(contains_word("Ann, hello", "ann"));
+        assert!(contains_word("您的订单A1005已发货", "A1005"));
+        assert!(contains_word("ご注文は東京に届きます", "東京"));
+        assert!(!contains_word("order_A1005", "A1005"));
         assert!(!contains_word("anything", ""));
     }
 }

@@ -36,6 +36,24 @@ fn bisect_env(args: &[&str], out: &Path, env: &[(&str, &str)]) -> Out {
     }
 }
 
+/// The round folders under `dir` marked `finished`, sorted.
+fn finished_rounds(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.join("finished").is_file() {
+                found.push(path);
+            } else if path.is_dir() {
+                stack.push(path);
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
 const GOOD: &str = "evals/envelopes/good.yaml";
 const BAD: &str = "evals/envelopes/bad.yaml";
 
@@ -58,22 +76,7 @@ fn the_demo_regression_is_found_as_an_interaction_of_model_and_tools() {
         "{}",
         run.stdout
     );
-    let rounds = || -> Vec<std::path::PathBuf> {
-        let mut found = Vec::new();
-        let mut stack = vec![out.path().join("bisect")];
-        while let Some(dir) = stack.pop() {
-            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-                let path = entry.path();
-                if path.join("finished").is_file() {
-                    found.push(path);
-                } else if path.is_dir() {
-                    stack.push(path);
-                }
-            }
-        }
-        found.sort();
-        found
-    };
+    let rounds = || finished_rounds(&out.path().join("bisect"));
     let measured = rounds();
     assert!(measured.len() >= 17, "{measured:?}");
     let again = bisect(&["--good", GOOD, "--bad", BAD], out.path());
@@ -92,6 +95,14 @@ fn the_demo_regression_is_found_as_an_interaction_of_model_and_tools() {
     let remeasured = bisect_env(&["--good", GOOD, "--bad", BAD], out.path(), &off);
     assert_eq!(remeasured.stdout, run.stdout);
     assert!(cut.join("finished").is_file());
+
+    // `--fresh` reuses nothing: every round folder is made again.
+    let planted = measured[1].join("planted");
+    std::fs::write(&planted, b"").unwrap();
+    let fresh = bisect(&["--good", GOOD, "--bad", BAD, "--fresh"], out.path());
+    assert_eq!(fresh.stdout, run.stdout);
+    assert!(!planted.exists());
+    assert_eq!(rounds(), measured);
 
     // The rounds are in the history store too, under the suite's own `#bisect` name: a
     // later job with the history but not the folders runs nothing again.
@@ -221,5 +232,63 @@ fn envelopes_can_be_two_runs_of_the_history_store() {
             .contains("neither an envelope file nor the id of a run"),
         "{}",
         run.stderr
+    );
+}
+
+#[test]
+fn a_round_with_errored_samples_is_used_but_never_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let evals = dir.path().join("evals");
+    std::fs::create_dir_all(evals.join("cases")).unwrap();
+    std::fs::write(
+        evals.join("evalgate.yaml"),
+        "name: errors\nretries: {max: 0}\ntarget:\n  http:\n    url: \"${EVALGATE_AGENT_URL}/v1/agent\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        evals.join("cases/refund.yaml"),
+        "samples: 12\ninput:\n  customer: erin\n  messages:\n    - {role: user, content: \
+         \"Please refund A1009\"}\nexpect:\n  - branches: [tool.issue_refund]\n",
+    )
+    .unwrap();
+    // The agent's upstream fails on every sample of this case.
+    std::fs::write(
+        evals.join("cases/down.yaml"),
+        "input:\n  vars: {fail: error}\n  messages:\n    - {role: user, content: \"Where is \
+         A1001?\"}\nexpect:\n  - contains: A1001\n",
+    )
+    .unwrap();
+    let root = env!("CARGO_MANIFEST_DIR");
+    let out = dir.path().join("out");
+    let run = Command::new(env!("CARGO_BIN_EXE_evalgate"))
+        .args(["bisect", "--good"])
+        .arg(format!("{root}/{GOOD}"))
+        .arg("--bad")
+        .arg(format!("{root}/{BAD}"))
+        .args(["refund", "down", "--demo", "v1", "--dir"])
+        .arg(&evals)
+        .arg("--out")
+        .arg(&out)
+        .env_remove("EVALGATE_AXES")
+        .env_remove("NEXTEST_RUN_ID")
+        .env_remove("EVALGATE_RUN_ID")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert_eq!(run.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("interaction model×tools"),
+        "errors neither pass nor fail: {stdout}"
+    );
+    let finished = finished_rounds(&out.join("bisect")).len();
+    assert_eq!(finished, 0, "no round with errors is kept for reuse");
+    let listed = Command::new(env!("CARGO_BIN_EXE_evalgate"))
+        .args(["history", "runs", "--db"])
+        .arg(out.join("history.sqlite"))
+        .output()
+        .unwrap();
+    assert!(
+        !String::from_utf8_lossy(&listed.stdout).contains("bisect-"),
+        "nor kept in history"
     );
 }

@@ -47,7 +47,20 @@ expect:
   - branches: [route.order_status, tool.lookup_order]
 ";
 
+/// `evalgate demo` against demo agent `version`, as a run of its own commit unless `env`
+/// names one (`EVALGATE_COMMIT`): CI variables of the machine running the tests must not
+/// make two runs look like a re-run of one.
 fn demo(s: &TempSuite, version: &str, env: &[(&str, &str)]) -> Run {
+    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let commit = format!(
+        "commit-{}",
+        RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
+    let mut env = env.to_vec();
+    if !env.iter().any(|(k, _)| *k == "EVALGATE_COMMIT") {
+        env.push(("EVALGATE_COMMIT", &commit));
+    }
+    let env = &env[..];
     s.evalgate_env(
         &[
             "demo",
@@ -111,7 +124,7 @@ fn an_upgrade_that_changes_a_salience_memory_is_flagged_and_lru_is_not() {
         all.contains(
             "    salience: effective past changed after model change — divergence 0.80 at turn \
              5 (retained {note@3, note@5, order:A1005} → {mood@2, mood@4, note@5}; across \
-             0.80, within unknown (one sample)); recall 1/1 → 0/1"
+             0.80, within unknown (one sample each)); recall 1/1 → 0/1"
         ),
         "{all}"
     );
@@ -203,7 +216,8 @@ fn a_filtered_run_in_between_does_not_hide_a_case_from_its_reference() {
         "none",
     ];
     args.extend(["--", "lru"]);
-    assert_eq!(s.evalgate(&args).code, 0);
+    let filtered = s.evalgate_env(&args, &[("EVALGATE_COMMIT", "filtered")]);
+    assert_eq!(filtered.code, 0, "{}", filtered.all());
     let whole = demo(&s, "v2", &[]);
     assert_eq!(whole.code, 1, "{}", whole.all());
     let ids = run_ids(&s);
@@ -215,6 +229,26 @@ fn a_filtered_run_in_between_does_not_hide_a_case_from_its_reference() {
     );
     assert_eq!(case(&memory, "lru")["reference"]["run_id"], ids[1].as_str());
     assert_eq!(memory["changed"], serde_json::json!(["no_probe"]));
+}
+
+#[test]
+fn re_running_a_commit_never_compares_it_with_itself() {
+    let s = TempSuite::new(SUITE);
+    s.case("no_probe.yaml", NO_PROBE);
+    let at = |commit: &str, version: &str| demo(&s, version, &[("EVALGATE_COMMIT", commit)]);
+    assert_eq!(at("c1", "v1").code, 0);
+    // The commit that changes the model is red, and stays red when its job is re-run.
+    assert_eq!(at("c2", "v2").code, 1);
+    let rerun = at("c2", "v2");
+    assert_eq!(rerun.code, 1, "{}", rerun.all());
+    assert!(
+        rerun
+            .all()
+            .contains("model demo-support-1 → demo-support-2")
+    );
+    // The next commit compares with it: the change is behind.
+    let next = at("c3", "v2");
+    assert_eq!(next.code, 0, "{}", next.all());
 }
 
 #[test]

@@ -563,7 +563,8 @@ fn check_against_catalog(
 
 /// A recall probe is honest only when the last user message asks about a fact an earlier
 /// one gave, and the agent is not handed the fact otherwise: not in the last message, a
-/// system message or `vars` (which the agent reads on every turn).
+/// system message, `vars` or the customer (which the agent reads on every turn). Earlier
+/// assistant messages may repeat it: they are part of the conversation it remembers.
 fn recall_probe(fact: &str, input: &Input) -> Result<CheckKind, String> {
     let fact = fact.trim();
     if fact.is_empty() {
@@ -592,6 +593,12 @@ fn recall_probe(fact: &str, input: &Input) -> Result<CheckKind, String> {
         return Err(format!(
             "a system message says {fact:?}: the agent reads it on every turn, so answering \
              needs no memory"
+        ));
+    }
+    if input.customer.as_deref().is_some_and(says) {
+        return Err(format!(
+            "`input.customer` is {fact:?}: the agent is handed it on every turn, so \
+             answering needs no memory"
         ));
     }
     if let Some((key, _)) = input

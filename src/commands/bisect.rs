@@ -58,6 +58,10 @@ pub(crate) struct BisectArgs {
     /// Serve the embedded demo agent (v1 or v2) for the suite's target, as `evalgate demo`.
     #[arg(long)]
     demo: Option<DemoVersion>,
+    /// Measure every round again, reusing none kept on disk or in history (after the
+    /// agent changed under the same envelopes).
+    #[arg(long)]
+    fresh: bool,
 }
 
 /// Runs configurations of the chosen cases in child processes, round by round.
@@ -78,6 +82,8 @@ struct Runner {
     history: Option<HistoryStore>,
     /// The suite name its rounds are kept under in history.
     history_suite: String,
+    /// Reuse no round from history (`--fresh`).
+    fresh: bool,
     alpha: f64,
     samples_spent: u64,
 }
@@ -110,6 +116,7 @@ impl Runner {
         {
             return Ok(data);
         }
+        let measured = !finished.is_file();
         if !finished.is_file() {
             if out.exists() {
                 std::fs::remove_dir_all(&out).map_err(|e| Error::io(&out, e))?;
@@ -151,22 +158,39 @@ impl Runner {
                     String::from_utf8_lossy(&output.stderr).trim()
                 )));
             }
-            std::fs::write(&finished, b"").map_err(|e| Error::io(&finished, e))?;
         }
         let dirs: Vec<PathBuf> = std::fs::read_dir(&runs)
             .map_err(|e| Error::io(&runs, e))?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .collect();
         let data = RunData::read(&dirs)?;
-        self.keep_in_history(&data)?;
+        // A round with errored samples (the agent down, a timeout) says less than it
+        // should: used now, but neither kept nor reused, so a later bisection measures it
+        // again.
+        let errored = data
+            .samples
+            .iter()
+            .any(|s| s.verdict == SampleVerdict::Error);
+        if !errored {
+            if measured {
+                std::fs::write(&finished, b"").map_err(|e| Error::io(&finished, e))?;
+            }
+            self.keep_in_history(&data)?;
+        }
         Ok(data)
     }
 
     /// A finished round found in the history store (only finished rounds are kept there).
     fn round_in_history(&self, run_id: &str) -> Result<Option<RunData>, Error> {
-        let Some(store) = &self.history else {
+        let Some(store) = self.history.as_ref().filter(|_| !self.fresh) else {
             return Ok(None);
         };
+        if store
+            .run(run_id)?
+            .is_none_or(|run| run.suite != self.history_suite)
+        {
+            return Ok(None);
+        }
         let cases = store.case_records_of_run(run_id)?;
         if cases.is_empty() {
             return Ok(None);
@@ -264,6 +288,28 @@ fn envelope_of(given: &Path, suite: &Suite, out: &Path) -> Result<BTreeMap<Strin
     }
 }
 
+/// Feeds every file under `dir` (its path relative to `root`, then its bytes) to `hasher`,
+/// in path order.
+fn hash_folder(root: &Path, dir: &Path, hasher: &mut Sha256) -> Result<(), Error> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| Error::io(dir, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            hash_folder(root, &path, hasher)?;
+        } else {
+            let rel = path.strip_prefix(root).unwrap_or(&path);
+            hasher.update(rel.to_string_lossy().as_bytes());
+            hasher.update([0]);
+            hasher.update(std::fs::read(&path).map_err(|e| Error::io(&path, e))?);
+            hasher.update([0]);
+        }
+    }
+    Ok(())
+}
+
 /// An envelope file: a map of axis names to values (strings, or numbers written as such).
 fn envelope(path: &Path) -> Result<BTreeMap<String, String>, Error> {
     let source = crate::yaml::read(path)?;
@@ -311,12 +357,24 @@ pub(crate) fn run(args: BisectArgs) -> Result<ExitCode, Error> {
         }
     }
     let served = args.demo.map(crate::demo::serve).transpose()?;
-    // The rounds measured depend on the envelopes, the cases asked for and the suite's
-    // cases (the good and bad envelopes' first round runs them all).
+    // What the rounds measured depend on: the envelopes, the cases asked for, every file
+    // of the evals folder (suite, cases, samples, expectations), the demo agent served and
+    // this evalgate. The agent's own code is what the envelopes name; after changing it
+    // under the same envelopes, `--fresh`.
     let key = {
-        let text = serde_json::to_string(&(&good, &bad, &args.cases, &all_cases))
-            .expect("envelopes serialize");
-        let digest = Sha256::digest(text.as_bytes());
+        let mut hasher = Sha256::new();
+        let text = serde_json::to_string(&(
+            &good,
+            &bad,
+            &args.cases,
+            &suite.name,
+            args.demo.map(|d| d.as_str()),
+            env!("CARGO_PKG_VERSION"),
+        ))
+        .expect("envelopes serialize");
+        hasher.update(text.as_bytes());
+        hash_folder(&suite.dir, &suite.dir, &mut hasher)?;
+        let digest = hasher.finalize();
         digest[..6]
             .iter()
             .map(|b| format!("{b:02x}"))
@@ -326,7 +384,14 @@ pub(crate) fn run(args: BisectArgs) -> Result<ExitCode, Error> {
         Some(path) => Some(HistoryStore::open(&path)?),
         None => None,
     };
+    if args.fresh {
+        let root = out.join("bisect").join(&key);
+        if root.exists() {
+            std::fs::remove_dir_all(&root).map_err(|e| Error::io(&root, e))?;
+        }
+    }
     let mut runner = Runner {
+        fresh: args.fresh,
         dir: args.dir.clone(),
         root: out.join("bisect").join(&key),
         key,

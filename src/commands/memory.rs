@@ -9,16 +9,12 @@ use crate::history::{HistoryStore, RunRow};
 use crate::memory::{self, MemoryPolicy, ReferenceRun};
 
 fn run_of(store: &HistoryStore, id: &str) -> Result<RunRow, Error> {
-    store
-        .runs()?
-        .into_iter()
-        .find(|r| r.run_id == id)
-        .ok_or_else(|| {
-            Error::Usage(format!(
-                "no run `{id}` in {}; `evalgate history runs` lists them",
-                store.path().display()
-            ))
-        })
+    store.run(id)?.ok_or_else(|| {
+        Error::Usage(format!(
+            "no run `{id}` in {}; `evalgate history runs` lists them",
+            store.path().display()
+        ))
+    })
 }
 
 /// Prints the comparison of every case of `after` with `before`; exit 1 when a case's

@@ -184,9 +184,10 @@ impl HistoryStore {
     }
 
     /// For each of `cases`, the latest run of `suite` started before `before` (not one of
-    /// `excluding`; of `branch` when given) in which that case reported memory or probed
-    /// recall: each such run, newest first, with the samples of the cases it is the latest
-    /// for. Cases no such run holds are left out.
+    /// `excluding`, nor a rerun: a run of commit `rerun_of.0` under envelope `rerun_of.1`;
+    /// of `branch` when given) in which that case reported memory or probed recall: each
+    /// such run, newest first, with the samples of the cases it is the latest for. Cases no
+    /// such run holds are left out.
     pub fn memory_references(
         &self,
         suite: &str,
@@ -194,6 +195,7 @@ impl HistoryStore {
         before: jiff::Timestamp,
         excluding: &[&str],
         branch: Option<&str>,
+        rerun_of: Option<(&str, &str)>,
     ) -> Result<Vec<(RunRow, Vec<SampleRecord>)>, Error> {
         let json = |ids: &[&str]| {
             serde_json::to_string(ids)
@@ -210,6 +212,7 @@ impl HistoryStore {
                    AND r.run_id NOT IN (SELECT value FROM json_each(?3))
                    AND (r.started_s < ?4 OR (r.started_s = ?4 AND r.started_ns < ?5))
                    AND (?6 IS NULL OR r.branch = ?6)
+                   AND NOT (?7 IS NOT NULL AND r.commit_id = ?7 AND r.envelope_id = ?8)
                    AND s.memory = 1
                  GROUP BY s.case_id, s.run_id
                  ORDER BY s.case_id, r.started_s DESC, r.started_ns DESC, s.run_id DESC",
@@ -222,7 +225,9 @@ impl HistoryStore {
                 excluded,
                 before.as_second(),
                 before.subsec_nanosecond(),
-                branch
+                branch,
+                rerun_of.map(|(commit, _)| commit),
+                rerun_of.map(|(_, envelope)| envelope)
             ])
             .map_err(|e| database_error(&self.path, e))?;
         // Rows come newest first within each case: the first row of a case is its reference.
@@ -238,11 +243,7 @@ impl HistoryStore {
         }
         let mut references = Vec::with_capacity(latest.len());
         for (run_id, cases) in latest {
-            let Some(run) = self
-                .select_runs("WHERE run_id = ?1", [run_id.as_str()])?
-                .into_iter()
-                .next()
-            else {
+            let Some(run) = self.run(&run_id)? else {
                 continue;
             };
             let cases: Vec<&str> = cases.iter().map(String::as_str).collect();
@@ -258,6 +259,14 @@ impl HistoryStore {
         references
             .sort_by(|a, b| (b.0.started_at, &b.0.run_id).cmp(&(a.0.started_at, &a.0.run_id)));
         Ok(references)
+    }
+
+    /// The run `run_id`, if history holds it.
+    pub fn run(&self, run_id: &str) -> Result<Option<RunRow>, Error> {
+        Ok(self
+            .select_runs("WHERE run_id = ?1", [run_id])?
+            .into_iter()
+            .next())
     }
 
     /// The case records stored for `run_id` (one per case), by case id.

@@ -10,6 +10,7 @@
 //! divergence between samples) and the change in recall, and flags the cases whose
 //! effective past changed.
 
+mod permutation;
 pub(crate) mod policy;
 mod text;
 
@@ -124,19 +125,23 @@ pub struct CaseMemory {
     pub note: Option<String>,
 }
 
-/// Jaccard divergence of retained sets at the turn where they differ most.
+/// Jaccard divergence of retained sets at one turn: the largest that counts, else the
+/// largest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Divergence {
-    /// `across - within`, at least 0: the divergence the reference's own sampling noise
-    /// does not explain.
+    /// `across - within`, at least 0: the divergence sampling noise does not explain.
     pub value: f64,
     /// The turn of `value`.
     pub turn: u32,
     /// Mean Jaccard distance between a sample of the reference and a sample of this run.
     pub across: f64,
-    /// Mean Jaccard distance between two samples of the reference (its noise); `None`
-    /// when it took one sample, and the noise is unknown.
+    /// Mean Jaccard distance between two samples of the same run (the mean of both runs'
+    /// that took several samples): sampling noise. `None` when each took one sample.
     pub within: Option<f64>,
+    /// When samples of one run retained different sets (noisy memory): the permutation
+    /// test's p-value of the two runs differing at this turn.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p_value: Option<f64>,
     /// The retained set most samples reported at that turn: under the reference, now.
     pub before: BTreeSet<String>,
     pub now: BTreeSet<String>,
@@ -284,6 +289,42 @@ pub fn compare(
     })
 }
 
+/// How one turn's divergence counts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum TurnVerdict {
+    /// Under the policy's divergence.
+    Below,
+    /// At or over it, and real.
+    Counts,
+    /// Deterministic as far as seen, but one run took one sample under the same envelope:
+    /// a memory that is not deterministic would look changed on every run.
+    NoiseUnknown,
+    /// Noisy memory, and these sample sizes cannot reach the significance level.
+    CannotTell,
+    /// Noisy memory, and the permutation test finds no difference.
+    WithinNoise,
+}
+
+fn turn_verdict(
+    d: &Divergence,
+    min_p: Option<f64>,
+    level: f64,
+    policy: MemoryPolicy,
+    single: bool,
+    same_envelope: bool,
+) -> TurnVerdict {
+    if d.value < policy.divergence {
+        return TurnVerdict::Below;
+    }
+    match (d.p_value, min_p) {
+        (Some(_), Some(min)) if min >= level => TurnVerdict::CannotTell,
+        (Some(p), _) if p < level => TurnVerdict::Counts,
+        (Some(_), _) => TurnVerdict::WithinNoise,
+        (None, _) if single && same_envelope => TurnVerdict::NoiseUnknown,
+        (None, _) => TurnVerdict::Counts,
+    }
+}
+
 fn judge(
     case: &str,
     policy: MemoryPolicy,
@@ -291,10 +332,38 @@ fn judge(
     then: &Observed,
     now: &Observed,
 ) -> CaseMemory {
-    let divergence = divergence(&then.memory, &now.memory);
+    let turns = turn_divergences(&then.memory, &now.memory);
+    // Each compared turn is a test: the family's level is the policy's alpha.
+    let level = policy.alpha / turns.len().max(1) as f64;
+    let judged: Vec<(Divergence, TurnVerdict)> = turns
+        .into_iter()
+        .map(|(d, min_p, single)| {
+            let verdict = turn_verdict(
+                &d,
+                min_p,
+                level,
+                policy,
+                single,
+                reference.changes.is_empty(),
+            );
+            (d, verdict)
+        })
+        .collect();
+    let largest = |wanted: &dyn Fn(TurnVerdict) -> bool| {
+        judged
+            .iter()
+            .filter(|(_, v)| wanted(*v))
+            .max_by(|a, b| {
+                a.0.value
+                    .total_cmp(&b.0.value)
+                    .then(b.0.turn.cmp(&a.0.turn))
+            })
+            .cloned()
+    };
+    let shown = largest(&|v| v == TurnVerdict::Counts).or_else(|| largest(&|_| true));
     let recall = now.recall.map(|n| recall(n, then.recall, policy.alpha));
     let mut note = None;
-    let memory_changed = match (&divergence, then.memory.is_empty(), now.memory.is_empty()) {
+    let memory_changed = match (&shown, then.memory.is_empty(), now.memory.is_empty()) {
         (_, false, true) => {
             note = Some("memory reported under the reference, none now".into());
             true
@@ -308,24 +377,32 @@ fn judge(
             false
         }
         (None, true, true) => false,
-        (Some(d), _, _) if d.value < policy.divergence => false,
-        // One sample of the reference under the same envelope: its noise is unknown, and a
-        // memory that is not deterministic would be called changed on every run.
-        (Some(d), _, _) if d.within.is_none() && reference.changes.is_empty() => {
-            note = Some(
-                "the reference took one sample under the same envelope: its noise is \
-                 unknown, so the divergence is not counted (take more samples)"
-                    .into(),
-            );
-            false
+        (Some((_, verdict)), _, _) => {
+            note = match verdict {
+                TurnVerdict::Below | TurnVerdict::Counts => None,
+                TurnVerdict::NoiseUnknown => Some(
+                    "one run took one sample under the same envelope: the noise is unknown, \
+                     so the divergence is not counted (take more samples)"
+                        .into(),
+                ),
+                TurnVerdict::CannotTell => Some(format!(
+                    "the memory varies between samples, and {} + {} samples cannot show a \
+                     difference at p < {level:.4}: not counted (take more samples)",
+                    then.memory.len(),
+                    now.memory.len()
+                )),
+                TurnVerdict::WithinNoise => Some(
+                    "within the variation between samples (permutation test): not counted".into(),
+                ),
+            };
+            *verdict == TurnVerdict::Counts
         }
-        (Some(_), _, _) => true,
     };
     CaseMemory {
         case: case.to_string(),
         reference: Some(reference.clone()),
         changed: memory_changed || recall.as_ref().is_some_and(|r| r.changed),
-        divergence,
+        divergence: shown.map(|(d, _)| d),
         recall,
         note,
     }
@@ -408,7 +485,13 @@ fn modal(sets: &[&BTreeSet<String>]) -> BTreeSet<String> {
         .unwrap_or_default()
 }
 
-fn divergence(before: &[&[MemoryTurn]], now: &[&[MemoryTurn]]) -> Option<Divergence> {
+/// The divergence at every turn both runs reported, with the smallest p-value the
+/// permutation test could give when it ran, and whether a run reported the turn in one
+/// sample only.
+fn turn_divergences(
+    before: &[&[MemoryTurn]],
+    now: &[&[MemoryTurn]],
+) -> Vec<(Divergence, Option<f64>, bool)> {
     let turns = |samples: &[&[MemoryTurn]]| -> BTreeSet<u32> {
         samples
             .iter()
@@ -416,29 +499,33 @@ fn divergence(before: &[&[MemoryTurn]], now: &[&[MemoryTurn]]) -> Option<Diverge
             .collect()
     };
     let shared: Vec<u32> = turns(before).intersection(&turns(now)).copied().collect();
-    let mut worst: Option<Divergence> = None;
-    for &turn in &shared {
-        let (b, n) = (at_turn(before, turn), at_turn(now, turn));
-        let across = mean(
-            b.iter()
-                .flat_map(|x| n.iter().map(move |y| jaccard_distance(x, y))),
-        )
-        .unwrap_or(0.0);
-        let within = within(&b);
-        let value = (across - within.unwrap_or(0.0)).max(0.0);
-        if worst.as_ref().is_none_or(|w| value > w.value) {
-            worst = Some(Divergence {
-                value,
+    shared
+        .iter()
+        .map(|&turn| {
+            let (b, n) = (at_turn(before, turn), at_turn(now, turn));
+            let across = mean(
+                b.iter()
+                    .flat_map(|x| n.iter().map(move |y| jaccard_distance(x, y))),
+            )
+            .unwrap_or(0.0);
+            let (wb, wn) = (within(&b), within(&n));
+            let within = mean([wb, wn].into_iter().flatten());
+            let noisy = wb.is_some_and(|w| w > 0.0) || wn.is_some_and(|w| w > 0.0);
+            let test = noisy.then(|| permutation::test(&b, &n));
+            let divergence = Divergence {
+                value: (across - within.unwrap_or(0.0)).max(0.0),
                 turn,
                 across,
                 within,
+                p_value: test.map(|t| t.p_value),
                 before: modal(&b),
                 now: modal(&n),
                 turns: shared.len() as u32,
-            });
-        }
-    }
-    worst
+            };
+            let single = b.len() < 2 || n.len() < 2;
+            (divergence, test.map(|t| t.min_p_value), single)
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -126,7 +126,7 @@ fn a_salience_memory_that_keeps_other_items_after_an_upgrade_is_flagged() {
         text.contains(
             "    salience: effective past changed after model change — divergence 0.67 at turn \
              3 (retained {city, order} → {city, mood}; across 0.67, within unknown (one \
-             sample)); recall 1/1 → 0/1"
+             sample each)); recall 1/1 → 0/1"
         ),
         "{text}"
     );
@@ -144,8 +144,8 @@ fn in_run(run: &str, mut samples: Vec<SampleRecord>) -> Vec<SampleRecord> {
 }
 
 #[test]
-fn only_the_reference_noise_is_subtracted() {
-    // The reference keeps `a` or `b` at random: this run doing the same is no change.
+fn noisy_memory_counts_as_changed_only_when_a_permutation_test_says_so() {
+    // Both runs keep `a` or `b` at random: no change.
     let noisy = || vec![sample("c", &[&["a"]], None), sample("c", &[&["b"]], None)];
     let report = compare_under("m-2", &in_run("y", noisy()), &in_run("x", noisy())).unwrap();
     let d = report.cases[0].divergence.as_ref().unwrap();
@@ -155,19 +155,46 @@ fn only_the_reference_noise_is_subtracted() {
     );
     assert_eq!(d.value, 0.0);
     assert!(report.changed.is_empty());
-    // A steady reference and a run that now keeps half of it, half the other half: its own
-    // noise does not cancel the change.
-    let steady = vec![
-        sample("c", &[&["a", "b", "c", "d"]], None),
-        sample("c", &[&["a", "b", "c", "d"]], None),
-    ];
-    let split = vec![
-        sample("c", &[&["a", "b"]], None),
-        sample("c", &[&["c", "d"]], None),
-    ];
-    let report = compare_under("m-2", &split, &steady).unwrap();
+    // A real change of a noisy memory, with samples enough to show it.
+    let runs = |keep: &str, other: &str, odd: &str| -> Vec<SampleRecord> {
+        let mut samples: Vec<SampleRecord> = (0..5)
+            .map(|_| sample("c", &[&[keep, other]], None))
+            .collect();
+        samples.push(sample("c", &[&[keep, odd]], None));
+        samples
+    };
+    let report = compare_under("m-2", &runs("x", "y", "z"), &runs("a", "b", "c")).unwrap();
     let d = report.cases[0].divergence.as_ref().unwrap();
-    assert_eq!((d.value, d.within), (0.5, Some(0.0)));
+    assert!(d.p_value.unwrap() < 0.01 && d.value > 0.7, "{d:?}");
+    assert_eq!(report.changed, ["c"]);
+    // The same with three samples each: no test at that size can tell, and it says so.
+    let three = |v: Vec<SampleRecord>| v.into_iter().skip(3).collect::<Vec<_>>();
+    let report = compare_under(
+        "m-2",
+        &three(runs("x", "y", "z")),
+        &three(runs("a", "b", "c")),
+    )
+    .unwrap();
+    assert!(report.changed.is_empty(), "{report:?}");
+    let note = report.cases[0].note.as_deref().unwrap();
+    assert!(
+        note.contains("3 + 3 samples cannot show a difference"),
+        "{note}"
+    );
+}
+
+#[test]
+fn a_turn_that_counts_is_not_hidden_by_a_larger_one_that_cannot() {
+    // Turn 1: three samples each, deterministic and different (counts). Turn 2: reported
+    // by one sample of each run only, more different, under the same envelope (cannot
+    // count: its noise is unknown).
+    let mut before: Vec<SampleRecord> = (0..3).map(|_| sample("c", &[&["a", "b"]], None)).collect();
+    let mut now: Vec<SampleRecord> = (0..3).map(|_| sample("c", &[&["a", "x"]], None)).collect();
+    before[0].memory.push(MemoryTurn::new(2, ["p"]));
+    now[0].memory.push(MemoryTurn::new(2, ["q"]));
+    let report = compare_under("m-1", &now, &before).unwrap();
+    let d = report.cases[0].divergence.as_ref().unwrap();
+    assert_eq!((d.turn, d.turns), (1, 2), "{d:?}");
     assert_eq!(report.changed, ["c"]);
 }
 

@@ -68,9 +68,16 @@ pub(crate) fn case_line(case: &CaseMemory) -> String {
         if d.value > 0.0 {
             let within = d
                 .within
-                .map_or("unknown (one sample)".to_string(), |w| format!("{w:.2}"));
+                .map_or("unknown (one sample each)".to_string(), |w| {
+                    format!("{w:.2}")
+                });
+            let p = d
+                .p_value
+                .map(|p| format!(", p = {p:.4}"))
+                .unwrap_or_default();
             parts.push(format!(
-                "divergence {:.2} at turn {} (retained {} → {}; across {:.2}, within {within})",
+                "divergence {:.2} at turn {} (retained {} → {}; across {:.2}, within \
+                 {within}{p})",
                 d.value,
                 d.turn,
                 memory_set(&d.before),

@@ -165,9 +165,10 @@ pub(crate) fn ingest_and_judge(
     })
 }
 
-/// The run's memory, each case against the latest earlier run that holds it: with a
-/// baseline branch, of that branch (so a pull request stays red on every rerun until the
-/// branch accepts the change); else of any branch.
+/// The run's memory, each case against the latest earlier run that holds it — not a run
+/// of the same commit under the same envelope (a re-run) — with a baseline branch, of that
+/// branch (so a pull request stays red until the branch accepts the change); else of any
+/// branch.
 fn judge_memory(
     data: &RunData,
     suite: Option<&str>,
@@ -175,7 +176,8 @@ fn judge_memory(
     history_on: bool,
 ) -> Result<Option<MemoryReport>, Error> {
     let policy = data.policy.as_ref().map(|p| p.memory).unwrap_or_default();
-    let now = RunEnvelope::of_run(&data.runs, &data.samples).envelope;
+    let run_envelope = RunEnvelope::of_run(&data.runs, &data.samples);
+    let now = run_envelope.envelope.clone();
     let Some(store) = store else {
         let note = if history_on {
             "the history store could not be used"
@@ -206,8 +208,18 @@ fn judge_memory(
         .as_ref()
         .and_then(|p| p.baseline.as_ref())
         .and_then(|b| b.branch.as_deref());
+    // A run of the same commit under the same envelope is this run again (a CI job
+    // re-run): never the reference, or re-running a red job would turn it green.
+    let commit = data.runs.iter().find_map(|r| r.commit.as_deref());
     let references = store
-        .memory_references(suite.unwrap_or(""), &cases, started, &this_run, branch)?
+        .memory_references(
+            suite.unwrap_or(""),
+            &cases,
+            started,
+            &this_run,
+            branch,
+            commit.map(|c| (c, run_envelope.id.as_str())),
+        )?
         .into_iter()
         .map(|(run, samples)| ReferenceRun {
             run_id: run.run_id,

@@ -414,18 +414,24 @@ async fn add_trace_decisions(
     Ok(observation)
 }
 
-/// A memory report about turns the input does not have is a broken report: compared with
-/// another run it would match nothing, so it is an error, not data.
+/// A memory report must name each turn once, in order, from 1 to the input's number of
+/// user messages: anything else is a broken report (compared with another run it would
+/// match the wrong turns), so an error, not data. The wire format is checked as it is
+/// read; this also holds for in-process agents.
 fn memory_within_input(observation: Observation, request: &Request) -> Result<Observation, String> {
     let turns = crate::observation::user_messages(&request.messages).len();
-    match observation.memory.last() {
-        Some(last) if last.turn as usize > turns => Err(format!(
-            "malformed answer: memory reports turn {}, but the input has {turns} user \
-             message(s) (turn n is the n-th user message, from 1)",
-            last.turn
-        )),
-        _ => Ok(observation),
+    let mut previous = 0;
+    for entry in &observation.memory {
+        if entry.turn <= previous || entry.turn as usize > turns {
+            return Err(format!(
+                "malformed answer: memory reports turn {} after turn {previous}; turns go up \
+                 from 1 to the input's {turns} user message(s), each once",
+                entry.turn
+            ));
+        }
+        previous = entry.turn;
     }
+    Ok(observation)
 }
 
 fn errored_sample(shared: &Shared, case: &Case, index: u32, reason: String) -> SampleRecord {
@@ -517,4 +523,44 @@ pub(crate) fn truncate(text: &str, max: usize) -> &str {
 
 fn millis(d: Duration) -> f64 {
     (d.as_secs_f64() * 1_000_000.0).round() / 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::observation::{Message, Role};
+
+    #[test]
+    fn memory_turns_go_up_from_one_to_the_user_messages() {
+        let user = |text: &str| Message {
+            role: Role::User,
+            content: text.into(),
+        };
+        let assistant = Message {
+            role: Role::Assistant,
+            content: "ok".into(),
+        };
+        let request = Request::new("c", 0, vec![user("a"), assistant, user("b")]);
+        let check = |o: Observation| memory_within_input(o, &request);
+        let ok = Observation::new("x")
+            .with_memory(1, ["a"])
+            .with_memory(2, ["a", "b"]);
+        assert!(check(ok).is_ok());
+        for bad in [
+            Observation::new("x").with_memory(0, ["a"]),
+            Observation::new("x").with_memory(3, ["a"]),
+            Observation::new("x")
+                .with_memory(2, ["a"])
+                .with_memory(1, ["a"]),
+            Observation::new("x")
+                .with_memory(1, ["a"])
+                .with_memory(1, ["b"]),
+        ] {
+            let e = check(bad).unwrap_err();
+            assert!(
+                e.contains("turns go up from 1 to the input's 2 user message(s)"),
+                "{e}"
+            );
+        }
+    }
 }
