@@ -122,7 +122,7 @@ fn an_upgrade_that_changes_a_salience_memory_is_flagged_and_lru_is_not() {
     );
     assert!(
         all.contains(
-            "    salience: effective past changed after model change — divergence 0.80 at turn \
+            "    salience: effective past changed after upgrade — divergence 0.80 at turn \
              5 (retained {note@3, note@5, order:A1005} → {mood@2, mood@4, note@5}; across \
              0.80, within unknown (one sample each)); recall 1/1 → 0/1"
         ),

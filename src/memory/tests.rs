@@ -124,7 +124,7 @@ fn a_salience_memory_that_keeps_other_items_after_an_upgrade_is_flagged() {
     );
     assert!(
         text.contains(
-            "    salience: effective past changed after model change — divergence 0.67 at turn \
+            "    salience: effective past changed after upgrade — divergence 0.67 at turn \
              3 (retained {city, order} → {city, mood}; across 0.67, within unknown (one \
              sample each)); recall 1/1 → 0/1"
         ),

@@ -35,10 +35,11 @@ fn short(value: Option<&str>) -> String {
     }
 }
 
-/// What the flag says of a changed case.
+/// What the flag says of a changed case: "after upgrade" when the model differs from the
+/// reference's (whichever way; the reference line's arrows say which).
 fn flag(reference: &CaseReference) -> &'static str {
     if reference.model_changed() {
-        "effective past changed after model change"
+        "effective past changed after upgrade"
     } else if reference.changes.is_empty() {
         "effective past changed under the same envelope"
     } else {
