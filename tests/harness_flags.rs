@@ -77,11 +77,7 @@ fn list_shows_every_runnable_case_as_a_test_and_runs_nothing() {
     let f = fixture(Behaviour::Echo, 8);
     let run = f.suite.run(&["--list"]);
     assert_eq!(run.code, 0, "{}", run.all());
-    let listed: BTreeSet<&str> = run
-        .stdout
-        .lines()
-        .filter(|l| l.ends_with(": test"))
-        .collect();
+    let listed: BTreeSet<&str> = run.listed().into_iter().collect();
     assert_eq!(
         listed,
         BTreeSet::from([
@@ -94,14 +90,7 @@ fn list_shows_every_runnable_case_as_a_test_and_runs_nothing() {
         run.stdout
     );
     let ignored = f.suite.run(&["--list", "--ignored"]);
-    assert_eq!(
-        ignored
-            .stdout
-            .lines()
-            .filter(|l| l.ends_with(": test"))
-            .collect::<Vec<_>>(),
-        ["evals::draft: test"]
-    );
+    assert_eq!(ignored.listed(), ["evals::draft: test"]);
     assert_eq!(f.agent.hits(), 0, "--list must not call the agent");
 }
 

@@ -150,11 +150,7 @@ fn the_readme_draft_and_suite_tier_load() {
         &[("EVALGATE_SUITE_TIER", "smoke")],
     );
     assert_eq!(smoke.code, 0, "{}", smoke.all());
-    let listed: Vec<&str> = smoke
-        .stdout
-        .lines()
-        .filter(|l| l.ends_with(": test"))
-        .collect();
+    let listed = smoke.listed();
     assert_eq!(
         listed,
         [

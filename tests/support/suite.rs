@@ -28,6 +28,14 @@ impl Run {
     pub fn all(&self) -> String {
         format!("{}\n{}", self.stdout, self.stderr)
     }
+
+    /// The tests libtest's `--list` printed (`evals::<id>: test` lines), in order.
+    pub fn listed(&self) -> Vec<&str> {
+        self.stdout
+            .lines()
+            .filter(|l| l.ends_with(": test"))
+            .collect()
+    }
 }
 
 impl TempSuite {
