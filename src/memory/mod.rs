@@ -181,7 +181,7 @@ pub(crate) fn concerns_memory(sample: &SampleRecord) -> bool {
 fn by_case(samples: &[SampleRecord]) -> BTreeMap<&str, Observed<'_>> {
     let mut cases: BTreeMap<&str, Observed> = BTreeMap::new();
     for sample in samples {
-        if sample.verdict == SampleVerdict::Error {
+        if sample.verdict == SampleVerdict::Error || !concerns_memory(sample) {
             continue;
         }
         let probes: Vec<bool> = sample
@@ -190,9 +190,6 @@ fn by_case(samples: &[SampleRecord]) -> BTreeMap<&str, Observed<'_>> {
             .filter(|c| c.expectation == RECALLED)
             .map(|c| c.passed)
             .collect();
-        if sample.memory.is_empty() && probes.is_empty() {
-            continue;
-        }
         let observed = cases.entry(sample.case.as_str()).or_default();
         if !sample.memory.is_empty() {
             observed.memory.push(&sample.memory);
@@ -223,10 +220,11 @@ pub fn compare(
     // Each case's reference: the first run listed that holds it.
     let mut before: BTreeMap<&str, (CaseReference, Observed)> = BTreeMap::new();
     for run in references {
+        let reference = CaseReference::of(run, envelope);
         for (case, observed) in by_case(&run.samples) {
             before
                 .entry(case)
-                .or_insert_with(|| (CaseReference::of(run, envelope), observed));
+                .or_insert_with(|| (reference.clone(), observed));
         }
     }
     // A case that ran now, answered, and no longer reports the memory it reported under
@@ -257,12 +255,7 @@ pub fn compare(
                     case: case.to_string(),
                     reference: None,
                     divergence: None,
-                    recall: observed.recall.map(|now| Recall {
-                        now,
-                        before: None,
-                        p_value: None,
-                        changed: false,
-                    }),
+                    recall: observed.recall.map(|now| recall(now, None, policy.alpha)),
                     changed: false,
                     note: Some("no earlier run holds it: not compared".into()),
                 },

@@ -71,6 +71,7 @@ pub(crate) fn ingest_and_judge(
     let context = data.policy.as_ref().and_then(|p| p.decay.as_ref());
     let history_path = history_path(context.and_then(|c| c.history.as_deref()), out_dir)?;
     let suite = data.runs.first().map(|r| r.suite.as_str());
+    let this_run = ThisRun::of(data);
     let mut problem = None;
     let mut store = None;
     let history = match &history_path {
@@ -90,9 +91,8 @@ pub(crate) fn ingest_and_judge(
     let reruns = match (&store, suite) {
         (Some(store), Some(suite)) => {
             let now = jiff::Timestamp::now();
-            let branch = data.runs.iter().find_map(|r| r.branch.as_deref());
             let since = now.checked_sub(RERUNS_LISTED_FOR).unwrap_or(now);
-            match store.reruns_of(suite, since, now, branch) {
+            match store.reruns_of(suite, since, now, this_run.branch) {
                 Ok(reruns) => reruns,
                 Err(e) => {
                     problem.get_or_insert(e);
@@ -107,17 +107,22 @@ pub(crate) fn ingest_and_judge(
         .as_ref()
         .and_then(|p| p.baseline.as_ref())
         .map(|policy| {
-            let this_run: Vec<&str> = data.runs.iter().map(|r| r.run_id.as_str()).collect();
-            let branch = data.runs.iter().find_map(|r| r.branch.as_deref());
             baseline::resolve(
                 policy,
                 suite.unwrap_or(""),
-                &this_run,
-                branch,
+                &this_run.ids,
+                this_run.branch,
                 store.as_ref(),
             )
         });
-    let memory = match judge_memory(data, suite, store.as_ref(), history_path.is_some()) {
+    let judged_memory = judge_memory(
+        data,
+        &this_run,
+        suite,
+        store.as_ref(),
+        history_path.is_some(),
+    );
+    let memory = match judged_memory {
         Ok(memory) => memory,
         Err(e) => {
             problem.get_or_insert(e);
@@ -134,14 +139,7 @@ pub(crate) fn ingest_and_judge(
             memory,
         });
     };
-    let date = data
-        .runs
-        .iter()
-        .map(|r| r.started_at)
-        .min()
-        .unwrap_or_else(jiff::Timestamp::now)
-        .to_zoned(jiff::tz::TimeZone::UTC)
-        .date();
+    let date = this_run.started.to_zoned(jiff::tz::TimeZone::UTC).date();
     let passing: HashSet<&str> = summary
         .cases
         .iter()
@@ -151,7 +149,7 @@ pub(crate) fn ingest_and_judge(
     let (decay, production_problem) = assess(DecayInputs {
         context,
         date,
-        envelope: RunEnvelope::of_run(&data.runs, &data.samples),
+        envelope: this_run.envelope,
         passing,
         history,
     });
@@ -165,19 +163,44 @@ pub(crate) fn ingest_and_judge(
     })
 }
 
+/// What the history's judgements need to know of the run being reported (its processes'
+/// run ids, when it started, its branch, the envelope it ran under), worked out once.
+struct ThisRun<'a> {
+    ids: Vec<&'a str>,
+    started: jiff::Timestamp,
+    branch: Option<&'a str>,
+    envelope: RunEnvelope,
+}
+
+impl<'a> ThisRun<'a> {
+    fn of(data: &'a RunData) -> ThisRun<'a> {
+        ThisRun {
+            ids: data.runs.iter().map(|r| r.run_id.as_str()).collect(),
+            started: data
+                .runs
+                .iter()
+                .map(|r| r.started_at)
+                .min()
+                .unwrap_or_else(jiff::Timestamp::now),
+            branch: data.runs.iter().find_map(|r| r.branch.as_deref()),
+            envelope: RunEnvelope::of_run(&data.runs, &data.samples),
+        }
+    }
+}
+
 /// The run's memory, each case against the latest earlier run that holds it — not a run
 /// of the same commit under the same envelope (a re-run) — with a baseline branch, of that
 /// branch (so a pull request stays red until the branch accepts the change); else of any
 /// branch.
 fn judge_memory(
     data: &RunData,
+    this_run: &ThisRun,
     suite: Option<&str>,
     store: Option<&HistoryStore>,
     history_on: bool,
 ) -> Result<Option<MemoryReport>, Error> {
     let policy = data.policy.as_ref().map(|p| p.memory).unwrap_or_default();
-    let run_envelope = RunEnvelope::of_run(&data.runs, &data.samples);
-    let now = run_envelope.envelope.clone();
+    let now = &this_run.envelope.envelope;
     let Some(store) = store else {
         let note = if history_on {
             "the history store could not be used"
@@ -187,7 +210,7 @@ fn judge_memory(
         return Ok(memory::compare(
             policy,
             &data.samples,
-            &now,
+            now,
             &[],
             None,
             Some(note.into()),
@@ -196,13 +219,6 @@ fn judge_memory(
     let mut cases: Vec<&str> = data.samples.iter().map(|s| s.case.as_str()).collect();
     cases.sort_unstable();
     cases.dedup();
-    let this_run: Vec<&str> = data.runs.iter().map(|r| r.run_id.as_str()).collect();
-    let started = data
-        .runs
-        .iter()
-        .map(|r| r.started_at)
-        .min()
-        .unwrap_or_else(jiff::Timestamp::now);
     let branch = data
         .policy
         .as_ref()
@@ -215,10 +231,10 @@ fn judge_memory(
         .memory_references(
             suite.unwrap_or(""),
             &cases,
-            started,
-            &this_run,
+            this_run.started,
+            &this_run.ids,
             branch,
-            commit.map(|c| (c, run_envelope.id.as_str())),
+            commit.map(|c| (c, this_run.envelope.id.as_str())),
         )?
         .into_iter()
         .map(|(run, samples)| ReferenceRun {
@@ -235,7 +251,7 @@ fn judge_memory(
     Ok(memory::compare(
         policy,
         &data.samples,
-        &now,
+        now,
         &references,
         Some(chosen),
         None,

@@ -419,6 +419,9 @@ async fn add_trace_decisions(
 /// match the wrong turns), so an error, not data. The wire format is checked as it is
 /// read; this also holds for in-process agents.
 fn memory_within_input(observation: Observation, request: &Request) -> Result<Observation, String> {
+    if observation.memory.is_empty() {
+        return Ok(observation);
+    }
     let turns = crate::observation::user_messages(&request.messages).len();
     let mut previous = 0;
     for entry in &observation.memory {
