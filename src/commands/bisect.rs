@@ -111,13 +111,11 @@ impl Runner {
         // bisection was killed), never reused as if it were whole.
         let finished = out.join("finished");
         let run_id = format!("bisect-{}-{name}-r{round}", self.key);
-        if !finished.is_file()
-            && let Some(data) = self.round_in_history(&run_id)?
-        {
+        let measured = !finished.is_file();
+        if measured && let Some(data) = self.round_in_history(&run_id)? {
             return Ok(data);
         }
-        let measured = !finished.is_file();
-        if !finished.is_file() {
+        if measured {
             if out.exists() {
                 std::fs::remove_dir_all(&out).map_err(|e| Error::io(&out, e))?;
             }
@@ -171,13 +169,22 @@ impl Runner {
             .samples
             .iter()
             .any(|s| s.verdict == SampleVerdict::Error);
-        if !errored {
-            if measured {
-                std::fs::write(&finished, b"").map_err(|e| Error::io(&finished, e))?;
-            }
+        if !errored && measured {
+            std::fs::write(&finished, b"").map_err(|e| Error::io(&finished, e))?;
+        }
+        // A round reused from disk is ingested only when history lacks it (history moved,
+        // or kept none before): the store holds each round once, written once.
+        if !errored && (measured || self.history_lacks(&run_id)?) {
             self.keep_in_history(&data)?;
         }
         Ok(data)
+    }
+
+    fn history_lacks(&self, run_id: &str) -> Result<bool, Error> {
+        match &self.history {
+            Some(store) => Ok(store.run(run_id)?.is_none()),
+            None => Ok(false),
+        }
     }
 
     /// A finished round found in the history store (only finished rounds are kept there).
@@ -272,10 +279,7 @@ fn envelope_of(given: &Path, suite: &Suite, out: &Path) -> Result<BTreeMap<Strin
     let id = given.to_string_lossy();
     let history = crate::report::history_path(suite.history.as_deref(), out)?;
     let run = match &history {
-        Some(path) if path.is_file() => crate::history::HistoryStore::open(path)?
-            .runs()?
-            .into_iter()
-            .find(|r| r.run_id == id),
+        Some(path) if path.is_file() => HistoryStore::open(path)?.run(&id)?,
         _ => None,
     };
     match run {
