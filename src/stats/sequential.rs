@@ -207,19 +207,7 @@ mod tests {
     use super::*;
     use crate::stats::approx::assert_close;
     use crate::stats::binomial_tail_at_least;
-
-    /// xorshift64* (Vigna): a deterministic uniform source, enough for a simulation check.
-    struct XorShift(u64);
-
-    impl XorShift {
-        fn uniform(&mut self) -> f64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            let bits = self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11;
-            bits as f64 / (1_u64 << 53) as f64
-        }
-    }
+    use crate::stats::random::XorShift;
 
     /// Runs the test on a simulated case of pass rate `rate` until it decides: the decision
     /// and the samples it took.
