@@ -411,6 +411,7 @@ fn write_records(bench: &Bench, dir: &Path, order: Order) -> std::io::Result<u64
             pins: Default::default(),
             branch: None,
             commit: None,
+            commit_exact: false,
             suite_tier: None,
             axes: Default::default(),
         })),
@@ -498,6 +499,10 @@ fn write_records(bench: &Bench, dir: &Path, order: Order) -> std::io::Result<u64
             started_at: at,
             finished_at: at,
             samples_planned: None,
+            looks: None,
+            stopped: None,
+            comparison: None,
+            samples_to_decide: None,
         };
         line(Record::Case(Box::new(record)), &mut out)?;
     }

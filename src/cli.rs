@@ -133,6 +133,9 @@ enum Command {
     /// Write a suite tier (evals/tiers/<name>.yaml): the fewest cases that keep every branch
     /// the run reached covered, to run on pull requests with EVALGATE_SUITE_TIER=<name>.
     Select(crate::commands::economics::SelectArgs),
+    /// How many samples each case needs for the pull-request gate to see a drop with a
+    /// given power, and what a run will cost, from the history of the baseline branch.
+    Plan(crate::commands::plan::PlanArgs),
     /// The run-history store: move it between CI runs as JSON Lines, list its runs.
     History {
         #[command(subcommand)]
@@ -275,6 +278,7 @@ pub fn main() -> ExitCode {
         Command::Cost(args) => crate::commands::cost::run(args),
         Command::Economics(args) => crate::commands::economics::run(args),
         Command::Select(args) => crate::commands::economics::select(args),
+        Command::Plan(args) => crate::commands::plan::run(args),
     };
     result.unwrap_or_else(|e| {
         eprintln!("error: {}", e.render());
@@ -486,7 +490,13 @@ fn baseline_save(
         .map(|r| r.suite.clone())
         .unwrap_or_default();
     let envelope = crate::envelope::RunEnvelope::of_run(&data.runs, &data.samples).id;
-    Baseline::of(&suite, envelope, &summary.cases, &data.samples).save(&path)?;
+    let axes = data
+        .runs
+        .iter()
+        .find(|r| !r.axes.is_empty())
+        .map(|r| r.axes.clone())
+        .unwrap_or_default();
+    Baseline::of(&suite, envelope, &axes, &summary.cases, &data.samples).save(&path)?;
     eprintln!(
         "evalgate: saved the baseline of {} cases to {}",
         summary.cases.len(),

@@ -9,15 +9,18 @@ use std::sync::Arc;
 
 use libtest_mimic::{Arguments, Failed, Trial};
 
+use crate::baseline::judge::RunBaseline;
+use crate::baseline::{Resolved, Subject};
 use crate::case::{Selection, Status, SuiteTier, TEST_PREFIX, TIER_ENV, discover};
 use crate::decay::DecayContext;
 use crate::env::non_empty_env;
 use crate::errors::Error;
 use crate::exit;
+use crate::history::HistoryStore;
 use crate::provenance::Provenance;
 use crate::record::{Record, Recorder, RunData, RunPolicy, RunRecord};
 use crate::report::github::{self, Fence};
-use crate::report::{GateResult, preflight, shown, write_reports};
+use crate::report::{GateResult, history_path, preflight, shown, write_reports};
 use crate::run::{RunSetup, Runner};
 use crate::suite::Suite;
 use crate::target::{Agent, Overrides, Target};
@@ -194,10 +197,25 @@ impl Harness {
             )?;
         }
         let run_id = run_id()?;
+        let provenance = Provenance::detect(&suite.dir)?;
+        let started = jiff::Timestamp::now();
+        let case_ids: Vec<&str> = cases.iter().map(|c| c.id.as_str()).collect();
+        let baseline = run_baseline(
+            &suite,
+            &out_dir,
+            &Subject {
+                suite: &suite.name,
+                run_ids: &[run_id.as_str()],
+                branch: provenance.branch.as_deref(),
+                commit: provenance.commit.as_deref(),
+                axes: &axes,
+                started,
+                cases: (!full_discovery).then_some(case_ids.as_slice()),
+            },
+        )?;
         let run_dir = out_dir.join("runs").join(&run_id);
         let recorder = Arc::new(Recorder::create(&run_dir)?);
         let concurrency = concurrency(&suite, &args)?;
-        let provenance = Provenance::detect(&suite.dir)?;
         let mut run_record = RunRecord::of_process(
             &suite,
             run_id.clone(),
@@ -232,6 +250,7 @@ impl Harness {
                 run_dir: &run_dir,
                 overrides: &self.overrides,
                 axes: &axes,
+                baseline,
             },
         ));
 
@@ -291,6 +310,51 @@ impl Harness {
             exit::PASS
         })
     }
+}
+
+/// The baseline each case is compared with while it runs, when the suite names one and it
+/// can be found now. A pooled baseline with history off is refused before anything runs;
+/// a baseline that cannot be found is left to the report, which says why after the run
+/// (and fails the comparison) — meanwhile every case is judged by its rule.
+fn run_baseline(
+    suite: &Suite,
+    out_dir: &Path,
+    subject: &Subject,
+) -> Result<Option<Arc<RunBaseline>>, Error> {
+    let Some(policy) = &suite.baseline else {
+        return Ok(None);
+    };
+    let history = history_path(suite.history.as_deref(), out_dir)?;
+    if let (Some(branch), None) = (&policy.branch, &history) {
+        return Err(Error::Usage(format!(
+            "`baseline.branch: {branch}`{} pools the recent runs of `{branch}` from the history \
+             store, but history is off (EVALGATE_HISTORY=off): unset EVALGATE_HISTORY, or \
+             compare with a committed file only (`baseline: {{path: baseline.json}}`, without \
+             `branch`)",
+            policy
+                .branch_at
+                .as_deref()
+                .map(|at| format!(" ({at})"))
+                .unwrap_or_default()
+        )));
+    }
+    let store = match (&policy.branch, &history) {
+        (Some(_), Some(path)) => match HistoryStore::open(path) {
+            Ok(store) => Some(store),
+            // The report opens it again and says what is wrong.
+            Err(_) => return Ok(None),
+        },
+        _ => None,
+    };
+    Ok(
+        match crate::baseline::resolve(policy, subject, store.as_ref()) {
+            Ok(Resolved::Found(baseline, _)) => Some(Arc::new(RunBaseline {
+                baseline: *baseline,
+                policy: policy.clone(),
+            })),
+            Ok(Resolved::FirstOfBranch(_)) | Err(_) => None,
+        },
+    )
 }
 
 /// `$EVALGATE_DIR`, else `$CARGO_MANIFEST_DIR/evals` (cargo and nextest set it), else `./evals`.

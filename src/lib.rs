@@ -47,7 +47,10 @@ pub mod usage;
 mod verdict;
 mod yaml;
 
-pub use baseline::{Baseline, BaselineCase, BaselineComparison, CaseChange, Change};
+pub use baseline::{
+    Baseline, BaselineCase, BaselineComparison, BaselinePolicy, CaseChange, CaseJudgement, Change,
+    Judge,
+};
 pub use case::{Case, Label, Source, Status, TEST_PREFIX};
 pub use check::CheckResult;
 pub use coverage::{
@@ -64,21 +67,23 @@ pub use duration::HumanDuration;
 pub use errors::{ConfigError, Error, Position};
 pub use gate::{Bound, Gate, GateLevel, Metric};
 pub use harness::{Harness, main};
-pub use history::{CaseVerdictRow, HistoryStore, IngestStats, RunRow};
+pub use history::{Attempt, CaseVerdictRow, HistoryStore, IngestStats, RunRow};
 pub use instrument::{DecisionLayer, install_decision_layer};
 pub use memory::{
     AxisChange, CaseMemory, CaseReference, Divergence, MemoryPolicy, MemoryReport, Recall,
     ReferenceRun, jaccard_distance,
 };
 pub use observation::{Decision, MemoryTurn, Message, Observation, Output, Request, Role, Usage};
-pub use record::{CaseRecord, Record, RunData, RunPolicy, RunRecord, SCHEMA_VERSION, SampleRecord};
+pub use record::{
+    CaseRecord, Record, RunData, RunPolicy, RunRecord, SCHEMA_VERSION, SampleRecord, Stop,
+};
 pub use report::{
-    GateOutcome, GateResult, ReportPaths, RunReport, Summary, coverage_of, junit_report,
-    write_reports,
+    Attempts, EarlierAttempt, GateOutcome, GateResult, PooledEvidence, ReportPaths, RunReport,
+    Summary, coverage_of, junit_report, write_reports,
 };
 pub use snapshot::{AcceptedSnapshot, Redaction, SnapshotSettings};
 pub use suite::TraceFiles;
-pub use suite::{BaselinePolicy, InconclusivePolicy, Suite};
+pub use suite::{InconclusivePolicy, Suite};
 pub use target::{
     Agent, AgentError, CommandConfig, HttpConfig, OpenAiConfig, ResponseMap, TargetConfig,
     TraceDecisions, read_decisions,

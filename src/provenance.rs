@@ -15,6 +15,9 @@ use crate::errors::Error;
 pub struct Provenance {
     pub branch: Option<String>,
     pub commit: Option<String>,
+    /// The commit came from the environment (CI, `EVALGATE_COMMIT`), so it names the
+    /// checkout exactly; from `.git` it names HEAD, and the working tree may differ.
+    pub exact: bool,
 }
 
 impl Provenance {
@@ -38,6 +41,7 @@ impl Provenance {
                 commit = non_empty_env(var)?;
             }
         }
+        let exact = commit.is_some();
         if (branch.is_none() || commit.is_none())
             && let Some(git) = GitDir::find(dir)
         {
@@ -49,7 +53,11 @@ impl Provenance {
                 commit = head.and_then(|h| git.commit_of(&h));
             }
         }
-        Ok(Provenance { branch, commit })
+        Ok(Provenance {
+            branch,
+            commit,
+            exact,
+        })
     }
 }
 

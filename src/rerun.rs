@@ -90,6 +90,7 @@ pub(crate) fn rerun(request: &RerunRequest) -> Result<RerunRecord, Error> {
         })?;
     // K samples, all taken: the outcome is the pass rate, not the case's own verdict.
     case.samples = request.runs;
+    case.sampling = crate::case::Sampling::Fixed;
     case.rule = PassRule::AtLeast(1);
     case.sequential = None;
 
@@ -111,6 +112,20 @@ pub(crate) fn rerun(request: &RerunRequest) -> Result<RerunRecord, Error> {
     let mut record = outcome(request, &suite.name, rerun_id, &samples, started_at);
     record.branch = provenance.branch;
     record.commit = provenance.commit;
+    // Which envelope its samples ran under: with the commit, the attempts it adds to.
+    record.envelope_id = Some(
+        crate::envelope::RunEnvelope::of_run(
+            &[RunRecord::of_process(
+                &suite,
+                String::new(),
+                "",
+                1,
+                Provenance::default(),
+            )],
+            &samples,
+        )
+        .id,
+    );
     recorder.append(&Record::Rerun(Box::new(record.clone())));
     if let Some(e) = recorder.take_error() {
         return Err(e);
@@ -148,6 +163,7 @@ fn run_samples(
         runtime.handle().clone(),
         target,
         RunSetup {
+            baseline: None,
             suite,
             concurrency: suite.concurrency,
             recorder: Arc::clone(recorder),
@@ -222,6 +238,7 @@ fn outcome(
         consistent,
         input_tokens: tokens(|u| u.input_tokens),
         output_tokens: tokens(|u| u.output_tokens),
+        envelope_id: None,
         branch: None,
         commit: None,
         started_at,

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::case::model::Sequential;
+use crate::baseline::{BaselineFile, BaselinePolicy};
+use crate::case::model::{SamplesFile, Sequential};
 use crate::coverage::{BranchCatalog, CATALOG_FILE, CatalogFile};
 use crate::decay::{DecayFile, DecayPolicy, Rubric, load_rubrics};
 use crate::duration::HumanDuration;
@@ -21,7 +22,7 @@ use crate::signals::config::{
 };
 use crate::snapshot::{SnapshotSettings, SnapshotsFile};
 use crate::target::TargetConfig;
-use crate::verdict::{PassRule, validate_rule};
+use crate::verdict::{MAX_SAMPLES, PassRule, validate_rule};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -58,8 +59,10 @@ struct SuiteFile {
     /// Snapshot-decay policy: review age, rubrics, saturation, production sample.
     #[serde(default)]
     decay: DecayFile,
-    /// The baseline file runs are compared with.
+    /// What runs are compared with, and how.
     baseline: Option<BaselineFile>,
+    /// The most samples one run may take for adaptive sampling.
+    budget: Option<BudgetFile>,
     /// Load conditions and the fault-injecting proxy that makes them.
     load: Option<LoadFile>,
     /// Operational signals: prices per model, the time zone of the hour-of-day breakdown,
@@ -108,22 +111,8 @@ pub struct LoadPolicy {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct BaselineFile {
-    path: Option<String>,
-    branch: Option<String>,
-    alpha: Option<serde_saphyr::Spanned<f64>>,
-}
-
-/// What runs are compared with, and the significance level for multi-sample regressions.
-/// With a `branch`, the latest run of that branch in the history store is the baseline;
-/// the file at `path` is used when history has none (or there is no `branch`).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct BaselinePolicy {
-    #[serde(default)]
-    pub path: Option<PathBuf>,
-    #[serde(default)]
-    pub branch: Option<String>,
-    pub alpha: f64,
+struct BudgetFile {
+    samples: serde_saphyr::Spanned<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -141,7 +130,7 @@ struct TracesFile {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct DefaultsFile {
-    samples: Option<serde_saphyr::Spanned<u32>>,
+    samples: Option<serde_saphyr::Spanned<SamplesFile>>,
     pass: Option<PassRule>,
     sequential: Option<Sequential>,
     timeout: Option<HumanDuration>,
@@ -182,7 +171,9 @@ pub enum InconclusivePolicy {
 /// Defaults applied to every case that does not set its own.
 #[derive(Debug, Clone)]
 pub struct Defaults {
-    pub samples: u32,
+    /// `samples` for cases that do not say; `None`: one sample, or adaptive escalation when
+    /// the case has a baseline (see [`crate::case::Sampling::Default`]).
+    pub samples: Option<SamplesFile>,
     pub pass: Option<PassRule>,
     /// `sequential` for cases that do not say (a case with too few samples for the group
     /// size it implies takes them all).
@@ -232,6 +223,8 @@ pub struct Suite {
     pub decay: DecayPolicy,
     /// The baseline runs are compared with, when the suite names one.
     pub baseline: Option<BaselinePolicy>,
+    /// The most samples one run (one process) may take for adaptive sampling (`budget:`).
+    pub budget: Option<u64>,
     /// Named load conditions cases may run under (`load:`).
     pub load: Option<LoadPolicy>,
     /// Prices, time zone and drift level for the operational signals.
@@ -317,6 +310,7 @@ impl Suite {
             history: HistoryFile::default(),
             decay: DecayFile::default(),
             baseline: None,
+            budget: None,
             load: None,
             prices: BTreeMap::new(),
             tiers: Vec::new(),
@@ -327,13 +321,17 @@ impl Suite {
         let err = |position: Position, message: String| {
             ConfigError::new(&path, message).at(position, &source)
         };
-        let samples = file.defaults.samples.as_ref().map(|s| s.value).unwrap_or(1);
-        if samples == 0 {
-            let at = Position::of(&file.defaults.samples.as_ref().unwrap().referenced);
-            return Err(err(at, "`defaults.samples` must be at least 1".into()));
+        let samples = file.defaults.samples.as_ref().map(|s| s.value);
+        if let Some(spec) = &file.defaults.samples
+            && let Err(message) = spec.value.validate(MAX_SAMPLES)
+        {
+            return Err(err(
+                Position::of(&spec.referenced),
+                format!("defaults: {message}"),
+            ));
         }
         if let Some(rule) = file.defaults.pass
-            && let Err((message, help)) = validate_rule(rule, samples)
+            && let Err((message, help)) = validate_rule(rule, samples.map_or(1, SamplesFile::max))
         {
             return Err(ConfigError::new(&path, format!("defaults: {message}")).with_help(help));
         }
@@ -390,38 +388,18 @@ impl Suite {
         let history = file.history.path.as_ref().map(|p| dir.join(p));
         let baseline = match &file.baseline {
             None => None,
+            Some(b) => Some(b.policy(dir, &path, &source)?),
+        };
+        let budget = match &file.budget {
+            None => None,
+            Some(b) if b.samples.value >= 1 => Some(b.samples.value),
             Some(b) => {
-                let alpha = match &b.alpha {
-                    None => 0.05,
-                    Some(a) if a.value > 0.0 && a.value < 1.0 => a.value,
-                    Some(a) => {
-                        return Err(err(
-                            Position::of(&a.referenced),
-                            "`baseline.alpha` is a significance level, between 0 and 1 (e.g. 0.05)"
-                                .into(),
-                        ));
-                    }
-                };
-                if b.path.is_none() && b.branch.is_none() {
-                    return Err(ConfigError::new(
-                        &path,
-                        "`baseline` names neither a `path` (a file saved by `evalgate baseline \
-                         save`) nor a `branch` (whose latest run in history is the baseline)",
-                    ));
-                }
-                if let Some(branch) = &b.branch
-                    && branch.trim().is_empty()
-                {
-                    return Err(ConfigError::new(
-                        &path,
-                        "`baseline.branch` is empty; name a branch such as `main`",
-                    ));
-                }
-                Some(BaselinePolicy {
-                    path: b.path.as_ref().map(|p| dir.join(p)),
-                    branch: b.branch.clone(),
-                    alpha,
-                })
+                return Err(err(
+                    Position::of(&b.samples.referenced),
+                    "`budget.samples` must be at least 1: it is the most samples one run may \
+                     take for adaptive sampling"
+                        .into(),
+                ));
             }
         };
         let mut memory = MemoryPolicy::default();
@@ -576,6 +554,7 @@ impl Suite {
             history,
             decay,
             baseline,
+            budget,
             load,
             signals,
             memory,

@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::stats::wilson_interval;
+use crate::stats::{first_holding, wilson_interval};
 
 /// The most samples one case may ask for; a guard against `samples: 1000000` typos.
 pub(crate) const MAX_SAMPLES: u32 = 10_000;
@@ -13,6 +13,9 @@ pub(crate) const MAX_SAMPLES: u32 = 10_000;
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum PassRule {
+    /// Pass when every sample taken passes: the default when the number of samples is not
+    /// fixed (`samples: {min, max}`, or none declared).
+    All,
     /// Pass when at least this many samples pass (k-of-n; exact, no statistics).
     AtLeast(u32),
     /// Pass when the true pass rate is at least this, with 95 % confidence: the Wilson
@@ -23,6 +26,7 @@ pub enum PassRule {
 impl fmt::Display for PassRule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            PassRule::All => f.write_str("all"),
             PassRule::AtLeast(k) => write!(f, "at_least {k}"),
             PassRule::MinRate(p) => write!(f, "min_rate {p}"),
         }
@@ -60,7 +64,7 @@ pub(crate) fn validate_rule(rule: PassRule, samples: u32) -> Result<(), (String,
                 help,
             ))
         }
-        PassRule::AtLeast(_) => Ok(()),
+        PassRule::AtLeast(_) | PassRule::All => Ok(()),
     }
 }
 
@@ -134,6 +138,8 @@ pub fn decide(rule: PassRule, tally: Tally) -> (Verdict, (f64, f64)) {
         return (Verdict::Error, interval);
     }
     let verdict = match rule {
+        PassRule::All if tally.failures == 0 => Verdict::Pass,
+        PassRule::All => Verdict::Fail,
         PassRule::AtLeast(k) => {
             if tally.passes >= k {
                 Verdict::Pass
@@ -153,6 +159,32 @@ pub fn decide(rule: PassRule, tally: Tally) -> (Verdict, (f64, f64)) {
         }
     };
     (verdict, interval)
+}
+
+/// About how many samples in all would decide an `inconclusive` verdict, if the pass rate
+/// stayed what it is: the fewest n at which the 95 % Wilson interval of that rate no longer
+/// straddles the rule's rate. `None` when the rule is not a rate, the rate sits exactly on
+/// the threshold (no number of samples decides it), or more than [`MAX_SAMPLES`] would be
+/// needed.
+pub fn samples_to_decide(rule: PassRule, tally: Tally) -> Option<u32> {
+    let PassRule::MinRate(threshold) = rule else {
+        return None;
+    };
+    let answered = tally.passes + tally.failures;
+    if answered == 0 {
+        return None;
+    }
+    let rate = f64::from(tally.passes) / f64::from(answered);
+    if (rate - threshold).abs() < 1e-12 {
+        return None;
+    }
+    let decides = |n: u32| {
+        let passes = (rate * f64::from(n)).round() as u32;
+        let (low, high) = wilson_interval(passes.min(n), n);
+        low >= threshold || high < threshold
+    };
+    // The interval narrows as n grows.
+    first_holding(answered, MAX_SAMPLES, decides)
 }
 
 /// The verdict all `planned` samples will give, if the samples so far already settle it
@@ -268,6 +300,45 @@ mod tests {
             settled_verdict(rule, tally(1, 0, 1), 5),
             Some(Verdict::Error)
         );
+    }
+
+    #[test]
+    fn all_passes_only_without_a_failure() {
+        assert_eq!(decide(PassRule::All, tally(7, 0, 0)).0, Verdict::Pass);
+        assert_eq!(decide(PassRule::All, tally(6, 1, 0)).0, Verdict::Fail);
+        assert_eq!(decide(PassRule::All, tally(7, 0, 1)).0, Verdict::Error);
+        assert_eq!(
+            settled_verdict(PassRule::All, tally(0, 1, 0), 9),
+            Some(Verdict::Fail)
+        );
+        assert_eq!(settled_verdict(PassRule::All, tally(3, 0, 0), 9), None);
+        assert_eq!(PassRule::All.to_string(), "all");
+    }
+
+    #[test]
+    fn an_inconclusive_verdict_says_how_many_samples_would_decide_it() {
+        // 17/20 = 0.85 against 0.8 is inconclusive; at that rate Wilson's lower bound
+        // reaches 0.8 at the n returned, and not one sample before.
+        let needed = samples_to_decide(PassRule::MinRate(0.8), tally(17, 3, 0)).unwrap();
+        let at = |n: u32| wilson_interval((0.85 * f64::from(n)).round() as u32, n);
+        assert!(at(needed).0 >= 0.8 && at(needed - 1).0 < 0.8, "{needed}");
+        assert!((150..=300).contains(&needed), "{needed}");
+        // Below the threshold it decides towards fail: 14/20 = 0.7 against 0.8.
+        let needed = samples_to_decide(PassRule::MinRate(0.8), tally(14, 6, 0)).unwrap();
+        assert!(at_rate(0.7, needed).1 < 0.8 && at_rate(0.7, needed - 1).1 >= 0.8);
+        // Exactly on the threshold nothing decides it; k-of-n rules are never inconclusive.
+        assert_eq!(
+            samples_to_decide(PassRule::MinRate(0.8), tally(16, 4, 0)),
+            None
+        );
+        assert_eq!(
+            samples_to_decide(PassRule::AtLeast(3), tally(2, 3, 0)),
+            None
+        );
+    }
+
+    fn at_rate(rate: f64, n: u32) -> (f64, f64) {
+        wilson_interval((rate * f64::from(n)).round() as u32, n)
     }
 
     #[test]

@@ -323,3 +323,87 @@ fn bad_command_line_and_environment_are_usage_errors() {
         run.stderr
     );
 }
+
+/// Sampling and the pull-request gate: an impossible budget, an error rate outside (0, 1),
+/// a rule or a stopping rule that cannot go with adaptive sampling — each named at its
+/// line before anything runs.
+#[test]
+fn impossible_budgets_and_error_rates_are_refused_at_their_line() {
+    let case = |extra: &str| {
+        format!(
+            "input:\n  messages: [{{role: user, content: hi}}]\n{extra}expect: [{{contains: x}}]\n"
+        )
+    };
+    for (extra, location, snippet, what) in [
+        (
+            "samples: {min: 20, max: 10}\n",
+            "evals/cases/a.yaml:3:10",
+            "samples: {min: 20, max: 10}",
+            "the maximum is below the minimum",
+        ),
+        (
+            "samples: {min: 0, max: 10}\n",
+            "evals/cases/a.yaml:3:10",
+            "samples: {min: 0, max: 10}",
+            "must stay between 1 and 10000",
+        ),
+        (
+            "samples: {min: 5, max: 20}\npass: {at_least: 4}\n",
+            "evals/cases/a.yaml:4:7",
+            "pass: {at_least: 4}",
+            "counts passes out of a fixed number of samples",
+        ),
+        (
+            "samples: {min: 5, max: 20}\nsequential: true\n",
+            "evals/cases/a.yaml:4:13",
+            "sequential: true",
+            "already stops as soon as the comparison with the baseline is clear",
+        ),
+    ] {
+        let run = run_bad("a.yaml", &case(extra));
+        assert_points_at(&run, location, snippet, what);
+    }
+    for (suite, location, snippet, what) in [
+        (
+            "baseline: {path: b.json, alpha: 1.5}\n",
+            "evals/evalgate.yaml:3:",
+            "baseline: {path: b.json, alpha: 1.5}",
+            "is the run-level error rate, between 0 and 1",
+        ),
+        (
+            "baseline: {path: b.json, window: 0}\n",
+            "evals/evalgate.yaml:3:",
+            "baseline: {path: b.json, window: 0}",
+            "number of recent runs pooled, between 1 and 1000",
+        ),
+        (
+            "baseline: {path: b.json, drop: 0}\n",
+            "evals/evalgate.yaml:3:",
+            "baseline: {path: b.json, drop: 0}",
+            "is a drop in pass rate, in (0, 1]",
+        ),
+        (
+            "baseline: {path: b.json, correction: bonferroni}\n",
+            "evals/evalgate.yaml:3:",
+            "baseline: {path: b.json, correction: bonferroni}",
+            "bonferroni",
+        ),
+        (
+            "budget: {samples: 0}\n",
+            "evals/evalgate.yaml:3:",
+            "budget: {samples: 0}",
+            "`budget.samples` must be at least 1",
+        ),
+        (
+            "defaults: {samples: {min: 9, max: 3}}\n",
+            "evals/evalgate.yaml:3:",
+            "defaults: {samples: {min: 9, max: 3}}",
+            "the maximum is below the minimum",
+        ),
+    ] {
+        let s = TempSuite::new(&format!("{SUITE}{suite}"));
+        s.case("a.yaml", &case(""));
+        let run = run_suite(&s);
+        assert_points_at(&run, location, snippet, what);
+    }
+}

@@ -241,7 +241,11 @@ fn history_exports_and_imports_between_machines() {
     let export = a.evalgate(&["history", "export", "--to", exported.to_str().unwrap()]);
     assert_eq!(export.code, 0, "{}", export.all());
     let lines = std::fs::read_to_string(&exported).unwrap();
-    assert_eq!(lines.lines().count(), 3, "run, sample, case: {lines}");
+    assert_eq!(
+        lines.lines().count(),
+        4,
+        "run, sample, case and how the run ended: {lines}"
+    );
 
     let b = TempSuite::new(&suite_yaml(&agent.url, ""));
     for _ in 0..2 {
@@ -292,9 +296,11 @@ fn two_processes_ingesting_at_once_lose_nothing() {
     let runs = s.evalgate(&["history", "runs", "--db", store]);
     assert_eq!(runs.stdout.lines().count(), 2, "{}", runs.all());
     let export = s.evalgate(&["history", "export", "--db", store]);
+    // Two runs of twenty cases: a run line and an outcome each, a sample and a case line
+    // per case.
     assert_eq!(
         export.stdout.lines().count(),
-        2 + 2 * 20 * 2,
+        2 * 2 + 2 * 20 * 2,
         "{}",
         export.stderr
     );

@@ -244,3 +244,123 @@ fn a_rerun_whose_samples_error_cannot_tell_and_never_counts_an_error_as_a_pass()
         run.stderr
     );
 }
+
+/// Re-running the same commit until it is green is seen: the earlier attempts (runs of the
+/// same commit under the same envelope) and the `evalgate rerun`s of it are listed with each
+/// case's samples pooled over all of them, and `runs.reruns_to_green` warns — or fails,
+/// when the suite says so.
+#[test]
+fn a_green_run_after_red_attempts_of_its_commit_is_reported_as_such() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let rt = runtime();
+    let fixed = Arc::new(AtomicBool::new(false));
+    let now_fixed = Arc::clone(&fixed);
+    let agent = serve(
+        &rt,
+        Behaviour::Respond(mock_agent::Responder::new(move |_| {
+            if now_fixed.load(Ordering::SeqCst) {
+                json!({"output": "Refund issued"})
+            } else {
+                json!({"output": "Sorry, no"})
+            }
+        })),
+    );
+    let s = suite_for(&agent.url);
+    let at = |commit: &str| {
+        s.evalgate_env(
+            &["run", "evals", "--"],
+            &[("EVALGATE_COMMIT", commit), ("EVALGATE_BRANCH", "feature")],
+        )
+    };
+    let red = at("abc123");
+    assert_eq!(red.code, 1, "{}", red.all());
+    // The same commit again — a CI "re-run job" — and this time it passes.
+    fixed.store(true, Ordering::SeqCst);
+    let green = at("abc123");
+    assert_eq!(green.code, 0, "a warning by default\n{}", green.all());
+    for text in [
+        "evalgate: attempt 2 of commit abc123 under envelope ",
+        ": 1 earlier attempt(s), 1 red",
+        "green after 1 red attempt(s): rerunning until green hides failures",
+        "refunds/a1002: 1/2 pooled, failed in 1 of 2 attempt(s)",
+        "WARN    runs.reruns_to_green        1  ≤ 0",
+    ] {
+        assert!(green.stderr.contains(text), "{text}\n{}", green.stderr);
+    }
+    let attempts: Vec<&str> = green
+        .stderr
+        .lines()
+        .skip_while(|l| !l.starts_with("evalgate: attempt "))
+        .take_while(|l| !l.starts_with("evalgate: gates"))
+        .collect();
+    let envelope = attempts[0]
+        .split("under envelope ")
+        .nth(1)
+        .and_then(|rest| rest.split(':').next())
+        .unwrap();
+    insta::assert_snapshot!(
+        "green_after_red_attempts",
+        attempts.join("\n").replace(envelope, "[envelope]")
+    );
+    let junit = s.junit();
+    assert!(
+        junit.contains("<property name=\"evalgate.reruns_to_green\" value=\"1\"/>"),
+        "{junit}"
+    );
+    // An `evalgate rerun` of the commit counts among the attempts' evidence.
+    let rerun = s.evalgate_env(
+        &[
+            "rerun",
+            "refunds/a1002",
+            "--runs",
+            "3",
+            "--hypothesis",
+            "the wording fix makes the refund pass",
+            "--expect-rate",
+            "0.9",
+        ],
+        &[
+            ("EVALGATE_COMMIT", "abc123"),
+            ("EVALGATE_BRANCH", "feature"),
+        ],
+    );
+    assert_eq!(rerun.code, 1, "3/3 cannot tell 0.9 apart\n{}", rerun.all());
+    let third = at("abc123");
+    assert!(
+        third
+            .stderr
+            .contains("refunds/a1002: 5/6 pooled, failed in 1 of 4 attempt(s)"),
+        "{}",
+        third.stderr
+    );
+    // A suite that will not have it fails the run.
+    std::fs::write(
+        s.evals().join("evalgate.yaml"),
+        format!(
+            "name: shop\ntarget:\n  http: {{url: \"{}/v1/agent\"}}\n\
+             gates:\n  - {{metric: runs.reruns_to_green, max: 0}}\n",
+            agent.url
+        ),
+    )
+    .unwrap();
+    let strict = at("abc123");
+    assert_eq!(strict.code, 1, "{}", strict.all());
+    // Another commit starts afresh; so does a run whose commit came from `.git` (a working
+    // tree may differ between two runs of one commit).
+    let fresh = at("def456");
+    assert_eq!(fresh.code, 0, "{}", fresh.all());
+    assert!(
+        !fresh.stderr.contains("evalgate: attempt "),
+        "{}",
+        fresh.stderr
+    );
+    assert!(
+        fresh
+            .stderr
+            .contains("no earlier attempt of this commit under this envelope"),
+        "{}",
+        fresh.stderr
+    );
+}

@@ -36,6 +36,7 @@ pub fn generate() -> RunData {
         pins: [("corpus".to_string(), "tickets-2026-11".to_string())].into(),
         branch: None,
         commit: None,
+        commit_exact: false,
         suite_tier: None,
         axes: Default::default(),
     }];
@@ -147,6 +148,10 @@ pub fn generate() -> RunData {
             started_at: at,
             finished_at: at,
             samples_planned: None,
+            looks: None,
+            stopped: None,
+            comparison: None,
+            samples_to_decide: None,
         });
     }
     RunData {

@@ -1,30 +1,37 @@
-//! Comparing a run with its baseline, case by case. A single-sample case changes when its
-//! verdict does. A multi-sample case is a regression (or a fix) only when Fisher's exact test
-//! on passes vs non-passes is significant at α; otherwise the report says there are not
-//! enough samples to tell, rather than guessing.
+//! Comparing a run with its baseline, case by case, with the error rate controlled over
+//! the whole run: each compared case gets a one-sided p-value for a drop in its pass rate
+//! (valid for how its samples were taken, see [`super::judge`]), the p-values are adjusted
+//! for the number of cases compared (Holm, or Benjamini–Hochberg), and a case that does not
+//! pass its rule now is a regression when its adjusted p-value is at most α. With nothing
+//! changed, a run calls any regression with probability at most α.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
 use serde::Serialize;
 
-use super::{Baseline, BaselineCase};
-use crate::record::CaseRecord;
-use crate::stats::fisher_exact;
-use crate::verdict::Verdict;
+use super::judge::{SampleDesign, test_case};
+use super::{Baseline, BaselineCase, BaselinePolicy};
+use crate::record::{CaseRecord, SampleRecord};
+use crate::stats::Correction;
+use crate::verdict::{SampleVerdict, Verdict};
 
 /// What happened to a case since the baseline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Change {
-    /// Passed in the baseline, fails now (significantly, for multi-sample cases).
+    /// Its pass rate dropped significantly (adjusted p ≤ α), whatever its own rule says.
     Regression,
-    /// The verdict changed, but the samples cannot tell a real change from noise.
+    /// Does not pass now, passed in the baseline's latest run, and the samples cannot tell
+    /// a real drop from noise.
     NotEnoughSamples,
-    /// Failed in the baseline, passes now.
+    /// Errored now: not compared (an error is never a pass, and is no evidence either way).
+    Errored,
+    /// Failed in the baseline's latest run, passes now.
     Fix,
+    /// Does not pass now, and did not in the baseline's latest run either.
     StillFailing,
-    /// Some samples pass and some fail, with no significant change.
+    /// Passes, with some samples failing, and no significant drop.
     Flaky,
     Unchanged,
     /// Not in the baseline.
@@ -38,6 +45,7 @@ impl fmt::Display for Change {
         f.write_str(match self {
             Change::Regression => "regression",
             Change::NotEnoughSamples => "not enough samples to tell",
+            Change::Errored => "errored",
             Change::Fix => "fix",
             Change::StillFailing => "still failing",
             Change::Flaky => "flaky",
@@ -54,11 +62,16 @@ impl fmt::Display for Change {
 pub struct CaseChange {
     pub case: String,
     pub change: Change,
-    /// `passes/samples` in the baseline and now.
+    /// `passes/answered` in the baseline (pooled over its runs) and now.
     pub baseline: Option<(u32, u32)>,
     pub current: Option<(u32, u32)>,
-    /// Fisher's exact test, two-sided, when both sides have more than one sample.
+    /// How many runs the baseline pooled for the case.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline_runs: Option<u32>,
+    /// The one-sided p-value of a drop, valid for how the samples were taken.
     pub p_value: Option<f64>,
+    /// The p-value adjusted for the cases compared (what is held against α).
+    pub adjusted_p: Option<f64>,
     /// The case file and line, when the case ran.
     pub file: Option<String>,
     pub line: Option<u32>,
@@ -68,10 +81,14 @@ pub struct CaseChange {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct BaselineComparison {
-    /// What the run was compared with, as shown to users: the baseline file, or the
-    /// history run of the baseline branch.
+    /// What the run was compared with, as shown to users: the baseline file, or the runs
+    /// of the baseline branch pooled from history.
     pub source: String,
+    /// The run-level error rate.
     pub alpha: f64,
+    pub correction: Correction,
+    /// How many cases were compared (the number of comparisons adjusted for).
+    pub compared: usize,
     pub counts: BTreeMap<Change, usize>,
     /// Every case, regressions first.
     pub cases: Vec<CaseChange>,
@@ -83,50 +100,70 @@ impl BaselineComparison {
     }
 }
 
-/// Compares `cases` (each case's latest record) with `baseline` at significance `alpha`.
-/// `partial`: the run is not the whole suite, so a case missing from it is not "removed".
+/// Compares `cases` (each case's latest record) and their `samples` with `baseline`
+/// under `policy`. `partial`: the run is not the whole suite, so a case missing from it is
+/// not "removed".
 pub fn compare(
     baseline: &Baseline,
     source: String,
     cases: &[CaseRecord],
-    alpha: f64,
+    samples: &[SampleRecord],
+    policy: &BaselinePolicy,
     partial: bool,
 ) -> BaselineComparison {
-    let before: BTreeMap<&str, &BaselineCase> = baseline
-        .cases
-        .iter()
-        .map(|c| (c.case.as_str(), c))
-        .collect();
+    let outcomes = outcomes_by_case(samples);
+    let threshold = policy.alpha / baseline.held_cases().max(1) as f64;
     let mut changes = Vec::new();
+    // The compared cases' indices in `changes`, and their p-values.
+    let mut compared: Vec<(usize, f64)> = Vec::new();
     for case in cases {
-        let now = (case.passes, case.samples);
-        let change = match before.get(case.case.as_str()) {
-            None => CaseChange {
-                case: case.case.clone(),
-                change: Change::New,
-                baseline: None,
-                current: Some(now),
-                p_value: None,
-                file: Some(case.file.clone()),
-                line: Some(case.line),
-            },
-            Some(then) => {
-                let (change, p_value) = classify(then, case, alpha);
-                CaseChange {
-                    case: case.case.clone(),
-                    change,
-                    baseline: Some((then.passes, then.samples)),
-                    current: Some(now),
-                    p_value,
-                    file: Some(case.file.clone()),
-                    line: Some(case.line),
-                }
-            }
+        let now = (case.passes, case.passes + case.failures);
+        let mut change = CaseChange {
+            case: case.case.clone(),
+            change: Change::New,
+            baseline: None,
+            current: Some(now),
+            baseline_runs: None,
+            p_value: None,
+            adjusted_p: None,
+            file: Some(case.file.clone()),
+            line: Some(case.line),
         };
+        if let Some(then) = baseline.case(&case.case) {
+            change.baseline = Some((then.passes, then.samples));
+            change.baseline_runs = Some(then.runs);
+            change.change = Change::Errored;
+            if case.verdict != Verdict::Error && then.samples > 0 {
+                let answered = outcomes
+                    .get(&(case.run_id.as_str(), case.case.as_str()))
+                    .map(Vec::as_slice)
+                    .unwrap_or_default();
+                let test = test_case(
+                    then.evidence(),
+                    SampleDesign::of_record(case),
+                    answered,
+                    policy.drop,
+                    threshold,
+                );
+                change.p_value = Some(test.p_value);
+                compared.push((changes.len(), test.p_value));
+            }
+        }
         changes.push(change);
     }
+    let p: Vec<f64> = compared.iter().map(|(_, p)| *p).collect();
+    let adjusted = policy.correction.adjust(&p);
+    for ((index, _), adjusted) in compared.iter().zip(adjusted) {
+        let change = &mut changes[*index];
+        change.adjusted_p = Some(adjusted);
+        let case = &cases[*index];
+        let then = baseline
+            .case(&case.case)
+            .expect("compared cases are in the baseline");
+        change.change = classify(then, case, adjusted <= policy.alpha);
+    }
     if !partial {
-        let ran: std::collections::HashSet<&str> = cases.iter().map(|c| c.case.as_str()).collect();
+        let ran: HashSet<&str> = cases.iter().map(|c| c.case.as_str()).collect();
         for then in baseline
             .cases
             .iter()
@@ -137,7 +174,9 @@ pub fn compare(
                 change: Change::Removed,
                 baseline: Some((then.passes, then.samples)),
                 current: None,
+                baseline_runs: Some(then.runs),
                 p_value: None,
+                adjusted_p: None,
                 file: None,
                 line: None,
             });
@@ -150,107 +189,45 @@ pub fn compare(
     }
     BaselineComparison {
         source,
-        alpha,
+        alpha: policy.alpha,
+        correction: policy.correction,
+        compared: compared.len(),
         counts,
         cases: changes,
     }
 }
 
-fn classify(then: &BaselineCase, now: &CaseRecord, alpha: f64) -> (Change, Option<f64>) {
+/// The answered samples of each (run, case), passed or not, in sample order.
+fn outcomes_by_case(samples: &[SampleRecord]) -> HashMap<(&str, &str), Vec<bool>> {
+    let mut by_case: HashMap<(&str, &str), Vec<(u32, bool)>> = HashMap::new();
+    for s in samples.iter().filter(|s| s.verdict != SampleVerdict::Error) {
+        by_case
+            .entry((s.run_id.as_str(), s.case.as_str()))
+            .or_default()
+            .push((s.sample, s.verdict == SampleVerdict::Pass));
+    }
+    by_case
+        .into_iter()
+        .map(|(key, mut list)| {
+            list.sort_unstable_by_key(|(index, _)| *index);
+            (key, list.into_iter().map(|(_, passed)| passed).collect())
+        })
+        .collect()
+}
+
+fn classify(then: &BaselineCase, now: &CaseRecord, significant: bool) -> Change {
     let passed_then = then.verdict == Verdict::Pass;
-    let passed_now = now.verdict == Verdict::Pass;
-    let multi = then.samples > 1 && now.samples > 1;
-    let p_value = multi.then(|| {
-        fisher_exact(
-            u64::from(then.passes),
-            u64::from(then.samples - then.passes),
-            u64::from(now.passes),
-            u64::from(now.samples - now.passes),
-        )
-    });
-    let significant = p_value.is_none_or(|p| p < alpha);
-    let mixed = now.passes > 0 && now.passes < now.samples;
-    let change = match (passed_then, passed_now) {
-        (true, false) if significant => Change::Regression,
-        (false, true) if significant => Change::Fix,
-        (true, false) | (false, true) => Change::NotEnoughSamples,
+    let passes_now = now.verdict == Verdict::Pass;
+    let mixed = now.passes > 0 && now.failures > 0;
+    match (passed_then, passes_now) {
+        _ if significant => Change::Regression,
+        (true, false) => Change::NotEnoughSamples,
         (false, false) => Change::StillFailing,
+        (false, true) => Change::Fix,
         (true, true) if mixed => Change::Flaky,
         (true, true) => Change::Unchanged,
-    };
-    (change, p_value)
+    }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn record(case: &str, verdict: Verdict, passes: u32, samples: u32) -> CaseRecord {
-        let mut r: CaseRecord = serde_json::from_value(serde_json::json!({
-            "schema": 1, "run_id": "r", "case": case, "file": format!("evals/cases/{case}.yaml"),
-            "line": 1, "classname": "evals", "description": null, "verdict": "pass",
-            "failed": false, "samples": 1, "passes": 1, "failures": 0, "errors": 0,
-            "rule": "at_least 1", "interval": [0.0, 1.0], "duration_ms": 1.0, "message": null,
-            "reviewed": null, "rubric": null, "source": null,
-            "started_at": "2026-11-28T00:00:00Z", "finished_at": "2026-11-28T00:00:01Z"
-        }))
-        .unwrap();
-        r.verdict = verdict;
-        r.passes = passes;
-        r.samples = samples;
-        r
-    }
-
-    fn baseline(cases: &[(&str, Verdict, u32, u32)]) -> Baseline {
-        let records: Vec<CaseRecord> = cases
-            .iter()
-            .map(|(c, v, p, n)| record(c, *v, *p, *n))
-            .collect();
-        Baseline::of("shop", "e1".into(), &records, &[])
-    }
-
-    #[test]
-    fn every_kind_of_change_is_told_apart() {
-        use Verdict::{Fail, Pass};
-        let before = baseline(&[
-            ("regressed", Pass, 1, 1),
-            ("fixed", Fail, 0, 1),
-            ("broken", Fail, 0, 1),
-            ("steady", Pass, 1, 1),
-            ("gone", Pass, 1, 1),
-            ("drop-real", Pass, 20, 20),
-            ("drop-noise", Pass, 5, 5),
-            ("wobbly", Pass, 9, 10),
-        ]);
-        let now = [
-            record("regressed", Fail, 0, 1),
-            record("fixed", Pass, 1, 1),
-            record("broken", Fail, 0, 1),
-            record("steady", Pass, 1, 1),
-            record("added", Pass, 1, 1),
-            record("drop-real", Fail, 5, 20),
-            record("drop-noise", Fail, 3, 5),
-            record("wobbly", Pass, 8, 10),
-        ];
-        let c = compare(&before, "baseline.json".into(), &now, 0.05, false);
-        let of = |case: &str| c.cases.iter().find(|x| x.case == case).unwrap();
-        assert_eq!(of("regressed").change, Change::Regression);
-        assert_eq!(of("fixed").change, Change::Fix);
-        assert_eq!(of("broken").change, Change::StillFailing);
-        assert_eq!(of("steady").change, Change::Unchanged);
-        assert_eq!(of("added").change, Change::New);
-        assert_eq!(of("gone").change, Change::Removed);
-        // 20/20 → 5/20: p ≈ 1e-6, a real regression.
-        assert_eq!(of("drop-real").change, Change::Regression);
-        assert!(of("drop-real").p_value.unwrap() < 1e-5);
-        // 5/5 → 3/5: p ≈ 0.44, the samples cannot tell.
-        assert_eq!(of("drop-noise").change, Change::NotEnoughSamples);
-        assert!(of("drop-noise").p_value.unwrap() > 0.4);
-        assert_eq!(of("wobbly").change, Change::Flaky);
-        assert_eq!(c.count(Change::Regression), 2);
-        assert_eq!(c.cases[0].change, Change::Regression, "regressions first");
-        // A partial run (a filter, one shard) removes nothing.
-        let partial = compare(&before, "b".into(), &now[..1], 0.05, true);
-        assert_eq!(partial.count(Change::Removed), 0);
-    }
-}
+mod tests;

@@ -1,24 +1,31 @@
-//! The baseline a pull request is compared with: a committed file of per-case results saved
-//! by `evalgate baseline save` on the main branch. Comparing says, per case, what changed —
-//! and for multi-sample cases calls a regression only when Fisher's exact test says the
-//! difference is real.
+//! The baseline a pull request is compared with: each case's pooled samples from the
+//! recent runs of a branch in the history store, or a committed file saved by `evalgate
+//! baseline save`. Comparing ([`compare`]) gives each case a one-sided p-value for a drop,
+//! valid for how its samples were taken, adjusted over the run's compared cases so that a
+//! run with nothing changed turns red with probability at most α. [`judge`] is the same
+//! comparison while a case runs: when to stop sampling, and whether a failing case is red.
 
 mod compare;
-#[cfg(test)]
-mod simulation;
+pub(crate) mod judge;
+pub(crate) mod plan;
+mod policy;
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
 pub use compare::{BaselineComparison, CaseChange, Change, compare};
+pub use judge::CaseJudgement;
+pub(crate) use policy::BaselineFile;
+pub use policy::{BaselinePolicy, Judge};
 
 use crate::atomic_file::write_atomic;
 use crate::errors::Error;
-use crate::history::HistoryStore;
+use crate::history::{HistoryStore, PoolQuery, Pooled, RunRow, axes_key};
 use crate::record::{CaseRecord, SCHEMA_VERSION, SampleRecord};
 use crate::signals::SignalBaseline;
-use crate::suite::BaselinePolicy;
+use crate::stats::Evidence;
 use crate::terminal::shown;
 use crate::verdict::Verdict;
 
@@ -26,75 +33,71 @@ use crate::verdict::Verdict;
 #[derive(Debug)]
 pub(crate) enum Resolved {
     /// The baseline, and what it is as shown to users.
-    Found(Baseline, String),
+    Found(Box<Baseline>, String),
     /// The run is on the baseline branch and history holds no earlier run of it: there is
     /// nothing to compare with yet, and later runs compare with this one. Why, for users.
     FirstOfBranch(String),
 }
 
-/// The baseline a run of `suite` on `branch` (this run's, if known) is compared with.
+/// The run being compared, as far as choosing its baseline goes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Subject<'a> {
+    pub suite: &'a str,
+    /// Its processes' run ids: never its own baseline.
+    pub run_ids: &'a [&'a str],
+    pub branch: Option<&'a str>,
+    /// Runs of the same commit are attempts of this run, not its baseline.
+    pub commit: Option<&'a str>,
+    /// The envelope axes it forced on the agent.
+    pub axes: &'a BTreeMap<String, String>,
+    /// When it started: the window's age is counted back from here.
+    pub started: jiff::Timestamp,
+    /// Only these cases are needed (one nextest process); `None`: all.
+    pub cases: Option<&'a [&'a str]>,
+}
+
+/// The baseline a run is compared with.
 ///
-/// With a `branch`, the latest other run of that branch in `history`; else, or when history
-/// (off, or unreadable: `None`) has no such run, the file at `path`. Neither: an error, so
-/// a `baseline.regressions` gate fails rather than passing on nothing — except for the
-/// first run of the baseline branch itself, which has nothing to regress against.
+/// With a `branch`, the branch's recent runs in `history` pooled case by case; else, or
+/// when history (off, or unreadable: `None`) has none, the file at `path`. Neither: an
+/// error, so a comparison never passes on nothing — except for the first run of the
+/// baseline branch itself, which has nothing to regress against.
 pub(crate) fn resolve(
     policy: &BaselinePolicy,
-    suite: &str,
-    this_run: &[&str],
-    this_branch: Option<&str>,
+    subject: &Subject,
     history: Option<&HistoryStore>,
 ) -> Result<Resolved, Error> {
     let mut looked = None;
     if let Some(branch) = &policy.branch {
         match history {
-            Some(store) => {
-                if let Some(run) = store.latest_run_on_branch(suite, branch, this_run)? {
-                    let cases = store.case_records_of_run(&run.run_id)?;
-                    if !cases.is_empty() {
-                        let samples = store.sample_records_of_run(&run.run_id)?;
-                        let source = format!(
-                            "the latest run of `{branch}` in history (run {}, {}{})",
-                            run.run_id,
-                            run.started_at.strftime("%Y-%m-%d %H:%M UTC"),
-                            run.commit
-                                .as_deref()
-                                .map(|c| format!(", commit {}", &c[..c.len().min(12)]))
-                                .unwrap_or_default()
-                        );
-                        return Ok(Resolved::Found(
-                            Baseline::of(suite, run.envelope_id, &cases, &samples),
-                            source,
-                        ));
-                    }
-                }
-                if policy.path.is_none() && this_branch == Some(branch.as_str()) {
-                    return Ok(Resolved::FirstOfBranch(format!(
-                        "the first run of `{branch}` in {}: nothing earlier to compare with; \
-                         later runs compare with this one",
-                        shown(store.path())
-                    )));
-                }
-                looked = Some(format!(
-                    "{} holds no finished run of suite `{suite}` on branch `{branch}`",
-                    shown(store.path())
-                ));
-            }
+            Some(store) => match pool(policy, branch, subject, store)? {
+                Ok(found) => return Ok(found),
+                Err(why) => looked = Some(why),
+            },
             None => {
                 looked = Some(format!(
-                    "there is no history store to find the latest run of `{branch}` in \
+                    "there is no history store to pool the recent runs of `{branch}` from \
                      (EVALGATE_HISTORY=off, or it could not be read)"
                 ));
             }
         }
     }
     match (&policy.path, looked) {
-        (Some(path), _) => Ok(Resolved::Found(Baseline::load(path, suite)?, shown(path))),
+        (Some(path), _) => {
+            let baseline = Baseline::load(path, subject.suite)?;
+            baseline.check_axes(path, subject.axes)?;
+            Ok(Resolved::Found(Box::new(baseline), shown(path)))
+        }
         (None, Some(why)) => Err(Error::Usage(format!(
             "no baseline to compare with: {why}; run the suite on `{}` with the same history \
              store first (in CI, restore it from the cache), or also name a committed \
-             `baseline.path`",
-            policy.branch.as_deref().unwrap_or_default()
+             `baseline.path`{}",
+            policy.branch.as_deref().unwrap_or_default(),
+            policy
+                .branch_at
+                .as_deref()
+                .map(|at| format!(" ({at})"))
+                .unwrap_or_default()
         ))),
         (None, None) => Err(Error::Internal(
             "a baseline policy with neither path nor branch".into(),
@@ -102,19 +105,128 @@ pub(crate) fn resolve(
     }
 }
 
-/// A baseline file (JSON).
+/// The pooled baseline of `branch`, or why there is none (`Err` inside: look elsewhere).
+fn pool(
+    policy: &BaselinePolicy,
+    branch: &str,
+    subject: &Subject,
+    store: &HistoryStore,
+) -> Result<Result<Resolved, String>, Error> {
+    let axes = (!subject.axes.is_empty()).then(|| axes_key(subject.axes));
+    let since = subject
+        .started
+        .checked_sub(jiff::SignedDuration::from_secs(
+            i64::try_from(policy.max_age_s).unwrap_or(i64::MAX),
+        ))
+        .unwrap_or(jiff::Timestamp::MIN);
+    let pooled = store.pooled_baseline(&PoolQuery {
+        suite: subject.suite,
+        branch,
+        excluding: subject.run_ids,
+        commit: subject.commit,
+        axes: axes.as_deref(),
+        window: policy.window,
+        since,
+        cases: subject.cases,
+    })?;
+    let held = shown(store.path());
+    let why = match pooled {
+        Pooled::Found { runs, cases, held } => {
+            let latest = &runs[0];
+            let samples = store.sample_records_of_run(&latest.run_id)?;
+            let source = pooled_source(branch, &runs, policy.window);
+            let mut baseline =
+                Baseline::pooled(subject.suite, latest, subject.axes, &cases, &samples, &runs);
+            baseline.held = held;
+            return Ok(Ok(Resolved::Found(Box::new(baseline), source)));
+        }
+        Pooled::Stale(run) => format!(
+            "the latest run of `{branch}` in {held} ({}) started more than `baseline.max_age` \
+             ({}) before this run",
+            run.run_id,
+            humantime::format_duration(policy.max_age())
+        ),
+        Pooled::OtherAxes(run) => format!(
+            "the runs of `{branch}` in {held} were made under other envelope axes (the latest, \
+             {}, under {}; this run under {}): another agent is no baseline",
+            run.run_id,
+            axes_words(&run_axes(store, &run)?),
+            axes_words(subject.axes)
+        ),
+        Pooled::Nothing => {
+            if policy.path.is_none() && subject.branch == Some(branch) {
+                return Ok(Ok(Resolved::FirstOfBranch(format!(
+                    "the first run of `{branch}` in {held}: nothing earlier to compare with; \
+                     later runs compare with this one"
+                ))));
+            }
+            format!(
+                "{held} holds no finished run of suite `{}` on branch `{branch}`",
+                subject.suite
+            )
+        }
+    };
+    Ok(Err(why))
+}
+
+/// How a pooled baseline is shown: the branch, how many runs, the latest's id, date and commit.
+fn pooled_source(branch: &str, runs: &[RunRow], window: u32) -> String {
+    let latest = &runs[0];
+    format!(
+        "the {} latest run{} of `{branch}` in history (window {window}; latest {}, {}{}; envelope {})",
+        runs.len(),
+        if runs.len() == 1 { "" } else { "s" },
+        latest.run_id,
+        latest.started_at.strftime("%Y-%m-%d %H:%M UTC"),
+        latest
+            .commit
+            .as_deref()
+            .map(|c| format!(", commit {}", &c[..c.len().min(12)]))
+            .unwrap_or_default(),
+        latest.envelope_id
+    )
+}
+
+/// The forced axes a run recorded.
+fn run_axes(store: &HistoryStore, run: &RunRow) -> Result<BTreeMap<String, String>, Error> {
+    Ok(store.run_axes(&run.run_id)?.unwrap_or_default())
+}
+
+fn axes_words(axes: &BTreeMap<String, String>) -> String {
+    if axes.is_empty() {
+        return "none".to_string();
+    }
+    axes.iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A baseline file (JSON), or a baseline pooled from history in the same shape.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Baseline {
     pub schema: u32,
     pub suite: String,
     pub saved_at: jiff::Timestamp,
-    /// The envelope id of the run it was saved from.
+    /// The envelope id of the run it was saved from (of the runs pooled).
     pub envelope: String,
+    /// The envelope axes those runs forced on the agent (`EVALGATE_AXES`), when any: a run
+    /// under other axes is compared with another agent, which is refused.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub axes: BTreeMap<String, String>,
+    /// The runs pooled, newest first (a pooled baseline only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub runs: Vec<String>,
     pub cases: Vec<BaselineCase>,
-    /// What the operational signals compare with: tier mix, refusals, output lengths.
+    /// What the operational signals compare with: tier mix, refusals, output lengths (of
+    /// the latest run).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signals: Option<SignalBaseline>,
+    /// How many cases the baseline holds in all, when only some were read (one nextest
+    /// process reads its own case's): the number of comparisons a run may make.
+    #[serde(skip)]
+    held: usize,
 }
 
 /// One case's result in the baseline.
@@ -122,16 +234,33 @@ pub struct Baseline {
 #[non_exhaustive]
 pub struct BaselineCase {
     pub case: String,
+    /// Its verdict in the (latest) run.
     pub verdict: Verdict,
+    /// Samples that answered, over every run pooled (errored samples are no evidence).
     pub samples: u32,
     pub passes: u32,
+    /// How many runs were pooled for it.
+    #[serde(default = "one")]
+    pub runs: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+impl BaselineCase {
+    /// Its evidence: passes out of answered samples.
+    pub fn evidence(&self) -> Evidence {
+        (self.passes.min(self.samples), self.samples)
+    }
 }
 
 impl Baseline {
-    /// The baseline of a run: each case's latest record, and its samples' signals.
+    /// The baseline of one run: each case's latest record, and its samples' signals.
     pub(crate) fn of(
         suite: &str,
         envelope: String,
+        axes: &BTreeMap<String, String>,
         cases: &[CaseRecord],
         samples: &[SampleRecord],
     ) -> Baseline {
@@ -140,8 +269,9 @@ impl Baseline {
             .map(|c| BaselineCase {
                 case: c.case.clone(),
                 verdict: c.verdict,
-                samples: c.samples,
+                samples: c.passes + c.failures,
                 passes: c.passes,
+                runs: 1,
             })
             .collect();
         cases.sort_by(|a, b| a.case.cmp(&b.case));
@@ -150,9 +280,56 @@ impl Baseline {
             suite: suite.to_string(),
             saved_at: jiff::Timestamp::now(),
             envelope,
+            axes: axes.clone(),
+            runs: Vec::new(),
             cases,
             signals: (!samples.is_empty()).then(|| SignalBaseline::of(samples)),
+            held: 0,
         }
+    }
+
+    /// A baseline pooled from `runs` (newest first): each case's samples summed.
+    fn pooled(
+        suite: &str,
+        latest: &RunRow,
+        axes: &BTreeMap<String, String>,
+        cases: &[crate::history::PooledCase],
+        latest_samples: &[SampleRecord],
+        runs: &[RunRow],
+    ) -> Baseline {
+        Baseline {
+            schema: SCHEMA_VERSION,
+            suite: suite.to_string(),
+            saved_at: latest.started_at,
+            envelope: latest.envelope_id.clone(),
+            axes: axes.clone(),
+            runs: runs.iter().map(|r| r.run_id.clone()).collect(),
+            cases: cases
+                .iter()
+                .map(|c| BaselineCase {
+                    case: c.case.clone(),
+                    verdict: c.latest,
+                    samples: c.answered,
+                    passes: c.passes,
+                    runs: c.runs,
+                })
+                .collect(),
+            signals: (!latest_samples.is_empty()).then(|| SignalBaseline::of(latest_samples)),
+            held: 0,
+        }
+    }
+
+    /// How many cases the baseline holds: the most comparisons a run can make against it.
+    pub fn held_cases(&self) -> usize {
+        self.held.max(self.cases.len())
+    }
+
+    /// The case `id`, if the baseline holds it.
+    pub fn case(&self, id: &str) -> Option<&BaselineCase> {
+        self.cases
+            .binary_search_by(|c| c.case.as_str().cmp(id))
+            .ok()
+            .map(|i| &self.cases[i])
     }
 
     pub(crate) fn save(&self, path: &Path) -> Result<(), Error> {
@@ -181,7 +358,7 @@ impl Baseline {
                 schema.map_or("(none)".to_string(), |s| s.to_string())
             )));
         }
-        let baseline: Baseline = serde_json::from_value(value)
+        let mut baseline: Baseline = serde_json::from_value(value)
             .map_err(|e| Error::Usage(format!("{}: not a baseline file: {e}", path.display())))?;
         if baseline.suite != suite {
             return Err(Error::Usage(format!(
@@ -190,6 +367,25 @@ impl Baseline {
                 baseline.suite
             )));
         }
+        baseline.cases.sort_by(|a, b| a.case.cmp(&b.case));
         Ok(baseline)
     }
+
+    /// Refuses a baseline made under other forced envelope axes than the run's.
+    fn check_axes(&self, path: &Path, axes: &BTreeMap<String, String>) -> Result<(), Error> {
+        if &self.axes == axes {
+            return Ok(());
+        }
+        Err(Error::Usage(format!(
+            "{}: the baseline was saved from a run under envelope axes {}, this run is under \
+             {} (EVALGATE_AXES): it would compare another agent; save the baseline from a run \
+             under the same axes",
+            path.display(),
+            axes_words(&self.axes),
+            axes_words(axes)
+        )))
+    }
 }
+
+#[cfg(test)]
+mod tests;

@@ -22,7 +22,7 @@ use crate::errors::{ConfigError, Position};
 use crate::observation::{Decision, Message, Request, Role, contains_word, user_messages};
 use crate::suite::Suite;
 use crate::verdict::{MAX_SAMPLES, PassRule, validate_rule};
-use model::{CaseFile, Expectation, Input, Sequential};
+use model::{CaseFile, Expectation, Input, SamplesFile, Sequential};
 
 /// Separates a case id from its variant (`refunds/eu-1@tier=secondary`).
 pub(crate) const VARIANT_SEPARATOR: char = '@';
@@ -66,7 +66,9 @@ pub struct Case {
     /// The id of the case file's own case, when this is one of its variants (`tiers:`,
     /// `conditions:`): `refunds/eu-1@tier=secondary` is a variant of `refunds/eu-1`.
     pub variant_of: Option<String>,
+    /// The most samples the case takes: exactly this many when [`Sampling::Fixed`].
     pub samples: u32,
+    pub sampling: Sampling,
     pub rule: PassRule,
     /// Sequential sampling: samples are taken this many at a time, and the case stops as
     /// soon as the verdict of all `samples` is decided whatever the rest would say.
@@ -74,6 +76,26 @@ pub struct Case {
     pub timeout: Duration,
     pub(crate) checks: Vec<Check>,
 }
+
+/// How many samples a case takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sampling {
+    /// `samples: n`: exactly `n` (fewer only when `sequential` settles the verdict early).
+    Fixed,
+    /// `samples: {min, max}`: from `min` up to [`Case::samples`], looked at as they
+    /// arrive and stopped once the comparison with the baseline is clear; `min` when the
+    /// case has no baseline to compare with.
+    Adaptive { min: u32 },
+    /// Nothing declared: one sample — and when the case has a baseline, more while its
+    /// samples disagree with it (a failure where the baseline passes), up to
+    /// [`DEFAULT_ESCALATION`].
+    Default,
+}
+
+/// How far a case that declares no `samples` goes when its first samples disagree with its
+/// baseline: far enough to call a case that stopped passing a regression against a
+/// baseline of a few runs, and it costs nothing while the samples agree.
+pub const DEFAULT_ESCALATION: u32 = 32;
 
 /// One compiled expectation and where it was written.
 #[derive(Debug, Clone)]
@@ -270,32 +292,64 @@ impl Case {
             .as_ref()
             .map(|s| Position::of(&s.referenced))
             .unwrap_or(Position::new(1, 1));
-        let samples = file
+        if let Some(spec) = &file.samples {
+            spec.value
+                .validate(MAX_SAMPLES)
+                .map_err(|m| err(samples_at, m))?;
+        }
+        let (samples, sampling) = match file
             .samples
             .as_ref()
             .map(|s| s.value)
-            .unwrap_or(suite.defaults.samples);
-        if samples == 0 || samples > MAX_SAMPLES {
-            return Err(err(
-                samples_at,
-                format!("`samples: {samples}` must be between 1 and {MAX_SAMPLES}"),
-            ));
-        }
+            .or(suite.defaults.samples)
+        {
+            Some(SamplesFile::Fixed(n)) => (n, Sampling::Fixed),
+            Some(SamplesFile::Range(r)) if r.min == r.max => (r.max, Sampling::Fixed),
+            Some(SamplesFile::Range(r)) => (r.max, Sampling::Adaptive { min: r.min }),
+            None => (1, Sampling::Default),
+        };
         let (rule, rule_at) = match &file.pass {
             Some(rule) => (rule.value, Position::of(&rule.referenced)),
             None => (
-                suite.defaults.pass.unwrap_or(PassRule::AtLeast(samples)),
+                suite.defaults.pass.unwrap_or(match sampling {
+                    Sampling::Fixed => PassRule::AtLeast(samples),
+                    Sampling::Adaptive { .. } | Sampling::Default => PassRule::All,
+                }),
                 samples_at,
             ),
         };
+        if let (PassRule::AtLeast(k), Sampling::Adaptive { .. }) = (rule, sampling) {
+            return Err(err(
+                rule_at,
+                format!(
+                    "`pass: {{at_least: {k}}}` counts passes out of a fixed number of samples, \
+                     but `samples: {{min, max}}` takes as many as the comparison needs"
+                ),
+            )
+            .with_help("write `pass: {min_rate: …}` (a rate, judged on any number of samples) or `pass: all`"));
+        }
         validate_rule(rule, samples)
             .map_err(|(message, help)| err(rule_at, message).with_help(help))?;
-        let sequential = match file.sequential.as_ref().map(|s| (s.value, &s.referenced)) {
-            Some((s, at)) => group_size(s, samples).map_err(|m| err(Position::of(at), m))?,
-            None => suite
+        let sequential = match (
+            file.sequential.as_ref().map(|s| (s.value, &s.referenced)),
+            sampling,
+        ) {
+            (Some((Sequential::On(false), _)), _) => None,
+            (Some((_, at)), Sampling::Adaptive { .. }) => {
+                return Err(err(
+                    Position::of(at),
+                    "`sequential` stops a fixed number of samples early, and `samples: {min, \
+                     max}` already stops as soon as the comparison with the baseline is clear"
+                        .into(),
+                )
+                .with_help("keep one of them"));
+            }
+            (Some((s, at)), _) => group_size(s, samples).map_err(|m| err(Position::of(at), m))?,
+            (None, Sampling::Fixed) => suite
                 .defaults
                 .sequential
                 .and_then(|s| group_size(s, samples).ok().flatten()),
+            (None, _) => None,
         };
         let known_tier = |tier: &str| {
             if suite.tiers.is_empty() || suite.tiers.iter().any(|t| t == tier) {
@@ -449,6 +503,7 @@ impl Case {
             condition: None,
             variant_of: None,
             samples,
+            sampling,
             rule,
             sequential,
             timeout: file.timeout.map(|t| t.0).unwrap_or(suite.defaults.timeout),

@@ -36,7 +36,7 @@ pub(crate) struct CaseFile {
     #[serde(default)]
     pub snapshot: bool,
     pub input: Input,
-    pub samples: Option<Spanned<u32>>,
+    pub samples: Option<Spanned<SamplesFile>>,
     pub pass: Option<Spanned<PassRule>>,
     /// Take the samples in groups and stop once the verdict of all of them is decided.
     pub sequential: Option<Spanned<Sequential>>,
@@ -49,6 +49,52 @@ pub(crate) struct CaseFile {
     pub timeout: Option<HumanDuration>,
     #[serde(default)]
     pub expect: Vec<Spanned<Expectation>>,
+}
+
+/// `samples: n` (exactly n), or `samples: {min: a, max: b}` (adaptive: from a up to b, as
+/// the comparison with the baseline needs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(
+    untagged,
+    expecting = "`samples` is a whole number, or `{min: …, max: …}` for adaptive sampling"
+)]
+pub enum SamplesFile {
+    Fixed(u32),
+    Range(SampleRange),
+}
+
+/// `{min: a, max: b}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SampleRange {
+    pub min: u32,
+    pub max: u32,
+}
+
+impl SamplesFile {
+    /// The most samples it allows.
+    pub fn max(self) -> u32 {
+        match self {
+            SamplesFile::Fixed(n) => n,
+            SamplesFile::Range(r) => r.max,
+        }
+    }
+
+    /// Refuses counts that cannot run: none, more than `limit`, a maximum below the minimum.
+    pub fn validate(self, limit: u32) -> Result<(), String> {
+        match self {
+            SamplesFile::Fixed(n) if n == 0 || n > limit => {
+                Err(format!("`samples: {n}` must be between 1 and {limit}"))
+            }
+            SamplesFile::Range(SampleRange { min, max }) if min == 0 || max > limit => Err(
+                format!("`samples: {{min: {min}, max: {max}}}` must stay between 1 and {limit}"),
+            ),
+            SamplesFile::Range(SampleRange { min, max }) if max < min => Err(format!(
+                "`samples: {{min: {min}, max: {max}}}`: the maximum is below the minimum"
+            )),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// `sequential: true`, or `sequential: {group: N}` samples per group.

@@ -6,4 +6,5 @@ pub(crate) mod cost;
 pub(crate) mod economics;
 pub(crate) mod import;
 pub(crate) mod memory;
+pub(crate) mod plan;
 pub(crate) mod runs;

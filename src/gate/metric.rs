@@ -51,6 +51,9 @@ pub enum Metric {
     /// Cases whose effective past changed against the reference run: retained sets that
     /// diverge beyond the policy's, or recall that changed (`crate::memory`).
     MemoryChanged,
+    /// Earlier attempts of the run's commit under its envelope that ended red: a green run
+    /// after them was rerun to green.
+    RerunsToGreen,
     /// An operational signal: SLIs, tier mix, latency, cost.
     Signal(SignalMetric),
 }
@@ -82,7 +85,7 @@ pub enum SignalMetric {
 }
 
 /// Every metric with a fixed name, and that name: the one table parsing and display share.
-const NAMED: [(&str, Metric); 26] = [
+const NAMED: [(&str, Metric); 27] = [
     ("cases.pass_rate", Metric::CasePassRate),
     ("cases.errors", Metric::CaseErrors),
     ("cases.inconclusive", Metric::CaseInconclusive),
@@ -100,6 +103,7 @@ const NAMED: [(&str, Metric); 26] = [
     ("envelope.model_bumps", Metric::ModelBumps),
     ("baseline.regressions", Metric::Regressions),
     ("memory.changed_cases", Metric::MemoryChanged),
+    ("runs.reruns_to_green", Metric::RerunsToGreen),
     (
         "slo.refusal_rate",
         Metric::Signal(SignalMetric::RefusalRate),
@@ -187,6 +191,7 @@ impl Metric {
                 | Metric::ModelBumps
                 | Metric::Regressions
                 | Metric::MemoryChanged
+                | Metric::RerunsToGreen
                 | Metric::Signal(_)
         )
     }

@@ -172,8 +172,8 @@ impl Gate {
     }
 }
 
-/// Loads the suite's `gates:`, adding the catalog's default gates for metrics it does not
-/// gate itself.
+/// Loads the suite's `gates:`, adding the catalog's default gates and a `warn` on reruns to
+/// green for metrics it does not gate itself.
 pub(crate) fn load(
     files: &[GateFile],
     path: &std::path::Path,
@@ -207,6 +207,15 @@ pub(crate) fn load(
                 gates.push(default);
             }
         }
+    }
+    if !gates.iter().any(|g| g.metric == Metric::RerunsToGreen) {
+        gates.push(Gate {
+            name: Metric::RerunsToGreen.to_string(),
+            metric: Metric::RerunsToGreen,
+            bound: Bound::Max(0.0),
+            level: GateLevel::Warn,
+            declared: false,
+        });
     }
     Ok(gates)
 }

@@ -11,7 +11,9 @@ use serde::Serialize;
 use super::schema::database_error;
 use crate::envelope::RunEnvelope;
 use crate::errors::Error;
-use crate::record::{CaseRecord, Record, RerunRecord, RunRecord, SCHEMA_VERSION, SampleRecord};
+use crate::record::{
+    CaseRecord, OutcomeRecord, Record, RerunRecord, RunRecord, SCHEMA_VERSION, SampleRecord,
+};
 use crate::verdict::SampleVerdict;
 
 /// A record borrowed from a [`RunData`](crate::record::RunData) or just parsed: it
@@ -23,6 +25,7 @@ pub(crate) enum RecordRef<'a> {
     Sample(&'a SampleRecord),
     Case(&'a CaseRecord),
     Rerun(&'a RerunRecord),
+    Outcome(&'a OutcomeRecord),
 }
 
 impl<'a> From<&'a Record> for RecordRef<'a> {
@@ -32,6 +35,7 @@ impl<'a> From<&'a Record> for RecordRef<'a> {
             Record::Sample(s) => RecordRef::Sample(s),
             Record::Case(c) => RecordRef::Case(c),
             Record::Rerun(r) => RecordRef::Rerun(r),
+            Record::Outcome(o) => RecordRef::Outcome(o),
         }
     }
 }
@@ -43,6 +47,7 @@ impl RecordRef<'_> {
             RecordRef::Sample(s) => s.schema,
             RecordRef::Case(c) => c.schema,
             RecordRef::Rerun(r) => r.schema,
+            RecordRef::Outcome(o) => o.schema,
         }
     }
 
@@ -52,6 +57,7 @@ impl RecordRef<'_> {
             RecordRef::Sample(s) => &s.run_id,
             RecordRef::Case(c) => &c.run_id,
             RecordRef::Rerun(r) => &r.rerun_id,
+            RecordRef::Outcome(o) => &o.run_id,
         }
     }
 }
@@ -65,6 +71,7 @@ pub struct IngestStats {
     pub samples: u64,
     pub cases: u64,
     pub reruns: u64,
+    pub outcomes: u64,
 }
 
 /// An open write transaction on the history. Dropping it without [`Ingest::commit`] rolls
@@ -171,23 +178,44 @@ impl<'s> Ingest<'s> {
                 .tx
                 .prepare_cached(
                     "INSERT INTO reruns (rerun_id, suite, case_id, started_s, started_ns, branch,
-                       record)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                       record, commit_id, envelope_id)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
                      ON CONFLICT (rerun_id) DO UPDATE SET suite = excluded.suite,
                        case_id = excluded.case_id, started_s = excluded.started_s,
                        started_ns = excluded.started_ns, branch = excluded.branch,
-                       record = excluded.record",
+                       record = excluded.record, commit_id = excluded.commit_id,
+                       envelope_id = excluded.envelope_id",
                 )
                 .and_then(|mut stmt| {
                     let (s, ns) = split(r.started_at);
-                    stmt.execute(params![r.rerun_id, r.suite, r.case, s, ns, r.branch, json])
+                    stmt.execute(params![
+                        r.rerun_id,
+                        r.suite,
+                        r.case,
+                        s,
+                        ns,
+                        r.branch,
+                        json,
+                        r.commit,
+                        r.envelope_id
+                    ])
                 })
                 .map(|_| self.stats.reruns += 1),
+            RecordRef::Outcome(o) => self
+                .tx
+                .prepare_cached(
+                    "INSERT INTO run_outcomes (run_id, red, record) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (run_id) DO UPDATE SET red = excluded.red,
+                       record = excluded.record",
+                )
+                .and_then(|mut stmt| stmt.execute(params![o.run_id, o.red, json]))
+                .map(|_| self.stats.outcomes += 1),
         };
         written.map_err(|e| database_error(self.path, e))?;
         // A rerun is not a run of the suite: it gets no `runs` row, so it is never a
-        // baseline and its samples never enter verdict history.
-        if matches!(record, RecordRef::Rerun(_)) {
+        // baseline and its samples never enter verdict history. An outcome is about a run
+        // that has its row already.
+        if matches!(record, RecordRef::Rerun(_) | RecordRef::Outcome(_)) {
             return Ok(());
         }
         if !self.touched.contains(record.run_id()) {
@@ -266,18 +294,22 @@ impl<'s> Ingest<'s> {
         let branch = runs.iter().find_map(|r| r.branch.as_deref());
         let commit = runs.iter().find_map(|r| r.commit.as_deref());
         let suite_tier = runs.iter().find_map(|r| r.suite_tier.as_deref());
+        let axes = runs
+            .iter()
+            .find(|r| !r.axes.is_empty())
+            .map(|r| axes_key(&r.axes));
         let envelope_json = serde_json::to_string(&envelope.envelope)
             .map_err(|e| Error::Internal(format!("an envelope does not serialize: {e}")))?;
         self.tx
             .prepare_cached(
                 "INSERT INTO runs (run_id, started_s, started_ns, suite, envelope_id, envelope,
-                   branch, commit_id, suite_tier)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                   branch, commit_id, suite_tier, axes)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
                  ON CONFLICT (run_id) DO UPDATE SET started_s = excluded.started_s,
                    started_ns = excluded.started_ns, suite = excluded.suite,
                    envelope_id = excluded.envelope_id, envelope = excluded.envelope,
                    branch = excluded.branch, commit_id = excluded.commit_id,
-                   suite_tier = excluded.suite_tier",
+                   suite_tier = excluded.suite_tier, axes = excluded.axes",
             )
             .and_then(|mut stmt| {
                 stmt.execute(params![
@@ -289,7 +321,8 @@ impl<'s> Ingest<'s> {
                     envelope_json,
                     branch,
                     commit,
-                    suite_tier
+                    suite_tier,
+                    axes
                 ])
             })
             .map_err(sql)?;
@@ -303,6 +336,12 @@ impl<'s> Ingest<'s> {
             self.path.display()
         ))
     }
+}
+
+/// How a run's forced envelope axes are stored and matched: compact JSON, keys sorted; runs
+/// that forced none store NULL.
+pub(crate) fn axes_key(axes: &BTreeMap<String, String>) -> String {
+    serde_json::to_string(axes).expect("a map of strings serializes")
 }
 
 /// A timestamp as (seconds, nanoseconds) since the epoch, both with the same sign, so that

@@ -15,13 +15,15 @@ use super::schema::database_error;
 use crate::errors::Error;
 use crate::record::{Record, SCHEMA_VERSION};
 
-/// What `export` writes, in order: run records first, then samples, then cases, each sorted
+/// What `export` writes, in order: run records first, then samples, cases, reruns and
+/// outcomes, each sorted
 /// by its key so that the same history always exports to the same bytes.
-const EXPORT_QUERIES: [&str; 4] = [
+const EXPORT_QUERIES: [&str; 5] = [
     "SELECT record FROM run_records ORDER BY run_id, pid",
     "SELECT record FROM sample_records ORDER BY run_id, case_id, sample",
     "SELECT record FROM case_records ORDER BY run_id, case_id",
     "SELECT record FROM reruns ORDER BY rerun_id",
+    "SELECT record FROM run_outcomes ORDER BY run_id",
 ];
 
 /// Stands for the writer handed to `export` in errors: it has no path.
@@ -183,6 +185,7 @@ mod tests {
                 Record::Sample(s) => format!("sample {} {} {}", s.run_id, s.case, s.sample),
                 Record::Case(c) => format!("case {} {}", c.run_id, c.case),
                 Record::Rerun(r) => format!("rerun {}", r.rerun_id),
+                Record::Outcome(o) => format!("outcome {}", o.run_id),
             })
             .collect();
         assert_eq!(

@@ -13,7 +13,8 @@ mod schema;
 mod store;
 
 pub use ingest::IngestStats;
-pub use store::{CaseVerdictRow, HistoryStore, RunRow};
+pub(crate) use ingest::axes_key;
+pub use store::{Attempt, CaseVerdictRow, HistoryStore, PoolQuery, Pooled, PooledCase, RunRow};
 
 #[cfg(test)]
 mod tests;

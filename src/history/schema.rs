@@ -122,6 +122,32 @@ const MIGRATIONS: &[Migration] = &[
         CREATE INDEX sample_records_memory ON sample_records (case_id) WHERE memory = 1;
     ",
     },
+    Migration {
+        purpose: "pool baselines by forced envelope axes, and know the attempts of a commit",
+        // `axes`: the envelope axes a run forced on the agent (JSON, NULL when none): a run
+        // under other axes is another agent, never pooled into a baseline. `run_outcomes`:
+        // whether each reported run ended red, so a green run after red attempts of the same
+        // commit and envelope is seen. Reruns learn their commit and envelope for the same.
+        sql: "
+        ALTER TABLE runs ADD COLUMN axes TEXT;
+        UPDATE runs SET axes = (
+            SELECT json(json_extract(rr.record, '$.axes')) FROM run_records rr
+             WHERE rr.run_id = runs.run_id
+               AND json_extract(rr.record, '$.axes') IS NOT NULL
+               AND json_extract(rr.record, '$.axes') != '{}'
+             ORDER BY rr.started_s, rr.started_ns, rr.pid LIMIT 1);
+        CREATE INDEX runs_by_commit ON runs (suite, commit_id, envelope_id);
+        CREATE TABLE run_outcomes (
+            run_id      TEXT    NOT NULL PRIMARY KEY,
+            red         INTEGER NOT NULL,
+            record      TEXT    NOT NULL
+        );
+        ALTER TABLE reruns ADD COLUMN commit_id TEXT;
+        ALTER TABLE reruns ADD COLUMN envelope_id TEXT;
+        UPDATE reruns SET commit_id = json_extract(record, '$.commit'),
+                          envelope_id = json_extract(record, '$.envelope_id');
+    ",
+    },
 ];
 
 /// What the file at hand is, read from its header without writing to it.
@@ -306,6 +332,7 @@ mod tests {
             [
                 "case_records",
                 "reruns",
+                "run_outcomes",
                 "run_records",
                 "runs",
                 "sample_records"

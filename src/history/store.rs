@@ -1,10 +1,11 @@
 //! The store itself: opening a history file safely, ingesting a run's records, and the
 //! questions asked of history (which runs, which verdicts under which envelope).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use serde::Deserialize;
 use serde::de::IntoDeserializer;
 
@@ -35,6 +36,70 @@ pub struct CaseVerdictRow {
     pub started_at: jiff::Timestamp,
     pub envelope_id: String,
     pub verdict: Verdict,
+}
+
+/// Which runs of a branch a baseline may pool (see [`HistoryStore::pooled_baseline`]).
+#[derive(Debug, Clone)]
+pub struct PoolQuery<'a> {
+    pub suite: &'a str,
+    pub branch: &'a str,
+    /// The run being compared: never its own baseline.
+    pub excluding: &'a [&'a str],
+    /// The commit it measured: runs of the same commit are attempts of it, not a baseline.
+    pub commit: Option<&'a str>,
+    /// The envelope axes it forced (`axes_key`), `None` when none: runs under other axes
+    /// measured another agent.
+    pub axes: Option<&'a str>,
+    /// How many of the latest runs to pool.
+    pub window: u32,
+    /// Runs started before this are stale.
+    pub since: jiff::Timestamp,
+    /// Only these cases (a nextest process needs its own case's alone); `None`: all.
+    pub cases: Option<&'a [&'a str]>,
+}
+
+/// What the history holds for a baseline.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Pooled {
+    /// No run of the branch could be a baseline.
+    Nothing,
+    /// The branch has runs, but none under the same forced axes: the latest of them.
+    OtherAxes(RunRow),
+    /// The latest run of the branch is older than the window allows.
+    Stale(RunRow),
+    /// The runs pooled (newest first: the latest envelope's, within the window) and each
+    /// case's pooled samples.
+    Found {
+        runs: Vec<RunRow>,
+        cases: Vec<PooledCase>,
+        /// How many cases those runs hold in all (also when only some were asked for).
+        held: usize,
+    },
+}
+
+/// One case's samples pooled over a baseline's runs.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct PooledCase {
+    pub case: String,
+    pub passes: u32,
+    /// Samples that answered (errored ones are no evidence either way).
+    pub answered: u32,
+    /// Runs that held the case.
+    pub runs: u32,
+    /// Its verdict in the latest of them.
+    pub latest: Verdict,
+}
+
+/// An earlier run of the same commit, envelope and forced axes as the run at hand: an
+/// attempt of the same thing.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Attempt {
+    pub run_id: String,
+    pub started_at: jiff::Timestamp,
+    /// How it ended, when its reports were written by an evalgate that keeps outcomes.
+    pub red: Option<bool>,
 }
 
 /// One run known to the history.
@@ -90,7 +155,8 @@ impl HistoryStore {
         let records = (data.runs.iter().map(RecordRef::Run))
             .chain(data.samples.iter().map(RecordRef::Sample))
             .chain(data.cases.iter().map(RecordRef::Case))
-            .chain(data.reruns.iter().map(RecordRef::Rerun));
+            .chain(data.reruns.iter().map(RecordRef::Rerun))
+            .chain(data.outcomes.iter().map(RecordRef::Outcome));
         for record in records {
             ingest.record(record)?;
         }
@@ -163,24 +229,121 @@ impl HistoryStore {
         self.select_runs("ORDER BY started_s DESC, started_ns DESC, run_id DESC", [])
     }
 
-    /// The latest run of the whole of `suite` (not of a suite tier) on `branch` other than
-    /// the runs `excluding` (the run being compared must not be its own baseline), if
-    /// history has one.
-    pub fn latest_run_on_branch(
-        &self,
-        suite: &str,
-        branch: &str,
-        excluding: &[&str],
-    ) -> Result<Option<RunRow>, Error> {
-        let excluded = serde_json::to_string(excluding)
+    /// A case-by-case baseline pooled from the recent runs of a branch: the latest run that
+    /// may be a baseline sets the envelope (never pooled across a change of the branch's
+    /// own envelope), then up to `window` runs under it, none started before `since`.
+    pub fn pooled_baseline(&self, query: &PoolQuery) -> Result<Pooled, Error> {
+        let excluded = serde_json::to_string(query.excluding)
             .map_err(|e| Error::Internal(format!("run ids do not serialize: {e}")))?;
-        let runs = self.select_runs(
-            "WHERE suite = ?1 AND branch = ?2 AND suite_tier IS NULL
+        let eligible = "suite = ?1 AND branch = ?2 AND suite_tier IS NULL
                AND run_id NOT IN (SELECT value FROM json_each(?3))
-             ORDER BY started_s DESC, started_ns DESC, run_id DESC LIMIT 1",
-            [suite, branch, excluded.as_str()],
+               AND (?4 IS NULL OR commit_id IS NULL OR commit_id != ?4)";
+        let newest = "ORDER BY started_s DESC, started_ns DESC, run_id DESC";
+        let params = rusqlite::params![
+            query.suite,
+            query.branch,
+            excluded,
+            query.commit,
+            query.axes
+        ];
+        let latest = self.select_runs(
+            &format!("WHERE {eligible} AND axes IS ?5 {newest} LIMIT 1"),
+            params,
         )?;
-        Ok(runs.into_iter().next())
+        let Some(latest) = latest.into_iter().next() else {
+            // `?5 IS ?5`: the same parameters, the axes matched by nothing.
+            let other = self.select_runs(
+                &format!("WHERE {eligible} AND ?5 IS ?5 {newest} LIMIT 1"),
+                params,
+            )?;
+            return Ok(match other.into_iter().next() {
+                Some(run) => Pooled::OtherAxes(run),
+                None => Pooled::Nothing,
+            });
+        };
+        if latest.started_at < query.since {
+            return Ok(Pooled::Stale(latest));
+        }
+        let runs = self.select_runs(
+            &format!(
+                "WHERE {eligible} AND axes IS ?5 AND envelope_id = ?6
+                   AND (started_s > ?7 OR (started_s = ?7 AND started_ns >= ?8))
+                 {newest} LIMIT ?9"
+            ),
+            rusqlite::params![
+                query.suite,
+                query.branch,
+                excluded,
+                query.commit,
+                query.axes,
+                latest.envelope_id,
+                query.since.as_second(),
+                query.since.subsec_nanosecond(),
+                query.window
+            ],
+        )?;
+        let ids: Vec<&str> = runs.iter().map(|r| r.run_id.as_str()).collect();
+        let wanted = query
+            .cases
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(|e| Error::Internal(format!("case ids do not serialize: {e}")))?;
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT c.case_id, json_extract(c.record, '$.passes'),
+                        json_extract(c.record, '$.failures'), c.verdict
+                   FROM case_records c JOIN runs r ON r.run_id = c.run_id
+                  WHERE c.run_id IN (SELECT value FROM json_each(?1))
+                    AND (?2 IS NULL OR c.case_id IN (SELECT value FROM json_each(?2)))
+                  ORDER BY c.case_id, r.started_s DESC, r.started_ns DESC, r.run_id DESC",
+            )
+            .map_err(|e| database_error(&self.path, e))?;
+        let ids = serde_json::to_string(&ids)
+            .map_err(|e| Error::Internal(format!("run ids do not serialize: {e}")))?;
+        let held: i64 = self
+            .conn
+            .query_row(
+                "SELECT count(DISTINCT case_id) FROM case_records
+                  WHERE run_id IN (SELECT value FROM json_each(?1))",
+                [&ids],
+                |row| row.get(0),
+            )
+            .map_err(|e| database_error(&self.path, e))?;
+        let mut rows = stmt
+            .query(rusqlite::params![ids, wanted])
+            .map_err(|e| database_error(&self.path, e))?;
+        let mut cases: Vec<PooledCase> = Vec::new();
+        while let Some(row) = rows.next().map_err(|e| database_error(&self.path, e))? {
+            let read = || -> rusqlite::Result<(String, u32, u32, String)> {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+            };
+            let (case, passes, failures, verdict) =
+                read().map_err(|e| database_error(&self.path, e))?;
+            match cases.last_mut().filter(|c| c.case == case) {
+                Some(pooled) => {
+                    pooled.passes += passes;
+                    pooled.answered += passes + failures;
+                    pooled.runs += 1;
+                }
+                None => cases.push(PooledCase {
+                    latest: Verdict::deserialize(verdict.as_str().into_deserializer()).map_err(
+                        |e: serde::de::value::Error| {
+                            self.unreadable(&format!("the verdict of case {case}"), e)
+                        },
+                    )?,
+                    case,
+                    passes,
+                    answered: passes + failures,
+                    runs: 1,
+                }),
+            }
+        }
+        Ok(Pooled::Found {
+            runs,
+            cases,
+            held: usize::try_from(held).unwrap_or(0),
+        })
     }
 
     /// For each of `cases`, the latest run of `suite` started before `before` (not one of
@@ -261,6 +424,118 @@ impl HistoryStore {
         Ok(references)
     }
 
+    /// The runs of `suite` at `commit` under `envelope_id` and `axes` (not of a suite tier)
+    /// started before `before`, other than `excluding`, oldest first: the earlier attempts of
+    /// a run.
+    pub fn attempts(
+        &self,
+        suite: &str,
+        commit: &str,
+        envelope_id: &str,
+        axes: Option<&str>,
+        excluding: &[&str],
+        before: jiff::Timestamp,
+    ) -> Result<Vec<Attempt>, Error> {
+        let excluded = serde_json::to_string(excluding)
+            .map_err(|e| Error::Internal(format!("run ids do not serialize: {e}")))?;
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT r.run_id, r.started_s, r.started_ns, o.red
+                   FROM runs r LEFT JOIN run_outcomes o ON o.run_id = r.run_id
+                  WHERE r.suite = ?1 AND r.commit_id = ?2 AND r.envelope_id = ?3
+                    AND r.axes IS ?4 AND r.suite_tier IS NULL
+                    AND r.run_id NOT IN (SELECT value FROM json_each(?5))
+                    AND (r.started_s < ?6 OR (r.started_s = ?6 AND r.started_ns < ?7))
+                  ORDER BY r.started_s, r.started_ns, r.run_id",
+            )
+            .map_err(|e| database_error(&self.path, e))?;
+        let mut rows = stmt
+            .query(rusqlite::params![
+                suite,
+                commit,
+                envelope_id,
+                axes,
+                excluded,
+                before.as_second(),
+                before.subsec_nanosecond()
+            ])
+            .map_err(|e| database_error(&self.path, e))?;
+        let mut attempts = Vec::new();
+        while let Some(row) = rows.next().map_err(|e| database_error(&self.path, e))? {
+            let read = || -> rusqlite::Result<(String, (i64, i32), Option<bool>)> {
+                Ok((row.get(0)?, (row.get(1)?, row.get(2)?), row.get(3)?))
+            };
+            let (run_id, started, red) = read().map_err(|e| database_error(&self.path, e))?;
+            attempts.push(Attempt {
+                run_id,
+                started_at: self.timestamp(started)?,
+                red,
+            });
+        }
+        Ok(attempts)
+    }
+
+    /// Each case's passes and failures in each of `runs`: `(run, case, passes, failures)`.
+    pub fn case_counts(&self, runs: &[&str]) -> Result<Vec<(String, String, u32, u32)>, Error> {
+        let ids = serde_json::to_string(runs)
+            .map_err(|e| Error::Internal(format!("run ids do not serialize: {e}")))?;
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT run_id, case_id, json_extract(record, '$.passes'),
+                        json_extract(record, '$.failures')
+                   FROM case_records WHERE run_id IN (SELECT value FROM json_each(?1))
+                  ORDER BY run_id, case_id",
+            )
+            .map_err(|e| database_error(&self.path, e))?;
+        let rows = stmt
+            .query_map([ids], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+            })
+            .map_err(|e| database_error(&self.path, e))?;
+        rows.collect::<Result<_, _>>()
+            .map_err(|e| database_error(&self.path, e))
+    }
+
+    /// The reruns of `suite`'s cases at `commit` under `envelope_id`, oldest first.
+    pub fn reruns_at(
+        &self,
+        suite: &str,
+        commit: &str,
+        envelope_id: &str,
+    ) -> Result<Vec<RerunRecord>, Error> {
+        self.reruns_where(
+            "WHERE suite = ?1 AND commit_id = ?2 AND envelope_id = ?3
+             ORDER BY started_s, started_ns, rerun_id",
+            rusqlite::params![suite, commit, envelope_id],
+        )
+    }
+
+    /// Keeps how a reported run ended (replacing what an earlier report of it said).
+    pub fn record_outcome(&mut self, outcome: &crate::record::OutcomeRecord) -> Result<(), Error> {
+        let mut ingest = self.begin()?;
+        ingest.record(RecordRef::Outcome(outcome))?;
+        ingest.commit().map(|_| ())
+    }
+
+    /// The envelope axes run `run_id` forced on the agent, if history holds the run.
+    pub fn run_axes(&self, run_id: &str) -> Result<Option<BTreeMap<String, String>>, Error> {
+        let axes: Option<Option<String>> = self
+            .conn
+            .query_row("SELECT axes FROM runs WHERE run_id = ?1", [run_id], |row| {
+                row.get(0)
+            })
+            .optional()
+            .map_err(|e| database_error(&self.path, e))?;
+        axes.map(|axes| match axes {
+            Some(json) => serde_json::from_str(&json)
+                .map_err(|e| self.unreadable(&format!("the axes of run {run_id}"), e)),
+            None => Ok(BTreeMap::new()),
+        })
+        .transpose()
+    }
+
     /// The run `run_id`, if history holds it.
     pub fn run(&self, run_id: &str) -> Result<Option<RunRow>, Error> {
         Ok(self
@@ -330,22 +605,26 @@ impl HistoryStore {
         until: jiff::Timestamp,
         branch: Option<&str>,
     ) -> Result<Vec<RerunRecord>, Error> {
+        self.reruns_where(
+            "WHERE suite = ?1 AND started_s >= ?2 AND started_s <= ?3
+               AND (?4 IS NULL OR branch IS NULL OR branch = ?4)
+             ORDER BY started_s DESC, started_ns DESC, rerun_id DESC",
+            rusqlite::params![suite, since.as_second(), until.as_second(), branch],
+        )
+    }
+
+    /// The rerun records `tail` (a WHERE and ORDER BY clause) selects with `params`.
+    fn reruns_where<P: rusqlite::Params>(
+        &self,
+        tail: &str,
+        params: P,
+    ) -> Result<Vec<RerunRecord>, Error> {
         let mut stmt = self
             .conn
-            .prepare(
-                "SELECT rerun_id, record FROM reruns
-                 WHERE suite = ?1 AND started_s >= ?2 AND started_s <= ?3
-                   AND (?4 IS NULL OR branch IS NULL OR branch = ?4)
-                 ORDER BY started_s DESC, started_ns DESC, rerun_id DESC",
-            )
+            .prepare(&format!("SELECT rerun_id, record FROM reruns {tail}"))
             .map_err(|e| database_error(&self.path, e))?;
         let mut rows = stmt
-            .query(rusqlite::params![
-                suite,
-                since.as_second(),
-                until.as_second(),
-                branch
-            ])
+            .query(params)
             .map_err(|e| database_error(&self.path, e))?;
         let mut reruns = Vec::new();
         while let Some(row) = rows.next().map_err(|e| database_error(&self.path, e))? {

@@ -212,60 +212,115 @@ fn on_branch(run_id: &str, minutes: i64, branch: &str, commit: Option<&str>) -> 
     data
 }
 
-#[test]
-fn the_latest_run_of_a_branch_is_found_without_the_run_being_compared() {
-    let (_dir, _path, mut store) = temp_store();
+/// The pooled baseline of `main` for a run `excluding` and measuring `commit`, since
+/// minute `since`, as `(run ids pooled, [(case, passes, answered, runs)])`.
+fn pooled(
+    store: &HistoryStore,
+    excluding: &[&str],
+    commit: Option<&str>,
+    axes: Option<&str>,
+    since: i64,
+) -> Pooled {
     store
-        .ingest(&on_branch("m1", 0, "main", Some("c1")))
-        .unwrap();
-    store
-        .ingest(&on_branch("m2", 10, "main", Some("c2")))
-        .unwrap();
-    store.ingest(&on_branch("f1", 20, "feature", None)).unwrap();
-    let mut other_suite = on_branch("o1", 30, "main", None);
-    other_suite.runs[0].suite = "other".into();
-    store.ingest(&other_suite).unwrap();
-    // A later process of m2 without a branch does not erase it.
-    store.ingest(&process("m2", 2, 11, &["c"])).unwrap();
-
-    let latest = |branch: &str, excluding: &[&str]| {
-        store
-            .latest_run_on_branch("support", branch, excluding)
-            .unwrap()
-            .map(|r| (r.run_id, r.commit))
-    };
-    assert_eq!(latest("main", &[]), Some(("m2".into(), Some("c2".into()))));
-    assert_eq!(
-        latest("main", &["m2"]),
-        Some(("m1".into(), Some("c1".into())))
-    );
-    assert_eq!(latest("main", &["m1", "m2"]), None);
-    assert_eq!(latest("feature", &[]), Some(("f1".into(), None)));
-    assert_eq!(latest("release", &[]), None);
-    let cases: Vec<String> = store
-        .case_records_of_run("m2")
+        .pooled_baseline(&PoolQuery {
+            suite: "support",
+            branch: "main",
+            excluding,
+            commit,
+            axes,
+            window: 3,
+            since: at(since).parse().unwrap(),
+            cases: None,
+        })
         .unwrap()
-        .into_iter()
-        .map(|c| c.case)
-        .collect();
-    assert_eq!(cases, ["a", "b", "c"]);
-    let runs = store.runs().unwrap();
-    assert_eq!(runs[0].branch.as_deref(), Some("main"));
-    assert_eq!(runs[0].run_id, "o1");
+}
+
+/// A pooled baseline's run ids, its cases as `(case, passes, answered, runs)`, and how many
+/// cases its runs hold.
+type PoolSummary = (Vec<String>, Vec<(String, u32, u32, u32)>, usize);
+
+fn ids_and_cases(pooled: Pooled) -> PoolSummary {
+    match pooled {
+        Pooled::Found { runs, cases, held } => (
+            runs.into_iter().map(|r| r.run_id).collect(),
+            cases
+                .into_iter()
+                .map(|c| (c.case, c.passes, c.answered, c.runs))
+                .collect(),
+            held,
+        ),
+        other => panic!("expected a pooled baseline, got {other:?}"),
+    }
 }
 
 #[test]
-fn a_run_of_a_suite_tier_is_never_the_latest_run_of_its_branch() {
+fn a_baseline_pools_the_latest_runs_of_its_branch_under_its_latest_envelope() {
+    let (_dir, _path, mut store) = temp_store();
+    // Five runs of main (two samples per case, all passing), the first under another model.
+    let mut old = on_branch("m0", 0, "main", Some("c0"));
+    old.samples
+        .iter_mut()
+        .for_each(|s| s.model = Some("m-0".into()));
+    store.ingest(&old).unwrap();
+    for (i, minutes) in [10, 20, 30, 40].into_iter().enumerate() {
+        let id = format!("m{}", i + 1);
+        store
+            .ingest(&on_branch(
+                &id,
+                minutes,
+                "main",
+                Some(&format!("c{}", i + 1)),
+            ))
+            .unwrap();
+    }
+    store
+        .ingest(&on_branch("f1", 50, "feature", Some("cf")))
+        .unwrap();
+    // Window 3: the three latest runs of main, not the feature branch's.
+    let (ids, cases, held) = ids_and_cases(pooled(&store, &["f1"], Some("cf"), None, 0));
+    assert_eq!(ids, ["m4", "m3", "m2"]);
+    assert_eq!(
+        cases,
+        [("a".into(), 6, 6, 3), ("b".into(), 6, 6, 3)],
+        "two samples per run, three runs"
+    );
+    assert_eq!(held, 2);
+    // Never the run compared, nor an attempt of the commit it measured.
+    let (ids, _, _) = ids_and_cases(pooled(&store, &["m4"], Some("c3"), None, 0));
+    assert_eq!(ids, ["m2", "m1"], "m0 measured another envelope");
+    // Only runs within the window's age; the latest too old: stale.
+    let (ids, _, _) = ids_and_cases(pooled(&store, &[], None, None, 25));
+    assert_eq!(ids, ["m4", "m3"]);
+    assert!(matches!(pooled(&store, &[], None, None, 45), Pooled::Stale(r) if r.run_id == "m4"));
+    // Runs under forced axes are another agent.
+    assert!(matches!(
+        pooled(&store, &[], None, Some(r#"{"model":"x"}"#), 0),
+        Pooled::OtherAxes(r) if r.run_id == "m4"
+    ));
+    let mut forced = on_branch("x1", 60, "main", Some("cx"));
+    forced.runs[0].axes.insert("model".into(), "x".into());
+    store.ingest(&forced).unwrap();
+    let (ids, _, _) = ids_and_cases(pooled(&store, &[], None, Some(r#"{"model":"x"}"#), 0));
+    assert_eq!(ids, ["x1"]);
+    assert_eq!(store.run_axes("x1").unwrap().unwrap()["model"], "x");
+    let (ids, _, _) = ids_and_cases(pooled(&store, &[], None, None, 0));
+    assert_eq!(
+        ids,
+        ["m4", "m3", "m2"],
+        "a forced run is no baseline for a plain one"
+    );
+}
+
+#[test]
+fn a_run_of_a_suite_tier_is_never_pooled_into_a_baseline() {
     let (_dir, _path, mut store) = temp_store();
     store.ingest(&on_branch("full", 0, "main", None)).unwrap();
     let mut smoke = on_branch("smoke", 10, "main", None);
     smoke.runs[0].suite_tier = Some("smoke".into());
     store.ingest(&smoke).unwrap();
-    let latest = store
-        .latest_run_on_branch("support", "main", &[])
-        .unwrap()
-        .map(|r| r.run_id);
-    assert_eq!(latest.as_deref(), Some("full"));
+    let (ids, _, _) = ids_and_cases(pooled(&store, &[], None, None, 0));
+    assert_eq!(ids, ["full"]);
+    assert_eq!(pooled(&store, &["full"], None, None, 0), Pooled::Nothing);
 }
 
 #[test]

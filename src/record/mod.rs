@@ -16,6 +16,7 @@ pub use policy::RunPolicy;
 pub use reader::RunData;
 pub(crate) use writer::Recorder;
 
+use crate::baseline::judge::CaseJudgement;
 use crate::case::Source;
 use crate::check::CheckResult;
 use crate::observation::{Decision, MemoryTurn, Usage};
@@ -34,6 +35,25 @@ pub enum Record {
     Sample(Box<SampleRecord>),
     Case(Box<CaseRecord>),
     Rerun(Box<RerunRecord>),
+    Outcome(Box<OutcomeRecord>),
+}
+
+/// How a reported run ended, kept in the history store (never in a run folder) when its
+/// reports are written: so that a green run of a commit after red attempts of the same
+/// commit and envelope is seen, and counted by the `runs.reruns_to_green` gate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutcomeRecord {
+    pub schema: u32,
+    pub run_id: String,
+    pub suite: String,
+    /// Whether the run failed: a failing case or a failing `fail` gate.
+    pub red: bool,
+    /// The cases whose test failed, and the `fail` gates that failed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failed_cases: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failed_gates: Vec<String>,
+    pub reported_at: jiff::Timestamp,
 }
 
 /// `evalgate rerun`: K more samples of one case, taken to test a hypothesis written down
@@ -64,6 +84,9 @@ pub struct RerunRecord {
     pub branch: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commit: Option<String>,
+    /// The envelope its samples ran under: with the commit, which run's attempts it adds to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub envelope_id: Option<String>,
     pub started_at: jiff::Timestamp,
     pub finished_at: jiff::Timestamp,
 }
@@ -92,6 +115,11 @@ pub struct RunRecord {
     /// The commit it measured, likewise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commit: Option<String>,
+    /// Whether the commit names the checkout exactly: it came from CI (`GITHUB_SHA`,
+    /// `CI_COMMIT_SHA`) or `EVALGATE_COMMIT`, not from `.git`, whose working tree may hold
+    /// changes. Only such runs of one commit are attempts of the same thing.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub commit_exact: bool,
     /// The suite tier the run was limited to (`$EVALGATE_SUITE_TIER`), if any: the run is
     /// whole when it ran every case of the tier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -123,6 +151,7 @@ impl RunRecord {
             pins: suite.pins.clone(),
             branch: provenance.branch,
             commit: provenance.commit,
+            commit_exact: provenance.exact,
             suite_tier: None,
             axes: BTreeMap::new(),
         }
@@ -227,4 +256,35 @@ pub struct CaseRecord {
     /// all (`samples` is what was taken): the verdict was already decided.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub samples_planned: Option<u32>,
+    /// `[min, max]` when the samples were taken look by look against the baseline
+    /// (`samples: {min, max}`, or a case declaring none whose samples disagreed with it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub looks: Option<[u32; 2]>,
+    /// Why sampling stopped before the most samples the case may take, when it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<Stop>,
+    /// How the case was compared with its baseline while it ran, when it had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comparison: Option<CaseJudgement>,
+    /// About how many samples in all would decide an `inconclusive` verdict, if the pass
+    /// rate stayed the same.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub samples_to_decide: Option<u32>,
+}
+
+/// Why a case took fewer samples than it may.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stop {
+    /// `sequential`: the verdict of all the samples (and the comparison) were settled.
+    Settled,
+    /// The samples agreed with the baseline: the drop the design is built to see had
+    /// become implausible.
+    Agreed,
+    /// The drop was already certain to be called a regression.
+    Regression,
+    /// The run's `budget` of samples was spent.
+    Budget,
+    /// No baseline to compare with: an adaptive case takes its minimum.
+    NoBaseline,
 }

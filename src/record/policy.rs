@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::SCHEMA_VERSION;
 use crate::atomic_file::write_atomic;
+use crate::baseline::BaselinePolicy;
 use crate::case::{Case, Status};
 use crate::coverage::BranchCatalog;
 use crate::decay::DecayContext;
@@ -15,7 +16,6 @@ use crate::errors::Error;
 use crate::gate::Gate;
 use crate::memory::policy::MemoryPolicy;
 use crate::signals::config::SignalsConfig;
-use crate::suite::BaselinePolicy;
 
 /// The file name in the run folder.
 pub(crate) const POLICY_FILE: &str = "suite.json";

@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::policy::{POLICY_FILE, RunPolicy};
-use super::{CaseRecord, Record, RerunRecord, RunRecord, SCHEMA_VERSION, SampleRecord};
+use super::{
+    CaseRecord, OutcomeRecord, Record, RerunRecord, RunRecord, SCHEMA_VERSION, SampleRecord,
+};
 use crate::errors::Error;
 
 /// Every record found, in file order.
@@ -16,6 +18,8 @@ pub struct RunData {
     pub cases: Vec<CaseRecord>,
     /// `evalgate rerun` records (in a rerun's own folder, never in a run's).
     pub reruns: Vec<RerunRecord>,
+    /// How reported runs ended (in a history export, never in a run folder).
+    pub outcomes: Vec<OutcomeRecord>,
     /// Lines that could not be read (a process killed mid-line), with where they are.
     pub skipped_lines: Vec<String>,
     /// The catalog and gates the run was made under (`suite.json`), when recorded.
@@ -43,6 +47,12 @@ impl RunData {
                     .iter()
                     .cloned()
                     .map(|r| Record::Rerun(Box::new(r))),
+            )
+            .chain(
+                self.outcomes
+                    .iter()
+                    .cloned()
+                    .map(|o| Record::Outcome(Box::new(o))),
             )
     }
 
@@ -202,6 +212,7 @@ impl RunData {
             Record::Sample(s) => s.schema,
             Record::Case(c) => c.schema,
             Record::Rerun(r) => r.schema,
+            Record::Outcome(o) => o.schema,
         };
         if schema != SCHEMA_VERSION {
             return Err(unsupported(path, line, u64::from(schema)));
@@ -211,6 +222,7 @@ impl RunData {
             Record::Sample(s) => self.samples.push(*s),
             Record::Case(c) => self.cases.push(*c),
             Record::Rerun(r) => self.reruns.push(*r),
+            Record::Outcome(o) => self.outcomes.push(*o),
         }
         Ok(())
     }

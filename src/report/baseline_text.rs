@@ -1,10 +1,10 @@
 //! The terminal's baseline section: what changed since the baseline, case by case for
-//! everything but the unchanged, with p-values and sample counts.
+//! everything but the unchanged, with sample counts, p-values and adjusted p-values.
 
 use std::fmt::Write;
 
 use super::coverage_text::printable;
-use crate::baseline::{BaselineComparison, Change};
+use crate::baseline::{BaselineComparison, CaseChange, Change};
 
 pub(super) fn render(comparison: &BaselineComparison, text: &mut String) {
     let counts: Vec<String> = comparison
@@ -14,31 +14,48 @@ pub(super) fn render(comparison: &BaselineComparison, text: &mut String) {
         .collect();
     let _ = write!(
         text,
-        "\nevalgate: baseline {} (α {}): {}",
+        "\nevalgate: baseline {}: {}\n  {} case(s) compared, α {} over the run ({}): with nothing changed, a run calls a regression at most {:.0} % of the time",
         comparison.source,
+        counts.join(" · "),
+        comparison.compared,
         comparison.alpha,
-        counts.join(" · ")
+        correction_words(comparison),
+        comparison.alpha * 100.0
     );
     for case in comparison
         .cases
         .iter()
         .filter(|c| c.change != Change::Unchanged)
     {
-        let counts = match (case.baseline, case.current) {
-            (Some((bp, bn)), Some((cp, cn))) => format!("{bp}/{bn} → {cp}/{cn}"),
-            (Some((bp, bn)), None) => format!("{bp}/{bn} → -"),
-            (None, Some((cp, cn))) => format!("- → {cp}/{cn}"),
-            (None, None) => String::new(),
-        };
-        let p = case
-            .p_value
-            .map(|p| format!(", p = {p:.4}"))
-            .unwrap_or_default();
         let _ = write!(
             text,
-            "\n  {:<27} {} ({counts}{p})",
+            "\n  {:<27} {} ({})",
             case.change.to_string(),
-            printable(&case.case)
+            printable(&case.case),
+            evidence(case)
         );
+    }
+}
+
+/// `holm` or `bh`, said in words.
+fn correction_words(comparison: &BaselineComparison) -> &'static str {
+    match comparison.correction {
+        crate::stats::Correction::Holm => "Holm",
+        crate::stats::Correction::Bh => "Benjamini–Hochberg",
+    }
+}
+
+/// `18/20 → 3/5, p = 0.0120, adjusted 0.2400` (the counts, and the p-values when compared).
+pub(super) fn evidence(case: &CaseChange) -> String {
+    let counts = match (case.baseline, case.current) {
+        (Some((bp, bn)), Some((cp, cn))) => format!("{bp}/{bn} → {cp}/{cn}"),
+        (Some((bp, bn)), None) => format!("{bp}/{bn} → -"),
+        (None, Some((cp, cn))) => format!("- → {cp}/{cn}"),
+        (None, None) => String::new(),
+    };
+    match (case.p_value, case.adjusted_p) {
+        (Some(p), Some(adjusted)) => format!("{counts}, p = {p:.4}, adjusted {adjusted:.4}"),
+        (Some(p), None) => format!("{counts}, p = {p:.4}"),
+        _ => counts,
     }
 }

@@ -2,9 +2,10 @@
 //! ingested into the store first, so saturation and discrimination are judged with this run
 //! in the history.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
+use super::attempts::{self, Attempts};
 use super::{Summary, shown};
 use crate::baseline::{self, Resolved};
 use crate::decay::{DecayInputs, DecayReport, VerdictAt, assess};
@@ -55,6 +56,11 @@ pub(crate) struct Judged {
     /// The run's memory compared with a reference run of the history, when any sample
     /// reported memory or probed recall.
     pub memory: Option<MemoryReport>,
+    /// The run's earlier attempts (runs of the same commit and envelope), or why they were
+    /// not looked for.
+    pub attempts: Result<Option<Attempts>, String>,
+    /// The store, open, to keep the run's outcome in once its gates are known.
+    pub store: Option<HistoryStore>,
 }
 
 /// How far back a report lists reruns: long enough to cover the life of a pull request.
@@ -106,15 +112,28 @@ pub(crate) fn ingest_and_judge(
         .policy
         .as_ref()
         .and_then(|p| p.baseline.as_ref())
-        .map(|policy| {
-            baseline::resolve(
-                policy,
-                suite.unwrap_or(""),
-                &this_run.ids,
-                this_run.branch,
-                store.as_ref(),
-            )
-        });
+        .map(|policy| baseline::resolve(policy, &this_run.subject(), store.as_ref()));
+    let attempts = match &store {
+        None if history_path.is_none() => Err("history is off".to_string()),
+        None => Err("the history store could not be used".to_string()),
+        Some(store) => {
+            let found = match (
+                &baseline,
+                data.policy.as_ref().and_then(|p| p.baseline.as_ref()),
+            ) {
+                (Some(Ok(Resolved::Found(b, _))), Some(policy)) => Some((&**b, policy)),
+                _ => None,
+            };
+            match attempts::find(data, summary, &this_run.envelope.id, store, found) {
+                Ok(found) => found,
+                Err(e) => {
+                    let why = e.to_string();
+                    problem.get_or_insert(e);
+                    Err(why)
+                }
+            }
+        }
+    };
     let judged_memory = judge_memory(
         data,
         &this_run,
@@ -137,6 +156,8 @@ pub(crate) fn ingest_and_judge(
             baseline,
             reruns,
             memory,
+            attempts,
+            store,
         });
     };
     let date = this_run.started.to_zoned(jiff::tz::TimeZone::UTC).date();
@@ -160,21 +181,31 @@ pub(crate) fn ingest_and_judge(
         baseline,
         reruns,
         memory,
+        attempts,
+        store,
     })
 }
 
-/// What the history's judgements need to know of the run being reported (its processes'
-/// run ids, when it started, its branch, the envelope it ran under), worked out once.
-struct ThisRun<'a> {
+/// What the history's judgements need to know of the run being reported (its suite, its
+/// processes' run ids, when it started, its branch and commit, the envelope it ran under and
+/// the axes it forced), worked out once.
+pub(super) struct ThisRun<'a> {
+    suite: &'a str,
     ids: Vec<&'a str>,
     started: jiff::Timestamp,
     branch: Option<&'a str>,
+    commit: Option<&'a str>,
+    axes: &'a BTreeMap<String, String>,
     envelope: RunEnvelope,
 }
 
+/// The axes of a run that forced none.
+static NO_AXES: BTreeMap<String, String> = BTreeMap::new();
+
 impl<'a> ThisRun<'a> {
-    fn of(data: &'a RunData) -> ThisRun<'a> {
+    pub(super) fn of(data: &'a RunData) -> ThisRun<'a> {
         ThisRun {
+            suite: data.runs.first().map_or("", |r| r.suite.as_str()),
             ids: data.runs.iter().map(|r| r.run_id.as_str()).collect(),
             started: data
                 .runs
@@ -183,7 +214,26 @@ impl<'a> ThisRun<'a> {
                 .min()
                 .unwrap_or_else(jiff::Timestamp::now),
             branch: data.runs.iter().find_map(|r| r.branch.as_deref()),
+            commit: data.runs.iter().find_map(|r| r.commit.as_deref()),
+            axes: data
+                .runs
+                .iter()
+                .find(|r| !r.axes.is_empty())
+                .map_or(&NO_AXES, |r| &r.axes),
             envelope: RunEnvelope::of_run(&data.runs, &data.samples),
+        }
+    }
+
+    /// The run as a baseline's subject: every case.
+    pub(super) fn subject(&self) -> baseline::Subject<'_> {
+        baseline::Subject {
+            suite: self.suite,
+            run_ids: &self.ids,
+            branch: self.branch,
+            commit: self.commit,
+            axes: self.axes,
+            started: self.started,
+            cases: None,
         }
     }
 }

@@ -232,12 +232,7 @@ fn measure(metric: &Metric, bound: Bound, inputs: &GateInputs) -> Measured {
                     .cases
                     .iter()
                     .filter(|c| c.change == Change::Regression)
-                    .map(|c| match (c.baseline, c.current, c.p_value) {
-                        (Some((bp, bn)), Some((cp, cn)), Some(p)) => {
-                            format!("{}: {bp}/{bn} → {cp}/{cn} (p = {p:.4})", c.case)
-                        }
-                        _ => format!("{}: passed, now fails", c.case),
-                    })
+                    .map(|c| format!("{}: {}", c.case, super::baseline_text::evidence(c)))
                     .collect(),
             ),
             (None, None) => Measured {
@@ -268,6 +263,23 @@ fn measure(metric: &Metric, bound: Bound, inputs: &GateInputs) -> Measured {
             Some(memory) => {
                 let mut m = Measured::value(memory.changed.len() as f64);
                 m.details = crate::memory::gate_details(memory);
+                m
+            }
+        },
+        Metric::RerunsToGreen => match inputs.attempts {
+            Err(why) => Measured::skipped(format!("not looked for: {why}")),
+            Ok(None) => Measured::value(0.0)
+                .detail("no earlier attempt of this commit under this envelope".to_string()),
+            Ok(Some(attempts)) => {
+                let mut m = Measured::value(attempts.red_before() as f64).detail(format!(
+                    "{} earlier attempt(s) of commit {} under envelope {}, {} red",
+                    attempts.earlier.len(),
+                    &attempts.commit[..attempts.commit.len().min(12)],
+                    attempts.envelope,
+                    attempts.red_before()
+                ));
+                m.details
+                    .extend(attempts.pooled.iter().map(super::attempts::evidence_line));
                 m
             }
         },
@@ -379,6 +391,8 @@ pub struct GateInputs<'a> {
     pub baseline_note: Option<&'a str>,
     /// SLIs, tier mix, latency and cost.
     pub signals: &'a Signals,
+    /// The run's earlier attempts, or why they were not looked for.
+    pub attempts: Result<Option<&'a super::Attempts>, &'a str>,
     /// Memory divergence against the reference run, when any sample reported memory or
     /// probed recall.
     pub memory: Option<&'a MemoryReport>,
@@ -437,6 +451,7 @@ mod tests {
                 baseline_note: None,
                 signals: &signals_of(&data, &Default::default(), None),
                 memory: None,
+                attempts: Ok(None),
             },
         );
         assert_eq!(results[0].value, Some(1.0));

@@ -12,6 +12,7 @@ use super::RunReport;
 use super::gates::{GateOutcome, GateResult};
 use super::junit_decay::decay_suite;
 use super::xml_text::xml_safe;
+use crate::baseline::{CaseChange, Change};
 use crate::gate::GateLevel;
 use crate::record::{CaseRecord, RunData, SampleRecord};
 use crate::run::truncate;
@@ -36,12 +37,22 @@ pub fn junit_report(data: &RunData, run_report: &RunReport) -> Report {
             .or_default()
             .push(sample);
     }
+    let changes: HashMap<&str, &CaseChange> = run_report
+        .baseline
+        .iter()
+        .flat_map(|b| &b.cases)
+        .map(|c| (c.case.as_str(), c))
+        .collect();
     for case in &summary.cases {
         let samples = samples_of
             .get(&(case.case.as_str(), case.run_id.as_str()))
             .map(Vec::as_slice)
             .unwrap_or_default();
-        suite.add_test_case(test_case(case, samples));
+        suite.add_test_case(test_case(
+            case,
+            samples,
+            changes.get(case.case.as_str()).copied(),
+        ));
     }
     for id in &summary.incomplete {
         let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
@@ -50,6 +61,23 @@ pub fn junit_report(data: &RunData, run_report: &RunReport) -> Report {
         let mut tc = TestCase::new(xml_safe(id), status);
         tc.set_classname("evals");
         suite.add_test_case(tc);
+    }
+    if let Ok(Some(attempts)) = &run_report.attempts {
+        // A green run after red attempts of the same commit and envelope: rerun to green.
+        suite.add_property(Property::new(
+            "evalgate.attempt",
+            (attempts.earlier.len() + 1).to_string(),
+        ));
+        suite.add_property(Property::new(
+            "evalgate.red_attempts_before",
+            attempts.red_before().to_string(),
+        ));
+        if !run_report.has_failed() && attempts.red_before() > 0 {
+            suite.add_property(Property::new(
+                "evalgate.reruns_to_green",
+                attempts.red_before().to_string(),
+            ));
+        }
     }
     if let Some(run) = data.runs.iter().min_by_key(|r| r.started_at) {
         suite.add_property(Property::new("run_id", xml_safe(&run.run_id)));
@@ -188,22 +216,36 @@ fn gates_suite(report: &RunReport) -> TestSuite {
     suite
 }
 
-fn test_case(case: &CaseRecord, samples: &[&SampleRecord]) -> TestCase {
-    let status = match (case.verdict, case.failed) {
-        (Verdict::Pass, _) | (Verdict::Inconclusive, false) => TestCaseStatus::success(),
-        (verdict, _) => {
-            let kind = if verdict == Verdict::Error {
-                NonSuccessKind::Error
-            } else {
-                NonSuccessKind::Failure
-            };
-            let mut status = TestCaseStatus::non_success(kind);
-            status.set_type(verdict.as_str());
-            let message = case.message.as_deref().unwrap_or(verdict.as_str());
-            status.set_message(xml_safe(message.lines().next().unwrap_or_default()));
-            status.set_description(xml_safe(message));
-            status
+/// One case's testcase: a failure when its test failed, or when the comparison over the
+/// whole run called it a regression (which a case's own test, alone, can miss).
+fn test_case(
+    case: &CaseRecord,
+    samples: &[&SampleRecord],
+    change: Option<&CaseChange>,
+) -> TestCase {
+    let regression = change.is_some_and(|c| c.change == Change::Regression);
+    let status = if !case.failed && !regression {
+        TestCaseStatus::success()
+    } else {
+        let verdict = case.verdict;
+        let kind = if verdict == Verdict::Error {
+            NonSuccessKind::Error
+        } else {
+            NonSuccessKind::Failure
+        };
+        let mut status = TestCaseStatus::non_success(kind);
+        status.set_type(if regression {
+            "regression"
+        } else {
+            verdict.as_str()
+        });
+        let mut message = case.message.clone().unwrap_or_else(|| verdict.to_string());
+        if let Some(c) = change.filter(|_| regression && !case.failed) {
+            message = format!("{}\n{message}", regression_words(c));
         }
+        status.set_message(xml_safe(message.lines().next().unwrap_or_default()));
+        status.set_description(xml_safe(&message));
+        status
     };
     let mut tc = TestCase::new(xml_safe(&case.case), status);
     tc.set_classname(xml_safe(&case.classname));
@@ -248,6 +290,21 @@ fn test_case(case: &CaseRecord, samples: &[&SampleRecord]) -> TestCase {
             props.push((name, values));
         }
     }
+    if let Some(c) = change {
+        props.push(("baseline.change", c.change.to_string()));
+        if let Some((passes, answered)) = c.baseline {
+            props.push(("baseline.samples", format!("{passes}/{answered}")));
+        }
+        if let Some(p) = c.p_value {
+            props.push(("baseline.p_value", format!("{p:.6}")));
+        }
+        if let Some(p) = c.adjusted_p {
+            props.push(("baseline.adjusted_p", format!("{p:.6}")));
+        }
+    }
+    if let Some(n) = case.samples_to_decide {
+        props.push(("samples_to_decide", n.to_string()));
+    }
     for (name, value) in props {
         tc.add_property(Property::new(name, xml_safe(&value)));
     }
@@ -259,7 +316,7 @@ fn test_case(case: &CaseRecord, samples: &[&SampleRecord]) -> TestCase {
             xml_safe(value),
         ));
     }
-    if case.failed {
+    if case.failed || regression {
         let mut out = String::new();
         for sample in samples
             .iter()
@@ -275,6 +332,19 @@ fn test_case(case: &CaseRecord, samples: &[&SampleRecord]) -> TestCase {
         }
     }
     tc
+}
+
+/// The headline of a regression called over the whole run.
+fn regression_words(c: &CaseChange) -> String {
+    let counts =
+        |side: Option<(u32, u32)>| side.map_or("-".to_string(), |(p, n)| format!("{p}/{n}"));
+    format!(
+        "regression against the baseline: {} → {} (p = {:.4}, adjusted {:.4})",
+        counts(c.baseline),
+        counts(c.current),
+        c.p_value.unwrap_or(1.0),
+        c.adjusted_p.unwrap_or(1.0)
+    )
 }
 
 fn distinct<'a>(values: impl Iterator<Item = &'a str>) -> String {

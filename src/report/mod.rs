@@ -2,6 +2,7 @@
 //! coverage (JSON and LCOV) and the gate decision. The same records give the same reports
 //! whether they came from `cargo test`, one nextest process per case, or several CI shards.
 
+mod attempts;
 mod baseline_text;
 mod coverage_text;
 mod decay;
@@ -19,6 +20,7 @@ mod xml_text;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
+pub use attempts::{Attempts, EarlierAttempt, PooledEvidence};
 pub(crate) use decay::{history_path, preflight};
 pub use gates::{GateInputs, GateOutcome, GateResult, evaluate};
 pub use junit::junit_report;
@@ -31,7 +33,7 @@ use crate::coverage::{BranchCatalog, Coverage, CoverageBuilder, lcov};
 use crate::decay::DecayReport;
 use crate::errors::Error;
 use crate::memory::MemoryReport;
-use crate::record::{RerunRecord, RunData};
+use crate::record::{OutcomeRecord, RerunRecord, RunData};
 use crate::signals::{Signals, render_text, signals_of};
 
 /// Where the reports of a run were written.
@@ -48,6 +50,8 @@ pub struct ReportPaths {
     pub signals: PathBuf,
     /// Memory divergence (`memory.json`), when any sample reported memory or probed recall.
     pub memory: Option<PathBuf>,
+    /// The comparison with the baseline (`comparison.json`), when there was one.
+    pub comparison: Option<PathBuf>,
     /// The history store the records were ingested into, unless history is off.
     pub history: Option<PathBuf>,
 }
@@ -69,6 +73,9 @@ impl ReportPaths {
         text.push_str(&format!("\nevalgate: signals  {}", shown(&self.signals)));
         if let Some(memory) = &self.memory {
             text.push_str(&format!("\nevalgate: memory   {}", shown(memory)));
+        }
+        if let Some(comparison) = &self.comparison {
+            text.push_str(&format!("\nevalgate: baseline {}", shown(comparison)));
         }
         if let Some(history) = &self.history {
             text.push_str(&format!("\nevalgate: history  {}", shown(history)));
@@ -103,6 +110,9 @@ pub struct RunReport {
     /// Memory divergence against a reference run, when any sample reported memory or
     /// probed recall.
     pub memory: Option<MemoryReport>,
+    /// The run's earlier attempts (runs of the same commit and envelope, reruns of it), when
+    /// there are any; why they were not looked for, when they were not.
+    pub attempts: Result<Option<Attempts>, String>,
 }
 
 impl RunReport {
@@ -115,8 +125,7 @@ impl RunReport {
             .as_ref()
             .and_then(|p| p.baseline.as_ref())
             .map(|policy| {
-                let suite = data.runs.first().map(|r| r.suite.as_str()).unwrap_or("");
-                crate::baseline::resolve(policy, suite, &[], None, None)
+                crate::baseline::resolve(policy, &decay::ThisRun::of(data).subject(), None)
             });
         let memory = data.policy.as_ref().and_then(|p| {
             crate::memory::compare(
@@ -135,6 +144,7 @@ impl RunReport {
             baseline,
             Vec::new(),
             memory,
+            Err("no history store was read".into()),
         )
         .0
     }
@@ -147,15 +157,11 @@ impl RunReport {
         baseline: Option<Result<Resolved, Error>>,
         reruns: Vec<RerunRecord>,
         memory: Option<MemoryReport>,
+        attempts: Result<Option<Attempts>, String>,
     ) -> (RunReport, Option<Error>) {
         let catalog = data.policy.as_ref().and_then(|p| p.catalog.as_ref());
         let coverage = coverage_of(data, &summary, catalog);
         let partial = partial_run(data, &summary);
-        let alpha = data
-            .policy
-            .as_ref()
-            .and_then(|p| p.baseline.as_ref())
-            .map_or(0.05, |p| p.alpha);
         let config = data
             .policy
             .as_ref()
@@ -174,13 +180,19 @@ impl RunReport {
                 (None, None)
             }
             Some(Ok(Resolved::Found(b, source))) => (
-                Some(compare(
-                    &b,
-                    source,
-                    &summary.cases,
-                    alpha,
-                    partial.is_some() || data.runs.iter().any(|r| r.suite_tier.is_some()),
-                )),
+                data.policy
+                    .as_ref()
+                    .and_then(|p| p.baseline.as_ref())
+                    .map(|policy| {
+                        compare(
+                            &b,
+                            source,
+                            &summary.cases,
+                            &data.samples,
+                            policy,
+                            partial.is_some() || data.runs.iter().any(|r| r.suite_tier.is_some()),
+                        )
+                    }),
                 None,
             ),
             Some(Err(e)) => (None, Some(e)),
@@ -198,6 +210,10 @@ impl RunReport {
                     baseline_note: baseline_note.as_deref(),
                     signals: &signals,
                     memory: memory.as_ref(),
+                    attempts: attempts
+                        .as_ref()
+                        .map(Option::as_ref)
+                        .map_err(String::as_str),
                 },
             ),
             None => Vec::new(),
@@ -214,6 +230,7 @@ impl RunReport {
                 reruns,
                 signals,
                 memory,
+                attempts,
             },
             problem,
         )
@@ -242,6 +259,9 @@ impl RunReport {
             crate::memory::render(memory, &mut text);
         }
         rerun_text::render(&self.reruns, &mut text);
+        if let Ok(Some(attempts)) = &self.attempts {
+            attempts::render(attempts, !self.has_failed(), &mut text);
+        }
         coverage_text::render_gates(self, &mut text);
         text
     }
@@ -311,7 +331,35 @@ pub fn write_reports(data: &RunData, out_dir: &Path) -> Result<(RunReport, Repor
         judged.baseline,
         judged.reruns,
         judged.memory,
+        judged.attempts,
     );
+    // How the run ended, for the attempts of its commit that may follow.
+    let mut outcome_problem = None;
+    if let (Some(mut store), Some(run)) = (judged.store, data.runs.first()) {
+        let outcome = OutcomeRecord {
+            schema: crate::record::SCHEMA_VERSION,
+            run_id: run.run_id.clone(),
+            suite: run.suite.clone(),
+            red: report.has_failed(),
+            failed_cases: report
+                .summary
+                .cases
+                .iter()
+                .filter(|c| c.failed)
+                .map(|c| c.case.clone())
+                .collect(),
+            failed_gates: report
+                .gates
+                .iter()
+                .filter(|g| g.fails_run())
+                .map(|g| g.name.clone())
+                .collect(),
+            reported_at: jiff::Timestamp::now(),
+        };
+        if let Err(e) = store.record_outcome(&outcome) {
+            outcome_problem = Some(e);
+        }
+    }
     std::fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, e))?;
     let junit = out_dir.join("junit.xml");
     let xml = junit_report(data, &report)
@@ -346,7 +394,8 @@ pub fn write_reports(data: &RunData, out_dir: &Path) -> Result<(RunReport, Repor
     write_atomic(&signals_path, &json)?;
     let decay_path = write_optional_json(out_dir, "decay", report.decay.as_ref())?;
     let memory_path = write_optional_json(out_dir, "memory", report.memory.as_ref())?;
-    if let Some(problem) = baseline_problem.or(judged.problem) {
+    let comparison_path = write_optional_json(out_dir, "comparison", report.baseline.as_ref())?;
+    if let Some(problem) = baseline_problem.or(judged.problem).or(outcome_problem) {
         return Err(problem);
     }
     Ok((
@@ -358,6 +407,7 @@ pub fn write_reports(data: &RunData, out_dir: &Path) -> Result<(RunReport, Repor
             decay: decay_path,
             signals: signals_path,
             memory: memory_path,
+            comparison: comparison_path,
             history: judged.history,
         },
     ))

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
 
 use super::coverage_text::printable;
-use crate::record::{CaseRecord, RunData};
+use crate::record::{CaseRecord, RunData, Stop};
 use crate::signals::nearest_rank;
 use crate::verdict::{SampleVerdict, Verdict};
 
@@ -32,6 +32,14 @@ pub struct Summary {
     pub stopped_early: usize,
     pub samples_saved: u64,
     pub samples_planned: u64,
+    /// Adaptive sampling (cases looked at look by look against their baseline): how many
+    /// cases, the samples they took and the most they could have, and why they stopped.
+    pub adaptive_cases: usize,
+    pub adaptive_samples: u64,
+    pub adaptive_max: u64,
+    pub adaptive_stops: BTreeMap<&'static str, usize>,
+    /// Adaptive cases with no baseline to compare with (they took their minimum).
+    pub without_baseline: usize,
 }
 
 impl Summary {
@@ -51,6 +59,23 @@ impl Summary {
         for case in &cases {
             *summary.verdicts.entry(case.verdict).or_default() += 1;
             summary.failed += usize::from(case.failed);
+            if let Some([_, max]) = case.looks {
+                summary.adaptive_cases += 1;
+                summary.adaptive_samples += u64::from(case.samples);
+                summary.adaptive_max += u64::from(max);
+                let why = match case.stopped {
+                    Some(Stop::Agreed) => "agreed with the baseline",
+                    Some(Stop::Regression) => "a regression for sure",
+                    Some(Stop::Budget) => "the run's budget spent",
+                    Some(Stop::Settled | Stop::NoBaseline) => "settled",
+                    None => "took the most",
+                };
+                *summary.adaptive_stops.entry(why).or_default() += 1;
+                continue;
+            }
+            if case.stopped == Some(Stop::NoBaseline) {
+                summary.without_baseline += 1;
+            }
             let planned = case.samples_planned.unwrap_or(case.samples);
             summary.samples_planned += u64::from(planned);
             if planned > case.samples {
@@ -130,6 +155,29 @@ impl Summary {
                 text,
                 "\nevalgate: sequential sampling saved {} of {} samples ({} case(s) settled early)",
                 self.samples_saved, self.samples_planned, self.stopped_early
+            );
+        }
+        if self.adaptive_cases > 0 {
+            let stops: Vec<String> = self
+                .adaptive_stops
+                .iter()
+                .map(|(why, n)| format!("{why}: {n}"))
+                .collect();
+            let _ = write!(
+                text,
+                "\nevalgate: adaptive sampling: {} case(s) took {} samples of at most {} ({:.1} per case; {})",
+                self.adaptive_cases,
+                self.adaptive_samples,
+                self.adaptive_max,
+                self.adaptive_samples as f64 / self.adaptive_cases as f64,
+                stops.join(", ")
+            );
+        }
+        if self.without_baseline > 0 {
+            let _ = write!(
+                text,
+                "\nevalgate: {} adaptive case(s) had no baseline to compare with and took their minimum",
+                self.without_baseline
             );
         }
         for warning in self.warnings.iter().take(WARNINGS_SHOWN) {

@@ -7,20 +7,26 @@ mod message;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 
-use crate::case::Case;
+use crate::baseline::Judge;
+use crate::baseline::judge::{
+    CaseJudgement, RunBaseline, SampleDesign, comparison_settled, fails_test, test_case,
+};
+use crate::case::{Case, DEFAULT_ESCALATION, Sampling};
 use crate::check::{self, CheckResult, RefusalDetector};
 use crate::observation::{Observation, Request};
 use crate::proxy::{FaultProxy, ProxyOptions, stable_hash};
-use crate::record::{CaseRecord, Record, Recorder, SCHEMA_VERSION, SampleRecord};
+use crate::record::{CaseRecord, Record, Recorder, SCHEMA_VERSION, SampleRecord, Stop};
 use crate::snapshot::{Action, Comparison, Mode, Snapshots};
+use crate::stats::LookDesign;
 use crate::suite::{InconclusivePolicy, LoadPolicy, Suite, TraceFiles};
 use crate::target::{Attempts, Overrides, Target, read_decisions};
-use crate::verdict::{SampleVerdict, Tally, Verdict, decide, settled_verdict};
+use crate::verdict::{SampleVerdict, Tally, Verdict, decide, samples_to_decide, settled_verdict};
 
 /// What a finished case means for its test.
 #[derive(Debug, Clone)]
@@ -56,6 +62,10 @@ struct Shared {
     load: Option<(LoadPolicy, Result<String, String>)>,
     proxies: tokio::sync::Mutex<BTreeMap<String, FaultProxy>>,
     axes: BTreeMap<String, String>,
+    /// Each case's baseline, when the suite compares with one and it could be found.
+    baseline: Option<Arc<RunBaseline>>,
+    /// Samples adaptive sampling may still add in this process (`budget:`), if bounded.
+    budget: Option<AtomicU64>,
 }
 
 /// Where a runner's samples go: the run they belong to and how its calls are bounded.
@@ -69,6 +79,8 @@ pub(crate) struct RunSetup<'a> {
     pub overrides: &'a Overrides,
     /// The envelope axes every request carries.
     pub axes: &'a BTreeMap<String, String>,
+    /// The baseline each case is compared with while it runs, when there is one.
+    pub baseline: Option<Arc<RunBaseline>>,
 }
 
 impl Runner {
@@ -81,6 +93,7 @@ impl Runner {
             run_dir,
             overrides,
             axes,
+            baseline,
         } = setup;
         Runner {
             runtime,
@@ -102,6 +115,8 @@ impl Runner {
                 }),
                 proxies: tokio::sync::Mutex::new(BTreeMap::new()),
                 axes: axes.clone(),
+                baseline,
+                budget: suite.budget.map(AtomicU64::new),
             }),
         }
     }
@@ -121,6 +136,41 @@ impl Runner {
 }
 
 impl Shared {
+    /// Takes `samples` from the run's budget: always for a case's first look (it must take
+    /// something), else only when that many are left.
+    fn spend_budget(&self, samples: u32, first: bool) -> bool {
+        let Some(budget) = &self.budget else {
+            return true;
+        };
+        let samples = u64::from(samples);
+        budget
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+                if first {
+                    Some(left.saturating_sub(samples))
+                } else {
+                    left.checked_sub(samples)
+                }
+            })
+            .is_ok()
+    }
+
+    /// The drop adaptive sampling is built to see.
+    fn design_drop(&self) -> f64 {
+        self.baseline.as_ref().map_or(1.0, |b| b.policy.drop)
+    }
+
+    /// The run-level error rate.
+    fn alpha(&self) -> f64 {
+        self.baseline.as_ref().map_or(0.05, |b| b.policy.alpha)
+    }
+
+    /// How a compared case that fails its rule counts.
+    fn judge(&self) -> Judge {
+        self.baseline
+            .as_ref()
+            .map_or(Judge::default(), |b| b.policy.judge)
+    }
+
     /// The URL of session `token` of the proxy making `condition`, the proxy started the
     /// first time a sample asks.
     async fn provider_url(&self, condition: &str, token: &str) -> Result<String, String> {
@@ -158,18 +208,103 @@ impl Shared {
     }
 }
 
+/// How a case's samples are taken: the cumulative counts after which it is looked at.
+enum Plan {
+    /// A fixed number, in groups of `group` (all at once unless `sequential`), stopping
+    /// early only once the verdict — and the comparison, against a baseline — is settled.
+    Fixed { n: u32, group: u32, curtailed: bool },
+    /// Look by look against the baseline, from `min` up to `max`.
+    Looks {
+        design: LookDesign,
+        min: u32,
+        max: u32,
+    },
+}
+
+impl Plan {
+    /// The plan for `case`, which has a baseline to compare with or not.
+    fn of(case: &Case, compared: bool) -> (Plan, Option<Stop>) {
+        let fixed = |n: u32| Plan::Fixed {
+            n,
+            group: n,
+            curtailed: false,
+        };
+        match (case.sampling, compared) {
+            (Sampling::Fixed, _) => (
+                Plan::Fixed {
+                    n: case.samples,
+                    group: case.sequential.unwrap_or(case.samples).max(1),
+                    curtailed: case.sequential.is_some(),
+                },
+                None,
+            ),
+            (Sampling::Adaptive { min }, true) => (Plan::looks(min, case.samples), None),
+            (Sampling::Adaptive { min }, false) => (fixed(min), Some(Stop::NoBaseline)),
+            (Sampling::Default, true) => (Plan::looks(1, DEFAULT_ESCALATION), None),
+            (Sampling::Default, false) => (fixed(1), None),
+        }
+    }
+
+    fn looks(min: u32, max: u32) -> Plan {
+        Plan::Looks {
+            design: LookDesign::adaptive(min, max),
+            min,
+            max,
+        }
+    }
+
+    /// The sample counts after which the case is looked at.
+    fn steps(&self) -> Vec<u32> {
+        match self {
+            Plan::Fixed { n, group, .. } => {
+                let mut steps: Vec<u32> = (1..).map(|k| k * group).take_while(|s| s < n).collect();
+                steps.push(*n);
+                steps
+            }
+            Plan::Looks { design, .. } => design.looks().to_vec(),
+        }
+    }
+
+    /// The most samples the plan takes.
+    fn max(&self) -> u32 {
+        match self {
+            Plan::Fixed { n, .. } => *n,
+            Plan::Looks { max, .. } => *max,
+        }
+    }
+
+    fn design(&self) -> SampleDesign {
+        match self {
+            Plan::Fixed { n, .. } => SampleDesign::Fixed { planned: *n },
+            Plan::Looks { min, max, .. } => SampleDesign::Looks {
+                min: *min,
+                max: *max,
+            },
+        }
+    }
+}
+
 async fn run_case(shared: Arc<Shared>, case: Arc<Case>) -> CaseOutcome {
     let started_at = jiff::Timestamp::now();
     let clock = Instant::now();
-    // All samples at once, or group by group until the verdict of all of them is settled.
-    let group = case.sequential.unwrap_or(case.samples).max(1);
-    let mut records: Vec<SampleRecord> = Vec::with_capacity(case.samples as usize);
+    let baseline = shared.baseline.as_deref();
+    let evidence = baseline.and_then(|b| b.evidence(&case.id));
+    let threshold = baseline.map_or(0.0, RunBaseline::threshold);
+    let (plan, mut stopped) = Plan::of(&case, evidence.is_some());
+    let mut records: Vec<SampleRecord> = Vec::with_capacity(plan.max().min(64) as usize);
+    let mut outcomes: Vec<bool> = Vec::with_capacity(records.capacity());
     let mut tally = Tally::default();
     let mut settled = None;
-    while records.len() < case.samples as usize && settled.is_none() {
+    for step in plan.steps() {
         let first = records.len() as u32;
-        let last = (first + group).min(case.samples);
-        let samples: Vec<JoinHandle<SampleRecord>> = (first..last)
+        if let Plan::Looks { .. } = plan {
+            // The run's budget bounds what adaptive sampling adds beyond the first look.
+            if !shared.spend_budget(step - first, first == 0) {
+                stopped = Some(Stop::Budget);
+                break;
+            }
+        }
+        let samples: Vec<JoinHandle<SampleRecord>> = (first..step)
             .map(|index| tokio::spawn(run_sample(Arc::clone(&shared), Arc::clone(&case), index)))
             .collect();
         for (index, handle) in (first..).zip(samples) {
@@ -183,23 +318,83 @@ async fn run_case(shared: Arc<Shared>, case: Arc<Case>) -> CaseOutcome {
                 ),
             };
             tally.add(record.verdict);
+            outcomes.push(record.verdict == SampleVerdict::Pass);
             records.push(record);
         }
-        if case.sequential.is_some() {
-            settled = settled_verdict(case.rule, tally, case.samples);
+        if tally.errors > 0 {
+            // An error is never a pass, and the case is `error` whatever comes next.
+            if step < plan.max() {
+                stopped = Some(Stop::Settled);
+            }
+            break;
+        }
+        if step == plan.max() {
+            break;
+        }
+        match (&plan, evidence) {
+            (Plan::Looks { design, .. }, Some(evidence)) => {
+                if design.p_value(evidence, &outcomes) <= threshold {
+                    stopped = Some(Stop::Regression);
+                    break;
+                }
+                if design.agrees(evidence, tally.passes, step, shared.design_drop()) {
+                    stopped = Some(Stop::Agreed);
+                    break;
+                }
+            }
+            (
+                Plan::Fixed {
+                    n, curtailed: true, ..
+                },
+                evidence,
+            ) => {
+                let verdict = settled_verdict(case.rule, tally, *n);
+                let compared = evidence.is_none_or(|e| {
+                    comparison_settled(e, &outcomes, *n, threshold, shared.alpha())
+                });
+                if verdict.is_some() && compared {
+                    settled = verdict;
+                    stopped = Some(Stop::Settled);
+                    break;
+                }
+            }
+            _ => {}
         }
     }
     let (decided, interval) = decide(case.rule, tally);
     // Stopped early: the verdict is the one every completion of the samples would give
     // (`decide` on the samples taken alone could differ for a rate rule).
     let verdict = settled.unwrap_or(decided);
-    let samples_planned = (tally.samples() < case.samples).then_some(case.samples);
-    let failed = match verdict {
-        Verdict::Pass => false,
-        Verdict::Inconclusive => shared.inconclusive == InconclusivePolicy::Fail,
-        Verdict::Fail | Verdict::Error => true,
+    let judgement = evidence.filter(|_| tally.errors == 0).map(|evidence| {
+        let test = test_case(
+            evidence,
+            plan.design(),
+            &outcomes,
+            shared.design_drop(),
+            threshold,
+        );
+        CaseJudgement::of(evidence, test, threshold, shared.judge())
+    });
+    let failed = fails_test(verdict, judgement.as_ref(), shared.inconclusive);
+    let samples_to_decide = (verdict == Verdict::Inconclusive)
+        .then(|| samples_to_decide(case.rule, tally))
+        .flatten();
+    let message = message::explain(
+        &case,
+        &message::Outcome {
+            verdict,
+            tally,
+            interval,
+            judgement: judgement.as_ref(),
+            failed,
+            samples_to_decide,
+        },
+        &records,
+    );
+    let (samples_planned, looks) = match &plan {
+        Plan::Fixed { n, .. } => ((tally.samples() < *n).then_some(*n), None),
+        Plan::Looks { min, max, .. } => (None, Some([*min, *max])),
     };
-    let message = message::explain(&case, verdict, tally, interval, &records);
     let record = CaseRecord {
         schema: SCHEMA_VERSION,
         run_id: shared.run_id.clone(),
@@ -227,6 +422,10 @@ async fn run_case(shared: Arc<Shared>, case: Arc<Case>) -> CaseOutcome {
         started_at,
         finished_at: jiff::Timestamp::now(),
         samples_planned,
+        looks,
+        stopped,
+        comparison: judgement,
+        samples_to_decide,
     };
     shared
         .recorder

@@ -50,6 +50,34 @@ pub enum Behaviour {
     Fixed(Value),
     /// 200 with this JSON and these extra response headers.
     FixedWithHeaders(Value, Vec<(&'static str, &'static str)>),
+    /// 200 with the JSON this function makes of the request's path and JSON (its `case`,
+    /// `sample`, `messages`...): an agent whose every answer a test scripts.
+    Respond(Responder),
+}
+
+/// The function behind [`Behaviour::Respond`].
+#[derive(Clone)]
+pub struct Responder(pub Arc<RespondFn>);
+
+/// An answer made of a request's path and JSON.
+pub type RespondFn = dyn Fn(&str, &Value) -> Value + Send + Sync;
+
+impl Responder {
+    /// A responder reading the request's JSON only.
+    pub fn new(f: impl Fn(&Value) -> Value + Send + Sync + 'static) -> Responder {
+        Responder(Arc::new(move |_, request| f(request)))
+    }
+
+    /// A responder reading the request's path too.
+    pub fn with_path(f: impl Fn(&str, &Value) -> Value + Send + Sync + 'static) -> Responder {
+        Responder(Arc::new(f))
+    }
+}
+
+impl std::fmt::Debug for Responder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Responder(..)")
+    }
 }
 
 /// A running mock agent; dropping it stops the server.
@@ -198,6 +226,7 @@ async fn answer(
     req: hyper::Request<Incoming>,
 ) -> Result<Response<MockBody>, Infallible> {
     // Read the whole request first, as a real agent would.
+    let path = req.uri().path().to_string();
     let body = match req.into_body().collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(_) => Bytes::new(),
@@ -229,6 +258,13 @@ async fn answer(
         Behaviour::InvalidJson => response(200, full(&b"{\"output\": \"unterminated"[..]), true),
         Behaviour::Huge { bytes } => response(200, HugeBody::new(*bytes).boxed(), true),
         Behaviour::Fixed(value) => json_response(200, value),
+        Behaviour::Respond(respond) => match serde_json::from_slice::<Value>(&body) {
+            Ok(request) => json_response(200, &(respond.0)(&path, &request)),
+            Err(_) => json_response(
+                400,
+                &json!({"error": "mock agent: request body is not JSON"}),
+            ),
+        },
         Behaviour::FixedWithHeaders(value, headers) => {
             let mut r = json_response(200, value);
             for (name, value) in headers {

@@ -77,6 +77,20 @@ impl TempSuite {
             .env_remove("EVALGATE_RUN_ID")
             .env_remove("EVALGATE_CONCURRENCY")
             .env_remove("GITHUB_ACTIONS");
+        // Which commit a run measured comes from CI's variables first: a test that runs the
+        // same suite twice must not become two attempts of the CI job's commit.
+        for var in [
+            "GITHUB_SHA",
+            "GITHUB_HEAD_REF",
+            "GITHUB_REF_NAME",
+            "GITHUB_REF_TYPE",
+            "CI_COMMIT_SHA",
+            "CI_COMMIT_BRANCH",
+            "EVALGATE_BRANCH",
+            "EVALGATE_COMMIT",
+        ] {
+            cmd.env_remove(var);
+        }
         for (k, v) in env {
             cmd.env(k, v);
         }

@@ -193,23 +193,29 @@ pub(crate) fn render(report: &RunReport, suite: &str, links: &Links) -> String {
             .filter(|c| {
                 matches!(
                     c.change,
-                    Change::Regression | Change::NotEnoughSamples | Change::Fix | Change::Removed
+                    Change::Regression
+                        | Change::NotEnoughSamples
+                        | Change::Errored
+                        | Change::Fix
+                        | Change::Removed
                 )
             })
             .collect();
         let _ = writeln!(
             md,
-            "### Against the baseline\n\n{} regression(s), {} fix(es), {} not enough samples to tell (α {}; {})\n",
+            "### Against the baseline\n\n{} regression(s), {} fix(es), {} not enough samples to tell — {} case(s) compared, α {} over the run ({}); {}\n",
             baseline.count(Change::Regression),
             baseline.count(Change::Fix),
             baseline.count(Change::NotEnoughSamples),
+            baseline.compared,
             baseline.alpha,
+            baseline.correction.as_str(),
             escape(&baseline.source)
         );
         if !changed.is_empty() {
             let _ = writeln!(
                 md,
-                "| change | case | where | baseline → now | p |\n|---|---|---|---|---|"
+                "| change | case | where | baseline → now | p | adjusted p |\n|---|---|---|---|---|---|"
             );
             for c in changed {
                 let counts = |side: Option<(u32, u32)>| {
@@ -219,15 +225,58 @@ pub(crate) fn render(report: &RunReport, suite: &str, links: &Links) -> String {
                     (Some(file), Some(line)) => links.file_line(file, line),
                     _ => "-".into(),
                 };
+                let p = |p: Option<f64>| p.map_or("-".to_string(), |p| format!("{p:.4}"));
                 let _ = writeln!(
                     md,
-                    "| {} | {} | {} | {} → {} | {} |",
+                    "| {} | {} | {} | {} → {} | {} | {} |",
                     c.change,
                     escape(&c.case),
                     place,
                     counts(c.baseline),
                     counts(c.current),
-                    c.p_value.map_or("-".to_string(), |p| format!("{p:.4}"))
+                    p(c.p_value),
+                    p(c.adjusted_p)
+                );
+            }
+            md.push('\n');
+        }
+    }
+    if let Ok(Some(attempts)) = &report.attempts
+        && (attempts.red_before() > 0 || !attempts.pooled.is_empty())
+    {
+        let red = attempts.red_before();
+        let headline = if red > 0 && !report.has_failed() {
+            format!("⚠️ Green after {red} red attempt(s) of this commit — rerun to green")
+        } else {
+            format!(
+                "{} earlier attempt(s) of this commit, {red} red",
+                attempts.earlier.len()
+            )
+        };
+        let _ = writeln!(
+            md,
+            "### Attempts\n\n{headline} (commit `{}`, envelope `{}`). Each case's samples pooled over every attempt and `evalgate rerun`:\n",
+            escape(&attempts.commit[..attempts.commit.len().min(12)]),
+            escape(&attempts.envelope)
+        );
+        if !attempts.pooled.is_empty() {
+            let _ = writeln!(
+                md,
+                "| case | pooled | failed in | p | adjusted p |\n|---|---|---|---|---|"
+            );
+            for case in &attempts.pooled {
+                let p = |p: Option<f64>| p.map_or("-".to_string(), |p| format!("{p:.4}"));
+                let _ = writeln!(
+                    md,
+                    "| {}{} | {}/{} | {} of {} | {} | {} |",
+                    escape(&case.case),
+                    if case.regression { " (regression)" } else { "" },
+                    case.passes,
+                    case.answered,
+                    case.failed_in,
+                    case.held_in,
+                    p(case.p_value),
+                    p(case.adjusted_p)
                 );
             }
             md.push('\n');
