@@ -428,9 +428,9 @@ fn history(
             let store = existing_store(&path)?;
             for run in store.runs()? {
                 let checkout = match (&run.branch, &run.commit) {
-                    (Some(b), Some(c)) => format!("  {b}@{}", &c[..c.len().min(12)]),
+                    (Some(b), Some(c)) => format!("  {b}@{}", crate::baseline::short_commit(c)),
                     (Some(b), None) => format!("  {b}"),
-                    (None, Some(c)) => format!("  @{}", &c[..c.len().min(12)]),
+                    (None, Some(c)) => format!("  @{}", crate::baseline::short_commit(c)),
                     (None, None) => String::new(),
                 };
                 println!(

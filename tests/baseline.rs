@@ -502,6 +502,11 @@ fn adaptive_sampling_stops_when_the_samples_agree_and_within_the_budget() {
         "b.yaml",
         &case("samples: {min: 10, max: 200}\npass: {min_rate: 0.8}\n"),
     );
+    // A case the baseline does not hold: its rule decides, on up to its maximum.
+    s.case(
+        "new.yaml",
+        &case("samples: {min: 10, max: 200}\npass: {min_rate: 0.8}\n"),
+    );
     let saved = json!({"schema": 1, "suite": "shop", "saved_at": "2026-11-28T00:00:00Z",
         "envelope": "e", "cases": [
             {"case": "a", "verdict": "pass", "samples": 100, "passes": 95},
@@ -515,6 +520,19 @@ fn adaptive_sampling_stops_when_the_samples_agree_and_within_the_budget() {
     let taken = a["samples"].as_u64().unwrap();
     // All passing against 95/100, a 15-point drop is implausible after a few looks.
     assert!((15..=60).contains(&taken), "{a}");
+    // The new case: all passing, its verdict of 200 samples is settled once 180 passed
+    // (even 20 failures more would leave a 95 % lower bound above 0.8).
+    let new = case_record(&s, "new");
+    assert_eq!(
+        (new["verdict"].as_str(), new["samples"].as_u64()),
+        (Some("pass"), Some(180)),
+        "{new}"
+    );
+    assert_eq!(new["samples_planned"], 200);
+    assert!(
+        new["comparison"].is_null() && new["looks"].is_null(),
+        "{new}"
+    );
 
     // A budget of 30 samples: each case takes its first look (10), then looks on while the
     // budget lasts.
@@ -537,6 +555,26 @@ fn adaptive_sampling_stops_when_the_samples_agree_and_within_the_budget() {
         "{}",
         run.all()
     );
+    // Fewer samples than its rate rule needs: inconclusive, saying how many would decide it
+    // (15/15 has a 95 % lower bound of 0.796, just under 0.8).
+    let inconclusive: Vec<Value> = ["a", "b"]
+        .iter()
+        .map(|c| case_record(&s, c))
+        .filter(|r| r["verdict"] == "inconclusive")
+        .collect();
+    assert!(!inconclusive.is_empty(), "{}", run.all());
+    for record in inconclusive {
+        let needed = record["samples_to_decide"].as_u64().unwrap();
+        let taken = record["samples"].as_u64().unwrap();
+        assert!(needed > taken, "{record}");
+        assert!(
+            record["message"].as_str().unwrap().contains(&format!(
+                "about {} more samples ({needed} in all) would decide it",
+                needed - taken
+            )),
+            "{record}"
+        );
+    }
 }
 
 /// `evalgate plan`: from what `main`'s runs hold (each case's rate, tokens, the prices), the

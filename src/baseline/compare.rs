@@ -5,7 +5,7 @@
 //! pass its rule now is a regression when its adjusted p-value is at most α. With nothing
 //! changed, a run calls any regression with probability at most α.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 
 use serde::Serialize;
@@ -111,7 +111,6 @@ pub fn compare(
     policy: &BaselinePolicy,
     partial: bool,
 ) -> BaselineComparison {
-    let outcomes = outcomes_by_case(samples);
     let threshold = policy.alpha / baseline.held_cases().max(1) as f64;
     let mut changes = Vec::new();
     // The compared cases' indices in `changes`, and their p-values.
@@ -129,22 +128,19 @@ pub fn compare(
             file: Some(case.file.clone()),
             line: Some(case.line),
         };
-        if let Some(then) = baseline.case(&case.case) {
+        // A case the baseline holds without usable evidence is as good as new.
+        if let Some(then) = baseline.case(&case.case).filter(|c| c.evidence().1 > 0) {
             change.baseline = Some((then.passes, then.samples));
             change.baseline_runs = Some(then.runs);
             change.change = Change::Errored;
-            if case.verdict != Verdict::Error && then.samples > 0 {
-                let answered = outcomes
-                    .get(&(case.run_id.as_str(), case.case.as_str()))
-                    .map(Vec::as_slice)
-                    .unwrap_or_default();
-                let test = test_case(
-                    then.evidence(),
-                    SampleDesign::of_record(case),
-                    answered,
-                    policy.drop,
-                    threshold,
-                );
+            if case.verdict != Verdict::Error {
+                let answered = outcomes_of(samples, case);
+                let design = SampleDesign::of_record(case);
+                let drop = match design {
+                    SampleDesign::Looks { .. } => policy.adaptive_drop(),
+                    SampleDesign::Fixed { .. } => policy.fixed_drop(),
+                };
+                let test = test_case(then.evidence(), design, &answered, drop, threshold);
                 change.p_value = Some(test.p_value);
                 compared.push((changes.len(), test.p_value));
             }
@@ -197,22 +193,22 @@ pub fn compare(
     }
 }
 
-/// The answered samples of each (run, case), passed or not, in sample order.
-fn outcomes_by_case(samples: &[SampleRecord]) -> HashMap<(&str, &str), Vec<bool>> {
-    let mut by_case: HashMap<(&str, &str), Vec<(u32, bool)>> = HashMap::new();
-    for s in samples.iter().filter(|s| s.verdict != SampleVerdict::Error) {
-        by_case
-            .entry((s.run_id.as_str(), s.case.as_str()))
-            .or_default()
-            .push((s.sample, s.verdict == SampleVerdict::Pass));
-    }
-    by_case
-        .into_iter()
-        .map(|(key, mut list)| {
-            list.sort_unstable_by_key(|(index, _)| *index);
-            (key, list.into_iter().map(|(_, passed)| passed).collect())
+/// The answered samples of the case record `case` (of its run, taken while it ran: a case
+/// run twice under one run id keeps its last run's), passed or not, in sample order.
+fn outcomes_of(samples: &[SampleRecord], case: &CaseRecord) -> Vec<bool> {
+    let mut taken: Vec<(u32, bool)> = samples
+        .iter()
+        .filter(|s| {
+            s.run_id == case.run_id
+                && s.case == case.case
+                && s.verdict != SampleVerdict::Error
+                && s.started_at >= case.started_at
+                && s.finished_at <= case.finished_at
         })
-        .collect()
+        .map(|s| (s.sample, s.verdict == SampleVerdict::Pass))
+        .collect();
+    taken.sort_unstable_by_key(|(index, _)| *index);
+    taken.into_iter().map(|(_, passed)| passed).collect()
 }
 
 fn classify(then: &BaselineCase, now: &CaseRecord, significant: bool) -> Change {

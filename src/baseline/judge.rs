@@ -48,7 +48,8 @@ pub(crate) struct CaseTest {
     /// The samples agreed with the baseline: a drop of the size the design is built to see
     /// has become implausible.
     pub agreed: bool,
-    /// Were every sample to fail, the comparison would call a regression.
+    /// Were every sample it took (every one planned, for a fixed number) to fail, the
+    /// comparison would call a regression.
     pub can_call_a_break: bool,
 }
 
@@ -85,10 +86,18 @@ pub(crate) fn test_case(
                 can_call_a_break: looks.can_call_a_break(evidence, threshold),
             }
         }
-        _ => CaseTest {
+        SampleDesign::Fixed { .. } => CaseTest {
             p_value: looks.p_value(evidence, outcomes),
             agreed: looks.agreed(evidence, outcomes, drop),
             can_call_a_break: looks.can_call_a_break(evidence, threshold),
+        },
+        // Looked at as they arrived: what the samples actually taken could have shown. A
+        // case the run's budget stopped early could not have seen what its maximum would.
+        SampleDesign::Looks { .. } => CaseTest {
+            p_value: looks.p_value(evidence, outcomes),
+            agreed: looks.agreed(evidence, outcomes, drop),
+            can_call_a_break: evidence.0 == 0
+                || looks.p_value(evidence, &vec![false; outcomes.len()]) <= threshold,
         },
     }
 }
@@ -272,6 +281,19 @@ mod tests {
             at < 10 && stopped.p_value <= threshold && full.p_value <= threshold,
             "{at}"
         );
+    }
+
+    /// A case looked at as it arrived and stopped early (by the run's budget, say) could
+    /// see only what the samples it took could show: one failure against 10/10 is no
+    /// regression and cannot be, so its rule decides — not what 32 failures would have shown.
+    #[test]
+    fn an_adaptive_case_is_judged_on_the_samples_it_took() {
+        let design = SampleDesign::Looks { min: 1, max: 32 };
+        let threshold = 0.05 / 20.0;
+        let one = test_case((10, 10), design, &[false], 1.0, threshold);
+        assert!(!one.agreed && !one.can_call_a_break, "{one:?}");
+        let all = test_case((10, 10), design, &[false; 32], 1.0, threshold);
+        assert!(all.can_call_a_break && all.p_value <= threshold, "{all:?}");
     }
 
     fn judgement(

@@ -18,7 +18,8 @@ use serde::{Deserialize, Serialize};
 pub use compare::{BaselineComparison, CaseChange, Change, compare};
 pub use judge::CaseJudgement;
 pub(crate) use policy::BaselineFile;
-pub use policy::{BaselinePolicy, Judge};
+
+pub use policy::{ADAPTIVE_DROP, BaselinePolicy, Judge};
 
 use crate::atomic_file::write_atomic;
 use crate::errors::Error;
@@ -181,10 +182,15 @@ fn pooled_source(branch: &str, runs: &[RunRow], window: u32) -> String {
         latest
             .commit
             .as_deref()
-            .map(|c| format!(", commit {}", &c[..c.len().min(12)]))
+            .map(|c| format!(", commit {}", short_commit(c)))
             .unwrap_or_default(),
         latest.envelope_id
     )
+}
+
+/// The first 12 characters of a commit id, as reports show it.
+pub(crate) fn short_commit(commit: &str) -> String {
+    commit.chars().take(12).collect()
 }
 
 /// The forced axes a run recorded.
@@ -249,8 +255,13 @@ fn one() -> u32 {
 }
 
 impl BaselineCase {
-    /// Its evidence: passes out of answered samples.
+    /// Its evidence: passes out of answered samples. A case that errored in the one run a
+    /// baseline holds is none: baseline files saved before they counted answered samples
+    /// only counted its errored samples as failures.
     pub fn evidence(&self) -> Evidence {
+        if self.verdict == Verdict::Error && self.runs <= 1 {
+            return (0, 0);
+        }
         (self.passes.min(self.samples), self.samples)
     }
 }

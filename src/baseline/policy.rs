@@ -63,10 +63,11 @@ pub struct BaselinePolicy {
     #[serde(default = "default_max_age")]
     pub max_age_s: u64,
     /// The drop in a case's pass rate the design is built to see: adaptive sampling stops
-    /// once a drop this large has become implausible. 1 (the default): a case that stops
-    /// passing.
-    #[serde(default = "default_drop")]
-    pub drop: f64,
+    /// once a drop this large has become implausible. When unset, 0.15 for `samples: {min,
+    /// max}` and 1 (a case that stops passing) for a fixed number; a case declaring no
+    /// samples always looks for a case that stops passing.
+    #[serde(default)]
+    pub drop: Option<f64>,
     #[serde(default)]
     pub judge: Judge,
     /// Where `branch:` is written (`file:line`), for errors that concern it.
@@ -87,9 +88,8 @@ fn default_max_age() -> u64 {
     DEFAULT_MAX_AGE.as_secs()
 }
 
-fn default_drop() -> f64 {
-    1.0
-}
+/// The drop adaptive sampling looks for unless the suite says.
+pub const ADAPTIVE_DROP: f64 = 0.15;
 
 impl BaselinePolicy {
     /// A policy comparing with the file at `path` only, with every default.
@@ -101,7 +101,7 @@ impl BaselinePolicy {
             correction: Correction::default(),
             window: DEFAULT_WINDOW,
             max_age_s: default_max_age(),
-            drop: default_drop(),
+            drop: None,
             judge: Judge::default(),
             branch_at: None,
         }
@@ -112,13 +112,15 @@ impl BaselinePolicy {
         Duration::from_secs(self.max_age_s)
     }
 
-    /// What the drop setting means, for people.
-    pub fn drop_words(&self) -> String {
-        if self.drop >= 1.0 {
-            "a case that stops passing".to_string()
-        } else {
-            format!("a drop of {} in a case's pass rate", self.drop)
-        }
+    /// The drop the samples of a case taken look by look are compared about
+    /// (`samples: {min, max}`).
+    pub fn adaptive_drop(&self) -> f64 {
+        self.drop.unwrap_or(ADAPTIVE_DROP)
+    }
+
+    /// The drop a fixed number of samples is compared about.
+    pub fn fixed_drop(&self) -> f64 {
+        self.drop.unwrap_or(1.0)
     }
 }
 
@@ -172,8 +174,8 @@ impl BaselineFile {
             }
         };
         let drop = match &self.drop {
-            None => default_drop(),
-            Some(d) if d.value > 0.0 && d.value <= 1.0 => d.value,
+            None => None,
+            Some(d) if d.value > 0.0 && d.value <= 1.0 => Some(d.value),
             Some(d) => {
                 return Err(err(
                     &d.referenced,

@@ -189,3 +189,31 @@ fn a_baseline_file_of_other_axes_is_refused() {
     };
     assert_eq!(b.case("a").unwrap().runs, 1);
 }
+
+/// A baseline file saved before baselines counted answered samples only counted an errored
+/// case's errors as failures: a case that errored in it is no evidence, and compares as new.
+#[test]
+fn a_case_that_errored_in_a_one_run_baseline_is_no_evidence() {
+    let errored: BaselineCase = serde_json::from_value(json!(
+        {"case": "a", "verdict": "error", "samples": 3, "passes": 0}
+    ))
+    .unwrap();
+    assert_eq!(errored.evidence(), (0, 0));
+    let pooled: BaselineCase = serde_json::from_value(json!(
+        {"case": "a", "verdict": "error", "samples": 30, "passes": 28, "runs": 10}
+    ))
+    .unwrap();
+    assert_eq!(
+        pooled.evidence(),
+        (28, 30),
+        "pooled samples count answered ones only"
+    );
+    let baseline = Baseline {
+        cases: vec![errored],
+        ..Baseline::of("shop", "e".into(), &BTreeMap::new(), &[], &[])
+    };
+    let now = main_run("r1", 0, 0, &[]).cases;
+    let comparison = compare(&baseline, "b".into(), &now, &[], &policy(false, None), true);
+    assert_eq!(comparison.cases[0].change, Change::New);
+    assert_eq!(comparison.compared, 0);
+}

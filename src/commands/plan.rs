@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::atomic_file::write_atomic;
 use crate::baseline::plan::{ADAPTIVE_MIN, CasePlan, plan_case};
-use crate::baseline::{BaselinePolicy, Resolved, Subject, resolve};
+use crate::baseline::{ADAPTIVE_DROP, BaselinePolicy, Resolved, Subject, resolve};
 use crate::case::{Selection, Status, discover};
 use crate::errors::Error;
 use crate::exit;
@@ -29,7 +29,7 @@ pub(crate) struct PlanArgs {
     #[arg(long, default_value = "evals")]
     dir: PathBuf,
     /// The drop in a case's pass rate to detect (default: the suite's `baseline.drop`
-    /// when below 1, else 0.15).
+    /// when set below 1, else 0.15).
     #[arg(long)]
     drop: Option<f64>,
     /// The run-level error rate (default: the suite's `baseline.alpha`, else 0.05).
@@ -105,9 +105,9 @@ pub(crate) fn run(args: PlanArgs) -> Result<ExitCode, Error> {
     let drop = args.drop.unwrap_or_else(|| {
         policy
             .as_ref()
-            .map(|p| p.drop)
+            .and_then(|p| p.drop)
             .filter(|d| *d < 1.0)
-            .unwrap_or(0.15)
+            .unwrap_or(ADAPTIVE_DROP)
     });
     check(
         "drop",
@@ -180,7 +180,11 @@ pub(crate) fn run(args: PlanArgs) -> Result<ExitCode, Error> {
         Ok(Resolved::FirstOfBranch(why)) => (None, why),
         Err(e) => (None, format!("none ({e})")),
     };
-    let threshold = alpha / ids.len() as f64;
+    // What a run will use: α over the cases the baseline holds (else the suite's).
+    let compared = baseline
+        .as_ref()
+        .map_or(ids.len(), |b| b.held_cases().max(ids.len()));
+    let threshold = alpha / compared as f64;
     let samples = match (&baseline, &store) {
         (Some(b), Some(store)) => {
             let mut all = Vec::new();
@@ -230,7 +234,7 @@ pub(crate) fn run(args: PlanArgs) -> Result<ExitCode, Error> {
         drop,
         alpha,
         power: args.power,
-        cases_compared: ids.len(),
+        cases_compared: compared,
         threshold,
         baseline: source,
         cases: planned,

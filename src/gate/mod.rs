@@ -172,8 +172,9 @@ impl Gate {
     }
 }
 
-/// Loads the suite's `gates:`, adding the catalog's default gates and a `warn` on reruns to
-/// green for metrics it does not gate itself.
+/// Loads the suite's `gates:`, adding the catalog's default gates, the regressions gate of a
+/// suite with a baseline, and a `warn` on reruns to green, for metrics it does not gate
+/// itself.
 pub(crate) fn load(
     files: &[GateFile],
     path: &std::path::Path,
@@ -208,6 +209,17 @@ pub(crate) fn load(
             }
         }
     }
+    // A suite that names a baseline is gated on it: every regression the run-level
+    // comparison calls fails the run, not only those a case's own test already failed on.
+    if has_baseline && !gates.iter().any(|g| g.metric == Metric::Regressions) {
+        gates.push(Gate {
+            name: Metric::Regressions.to_string(),
+            metric: Metric::Regressions,
+            bound: Bound::Max(0.0),
+            level: GateLevel::Fail,
+            declared: false,
+        });
+    }
     if !gates.iter().any(|g| g.metric == Metric::RerunsToGreen) {
         gates.push(Gate {
             name: Metric::RerunsToGreen.to_string(),
@@ -218,4 +230,24 @@ pub(crate) fn load(
         });
     }
     Ok(gates)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_suite_with_a_baseline_is_gated_on_it_and_every_suite_warns_on_reruns_to_green() {
+        let path = std::path::Path::new("evals/evalgate.yaml");
+        let gates = load(&[], path, "", None, true).unwrap();
+        let of = |metric: Metric| gates.iter().find(|g| g.metric == metric).cloned();
+        let regressions = of(Metric::Regressions).unwrap();
+        assert_eq!(
+            (regressions.bound, regressions.level, regressions.declared),
+            (Bound::Max(0.0), GateLevel::Fail, false)
+        );
+        assert_eq!(of(Metric::RerunsToGreen).unwrap().level, GateLevel::Warn);
+        let gates = load(&[], path, "", None, false).unwrap();
+        assert!(gates.iter().all(|g| g.metric != Metric::Regressions));
+    }
 }

@@ -285,6 +285,4 @@ pub enum Stop {
     Regression,
     /// The run's `budget` of samples was spent.
     Budget,
-    /// No baseline to compare with: an adaptive case takes its minimum.
-    NoBaseline,
 }

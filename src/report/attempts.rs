@@ -54,10 +54,12 @@ pub struct PooledEvidence {
     pub failed_in: u32,
     pub held_in: u32,
     /// Against the baseline, when there is one and it holds the case: the one-sided p-value
-    /// of a drop on the pooled samples, adjusted over the cases pooled.
+    /// of a drop on the pooled samples, adjusted over the cases the baseline holds. A
+    /// fixed-sample test on samples that were not taken as one fixed sample (attempts stop
+    /// when one is green): an indication, which no gate uses.
     pub p_value: Option<f64>,
     pub adjusted_p: Option<f64>,
-    /// The pooled samples call a regression (adjusted p ≤ α, and it fails in some attempt).
+    /// The pooled samples show a drop (adjusted p ≤ α).
     pub regression: bool,
 }
 
@@ -234,13 +236,13 @@ pub(super) fn evidence_line(case: &PooledEvidence) -> String {
         case.failed_in,
         case.held_in,
         if case.regression {
-            " — a regression"
+            " — the pooled samples show a drop"
         } else {
             ""
         }
     )
 }
 
-fn short(commit: &str) -> &str {
-    &commit[..commit.len().min(12)]
+fn short(commit: &str) -> String {
+    crate::baseline::short_commit(commit)
 }

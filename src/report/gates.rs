@@ -274,7 +274,7 @@ fn measure(metric: &Metric, bound: Bound, inputs: &GateInputs) -> Measured {
                 let mut m = Measured::value(attempts.red_before() as f64).detail(format!(
                     "{} earlier attempt(s) of commit {} under envelope {}, {} red",
                     attempts.earlier.len(),
-                    &attempts.commit[..attempts.commit.len().min(12)],
+                    crate::baseline::short_commit(&attempts.commit),
                     attempts.envelope,
                     attempts.red_before()
                 ));

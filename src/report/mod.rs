@@ -333,31 +333,41 @@ pub fn write_reports(data: &RunData, out_dir: &Path) -> Result<(RunReport, Repor
         judged.memory,
         judged.attempts,
     );
-    // How the run ended, for the attempts of its commit that may follow.
+    // How the run ended, for the attempts of its commit that may follow: one outcome for
+    // each run id (merged shards of one run may carry several).
     let mut outcome_problem = None;
-    if let (Some(mut store), Some(run)) = (judged.store, data.runs.first()) {
-        let outcome = OutcomeRecord {
-            schema: crate::record::SCHEMA_VERSION,
-            run_id: run.run_id.clone(),
-            suite: run.suite.clone(),
-            red: report.has_failed(),
-            failed_cases: report
-                .summary
-                .cases
-                .iter()
-                .filter(|c| c.failed)
-                .map(|c| c.case.clone())
-                .collect(),
-            failed_gates: report
-                .gates
-                .iter()
-                .filter(|g| g.fails_run())
-                .map(|g| g.name.clone())
-                .collect(),
-            reported_at: jiff::Timestamp::now(),
-        };
-        if let Err(e) = store.record_outcome(&outcome) {
-            outcome_problem = Some(e);
+    if let Some(mut store) = judged.store {
+        let mut ids: Vec<(&str, &str)> = data
+            .runs
+            .iter()
+            .map(|r| (r.run_id.as_str(), r.suite.as_str()))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup_by_key(|(id, _)| *id);
+        for (run_id, suite) in ids {
+            let outcome = OutcomeRecord {
+                schema: crate::record::SCHEMA_VERSION,
+                run_id: run_id.to_string(),
+                suite: suite.to_string(),
+                red: report.has_failed(),
+                failed_cases: report
+                    .summary
+                    .cases
+                    .iter()
+                    .filter(|c| c.failed)
+                    .map(|c| c.case.clone())
+                    .collect(),
+                failed_gates: report
+                    .gates
+                    .iter()
+                    .filter(|g| g.fails_run())
+                    .map(|g| g.name.clone())
+                    .collect(),
+                reported_at: jiff::Timestamp::now(),
+            };
+            if let Err(e) = store.record_outcome(&outcome) {
+                outcome_problem.get_or_insert(e);
+            }
         }
     }
     std::fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, e))?;

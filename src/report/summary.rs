@@ -38,8 +38,6 @@ pub struct Summary {
     pub adaptive_samples: u64,
     pub adaptive_max: u64,
     pub adaptive_stops: BTreeMap<&'static str, usize>,
-    /// Adaptive cases with no baseline to compare with (they took their minimum).
-    pub without_baseline: usize,
 }
 
 impl Summary {
@@ -67,14 +65,11 @@ impl Summary {
                     Some(Stop::Agreed) => "agreed with the baseline",
                     Some(Stop::Regression) => "a regression for sure",
                     Some(Stop::Budget) => "the run's budget spent",
-                    Some(Stop::Settled | Stop::NoBaseline) => "settled",
+                    Some(Stop::Settled) => "settled",
                     None => "took the most",
                 };
                 *summary.adaptive_stops.entry(why).or_default() += 1;
                 continue;
-            }
-            if case.stopped == Some(Stop::NoBaseline) {
-                summary.without_baseline += 1;
             }
             let planned = case.samples_planned.unwrap_or(case.samples);
             summary.samples_planned += u64::from(planned);
@@ -171,13 +166,6 @@ impl Summary {
                 self.adaptive_max,
                 self.adaptive_samples as f64 / self.adaptive_cases as f64,
                 stops.join(", ")
-            );
-        }
-        if self.without_baseline > 0 {
-            let _ = write!(
-                text,
-                "\nevalgate: {} adaptive case(s) had no baseline to compare with and took their minimum",
-                self.without_baseline
             );
         }
         for warning in self.warnings.iter().take(WARNINGS_SHOWN) {

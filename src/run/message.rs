@@ -70,8 +70,9 @@ pub(crate) fn explain(case: &Case, outcome: &Outcome, samples: &[SampleRecord]) 
             Some(n) => {
                 let _ = writeln!(
                     text,
-                    "the interval straddles the required rate: about {n} samples in all would \
-                     decide it, if the pass rate stayed at {:.2}",
+                    "the interval straddles the required rate: about {} more samples ({n} in \
+                     all) would decide it, if the pass rate stayed at {:.2}",
+                    n.saturating_sub(answered),
                     f64::from(tally.passes) / f64::from(answered.max(1))
                 );
             }

@@ -154,11 +154,6 @@ impl Shared {
             .is_ok()
     }
 
-    /// The drop adaptive sampling is built to see.
-    fn design_drop(&self) -> f64 {
-        self.baseline.as_ref().map_or(1.0, |b| b.policy.drop)
-    }
-
     /// The run-level error rate.
     fn alpha(&self) -> f64 {
         self.baseline.as_ref().map_or(0.05, |b| b.policy.alpha)
@@ -210,57 +205,73 @@ impl Shared {
 
 /// How a case's samples are taken: the cumulative counts after which it is looked at.
 enum Plan {
-    /// A fixed number, in groups of `group` (all at once unless `sequential`), stopping
-    /// early only once the verdict — and the comparison, against a baseline — is settled.
-    Fixed { n: u32, group: u32, curtailed: bool },
-    /// Look by look against the baseline, from `min` up to `max`.
+    /// A fixed number `n`, looked at after each of `steps` (only `n` unless it may stop
+    /// early), stopping early only when `curtailed` and the verdict — and, against a
+    /// baseline, the comparison — is settled.
+    Fixed {
+        n: u32,
+        steps: Vec<u32>,
+        curtailed: bool,
+    },
+    /// Look by look against the baseline, from `min` up to `max`, about a drop of `drop`.
     Looks {
         design: LookDesign,
         min: u32,
         max: u32,
+        drop: f64,
     },
 }
 
 impl Plan {
     /// The plan for `case`, which has a baseline to compare with or not.
-    fn of(case: &Case, compared: bool) -> (Plan, Option<Stop>) {
-        let fixed = |n: u32| Plan::Fixed {
-            n,
-            group: n,
-            curtailed: false,
-        };
-        match (case.sampling, compared) {
-            (Sampling::Fixed, _) => (
+    fn of(case: &Case, baseline: Option<&RunBaseline>) -> Plan {
+        let adaptive_drop = baseline.map_or(1.0, |b| b.policy.adaptive_drop());
+        match (case.sampling, baseline.is_some()) {
+            (Sampling::Fixed, _) => {
+                let group = case.sequential.unwrap_or(case.samples).max(1);
+                let mut steps: Vec<u32> = (1..)
+                    .map(|k| k * group)
+                    .take_while(|s| *s < case.samples)
+                    .collect();
+                steps.push(case.samples);
                 Plan::Fixed {
                     n: case.samples,
-                    group: case.sequential.unwrap_or(case.samples).max(1),
+                    steps,
                     curtailed: case.sequential.is_some(),
-                },
-                None,
-            ),
-            (Sampling::Adaptive { min }, true) => (Plan::looks(min, case.samples), None),
-            (Sampling::Adaptive { min }, false) => (fixed(min), Some(Stop::NoBaseline)),
-            (Sampling::Default, true) => (Plan::looks(1, DEFAULT_ESCALATION), None),
-            (Sampling::Default, false) => (fixed(1), None),
+                }
+            }
+            (Sampling::Adaptive { min }, true) => Plan::looks(min, case.samples, adaptive_drop),
+            // Nothing to compare with: the case's own rule decides, on as many samples as
+            // it may take — stopping once its verdict is settled whatever the rest say.
+            (Sampling::Adaptive { min }, false) => Plan::Fixed {
+                n: case.samples,
+                steps: LookDesign::adaptive(min, case.samples).looks().to_vec(),
+                curtailed: true,
+            },
+            // Built to see a case that stops passing, whatever `drop` says: one sample as
+            // long as the samples pass where the baseline does.
+            (Sampling::Default, true) => Plan::looks(1, DEFAULT_ESCALATION, 1.0),
+            (Sampling::Default, false) => Plan::Fixed {
+                n: 1,
+                steps: vec![1],
+                curtailed: false,
+            },
         }
     }
 
-    fn looks(min: u32, max: u32) -> Plan {
+    fn looks(min: u32, max: u32, drop: f64) -> Plan {
         Plan::Looks {
             design: LookDesign::adaptive(min, max),
             min,
             max,
+            drop,
         }
     }
 
     /// The sample counts after which the case is looked at.
     fn steps(&self) -> Vec<u32> {
         match self {
-            Plan::Fixed { n, group, .. } => {
-                let mut steps: Vec<u32> = (1..).map(|k| k * group).take_while(|s| s < n).collect();
-                steps.push(*n);
-                steps
-            }
+            Plan::Fixed { steps, .. } => steps.clone(),
             Plan::Looks { design, .. } => design.looks().to_vec(),
         }
     }
@@ -270,6 +281,14 @@ impl Plan {
         match self {
             Plan::Fixed { n, .. } => *n,
             Plan::Looks { max, .. } => *max,
+        }
+    }
+
+    /// The drop the samples are compared about.
+    fn drop(&self, baseline: Option<&RunBaseline>) -> f64 {
+        match self {
+            Plan::Looks { drop, .. } => *drop,
+            Plan::Fixed { .. } => baseline.map_or(1.0, |b| b.policy.fixed_drop()),
         }
     }
 
@@ -290,7 +309,9 @@ async fn run_case(shared: Arc<Shared>, case: Arc<Case>) -> CaseOutcome {
     let baseline = shared.baseline.as_deref();
     let evidence = baseline.and_then(|b| b.evidence(&case.id));
     let threshold = baseline.map_or(0.0, RunBaseline::threshold);
-    let (plan, mut stopped) = Plan::of(&case, evidence.is_some());
+    let plan = Plan::of(&case, baseline.filter(|_| evidence.is_some()));
+    let drop = plan.drop(baseline);
+    let mut stopped = None;
     let mut records: Vec<SampleRecord> = Vec::with_capacity(plan.max().min(64) as usize);
     let mut outcomes: Vec<bool> = Vec::with_capacity(records.capacity());
     let mut tally = Tally::default();
@@ -337,7 +358,7 @@ async fn run_case(shared: Arc<Shared>, case: Arc<Case>) -> CaseOutcome {
                     stopped = Some(Stop::Regression);
                     break;
                 }
-                if design.agrees(evidence, tally.passes, step, shared.design_drop()) {
+                if design.agrees(evidence, tally.passes, step, drop) {
                     stopped = Some(Stop::Agreed);
                     break;
                 }
@@ -366,13 +387,7 @@ async fn run_case(shared: Arc<Shared>, case: Arc<Case>) -> CaseOutcome {
     // (`decide` on the samples taken alone could differ for a rate rule).
     let verdict = settled.unwrap_or(decided);
     let judgement = evidence.filter(|_| tally.errors == 0).map(|evidence| {
-        let test = test_case(
-            evidence,
-            plan.design(),
-            &outcomes,
-            shared.design_drop(),
-            threshold,
-        );
+        let test = test_case(evidence, plan.design(), &outcomes, drop, threshold);
         CaseJudgement::of(evidence, test, threshold, shared.judge())
     });
     let failed = fails_test(verdict, judgement.as_ref(), shared.inconclusive);

@@ -256,7 +256,7 @@ pub(crate) fn render(report: &RunReport, suite: &str, links: &Links) -> String {
         let _ = writeln!(
             md,
             "### Attempts\n\n{headline} (commit `{}`, envelope `{}`). Each case's samples pooled over every attempt and `evalgate rerun`:\n",
-            escape(&attempts.commit[..attempts.commit.len().min(12)]),
+            escape(&crate::baseline::short_commit(&attempts.commit)),
             escape(&attempts.envelope)
         );
         if !attempts.pooled.is_empty() {
@@ -270,7 +270,11 @@ pub(crate) fn render(report: &RunReport, suite: &str, links: &Links) -> String {
                     md,
                     "| {}{} | {}/{} | {} of {} | {} | {} |",
                     escape(&case.case),
-                    if case.regression { " (regression)" } else { "" },
+                    if case.regression {
+                        " (the pooled samples show a drop)"
+                    } else {
+                        ""
+                    },
                     case.passes,
                     case.answered,
                     case.failed_in,
