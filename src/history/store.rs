@@ -512,13 +512,6 @@ impl HistoryStore {
         )
     }
 
-    /// Keeps how a reported run ended (replacing what an earlier report of it said).
-    pub fn record_outcome(&mut self, outcome: &crate::record::OutcomeRecord) -> Result<(), Error> {
-        let mut ingest = self.begin()?;
-        ingest.record(RecordRef::Outcome(outcome))?;
-        ingest.commit().map(|_| ())
-    }
-
     /// The envelope axes run `run_id` forced on the agent, if history holds the run.
     pub fn run_axes(&self, run_id: &str) -> Result<Option<BTreeMap<String, String>>, Error> {
         let axes: Option<Option<String>> = self

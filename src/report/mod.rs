@@ -344,30 +344,38 @@ pub fn write_reports(data: &RunData, out_dir: &Path) -> Result<(RunReport, Repor
             .collect();
         ids.sort_unstable();
         ids.dedup_by_key(|(id, _)| *id);
-        for (run_id, suite) in ids {
-            let outcome = OutcomeRecord {
+        let failed_cases: Vec<String> = report
+            .summary
+            .cases
+            .iter()
+            .filter(|c| c.failed)
+            .map(|c| c.case.clone())
+            .collect();
+        let failed_gates: Vec<String> = report
+            .gates
+            .iter()
+            .filter(|g| g.fails_run())
+            .map(|g| g.name.clone())
+            .collect();
+        let reported_at = jiff::Timestamp::now();
+        let outcomes: Vec<OutcomeRecord> = ids
+            .into_iter()
+            .map(|(run_id, suite)| OutcomeRecord {
                 schema: crate::record::SCHEMA_VERSION,
                 run_id: run_id.to_string(),
                 suite: suite.to_string(),
                 red: report.has_failed(),
-                failed_cases: report
-                    .summary
-                    .cases
-                    .iter()
-                    .filter(|c| c.failed)
-                    .map(|c| c.case.clone())
-                    .collect(),
-                failed_gates: report
-                    .gates
-                    .iter()
-                    .filter(|g| g.fails_run())
-                    .map(|g| g.name.clone())
-                    .collect(),
-                reported_at: jiff::Timestamp::now(),
-            };
-            if let Err(e) = store.record_outcome(&outcome) {
-                outcome_problem.get_or_insert(e);
-            }
+                failed_cases: failed_cases.clone(),
+                failed_gates: failed_gates.clone(),
+                reported_at,
+            })
+            .collect();
+        // One transaction for them all: 16 shards are not 16 commits.
+        if let Err(e) = store.ingest(&RunData {
+            outcomes,
+            ..RunData::default()
+        }) {
+            outcome_problem = Some(e);
         }
     }
     std::fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, e))?;
