@@ -129,12 +129,13 @@ fn a_regression_against_a_committed_baseline_is_called_over_the_whole_run() {
     let run = s.run(&[]);
     assert_eq!(run.code, 1, "{}", run.all());
     // 5/5 → 0/5: one-sided p = 0.0040, adjusted over the 3 cases compared (Holm) 0.0119 —
-    // a regression. 3/3 → 0/3: p = 0.05, adjusted 0.1: not enough samples to tell. 1/1 →
-    // 0/1: p = 0.5, no evidence at all.
+    // a regression. 3/3 → 0/3: p = 0.05, adjusted 0.1: not enough samples to tell. `single`
+    // (one sample, the default) failed where its baseline passed, so it took more, up to 32,
+    // all failing: against one baseline sample even that is p = 0.09, no regression.
     for line in [
         "regression                  five (5/5 → 0/5, p = 0.0040, adjusted 0.0119)",
         "not enough samples to tell  three (3/3 → 0/3, p = 0.0500, adjusted 0.1000)",
-        "not enough samples to tell  single (1/1 → 0/1, p = 0.5000, adjusted 0.5000)",
+        "not enough samples to tell  single (1/1 → 0/32, p = 0.0903, adjusted 0.1000)",
         "3 case(s) compared, α 0.05 over the run (Holm)",
     ] {
         assert!(run.stderr.contains(line), "{line}\n{}", run.stderr);
@@ -169,8 +170,9 @@ fn a_regression_against_a_committed_baseline_is_called_over_the_whole_run() {
         "{}",
         actions.stdout
     );
-    // The two the comparison cannot judge (one sample, three against three: even all
-    // failing is no regression) fail their tests by their rule: never a silent pass.
+    // The two the comparison cannot judge (against one baseline sample, or three against
+    // three: even all failing is no regression) fail their tests by their rule: never a
+    // silent pass.
     assert_eq!(outcome_of(&run, "single"), "FAILED");
     assert_eq!(outcome_of(&run, "three"), "FAILED");
     let single = case_record(&s, "single");

@@ -303,6 +303,11 @@ impl Case {
             .map(|s| s.value)
             .or(suite.defaults.samples)
         {
+            // One sample is what a case takes when it says nothing: the same, with a baseline,
+            // takes more when it fails where the baseline passes — unless a rule needs it fixed.
+            Some(SamplesFile::Fixed(1)) if file.pass.is_none() && suite.defaults.pass.is_none() => {
+                (1, Sampling::Default)
+            }
             Some(SamplesFile::Fixed(n)) => (n, Sampling::Fixed),
             Some(SamplesFile::Range(r)) if r.min == r.max => (r.max, Sampling::Fixed),
             Some(SamplesFile::Range(r)) => (r.max, Sampling::Adaptive { min: r.min }),
