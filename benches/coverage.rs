@@ -414,6 +414,7 @@ fn write_records(bench: &Bench, dir: &Path, order: Order) -> std::io::Result<u64
             commit_exact: false,
             suite_tier: None,
             axes: Default::default(),
+            planned: None,
         })),
         &mut out,
     )?;

@@ -287,7 +287,7 @@ pub fn main() -> ExitCode {
 }
 
 fn harness(dir: PathBuf, out: Option<PathBuf>, args: Vec<String>) -> Harness {
-    let mut harness = Harness::new().dir(dir).args(args);
+    let mut harness = Harness::new().dir(dir).args(args).standalone();
     if let Some(out) = out {
         harness = harness.out_dir(out);
     }
@@ -319,6 +319,12 @@ fn report(
     let (report, paths) = write_reports(&data, &out)?;
     // Failure messages quote agent output: under GitHub Actions none of it is a command.
     let fence = Fence::open();
+    // An incomplete run says so first, before any failure it holds.
+    if let Some(why) = report.summary.completion.describe()
+        && report.summary.failed > 0
+    {
+        eprintln!("evalgate: INCOMPLETE: {why}.");
+    }
     for case in report.summary.cases.iter().filter(|c| c.failed) {
         eprintln!(
             "--- {} [{}] {}:{}",
@@ -468,6 +474,12 @@ fn baseline_save(
         return Err(Error::Usage(
             "no case records in the run; refusing to save an empty baseline".into(),
         ));
+    }
+    if let Some(why) = summary.completion.describe() {
+        return Err(Error::Usage(format!(
+            "{why}: a baseline must be a finished run (the cases without a result would \
+             compare as new, and their regressions pass); run the suite again"
+        )));
     }
     let path = match to {
         Some(to) => to,

@@ -18,10 +18,11 @@ use crate::errors::Error;
 use crate::exit;
 use crate::history::HistoryStore;
 use crate::provenance::Provenance;
-use crate::record::{Record, Recorder, RunData, RunPolicy, RunRecord};
+use crate::record::{EndRecord, Record, Recorder, RunData, RunPolicy, RunRecord};
 use crate::report::github::{self, Fence};
 use crate::report::{GateResult, history_path, preflight, shown, write_reports};
-use crate::run::{RunSetup, Runner};
+use crate::run::interrupt::{self, grace_from_env};
+use crate::run::{Interrupt, RunSetup, Runner};
 use crate::suite::Suite;
 use crate::target::{Agent, Overrides, Target};
 
@@ -51,6 +52,9 @@ pub struct Harness {
     args: Option<Vec<String>>,
     overrides: Overrides,
     axes: BTreeMap<String, String>,
+    /// Run by `evalgate run`, not as a test binary among others: a filter that matches no
+    /// case is a mistake, not another binary's business.
+    standalone: bool,
 }
 
 impl Harness {
@@ -92,6 +96,12 @@ impl Harness {
     /// A value for `${NAME}` in the suite file that wins over the environment.
     pub fn var(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.overrides.0.insert(name.into(), value.into());
+        self
+    }
+
+    /// Runs as `evalgate run` does: a filter that matches no case is an error.
+    pub(crate) fn standalone(mut self) -> Self {
+        self.standalone = true;
         self
     }
 
@@ -174,6 +184,37 @@ impl Harness {
             return Ok(exit::PASS);
         }
 
+        // What libtest will run: filters, `--skip`, `--ignored` applied as it does.
+        let selected: Vec<bool> = cases
+            .iter()
+            .map(|case| {
+                let probe =
+                    Trial::test(case.test_name(), || Ok(())).with_ignored_flag(case.is_ignored());
+                !args.is_filtered_out(&probe) && !args.is_ignored(&probe)
+            })
+            .collect();
+        if let Some(filter) = &args.filter
+            && !selected.contains(&true)
+        {
+            let asked = if args.exact {
+                format!("`--exact {filter}`")
+            } else {
+                format!("filter `{filter}`")
+            };
+            let line = format!(
+                "no case matched {asked} ({} case(s) in {}; `--list` shows their names)",
+                cases.len(),
+                suite.dir.display()
+            );
+            if self.standalone {
+                return Err(Error::Usage(line));
+            }
+            // Under `cargo test` every test binary gets the filter: matching nothing here is
+            // normal, as libtest has it, but say so once.
+            eprintln!("evalgate: {line}");
+            return Ok(exit::PASS);
+        }
+
         // Before any thread starts (it may set INSTA_WORKSPACE_ROOT): insta must resolve the
         // user's workspace, not the one evalgate was compiled in.
         crate::snapshot::prepare_process(&suite.dir, cases.iter().any(|c| c.snapshot));
@@ -225,7 +266,15 @@ impl Harness {
         );
         run_record.suite_tier = tier.map(|t| t.name);
         run_record.axes = axes.clone();
-        recorder.append(&Record::Run(Box::new(run_record)));
+        run_record.planned = Some(
+            cases
+                .iter()
+                .zip(&selected)
+                .filter(|(_, selected)| **selected)
+                .map(|(case, _)| case.id.clone())
+                .collect(),
+        );
+        recorder.append(&Record::Run(Box::new(run_record.clone())));
         let active_cases =
             full_discovery.then(|| RunPolicy::active_cases(cases.iter().map(|c| c.as_ref())));
         RunPolicy::new(
@@ -239,6 +288,8 @@ impl Harness {
         )
         .with_memory(suite.memory)
         .save(&run_dir)?;
+        let interrupt = Arc::new(Interrupt::new());
+        interrupt.listen(runtime.handle(), grace_from_env()?)?;
         let runner = Arc::new(Runner::new(
             runtime.handle().clone(),
             target,
@@ -251,6 +302,7 @@ impl Harness {
                 overrides: &self.overrides,
                 axes: &axes,
                 baseline,
+                interrupt: Arc::clone(&interrupt),
             },
         ));
 
@@ -261,10 +313,8 @@ impl Harness {
         // whatever libtest's thread count; each trial then waits for its own case.
         let trials: Vec<Trial> = cases
             .iter()
-            .map(|case| {
-                let probe =
-                    Trial::test(case.test_name(), || Ok(())).with_ignored_flag(case.is_ignored());
-                let selected = !args.is_filtered_out(&probe) && !args.is_ignored(&probe);
+            .zip(&selected)
+            .map(|(case, selected)| {
                 let handle = selected.then(|| runner.spawn(Arc::clone(case)));
                 let runner = Arc::clone(&runner);
                 let ignored = case.is_ignored();
@@ -273,9 +323,7 @@ impl Harness {
                     let handle = handle.unwrap_or_else(|| runner.spawn(Arc::clone(&case)));
                     let outcome = runner.wait(handle).map_err(Failed::from)?;
                     if outcome.failed() {
-                        return Err(Failed::from(
-                            outcome.record.message.unwrap_or_else(|| "failed".into()),
-                        ));
+                        return Err(Failed::from(outcome.message()));
                     }
                     Ok(())
                 })
@@ -285,7 +333,13 @@ impl Harness {
         let conclusion = libtest_mimic::run(&args, trials);
         drop(runner);
         runtime.shutdown_background();
+        interrupt::restore_default_action();
 
+        let interrupted = interrupt.requested();
+        recorder.append(&Record::End(Box::new(EndRecord::of(
+            &run_record,
+            interrupted,
+        ))));
         if let Some(e) = recorder.take_error() {
             return Err(e);
         }
@@ -304,7 +358,9 @@ impl Harness {
             fence.close();
             github::publish(&data, &report)?;
         }
-        Ok(if conclusion.has_failed() || gate_failed {
+        Ok(if interrupted {
+            interrupt::EXIT
+        } else if conclusion.has_failed() || gate_failed {
             exit::FAILED
         } else {
             exit::PASS

@@ -16,7 +16,7 @@ use crate::record::{
     Record, Recorder, RerunRecord, RunData, RunRecord, SCHEMA_VERSION, SampleRecord,
 };
 use crate::report::{history_path, shown};
-use crate::run::{RunSetup, Runner};
+use crate::run::{Interrupt, RunSetup, Runner};
 use crate::stats::clopper_pearson;
 use crate::suite::Suite;
 use crate::target::{Overrides, Target};
@@ -171,19 +171,17 @@ fn run_samples(
             run_dir: dir,
             overrides: &request.overrides,
             axes: &std::collections::BTreeMap::new(),
+            interrupt: Arc::new(Interrupt::new()),
         },
     );
-    let outcome = runner
+    let id = case.id.clone();
+    runner
         .wait(runner.spawn(Arc::new(case)))
         .map_err(Error::Internal)?;
     drop(runner);
     runtime.shutdown_background();
     let data = RunData::read(&[dir.to_path_buf()])?;
-    let samples: Vec<SampleRecord> = data
-        .samples
-        .into_iter()
-        .filter(|s| s.case == outcome.record.case)
-        .collect();
+    let samples: Vec<SampleRecord> = data.samples.into_iter().filter(|s| s.case == id).collect();
     Ok(samples)
 }
 

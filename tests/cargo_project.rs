@@ -249,6 +249,18 @@ fn a_users_project_under_cargo_test_and_nextest_partitions() {
     );
     assert_eq!(gate(&filtered, "coverage.branches")["outcome"], "skipped");
 
+    // cargo test <filter> matching no case: other test binaries share the filter, so this is
+    // not an error, as libtest has it — but one line says so, and nothing is recorded.
+    let out = project.dir.path().join("out-nomatch");
+    let run = project.cargo(&["test", "--test", "evals", "--", "no-such-case"], &out);
+    let log = text(&run);
+    assert!(run.status.success(), "{log}");
+    assert!(
+        log.contains("evalgate: no case matched filter `no-such-case` (8 case(s) in "),
+        "{log}"
+    );
+    assert!(!out.join("junit.xml").exists(), "{log}");
+
     if !nextest_available() {
         assert!(
             std::env::var_os("CI").is_none(),

@@ -243,8 +243,8 @@ fn history_exports_and_imports_between_machines() {
     let lines = std::fs::read_to_string(&exported).unwrap();
     assert_eq!(
         lines.lines().count(),
-        4,
-        "run, sample, case and how the run ended: {lines}"
+        5,
+        "run, sample, case, how the run ended and its end marker: {lines}"
     );
 
     let b = TempSuite::new(&suite_yaml(&agent.url, ""));
@@ -296,11 +296,11 @@ fn two_processes_ingesting_at_once_lose_nothing() {
     let runs = s.evalgate(&["history", "runs", "--db", store]);
     assert_eq!(runs.stdout.lines().count(), 2, "{}", runs.all());
     let export = s.evalgate(&["history", "export", "--db", store]);
-    // Two runs of twenty cases: a run line and an outcome each, a sample and a case line
-    // per case.
+    // Two runs of twenty cases: a run line, an outcome and an end marker each, a sample and
+    // a case line per case.
     assert_eq!(
         export.stdout.lines().count(),
-        2 * 2 + 2 * 20 * 2,
+        2 * 3 + 2 * 20 * 2,
         "{}",
         export.stderr
     );

@@ -153,10 +153,25 @@ fn exact_and_skip() {
     assert!(run.stdout.contains("1 passed"), "{}", run.stdout);
     let f = fixture(Behaviour::Echo, 8);
     let run = f.suite.run(&["--exact", "evals::refunds"]);
+    // --exact does not match prefixes; under `evalgate run`, matching nothing is a mistake.
+    assert_eq!(run.code, 2, "{}", run.all());
     assert!(
-        run.stdout.contains("0 passed"),
-        "--exact does not match prefixes: {}",
-        run.stdout
+        run.stderr
+            .contains("error: no case matched `--exact evals::refunds` (4 case(s) in evals;"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(f.agent.hits(), 0);
+    assert!(
+        f.suite.run_dirs().is_empty(),
+        "nothing ran, nothing recorded"
+    );
+    let run = f.suite.run(&["no-such-case"]);
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(
+        run.stderr.contains("no case matched filter `no-such-case`"),
+        "{}",
+        run.stderr
     );
     let f = fixture(Behaviour::Echo, 8);
     let run = f.suite.run(&["--skip", "refunds"]);
@@ -426,6 +441,19 @@ fn a_killed_run_keeps_every_finished_record() {
     }
     let run_dir = f.suite.run_dirs().remove(0);
     let report = f.suite.evalgate(&["report", run_dir.to_str().unwrap()]);
+    // Every finished case passed, but the run is not green: it was killed.
+    assert_eq!(report.code, 1, "{}", report.all());
+    let first = report.stderr.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with("evalgate: INCOMPLETE: the run is incomplete: killed before its end; ")
+            && first.contains(&format!(
+                "{} of 33 planned case(s) finished, {} did not",
+                finished.len(),
+                33 - finished.len()
+            )),
+        "the report says so first:\n{}",
+        report.stderr
+    );
     assert!(
         report
             .stderr
@@ -433,6 +461,151 @@ fn a_killed_run_keeps_every_finished_record() {
         "{}",
         report.stderr
     );
+    // JUnit fails every case without a result.
+    let junit = f.suite.junit();
+    let doc = roxmltree::Document::parse(&junit).unwrap();
+    let failures: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("failure") && n.attribute("type") == Some("incomplete"))
+        .map(|n| n.parent().unwrap().attribute("name").unwrap())
+        .collect();
+    assert_eq!(failures.len(), 33 - finished.len(), "{junit}");
+    let suite = doc
+        .descendants()
+        .find(|n| n.has_tag_name("testsuite"))
+        .unwrap();
+    assert_ne!(suite.attribute("failures"), Some("0"), "{junit}");
+    let coverage = reports::read_json(&f.suite.out().join("coverage.json"));
+    assert_eq!(
+        coverage["incomplete"]["completion"]["killed"], 1,
+        "{coverage:#}"
+    );
+    // History keeps it, marked partial.
+    let history = rusqlite::Connection::open(f.suite.out().join("history.sqlite")).unwrap();
+    let partial: i64 = history
+        .query_row("SELECT partial FROM runs", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(partial, 1);
+}
+
+/// Starts `evalgate run evals` on `f`'s suite, waits until `cases` cases finished, and sends
+/// `signal`.
+fn signalled_run(f: &Fixture, cases: usize, signal: i32, grace: &str) -> std::process::Output {
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_evalgate"))
+        .args(["run", "evals"])
+        .current_dir(f.suite.path())
+        .env("EVALGATE_OUT", f.suite.out())
+        .env("EVALGATE_INTERRUPT_GRACE", grace)
+        .env_remove("NEXTEST_RUN_ID")
+        .env_remove("GITHUB_ACTIONS")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while f.suite.run_dirs().is_empty() || f.suite.records_of("case").len() < cases {
+        assert!(std::time::Instant::now() < deadline, "no progress");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SAFETY: kill(2) on our own child's pid.
+    let sent = unsafe { libc::kill(child.id() as i32, signal) };
+    assert_eq!(sent, 0);
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn an_interrupted_run_stops_starting_samples_writes_every_report_and_exits_130() {
+    for signal in [libc::SIGINT, libc::SIGTERM] {
+        let f = fixture(Behaviour::Delay(Duration::from_millis(150)), 1);
+        for i in 0..30 {
+            f.suite.case(
+                &format!("slow/{i:02}.yaml"),
+                &simple_case("x", "  - contains: x"),
+            );
+        }
+        let output = signalled_run(&f, 3, signal, "5s");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(130), "{stderr}");
+        let name = if signal == libc::SIGINT {
+            "SIGINT"
+        } else {
+            "SIGTERM"
+        };
+        assert!(
+            stderr.contains(&format!("evalgate: {name}: no new samples start")),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains(
+                "evalgate: INCOMPLETE: the run is incomplete: interrupted (SIGINT/SIGTERM); "
+            ),
+            "{stderr}"
+        );
+        let finished = f.suite.records_of("case").len();
+        assert!(
+            finished < 20,
+            "samples stopped starting: {finished} finished"
+        );
+        // The agent was not called for the cases that never started.
+        assert!(f.agent.hits() <= finished + 1, "{} calls", f.agent.hits());
+        let ends = f.suite.records_of("end");
+        assert_eq!(ends.len(), 1);
+        assert_eq!(ends[0]["interrupted"], true);
+        let junit = f.suite.junit();
+        assert!(junit.contains("type=\"incomplete\""), "{junit}");
+        let history = rusqlite::Connection::open(f.suite.out().join("history.sqlite")).unwrap();
+        let partial: i64 = history
+            .query_row("SELECT partial FROM runs", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(partial, 1);
+    }
+}
+
+#[test]
+fn samples_still_in_flight_when_the_grace_ends_are_given_up() {
+    let runtime = mock_agent::runtime();
+    let agent = mock_agent::serve(&runtime, Behaviour::Delay(Duration::from_secs(60)));
+    let suite = TempSuite::new(&format!(
+        "target:\n  http: {{url: \"{}/v1/agent\"}}\n",
+        agent.url
+    ));
+    suite.case("a.yaml", &simple_case("x", "  - contains: x"));
+    let started = std::time::Instant::now();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_evalgate"))
+        .args(["run", "evals"])
+        .current_dir(suite.path())
+        .env("EVALGATE_OUT", suite.out())
+        .env("EVALGATE_INTERRUPT_GRACE", "300ms")
+        .env_remove("NEXTEST_RUN_ID")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while agent.hits() == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the agent was never called"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SAFETY: kill(2) on our own child's pid.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "the 60 s call was given up after the grace"
+    );
+    assert!(
+        stderr.contains("evalgate: without a result: a\n"),
+        "{stderr}"
+    );
+    assert!(suite.out().join("junit.xml").exists());
+    // The mock's own 60 s answer is not waited for either.
+    drop(agent);
+    runtime.shutdown_background();
 }
 
 /// `evalgate report --merge` takes the shards of one run; folders of two different runs (each
@@ -472,11 +645,37 @@ fn merge_refuses_folders_that_are_not_shards_of_one_run() {
     );
     assert_eq!(mixed.code, 2, "{}", mixed.all());
     assert!(
-        mixed
-            .stderr
-            .contains("these run folders are not shards of one run: case `refunds/"),
+        mixed.stderr.contains(&format!(
+            "run folders {} and {} both hold case `refunds/a` (and 2 more case(s) twice)",
+            shards[0],
+            again.display()
+        )),
         "{}",
         mixed.stderr
+    );
+    // The same shard twice would double its samples, tokens and cost.
+    let twice = f.suite.evalgate_env(
+        &["report", "--merge", shards[0], shards[1], shards[0]],
+        &env,
+    );
+    assert_eq!(twice.code, 2, "{}", twice.all());
+    assert!(
+        twice.stderr.contains(&format!(
+            "run folder {} is given twice: its samples, tokens and cost would count twice",
+            shards[0]
+        )),
+        "{}",
+        twice.stderr
+    );
+    let other_path = format!("{}/../shard-1", shards[1]);
+    let twice = f
+        .suite
+        .evalgate_env(&["report", "--merge", shards[0], &other_path], &env);
+    assert_eq!(twice.code, 2, "{}", twice.all());
+    assert!(
+        twice.stderr.contains("is given twice (also as"),
+        "{}",
+        twice.stderr
     );
     let missing = f
         .suite
@@ -563,4 +762,49 @@ fn normalise(text: &str) -> String {
     let text = stamp.replace_all(&text, "_");
     let text = run.replace_all(&text, "${1}_");
     latency.replace_all(&text, "${1}_").into_owned()
+}
+
+/// A symlinked folder under `cases/` is followed like a folder; a loop, or a second path
+/// to a folder already read, is an error that names it — never skipped in silence.
+#[cfg(unix)]
+#[test]
+fn symlinked_case_folders_are_followed_and_loops_refused() {
+    let f = fixture(Behaviour::Echo, 8);
+    let shared = f.suite.path().join("shared-cases");
+    std::fs::create_dir_all(&shared).unwrap();
+    std::fs::write(
+        shared.join("linked.yaml"),
+        simple_case("linked", "  - contains: linked"),
+    )
+    .unwrap();
+    let cases = f.suite.evals().join("cases");
+    std::os::unix::fs::symlink(&shared, cases.join("team")).unwrap();
+    let run = f.suite.run(&[]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(
+        printed(&run.stdout, "evals::team/linked", "ok"),
+        "{}",
+        run.stdout
+    );
+
+    // A second link to the same folder would make each of its cases two cases.
+    std::os::unix::fs::symlink(&shared, cases.join("again")).unwrap();
+    let run = f.suite.run(&["--list"]);
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(
+        run.stderr.contains("two paths to one folder"),
+        "{}",
+        run.stderr
+    );
+    std::fs::remove_file(cases.join("again")).unwrap();
+
+    // A loop.
+    std::os::unix::fs::symlink(&cases, cases.join("refunds").join("loop")).unwrap();
+    let run = f.suite.run(&["--list"]);
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(
+        run.stderr.contains("refunds/loop") && run.stderr.contains("a symlink loop"),
+        "{}",
+        run.stderr
+    );
 }

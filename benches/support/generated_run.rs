@@ -39,6 +39,7 @@ pub fn generate() -> RunData {
         commit_exact: false,
         suite_tier: None,
         axes: Default::default(),
+        planned: None,
     }];
     let mut samples = Vec::with_capacity(SAMPLES);
     let mut cases = Vec::with_capacity(CASES);

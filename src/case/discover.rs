@@ -38,7 +38,7 @@ pub(crate) fn discover(
     }
     let root = &suite.cases_dir;
     let mut files = Vec::new();
-    walk(root, &mut files, &mut stats)?;
+    walk(root, &mut files, &mut stats, &mut Vec::new())?;
     files.sort();
     if files.is_empty() {
         return Err(ConfigError::new(
@@ -59,7 +59,12 @@ pub(crate) fn existing_cases(suite: &Suite) -> Result<Vec<Case>, Error> {
         return Ok(Vec::new());
     }
     let mut files = Vec::new();
-    walk(&suite.cases_dir, &mut files, &mut DiscoveryStats::default())?;
+    walk(
+        &suite.cases_dir,
+        &mut files,
+        &mut DiscoveryStats::default(),
+        &mut Vec::new(),
+    )?;
     files.sort();
     load_files(suite, &files)
 }
@@ -131,7 +136,33 @@ fn load_by_path(
     Ok(None)
 }
 
-fn walk(dir: &Path, files: &mut Vec<PathBuf>, stats: &mut DiscoveryStats) -> Result<(), Error> {
+/// Lists the case files under `dir`, following symlinked folders. `seen` holds the real
+/// path of every folder listed so far: a folder reached twice (a symlink loop, or two links
+/// to one folder, which would make every case in it two cases) is an error, never skipped.
+fn walk(
+    dir: &Path,
+    files: &mut Vec<PathBuf>,
+    stats: &mut DiscoveryStats,
+    seen: &mut Vec<(PathBuf, PathBuf)>,
+) -> Result<(), Error> {
+    let real = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    if let Some((_, first)) = seen.iter().find(|(r, _)| *r == real) {
+        let how = if dir.starts_with(first) {
+            "a symlink loop"
+        } else {
+            "two paths to one folder would make each case in it two cases"
+        };
+        return Err(ConfigError::new(
+            dir,
+            format!(
+                "this folder is {} again ({how}); cases are read once",
+                first.display()
+            ),
+        )
+        .with_help("remove the symlink, or point it at a folder no other path reaches")
+        .into());
+    }
+    seen.push((real, dir.to_path_buf()));
     stats.dirs_listed += 1;
     let entries = std::fs::read_dir(dir).map_err(|e| {
         ConfigError::new(dir, format!("cannot read the cases folder: {e}")).with_help(
@@ -148,15 +179,35 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, stats: &mut DiscoveryStats) -> Res
         if name.to_string_lossy().starts_with('.') {
             continue;
         }
-        if file_type.is_dir() {
-            walk(&path, files, stats)?;
-        } else if path
-            .extension()
-            .is_some_and(|ext| EXTENSIONS.iter().any(|e| ext == *e))
-        {
+        let is_dir = if file_type.is_symlink() {
+            match std::fs::metadata(&path) {
+                Ok(target) => target.is_dir(),
+                // A broken link: read as a case file when named like one (reading reports
+                // it); anything else cannot be told from a folder, and is not skipped.
+                Err(_) if is_case_file(&path) => false,
+                Err(e) => {
+                    return Err(ConfigError::new(
+                        &path,
+                        format!("a symlink whose target cannot be read: {e}"),
+                    )
+                    .into());
+                }
+            }
+        } else {
+            file_type.is_dir()
+        };
+        if is_dir {
+            walk(&path, files, stats, seen)?;
+        } else if is_case_file(&path) {
             // Symlinks (even broken ones) are included: reading them reports the problem.
             files.push(path);
         }
     }
     Ok(())
+}
+
+/// Whether `path` is named like a case file.
+fn is_case_file(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|ext| EXTENSIONS.iter().any(|e| ext == *e))
 }

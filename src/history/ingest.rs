@@ -12,7 +12,8 @@ use super::schema::database_error;
 use crate::envelope::RunEnvelope;
 use crate::errors::Error;
 use crate::record::{
-    CaseRecord, OutcomeRecord, Record, RerunRecord, RunRecord, SCHEMA_VERSION, SampleRecord,
+    CaseRecord, Completion, EndRecord, OutcomeRecord, Record, RerunRecord, RunRecord,
+    SCHEMA_VERSION, SampleRecord,
 };
 use crate::verdict::SampleVerdict;
 
@@ -26,6 +27,7 @@ pub(crate) enum RecordRef<'a> {
     Case(&'a CaseRecord),
     Rerun(&'a RerunRecord),
     Outcome(&'a OutcomeRecord),
+    End(&'a EndRecord),
 }
 
 impl<'a> From<&'a Record> for RecordRef<'a> {
@@ -36,6 +38,7 @@ impl<'a> From<&'a Record> for RecordRef<'a> {
             Record::Case(c) => RecordRef::Case(c),
             Record::Rerun(r) => RecordRef::Rerun(r),
             Record::Outcome(o) => RecordRef::Outcome(o),
+            Record::End(e) => RecordRef::End(e),
         }
     }
 }
@@ -48,6 +51,7 @@ impl RecordRef<'_> {
             RecordRef::Case(c) => c.schema,
             RecordRef::Rerun(r) => r.schema,
             RecordRef::Outcome(o) => o.schema,
+            RecordRef::End(e) => e.schema,
         }
     }
 
@@ -58,6 +62,7 @@ impl RecordRef<'_> {
             RecordRef::Case(c) => &c.run_id,
             RecordRef::Rerun(r) => &r.rerun_id,
             RecordRef::Outcome(o) => &o.run_id,
+            RecordRef::End(e) => &e.run_id,
         }
     }
 }
@@ -72,6 +77,7 @@ pub struct IngestStats {
     pub cases: u64,
     pub reruns: u64,
     pub outcomes: u64,
+    pub ends: u64,
 }
 
 /// An open write transaction on the history. Dropping it without [`Ingest::commit`] rolls
@@ -210,6 +216,14 @@ impl<'s> Ingest<'s> {
                 )
                 .and_then(|mut stmt| stmt.execute(params![o.run_id, o.red, json]))
                 .map(|_| self.stats.outcomes += 1),
+            RecordRef::End(e) => self
+                .tx
+                .prepare_cached(
+                    "INSERT INTO run_ends (run_id, pid, record) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (run_id, pid) DO UPDATE SET record = excluded.record",
+                )
+                .and_then(|mut stmt| stmt.execute(params![e.run_id, e.pid, json]))
+                .map(|_| self.stats.ends += 1),
         };
         written.map_err(|e| database_error(self.path, e))?;
         // A rerun is not a run of the suite: it gets no `runs` row, so it is never a
@@ -300,16 +314,18 @@ impl<'s> Ingest<'s> {
             .map(|r| axes_key(&r.axes));
         let envelope_json = serde_json::to_string(&envelope.envelope)
             .map_err(|e| Error::Internal(format!("an envelope does not serialize: {e}")))?;
+        let partial = !self.completion(run_id, &runs)?.is_complete();
         self.tx
             .prepare_cached(
                 "INSERT INTO runs (run_id, started_s, started_ns, suite, envelope_id, envelope,
-                   branch, commit_id, suite_tier, axes)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                   branch, commit_id, suite_tier, axes, partial)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
                  ON CONFLICT (run_id) DO UPDATE SET started_s = excluded.started_s,
                    started_ns = excluded.started_ns, suite = excluded.suite,
                    envelope_id = excluded.envelope_id, envelope = excluded.envelope,
                    branch = excluded.branch, commit_id = excluded.commit_id,
-                   suite_tier = excluded.suite_tier, axes = excluded.axes",
+                   suite_tier = excluded.suite_tier, axes = excluded.axes,
+                   partial = excluded.partial",
             )
             .and_then(|mut stmt| {
                 stmt.execute(params![
@@ -322,11 +338,36 @@ impl<'s> Ingest<'s> {
                     branch,
                     commit,
                     suite_tier,
-                    axes
+                    axes,
+                    partial
                 ])
             })
             .map_err(sql)?;
         Ok(())
+    }
+
+    /// What run `run_id` (processes `runs`) left undone, from everything stored for it.
+    fn completion(&self, run_id: &str, runs: &[RunRecord]) -> Result<Completion, Error> {
+        let sql = |e| database_error(self.path, e);
+        let strings = |query: &str| -> Result<Vec<String>, Error> {
+            let mut stmt = self.tx.prepare_cached(query).map_err(sql)?;
+            let rows = stmt
+                .query_map([run_id], |row| row.get::<_, String>(0))
+                .map_err(sql)?;
+            rows.collect::<Result<_, _>>().map_err(sql)
+        };
+        let ends: Vec<EndRecord> = strings("SELECT record FROM run_ends WHERE run_id = ?1")?
+            .iter()
+            .map(|json| serde_json::from_str(json).map_err(|e| self.damaged(run_id, e)))
+            .collect::<Result<_, _>>()?;
+        let recorded = strings("SELECT case_id FROM case_records WHERE run_id = ?1")?;
+        let begun = strings("SELECT DISTINCT case_id FROM sample_records WHERE run_id = ?1")?;
+        Ok(Completion::from_parts(
+            runs,
+            &ends,
+            &recorded.iter().map(String::as_str).collect(),
+            &begun.iter().map(String::as_str).collect(),
+        ))
     }
 
     fn damaged(&self, run_id: &str, e: serde_json::Error) -> Error {

@@ -15,15 +15,16 @@ use super::schema::database_error;
 use crate::errors::Error;
 use crate::record::{Record, SCHEMA_VERSION};
 
-/// What `export` writes, in order: run records first, then samples, cases, reruns and
-/// outcomes, each sorted
-/// by its key so that the same history always exports to the same bytes.
-const EXPORT_QUERIES: [&str; 5] = [
+/// What `export` writes, in order: run records first, then samples, cases, reruns,
+/// outcomes and end markers, each sorted by its key so that the same history always exports
+/// to the same bytes.
+const EXPORT_QUERIES: [&str; 6] = [
     "SELECT record FROM run_records ORDER BY run_id, pid",
     "SELECT record FROM sample_records ORDER BY run_id, case_id, sample",
     "SELECT record FROM case_records ORDER BY run_id, case_id",
     "SELECT record FROM reruns ORDER BY rerun_id",
     "SELECT record FROM run_outcomes ORDER BY run_id",
+    "SELECT record FROM run_ends ORDER BY run_id, pid",
 ];
 
 /// Stands for the writer handed to `export` in errors: it has no path.
@@ -186,6 +187,7 @@ mod tests {
                 Record::Case(c) => format!("case {} {}", c.run_id, c.case),
                 Record::Rerun(r) => format!("rerun {}", r.rerun_id),
                 Record::Outcome(o) => format!("outcome {}", o.run_id),
+                Record::End(e) => format!("end {} {}", e.run_id, e.pid),
             })
             .collect();
         assert_eq!(

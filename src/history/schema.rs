@@ -148,6 +148,21 @@ const MIGRATIONS: &[Migration] = &[
                           envelope_id = json_extract(record, '$.envelope_id');
     ",
     },
+    Migration {
+        purpose: "know the runs that did not finish",
+        // `run_ends`: each process's end marker. `partial`: the run was killed or
+        // interrupted, or cases it planned have no result — never a baseline, decay or
+        // memory reference. Runs recorded before plans and end markers cannot tell: 0.
+        sql: "
+        CREATE TABLE run_ends (
+            run_id      TEXT    NOT NULL,
+            pid         INTEGER NOT NULL,
+            record      TEXT    NOT NULL,
+            PRIMARY KEY (run_id, pid)
+        );
+        ALTER TABLE runs ADD COLUMN partial INTEGER NOT NULL DEFAULT 0;
+    ",
+    },
 ];
 
 /// What the file at hand is, read from its header without writing to it.
@@ -332,6 +347,7 @@ mod tests {
             [
                 "case_records",
                 "reruns",
+                "run_ends",
                 "run_outcomes",
                 "run_records",
                 "runs",

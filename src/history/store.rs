@@ -156,7 +156,8 @@ impl HistoryStore {
             .chain(data.samples.iter().map(RecordRef::Sample))
             .chain(data.cases.iter().map(RecordRef::Case))
             .chain(data.reruns.iter().map(RecordRef::Rerun))
-            .chain(data.outcomes.iter().map(RecordRef::Outcome));
+            .chain(data.outcomes.iter().map(RecordRef::Outcome))
+            .chain(data.ends.iter().map(RecordRef::End));
         for record in records {
             ingest.record(record)?;
         }
@@ -191,7 +192,7 @@ impl HistoryStore {
             .prepare(
                 "SELECT c.case_id, c.run_id, r.started_s, r.started_ns, r.envelope_id, c.verdict
                  FROM case_records c JOIN runs r ON r.run_id = c.run_id
-                 WHERE ?1 IS NULL OR r.suite = ?1
+                 WHERE (?1 IS NULL OR r.suite = ?1) AND r.partial = 0
                  ORDER BY r.started_s, r.started_ns, r.run_id, c.case_id",
             )
             .map_err(|e| database_error(&self.path, e))?;
@@ -235,7 +236,7 @@ impl HistoryStore {
     pub fn pooled_baseline(&self, query: &PoolQuery) -> Result<Pooled, Error> {
         let excluded = serde_json::to_string(query.excluding)
             .map_err(|e| Error::Internal(format!("run ids do not serialize: {e}")))?;
-        let eligible = "suite = ?1 AND branch = ?2 AND suite_tier IS NULL
+        let eligible = "suite = ?1 AND branch = ?2 AND suite_tier IS NULL AND partial = 0
                AND run_id NOT IN (SELECT value FROM json_each(?3))
                AND (?4 IS NULL OR commit_id IS NULL OR commit_id != ?4)";
         let newest = "ORDER BY started_s DESC, started_ns DESC, run_id DESC";
@@ -370,7 +371,7 @@ impl HistoryStore {
             .prepare(
                 "SELECT s.case_id, s.run_id FROM sample_records s
                    JOIN runs r ON r.run_id = s.run_id
-                 WHERE r.suite = ?1
+                 WHERE r.suite = ?1 AND r.partial = 0
                    AND s.case_id IN (SELECT value FROM json_each(?2))
                    AND r.run_id NOT IN (SELECT value FROM json_each(?3))
                    AND (r.started_s < ?4 OR (r.started_s = ?4 AND r.started_ns < ?5))

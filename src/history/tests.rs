@@ -518,3 +518,51 @@ fn child_ingests() {
     let (path, prefix) = task.rsplit_once(' ').unwrap();
     ingest_runs(Path::new(path), prefix, 30);
 }
+
+#[test]
+fn a_run_without_its_end_marker_is_partial_until_it_arrives_and_never_a_verdict_reference() {
+    let (_dir, _path, mut store) = temp_store();
+    let mut killed = process("r1", 1, 0, &["orders/a"]);
+    killed.runs[0].planned = Some(vec!["orders/a".into(), "orders/b".into()]);
+    store.ingest(&killed).unwrap();
+    let partial = |store: &HistoryStore| -> i64 {
+        store
+            .connection()
+            .query_row("SELECT partial FROM runs WHERE run_id = 'r1'", [], |row| {
+                row.get(0)
+            })
+            .unwrap()
+    };
+    assert_eq!(partial(&store), 1);
+    assert!(
+        store.case_verdicts().unwrap().is_empty(),
+        "a partial run's verdicts are no decay reference"
+    );
+
+    // The rest of the run arrives (another shard's report), with the end marker.
+    let rest = RunData {
+        cases: vec![case("r1", "orders/b", Verdict::Pass)],
+        ends: vec![crate::record::EndRecord::of(&killed.runs[0], false)],
+        ..RunData::default()
+    };
+    store.ingest(&rest).unwrap();
+    assert_eq!(partial(&store), 0);
+    assert_eq!(store.case_verdicts().unwrap().len(), 2);
+    assert!(
+        exported(&store).contains("\"kind\":\"end\""),
+        "the end marker is exported"
+    );
+
+    // An interrupted run stays partial whatever it recorded.
+    let mut stopped = process("r2", 2, 5, &["orders/a"]);
+    stopped.runs[0].planned = Some(vec!["orders/a".into()]);
+    stopped.ends = vec![crate::record::EndRecord::of(&stopped.runs[0], true)];
+    store.ingest(&stopped).unwrap();
+    let r2: i64 = store
+        .connection()
+        .query_row("SELECT partial FROM runs WHERE run_id = 'r2'", [], |row| {
+            row.get(0)
+        })
+        .unwrap();
+    assert_eq!(r2, 1);
+}

@@ -4,6 +4,7 @@
 //!
 //! Schema version 1. Every line has `schema` and `kind` (`run`, `sample` or `case`).
 
+mod completion;
 mod policy;
 mod reader;
 mod writer;
@@ -12,6 +13,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use completion::Completion;
 pub use policy::RunPolicy;
 pub use reader::RunData;
 pub(crate) use writer::Recorder;
@@ -36,6 +38,42 @@ pub enum Record {
     Case(Box<CaseRecord>),
     Rerun(Box<RerunRecord>),
     Outcome(Box<OutcomeRecord>),
+    End(Box<EndRecord>),
+}
+
+/// Written once per process after its last case finished (or when it was interrupted):
+/// the end marker. A process whose run record has no end record was killed, and its run
+/// is incomplete.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EndRecord {
+    pub schema: u32,
+    pub run_id: String,
+    /// The process, as its run record names it (pid and start).
+    pub pid: u32,
+    pub started_at: jiff::Timestamp,
+    pub finished_at: jiff::Timestamp,
+    /// SIGINT or SIGTERM stopped it: cases it planned may not have run.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub interrupted: bool,
+}
+
+impl EndRecord {
+    /// The end marker of the process that wrote `run`.
+    pub(crate) fn of(run: &RunRecord, interrupted: bool) -> EndRecord {
+        EndRecord {
+            schema: SCHEMA_VERSION,
+            run_id: run.run_id.clone(),
+            pid: run.pid,
+            started_at: run.started_at,
+            finished_at: jiff::Timestamp::now(),
+            interrupted,
+        }
+    }
+
+    /// Whether this marks the end of the process that wrote `run`.
+    pub fn ends(&self, run: &RunRecord) -> bool {
+        self.run_id == run.run_id && self.pid == run.pid && self.started_at == run.started_at
+    }
 }
 
 /// How a reported run ended, kept in the history store (never in a run folder) when its
@@ -127,6 +165,10 @@ pub struct RunRecord {
     /// The envelope axes the run passed to the agent (`evalgate bisect`, `$EVALGATE_AXES`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub axes: BTreeMap<String, String>,
+    /// The cases this process set out to run (after filters), so a run that stopped early
+    /// is known by what it did not record. `None` in records of older versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub planned: Option<Vec<String>>,
 }
 
 impl RunRecord {
@@ -154,6 +196,7 @@ impl RunRecord {
             commit_exact: provenance.exact,
             suite_tier: None,
             axes: BTreeMap::new(),
+            planned: None,
         }
     }
 }

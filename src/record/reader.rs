@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 
 use super::policy::{POLICY_FILE, RunPolicy};
 use super::{
-    CaseRecord, OutcomeRecord, Record, RerunRecord, RunRecord, SCHEMA_VERSION, SampleRecord,
+    CaseRecord, EndRecord, OutcomeRecord, Record, RerunRecord, RunRecord, SCHEMA_VERSION,
+    SampleRecord,
 };
 use crate::errors::Error;
 
@@ -20,6 +21,8 @@ pub struct RunData {
     pub reruns: Vec<RerunRecord>,
     /// How reported runs ended (in a history export, never in a run folder).
     pub outcomes: Vec<OutcomeRecord>,
+    /// The end markers of the processes that finished (or were interrupted).
+    pub ends: Vec<EndRecord>,
     /// Lines that could not be read (a process killed mid-line), with where they are.
     pub skipped_lines: Vec<String>,
     /// The catalog and gates the run was made under (`suite.json`), when recorded.
@@ -54,6 +57,7 @@ impl RunData {
                     .cloned()
                     .map(|o| Record::Outcome(Box::new(o))),
             )
+            .chain(self.ends.iter().cloned().map(|e| Record::End(Box::new(e))))
     }
 
     /// Reads every `*.jsonl` file directly in each of `dirs`. Several folders must be
@@ -63,7 +67,26 @@ impl RunData {
         // Which folder each run id's case records came from, and each folder's policy.
         let mut folder_of: HashMap<String, PathBuf> = HashMap::new();
         let mut policies: Vec<(PathBuf, RunPolicy)> = Vec::new();
+        // The folder that recorded each case: shards partition the cases, so a case in two
+        // folders (a folder given twice, overlapping shards) would be counted twice.
+        let mut recorded_in: HashMap<String, &PathBuf> = HashMap::new();
+        let mut seen: Vec<(PathBuf, &PathBuf)> = Vec::new();
+        let mut overlaps: Vec<(String, &PathBuf, &PathBuf)> = Vec::new();
         for dir in dirs {
+            let same = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.clone());
+            if let Some((_, first)) = seen.iter().find(|(c, _)| *c == same) {
+                return Err(Error::Usage(format!(
+                    "run folder {} is given twice{}: its samples, tokens and cost would count \
+                     twice",
+                    dir.display(),
+                    if *first == dir {
+                        String::new()
+                    } else {
+                        format!(" (also as {})", first.display())
+                    }
+                )));
+            }
+            seen.push((same, dir));
             let cases_before = data.cases.len();
             let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
                 .map_err(|e| {
@@ -77,6 +100,11 @@ impl RunData {
                 data.read_file(&file)?;
             }
             for case in &data.cases[cases_before..] {
+                if let Some(other) = recorded_in.insert(case.case.clone(), dir)
+                    && other != dir
+                {
+                    overlaps.push((case.case.clone(), other, dir));
+                }
                 folder_of
                     .entry(case.run_id.clone())
                     .or_insert_with(|| dir.clone());
@@ -95,6 +123,19 @@ impl RunData {
                     Some(_) => {}
                 }
             }
+        }
+        // The first case by id, whatever order each folder recorded its cases in.
+        if let Some((case, first, second)) = overlaps.iter().min() {
+            return Err(Error::Usage(format!(
+                "run folders {} and {} both hold case `{case}`{}: shards of one run hold each \
+                 case once; report overlapping runs one at a time",
+                first.display(),
+                second.display(),
+                match overlaps.len() - 1 {
+                    0 => String::new(),
+                    more => format!(" (and {more} more case(s) twice)"),
+                }
+            )));
         }
         if dirs.len() > 1 {
             data.check_shards(&folder_of, &policies)?;
@@ -213,6 +254,7 @@ impl RunData {
             Record::Case(c) => c.schema,
             Record::Rerun(r) => r.schema,
             Record::Outcome(o) => o.schema,
+            Record::End(e) => e.schema,
         };
         if schema != SCHEMA_VERSION {
             return Err(unsupported(path, line, u64::from(schema)));
@@ -223,6 +265,7 @@ impl RunData {
             Record::Case(c) => self.cases.push(*c),
             Record::Rerun(r) => self.reruns.push(*r),
             Record::Outcome(o) => self.outcomes.push(*o),
+            Record::End(e) => self.ends.push(*e),
         }
         Ok(())
     }

@@ -54,13 +54,27 @@ pub fn junit_report(data: &RunData, run_report: &RunReport) -> Report {
             changes.get(case.case.as_str()).copied(),
         ));
     }
-    for id in &summary.incomplete {
-        let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
-        status.set_type("incomplete");
-        status.set_message("the run stopped before this case's verdict");
-        let mut tc = TestCase::new(xml_safe(id), status);
-        tc.set_classname("evals");
-        suite.add_test_case(tc);
+    // An incomplete run is never green: every case without a result fails, and so does
+    // the run itself when it was cut short after its last case.
+    if let Some(why) = summary.completion.describe() {
+        suite.add_property(Property::new("evalgate.incomplete", "true"));
+        let mut missing: Vec<&str> = summary
+            .completion
+            .missing
+            .iter()
+            .map(String::as_str)
+            .collect();
+        if missing.is_empty() {
+            missing.push("run incomplete");
+        }
+        for id in missing {
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            status.set_type("incomplete");
+            status.set_message(xml_safe(&format!("no result: {why}")));
+            let mut tc = TestCase::new(xml_safe(id), status);
+            tc.set_classname("evals");
+            suite.add_test_case(tc);
+        }
     }
     if let Ok(Some(attempts)) = &run_report.attempts {
         // A green run after red attempts of the same commit and envelope: rerun to green.

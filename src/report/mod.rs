@@ -389,6 +389,10 @@ pub fn write_reports(data: &RunData, out_dir: &Path) -> Result<(RunReport, Repor
         "coverage": report.coverage,
         "gates": report.gates,
         "partial": report.partial,
+        "incomplete": report.summary.completion.describe().map(|why| serde_json::json!({
+            "why": why,
+            "completion": report.summary.completion,
+        })),
     }))
     .map_err(|e| Error::Internal(format!("serializing coverage failed: {e}")))?;
     write_atomic(&coverage, &json)?;

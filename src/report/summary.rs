@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
 
 use super::coverage_text::printable;
-use crate::record::{CaseRecord, RunData, Stop};
+use crate::record::{CaseRecord, Completion, RunData, Stop};
 use crate::signals::nearest_rank;
 use crate::verdict::{SampleVerdict, Verdict};
 
@@ -16,8 +16,9 @@ pub struct Summary {
     pub verdicts: BTreeMap<Verdict, usize>,
     /// Cases that fail their test (includes `inconclusive` under `inconclusive: fail`).
     pub failed: usize,
-    /// Cases with sample records but no case record: the run stopped while they ran.
-    pub incomplete: Vec<String>,
+    /// What the run left undone: killed or interrupted processes, cases planned or begun
+    /// without a result. An incomplete run is never green.
+    pub completion: Completion,
     pub samples: usize,
     pub sample_errors: usize,
     pub retries: usize,
@@ -78,15 +79,7 @@ impl Summary {
                 summary.samples_saved += u64::from(planned - case.samples);
             }
         }
-        let mut incomplete: Vec<String> = data
-            .samples
-            .iter()
-            .filter(|s| !latest.contains_key(s.case.as_str()))
-            .map(|s| s.case.clone())
-            .collect();
-        incomplete.sort();
-        incomplete.dedup();
-        summary.incomplete = incomplete;
+        summary.completion = Completion::of(data);
         let mut latencies = Vec::with_capacity(data.samples.len());
         for sample in &data.samples {
             summary.samples += 1;
@@ -117,14 +110,30 @@ impl Summary {
         self.verdicts.get(&verdict).copied().unwrap_or(0)
     }
 
-    /// Whether the run fails: a failing case, or a case that never finished.
+    /// Whether the run fails: a failing case, or an incomplete run.
     pub fn has_failed(&self) -> bool {
-        self.failed > 0 || !self.incomplete.is_empty()
+        self.failed > 0 || !self.completion.is_complete()
     }
 
-    /// The human summary printed after libtest's lines.
+    /// The human summary printed after libtest's lines: an incomplete run says so first.
     pub fn render(&self) -> String {
         let mut text = String::new();
+        if let Some(why) = self.completion.describe() {
+            let _ = writeln!(text, "evalgate: INCOMPLETE: {why}.");
+            let shown = 10;
+            let missing = &self.completion.missing;
+            if !missing.is_empty() {
+                let _ = write!(
+                    text,
+                    "evalgate: without a result: {}",
+                    missing[..missing.len().min(shown)].join(", ")
+                );
+                if missing.len() > shown {
+                    let _ = write!(text, " and {} more", missing.len() - shown);
+                }
+                text.push('\n');
+            }
+        }
         let _ = write!(
             text,
             "evalgate: {} cases: {} pass, {} fail, {} inconclusive, {} error",
@@ -134,8 +143,8 @@ impl Summary {
             self.count(Verdict::Inconclusive),
             self.count(Verdict::Error),
         );
-        if !self.incomplete.is_empty() {
-            let _ = write!(text, ", {} incomplete", self.incomplete.len());
+        if !self.completion.missing.is_empty() {
+            let _ = write!(text, ", {} without a result", self.completion.missing.len());
         }
         let _ = write!(
             text,
@@ -176,12 +185,6 @@ impl Summary {
                 text,
                 "\nevalgate: {} more warnings in the sample records (`warnings`)",
                 self.warnings.len() - WARNINGS_SHOWN
-            );
-        }
-        for id in &self.incomplete {
-            let _ = write!(
-                text,
-                "\nevalgate: incomplete: {id} (the run stopped before its verdict)"
             );
         }
         text

@@ -2,6 +2,7 @@
 //! suite's concurrency (a semaphore, independent of libtest's threads) and by the case's
 //! timeout. Each sample and case record is appended the moment it is known.
 
+pub(crate) mod interrupt;
 mod message;
 
 use std::collections::BTreeMap;
@@ -28,15 +29,28 @@ use crate::suite::{InconclusivePolicy, LoadPolicy, Suite, TraceFiles};
 use crate::target::{Attempts, Overrides, Target, read_decisions};
 use crate::verdict::{SampleVerdict, Tally, Verdict, decide, samples_to_decide, settled_verdict};
 
-/// What a finished case means for its test.
+pub(crate) use interrupt::Interrupt;
+
+/// What a case means for its test: its record, or `None` when the run was interrupted
+/// before the case finished (it has no result, and the run is incomplete).
 #[derive(Debug, Clone)]
 pub(crate) struct CaseOutcome {
-    pub record: CaseRecord,
+    pub record: Option<CaseRecord>,
 }
 
 impl CaseOutcome {
+    const INTERRUPTED: CaseOutcome = CaseOutcome { record: None };
+
     pub fn failed(&self) -> bool {
-        self.record.failed
+        self.record.as_ref().is_none_or(|r| r.failed)
+    }
+
+    /// What the test says when it fails.
+    pub fn message(self) -> String {
+        match self.record {
+            Some(record) => record.message.unwrap_or_else(|| "failed".into()),
+            None => "not finished: the run was interrupted".into(),
+        }
     }
 }
 
@@ -66,6 +80,8 @@ struct Shared {
     baseline: Option<Arc<RunBaseline>>,
     /// Samples adaptive sampling may still add in this process (`budget:`), if bounded.
     budget: Option<AtomicU64>,
+    /// Set by SIGINT/SIGTERM: no sample starts after it.
+    interrupt: Arc<Interrupt>,
 }
 
 /// Where a runner's samples go: the run they belong to and how its calls are bounded.
@@ -81,6 +97,8 @@ pub(crate) struct RunSetup<'a> {
     pub axes: &'a BTreeMap<String, String>,
     /// The baseline each case is compared with while it runs, when there is one.
     pub baseline: Option<Arc<RunBaseline>>,
+    /// Whether the run was told to stop.
+    pub interrupt: Arc<Interrupt>,
 }
 
 impl Runner {
@@ -94,6 +112,7 @@ impl Runner {
             overrides,
             axes,
             baseline,
+            interrupt,
         } = setup;
         Runner {
             runtime,
@@ -117,6 +136,7 @@ impl Runner {
                 axes: axes.clone(),
                 baseline,
                 budget: suite.budget.map(AtomicU64::new),
+                interrupt,
             }),
         }
     }
@@ -127,11 +147,22 @@ impl Runner {
         self.runtime.spawn(run_case(shared, case))
     }
 
-    /// Waits for a started case from a non-runtime thread (a libtest worker).
+    /// Waits for a started case from a non-runtime thread (a libtest worker), or until the
+    /// grace after an interruption is over (the case is then given up).
     pub(crate) fn wait(&self, handle: JoinHandle<CaseOutcome>) -> Result<CaseOutcome, String> {
-        self.runtime
-            .block_on(handle)
-            .map_err(|e| format!("internal error: the case task failed: {e}"))
+        let interrupt = Arc::clone(&self.inner.interrupt);
+        self.runtime.block_on(async move {
+            let abort = handle.abort_handle();
+            tokio::select! {
+                joined = handle => {
+                    joined.map_err(|e| format!("internal error: the case task failed: {e}"))
+                }
+                () = interrupt.grace_over() => {
+                    abort.abort();
+                    Ok(CaseOutcome::INTERRUPTED)
+                }
+            }
+        })
     }
 }
 
@@ -317,6 +348,9 @@ async fn run_case(shared: Arc<Shared>, case: Arc<Case>) -> CaseOutcome {
     let mut tally = Tally::default();
     let mut settled = None;
     for step in plan.steps() {
+        if shared.interrupt.requested() {
+            return CaseOutcome::INTERRUPTED;
+        }
         let first = records.len() as u32;
         if let Plan::Looks { .. } = plan {
             // The run's budget bounds what adaptive sampling adds beyond the first look.
@@ -325,12 +359,14 @@ async fn run_case(shared: Arc<Shared>, case: Arc<Case>) -> CaseOutcome {
                 break;
             }
         }
-        let samples: Vec<JoinHandle<SampleRecord>> = (first..step)
+        let samples: Vec<JoinHandle<Option<SampleRecord>>> = (first..step)
             .map(|index| tokio::spawn(run_sample(Arc::clone(&shared), Arc::clone(&case), index)))
             .collect();
         for (index, handle) in (first..).zip(samples) {
             let record = match handle.await {
-                Ok(record) => record,
+                Ok(Some(record)) => record,
+                // Interrupted before it started: the case has no result.
+                Ok(None) => return CaseOutcome::INTERRUPTED,
                 Err(e) => errored_sample(
                     &shared,
                     &case,
@@ -445,15 +481,25 @@ async fn run_case(shared: Arc<Shared>, case: Arc<Case>) -> CaseOutcome {
     shared
         .recorder
         .append(&Record::Case(Box::new(record.clone())));
-    CaseOutcome { record }
+    CaseOutcome {
+        record: Some(record),
+    }
 }
 
-async fn run_sample(shared: Arc<Shared>, case: Arc<Case>, index: u32) -> SampleRecord {
+/// Takes one sample, or none when the run was interrupted before it could start.
+async fn run_sample(shared: Arc<Shared>, case: Arc<Case>, index: u32) -> Option<SampleRecord> {
     let _permit = shared
         .permits
         .acquire()
         .await
         .expect("the semaphore is never closed");
+    if shared.interrupt.requested() {
+        return None;
+    }
+    Some(take_sample(Arc::clone(&shared), case, index).await)
+}
+
+async fn take_sample(shared: Arc<Shared>, case: Arc<Case>, index: u32) -> SampleRecord {
     let mut request = case.request(index);
     request.axes = shared.axes.clone();
     let trace_file = match &shared.traces {

@@ -54,6 +54,15 @@ impl Annotation {
 /// case (its first failing sample's), each errored case, each failing gate, each warning.
 pub(crate) fn annotations(data: &RunData, report: &RunReport) -> Vec<Annotation> {
     let mut out = Vec::new();
+    if let Some(why) = report.summary.completion.describe() {
+        out.push(Annotation {
+            level: Level::Error,
+            file: None,
+            line: None,
+            title: "evalgate: run incomplete".into(),
+            message: why,
+        });
+    }
     for case in report.summary.cases.iter().filter(|c| c.failed) {
         let samples: Vec<&SampleRecord> = data
             .samples

@@ -91,14 +91,11 @@ pub(crate) fn render(report: &RunReport, suite: &str, links: &Links) -> String {
         if failed { "❌ failed" } else { "✅ passed" }
     );
     let mut why = Vec::new();
+    if let Some(incomplete) = summary.completion.describe() {
+        why.push(escape(&incomplete));
+    }
     if summary.failed > 0 {
         why.push(format!("{} case(s) failed", summary.failed));
-    }
-    if !summary.incomplete.is_empty() {
-        why.push(format!(
-            "{} case(s) did not finish",
-            summary.incomplete.len()
-        ));
     }
     for gate in report.gates.iter().filter(|g| g.fails_run()) {
         why.push(format!(
