@@ -110,12 +110,72 @@ fn a_branch_cover_tier_runs_fewer_cases_and_reaches_every_branch() {
         economics.stdout
     );
 
+    // The cover reaches every branch some case reaches in every sample, no case of it can
+    // go, and its cost is what its cases cost.
+    let cover = &report["branch_cover"];
+    let reliable = |case: &str| -> std::collections::BTreeSet<String> {
+        let c = cases.iter().find(|c| c["case"] == case).unwrap();
+        c["reliable_branches"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b.as_str().unwrap().to_string())
+            .collect()
+    };
+    let chosen: Vec<&str> = cover["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    let reached_by = |among: &[&str]| -> std::collections::BTreeSet<String> {
+        among.iter().flat_map(|c| reliable(c)).collect()
+    };
+    let all: Vec<&str> = cases.iter().map(|c| c["case"].as_str().unwrap()).collect();
+    assert_eq!(reached_by(&chosen), reached_by(&all), "{cover}");
+    assert_eq!(
+        cover["branches"].as_u64().unwrap() as usize,
+        reached_by(&all).len()
+    );
+    for case in &chosen {
+        let others: Vec<&str> = chosen.iter().copied().filter(|c| c != case).collect();
+        assert!(
+            reached_by(&others).len() < reached_by(&chosen).len(),
+            "{case} is removable from {cover}"
+        );
+    }
+    let spent: f64 = chosen
+        .iter()
+        .map(|c| {
+            cases.iter().find(|x| x["case"] == *c).unwrap()["usd"]
+                .as_f64()
+                .unwrap()
+        })
+        .sum();
+    assert!(
+        (cover["usd"].as_f64().unwrap() - spent).abs() < 1e-12,
+        "{cover}"
+    );
+    assert_eq!(cover["cost_basis"], "usd", "the demo prices every sample");
+    assert_eq!(cover["optimal"], true, "{cover}");
+
     let select = w.evalgate(&["select", "--cover", "branches", "--out", "smoke"], &[]);
     assert_eq!(select.code, 0, "{}", select.all());
     let tier_file = w.root.path().join("evals/tiers/smoke.yaml");
     let tier = std::fs::read_to_string(&tier_file).unwrap();
     let listed = tier.lines().filter(|l| l.starts_with("  - ")).count();
     assert!(listed > 0 && listed < cases.len(), "{tier}");
+    assert!(
+        tier.contains("per run (the cheapest such set in dollars, every set searched)"),
+        "{tier}"
+    );
+    assert!(
+        select
+            .stdout
+            .contains(&format!("suite tier `smoke`: {listed} case(s) for $")),
+        "{}",
+        select.stdout
+    );
     assert_eq!(
         listed,
         report["branch_cover"]["cases"].as_array().unwrap().len()

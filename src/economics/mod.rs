@@ -6,18 +6,22 @@
 //! own and no failure in history is *redundant* by these measures — its checks may still be
 //! worth keeping, which is for a person to judge, so it is listed, never removed.
 //!
-//! [`cover`] picks a small set of cases that still reaches every branch the run reached:
-//! the greedy set cover (each step takes the case reaching the most branches not yet
-//! reached, the cheaper first on a tie), within a factor ln(branches) + 1 of the minimum
-//! and, in practice, at or near it. `evalgate select` writes it as a suite tier.
+//! [`cover`] picks the cheapest set of cases that still reaches every branch the run
+//! reached, the fewest cases among equally cheap ones (see [`set_cover`] for how, and when
+//! it is proven the cheapest). A case's cost is what the run measured: its dollars when
+//! every candidate case was priced in full, else its wall time for every case (one unit for
+//! all, nothing estimated). `evalgate select` writes the cover as a suite tier.
+//!
+//! [`cover`]: Economics::cover
 
+mod set_cover;
 mod text;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-pub(crate) use text::{markdown, terminal};
+pub(crate) use text::{cover_choice, cover_cost, markdown, terminal};
 
 use crate::history::CaseVerdictRow;
 use crate::observation::Decision;
@@ -71,14 +75,34 @@ pub struct Economics {
     pub history: bool,
 }
 
+/// What a cover's cost is counted in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CostBasis {
+    /// Dollars at the suite's prices: every candidate case was priced in full.
+    Usd,
+    /// Wall time: some candidate case has unpriced samples, so dollars would compare a
+    /// known cost with an unknown one.
+    Time,
+}
+
 /// A set of cases chosen to keep every branch covered.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Cover {
-    /// In the order picked.
+    /// By id.
     pub cases: Vec<String>,
     pub branches: usize,
+    /// The dollars of the chosen cases' priced samples.
     pub usd: f64,
+    /// Chosen cases with unpriced samples: `usd` leaves them out.
+    pub unpriced_cases: usize,
     pub duration_ms: f64,
+    /// What the cover's cost was counted in.
+    pub cost_basis: CostBasis,
+    /// Proven the cheapest cover (and the fewest cases among the cheapest) by a search of
+    /// every possibility; `false`: the cheapest found before the search budget ran out, in
+    /// which no case can be removed.
+    pub optimal: bool,
     /// Active cases of the run that reach no branch in every sample: a branch cover says
     /// nothing about them (their checks on wording, JSON or refusals are not in a tier).
     pub without_branches: usize,
@@ -219,19 +243,18 @@ impl Economics {
         self.cases.iter().filter(|c| c.redundant)
     }
 
-    /// The greedy set cover of the branches active cases reach in every sample; see the
-    /// module documentation. Ties: fewer dollars (an unpriced case counts as the dearest),
-    /// then less time, then the case id, so the same run always gives the same cover.
+    /// The cheapest set of active cases reaching every branch active cases reach in every
+    /// sample; see the module documentation.
     pub fn cover(&self) -> Cover {
         let active: Vec<&CaseEconomics> = self.cases.iter().filter(|c| c.active).collect();
-        let mut uncovered: BTreeSet<&Decision> = active
+        let reliable: BTreeSet<&Decision> = active
             .iter()
             .flat_map(|c| c.reliable_branches.iter())
             .collect();
         let unreliable_branches: Vec<Decision> = active
             .iter()
             .flat_map(|c| c.branches.iter())
-            .filter(|d| !uncovered.contains(d))
+            .filter(|d| !reliable.contains(d))
             .collect::<BTreeSet<_>>()
             .into_iter()
             .cloned()
@@ -242,43 +265,45 @@ impl Economics {
             .filter(|c| !c.reliable_branches.is_empty())
             .collect();
         candidates.sort_by(|a, b| a.case.cmp(&b.case));
-        let mut cover = Cover {
-            cases: Vec::new(),
-            branches: uncovered.len(),
-            usd: 0.0,
-            duration_ms: 0.0,
+        let fully_priced = |c: &CaseEconomics| c.usd.is_some() && c.unpriced_samples == 0;
+        let cost_basis = if candidates.iter().all(|c| fully_priced(c)) {
+            CostBasis::Usd
+        } else {
+            CostBasis::Time
+        };
+        let index: BTreeMap<&Decision, usize> =
+            reliable.iter().enumerate().map(|(i, d)| (*d, i)).collect();
+        let sets: Vec<set_cover::Candidate> = candidates
+            .iter()
+            .map(|c| {
+                let mut branches = set_cover::Branches::empty(index.len());
+                for branch in &c.reliable_branches {
+                    branches.insert(index[branch]);
+                }
+                // Integers (pico-dollars, microseconds): equal costs compare equal.
+                let cost = match cost_basis {
+                    CostBasis::Usd => c.usd.unwrap_or(0.0) * 1e12,
+                    CostBasis::Time => c.duration_ms * 1e3,
+                };
+                set_cover::Candidate {
+                    cost: cost.max(0.0).round() as u64,
+                    branches,
+                }
+            })
+            .collect();
+        let picked = set_cover::cheapest(&sets);
+        let chosen: Vec<&CaseEconomics> = picked.cases.iter().map(|i| candidates[*i]).collect();
+        Cover {
+            cases: chosen.iter().map(|c| c.case.clone()).collect(),
+            branches: reliable.len(),
+            usd: chosen.iter().filter_map(|c| c.usd).sum(),
+            unpriced_cases: chosen.iter().filter(|c| !fully_priced(c)).count(),
+            duration_ms: chosen.iter().map(|c| c.duration_ms).sum(),
+            cost_basis,
+            optimal: picked.optimal,
             without_branches: active.len() - candidates.len(),
             unreliable_branches,
-        };
-        let dollars = |c: &CaseEconomics| c.usd.unwrap_or(f64::INFINITY);
-        while !uncovered.is_empty() {
-            let gain = |c: &CaseEconomics| {
-                c.reliable_branches
-                    .iter()
-                    .filter(|d| uncovered.contains(d))
-                    .count()
-            };
-            let best = candidates
-                .iter()
-                .enumerate()
-                .max_by(|(_, a), (_, b)| {
-                    gain(a)
-                        .cmp(&gain(b))
-                        .then(dollars(b).total_cmp(&dollars(a)))
-                        .then(b.duration_ms.total_cmp(&a.duration_ms))
-                        .then(b.case.cmp(&a.case))
-                })
-                .map(|(at, _)| at)
-                .expect("an uncovered branch is reached by some case");
-            let case = candidates.remove(best);
-            for branch in &case.reliable_branches {
-                uncovered.remove(branch);
-            }
-            cover.cases.push(case.case.clone());
-            cover.usd += case.usd.unwrap_or(0.0);
-            cover.duration_ms += case.duration_ms;
         }
-        cover
     }
 }
 

@@ -41,7 +41,7 @@ fn economics(cases: Vec<CaseEconomics>) -> Economics {
 }
 
 #[test]
-fn the_cover_reaches_every_branch_with_the_fewest_cases_greedy_finds() {
+fn the_cover_reaches_every_branch_for_the_least_cost() {
     let run = economics(vec![
         case("a", 1.0, &["route.refund", "tool.lookup"], 0),
         case("b", 1.0, &["route.refund"], 0),
@@ -55,9 +55,11 @@ fn the_cover_reaches_every_branch_with_the_fewest_cases_greedy_finds() {
         case("e", 0.1, &[], 0),
     ]);
     let cover = run.cover();
-    assert_eq!(cover.cases, ["c", "a"]);
+    // `b` reaches only what `a` reaches, for the same cost: `a` is kept, by id.
+    assert_eq!(cover.cases, ["a", "c"]);
     assert_eq!((cover.branches, cover.without_branches), (4, 1));
     assert_eq!(cover.usd, 2.0);
+    assert_eq!((cover.cost_basis, cover.optimal), (CostBasis::Usd, true));
 }
 
 #[test]
@@ -100,10 +102,75 @@ fn a_branch_reached_in_only_some_samples_is_not_promised_and_drafts_are_not_cand
     );
 }
 
+/// Dollars cannot compare a priced case with an unpriced one; time was measured for both.
 #[test]
-fn an_unpriced_case_loses_a_tie_to_a_priced_one() {
+fn a_case_with_unpriced_samples_makes_the_cover_count_time() {
     let mut unpriced = case("a", 0.0, &["route.refund"], 0);
     unpriced.usd = None;
+    unpriced.unpriced_samples = 1;
+    unpriced.duration_ms = 100.0;
     let run = economics(vec![unpriced, case("b", 5.0, &["route.refund"], 0)]);
-    assert_eq!(run.cover().cases, ["b"]);
+    let cover = run.cover();
+    assert_eq!(cover.cases, ["a"]);
+    assert_eq!(cover.cost_basis, CostBasis::Time);
+    assert_eq!((cover.usd, cover.unpriced_cases), (0.0, 1));
+    let mut partly = case("c", 0.1, &["route.refund"], 0);
+    partly.unpriced_samples = 1;
+    let run = economics(vec![partly, case("d", 0.2, &["route.refund"], 0)]);
+    assert_eq!(run.cover().cost_basis, CostBasis::Time);
+}
+
+/// The greedy pick by most new branches took `wide` first, then needed `left` and `right`
+/// anyway: three cases where two reach every branch, for six times the cost.
+#[test]
+fn the_cover_keeps_no_removable_case_and_is_the_cheapest() {
+    let run = economics(vec![
+        case(
+            "wide",
+            1.0,
+            &[
+                "route.refund",
+                "route.handoff",
+                "tool.lookup",
+                "tool.issue_refund",
+            ],
+            0,
+        ),
+        case(
+            "left",
+            0.1,
+            &["route.refund", "route.handoff", "route.clarify"],
+            0,
+        ),
+        case(
+            "right",
+            0.1,
+            &["tool.lookup", "tool.issue_refund", "escalate.human"],
+            0,
+        ),
+    ]);
+    let cover = run.cover();
+    assert_eq!(cover.cases, ["left", "right"]);
+    assert!((cover.usd - 0.2).abs() < 1e-12, "{}", cover.usd);
+    assert!(cover.optimal);
+}
+
+/// One dear case reaching three branches costs more than three cheap ones reaching one
+/// each: a tier is for running often, so its cost comes before its size.
+#[test]
+fn the_cover_weighs_cost_before_size() {
+    let run = economics(vec![
+        case(
+            "dear",
+            5.0,
+            &["route.refund", "route.handoff", "tool.lookup"],
+            0,
+        ),
+        case("x", 0.1, &["route.refund"], 0),
+        case("y", 0.1, &["route.handoff"], 0),
+        case("z", 0.1, &["tool.lookup"], 0),
+    ]);
+    let cover = run.cover();
+    assert_eq!(cover.cases, ["x", "y", "z"]);
+    assert!((cover.usd - 0.3).abs() < 1e-12, "{}", cover.usd);
 }

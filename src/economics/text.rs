@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::{CaseEconomics, Cover, Economics};
+use super::{CaseEconomics, CostBasis, Cover, Economics};
 use crate::report::github::escape;
 use crate::signals::usd;
 use crate::terminal::printable;
@@ -27,6 +27,42 @@ fn caught(case: &CaseEconomics) -> String {
 
 fn seconds(ms: f64) -> String {
     format!("{:.1} s", ms / 1000.0)
+}
+
+/// What a run of the cover costs: "$0.000220 and 0.4 s".
+pub(crate) fn cover_cost(cover: &Cover) -> String {
+    let dollars = match cover.unpriced_cases {
+        0 => usd(cover.usd),
+        n => format!("{} + {n} unpriced case(s)", usd(cover.usd)),
+    };
+    format!("{dollars} and {}", seconds(cover.duration_ms))
+}
+
+/// How the cover was chosen, and whether it is proven the cheapest.
+pub(crate) fn cover_choice(cover: &Cover) -> &'static str {
+    match (cover.cost_basis, cover.optimal) {
+        (CostBasis::Usd, true) => "the cheapest such set in dollars, every set searched",
+        (CostBasis::Time, true) => {
+            "the quickest such set, every set searched (costed by time: some case has unpriced samples)"
+        }
+        (CostBasis::Usd, false) => {
+            "the cheapest in dollars the search found within its budget, not proven the cheapest; no case in it can be removed"
+        }
+        (CostBasis::Time, false) => {
+            "the quickest the search found within its budget, not proven the quickest; no case in it can be removed (costed by time: some case has unpriced samples)"
+        }
+    }
+}
+
+/// The cover's share of what the whole run cost, in the unit it was chosen by.
+fn cover_share(economics: &Economics, cover: &Cover) -> String {
+    match cover.cost_basis {
+        CostBasis::Usd => format!("{} of the dollars", share(cover.usd, economics.total_usd)),
+        CostBasis::Time => format!(
+            "{} of the time",
+            share(cover.duration_ms, economics.total_duration_ms)
+        ),
+    }
 }
 
 /// The terminal table: every case's cost and contribution, the redundant ones, the cover.
@@ -104,13 +140,13 @@ pub(crate) fn terminal(economics: &Economics, cover: &Cover) -> String {
     }
     let _ = writeln!(
         text,
-        "branch cover: {} of {} case(s) reach all {} branch(es) for {} and {} ({} of the cost)",
+        "branch cover: {} of {} case(s) reach all {} branch(es) for {} per run ({}): {}",
         cover.cases.len(),
         economics.cases.len(),
         cover.branches,
-        usd(cover.usd),
-        seconds(cover.duration_ms),
-        share(cover.usd, economics.total_usd)
+        cover_cost(cover),
+        cover_share(economics, cover),
+        cover_choice(cover)
     );
     if cover.without_branches > 0 {
         let _ = writeln!(
@@ -147,14 +183,15 @@ pub(crate) fn markdown(economics: &Economics, cover: &Cover) -> String {
     let mut md = String::from("### Eval economics\n\n");
     let _ = writeln!(
         md,
-        "{} cases cost {} and {} per run; {} branches reached. A branch cover of {} cases keeps them all for {} ({}).\n",
+        "{} cases cost {} and {} per run; {} branches reached. A branch cover of {} cases keeps them all for {} ({}): {}.\n",
         economics.cases.len(),
         escape(&usd(economics.total_usd)),
         seconds(economics.total_duration_ms),
         economics.branches,
         cover.cases.len(),
-        escape(&usd(cover.usd)),
-        share(cover.usd, economics.total_usd)
+        escape(&cover_cost(cover)),
+        cover_share(economics, cover),
+        cover_choice(cover)
     );
     md.push_str("| case | cost | tokens | own branches | failed in history | decay |\n|---|---:|---:|---:|---:|---|\n");
     for case in economics.cases.iter().take(LISTED) {
