@@ -104,6 +104,67 @@ fn a_branch_cover_tier_runs_fewer_cases_and_reaches_every_branch() {
         .map(|c| c["unique_branches"].as_array().unwrap().len())
         .sum();
     assert!(owners > 0, "{report}");
+
+    // Redundant cases: outside the cover, passed in every run of history, every branch
+    // they reach reached by a case that stays; all of them together can go and every
+    // branch is still reached.
+    let in_cover = |case: &str| {
+        report["branch_cover"]["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c == case)
+    };
+    let branches_of =
+        |among: &mut dyn Iterator<Item = &Value>| -> std::collections::BTreeSet<String> {
+            among
+                .flat_map(|c| c["branches"].as_array().unwrap().iter())
+                .map(|b| b.as_str().unwrap().to_string())
+                .collect()
+        };
+    let redundant: Vec<&Value> = cases.iter().filter(|c| c["redundant"] == true).collect();
+    assert!(!redundant.is_empty(), "{report}");
+    for case in &redundant {
+        let id = case["case"].as_str().unwrap();
+        assert!(!in_cover(id), "{case}");
+        assert_eq!(case["runs_not_passed"], 0, "{case}");
+        assert!(!case["branches"].as_array().unwrap().is_empty(), "{case}");
+    }
+    assert_eq!(
+        branches_of(&mut cases.iter().filter(|c| c["redundant"] != true)),
+        branches_of(&mut cases.iter()),
+        "removing every redundant case loses a branch: {report}"
+    );
+    assert!(
+        economics
+            .stdout
+            .contains(&format!("redundant ({}, ", redundant.len())),
+        "{}",
+        economics.stdout
+    );
+    for case in cases
+        .iter()
+        .filter(|c| c["branches"].as_array().unwrap().is_empty())
+    {
+        assert_eq!(case["redundant"], false, "coverage says nothing of {case}");
+    }
+    // Without history, redundancy is not judged, and nothing claims there is none.
+    let blind = w.evalgate(&["economics"], &[("EVALGATE_HISTORY", "off")]);
+    assert_eq!(blind.code, 0, "{}", blind.all());
+    assert!(
+        blind.stdout.contains("redundant: not judged"),
+        "{}",
+        blind.stdout
+    );
+    assert!(
+        !blind.stdout.contains("redundant: none"),
+        "{}",
+        blind.stdout
+    );
+    let unjudged = w.json("economics.json");
+    for case in unjudged["economics"]["cases"].as_array().unwrap() {
+        assert!(case["redundant"].is_null(), "{case}");
+    }
     assert!(
         economics.stdout.contains("branch cover:"),
         "{}",

@@ -2,9 +2,19 @@
 //! cut to what earns its keep. Cost: the tokens, money (the suite's `prices:`) and time of
 //! its samples in the run. Contribution: the branches of the planner only it reaches (with
 //! every other case kept, losing it loses them), the failures it caught in the history
-//! store (runs where it failed), and the decay findings on it. A case with no branch of its
-//! own and no failure in history is *redundant* by these measures — its checks may still be
-//! worth keeping, which is for a person to judge, so it is listed, never removed.
+//! store (runs where it failed), and the decay findings on it.
+//!
+//! A case is *redundant* by these measures when it passed in every run of the history store
+//! (a case that ever failed, was inconclusive or errored may be the one that catches the
+//! next bug), it is outside the branch cover, and every branch it reaches is reached by a
+//! case that is not redundant. The last condition is about the cases that stay, not merely
+//! about other cases: two cases sharing a branch nobody else reaches would each be
+//! replaceable by the other, yet removing both loses it. As defined, all redundant cases
+//! can be removed together and every branch is still reached (and a branch some case
+//! reached in every sample still is, by the cover, which stays). A case reaching no branch
+//! is never redundant: branch coverage says nothing about it. Without history nothing is
+//! judged (`redundant` is `None`), never "none redundant". Its checks may still be worth
+//! keeping, which is for a person to judge, so a redundant case is listed, never removed.
 //!
 //! [`cover`] picks the cheapest set of cases that still reaches every branch the run
 //! reached, the fewest cases among equally cheap ones (see [`set_cover`] for how, and when
@@ -57,9 +67,13 @@ pub struct CaseEconomics {
     pub failures_caught: Option<u32>,
     /// Runs in history with a verdict of the case.
     pub runs_in_history: Option<u32>,
+    /// Of those, runs whose verdict was not `pass` (fail, inconclusive or error).
+    pub runs_not_passed: Option<u32>,
     /// Detectors of the decay findings on the case.
     pub decay: Vec<String>,
-    pub redundant: bool,
+    /// Whether the case is redundant (see the module documentation); `None` without
+    /// history, which it cannot be judged without.
+    pub redundant: Option<bool>,
 }
 
 /// Every case's economics, most expensive first.
@@ -151,10 +165,15 @@ impl Economics {
                 entry.1 += usage.output_tokens;
             }
         }
-        let mut caught: BTreeMap<&str, (BTreeSet<&str>, BTreeSet<&str>)> = BTreeMap::new();
+        // Per case: the runs it failed in, the runs it did not pass in, every run.
+        type Runs<'a> = BTreeSet<&'a str>;
+        let mut caught: BTreeMap<&str, (Runs, Runs, Runs)> = BTreeMap::new();
         for row in history.unwrap_or(&[]) {
             let entry = caught.entry(&row.case).or_default();
-            entry.1.insert(&row.run_id);
+            entry.2.insert(&row.run_id);
+            if row.verdict != Verdict::Pass {
+                entry.1.insert(&row.run_id);
+            }
             if row.verdict == Verdict::Fail {
                 entry.0.insert(&row.run_id);
             }
@@ -184,12 +203,17 @@ impl Economics {
                     .collect();
                 let spend = cost.cases.get(id);
                 let (input_tokens, output_tokens) = tokens.get(id).copied().unwrap_or_default();
-                let (failures_caught, runs_in_history) = match history {
+                let (failures_caught, runs_not_passed, runs_in_history) = match history {
                     Some(_) => {
-                        let (failed, runs) = caught.get(id).cloned().unwrap_or_default();
-                        (Some(failed.len() as u32), Some(runs.len() as u32))
+                        let (failed, not_passed, runs) =
+                            caught.get(id).cloned().unwrap_or_default();
+                        (
+                            Some(failed.len() as u32),
+                            Some(not_passed.len() as u32),
+                            Some(runs.len() as u32),
+                        )
                     }
-                    None => (None, None),
+                    None => (None, None, None),
                 };
                 let priced = spend.map_or(0, |s| s.samples - s.unpriced);
                 let reliable_branches: Vec<Decision> = every_sample
@@ -207,13 +231,14 @@ impl Economics {
                     usd: spend.filter(|_| priced > 0).map(|s| s.usd),
                     unpriced_samples: u64::from(record.samples).saturating_sub(priced),
                     duration_ms: record.duration_ms,
-                    redundant: false,
+                    redundant: None,
                     active: active.as_ref().is_none_or(|a| a.contains(id)),
                     reliable_branches,
                     branches,
                     unique_branches,
                     failures_caught,
                     runs_in_history,
+                    runs_not_passed,
                     decay: decay.remove(id).unwrap_or_default(),
                 }
             })
@@ -225,7 +250,7 @@ impl Economics {
                 .then(b.duration_ms.total_cmp(&a.duration_ms))
                 .then(a.case.cmp(&b.case))
         });
-        Economics {
+        let mut economics = Economics {
             run_id: data
                 .runs
                 .first()
@@ -236,11 +261,47 @@ impl Economics {
             branches: reachers.len(),
             history: history.is_some(),
             cases,
-        }
+        };
+        economics.judge_redundancy();
+        economics
     }
 
     pub fn redundant(&self) -> impl Iterator<Item = &CaseEconomics> {
-        self.cases.iter().filter(|c| c.redundant)
+        self.cases.iter().filter(|c| c.redundant == Some(true))
+    }
+
+    /// Sets every case's `redundant`; see the module documentation.
+    fn judge_redundancy(&mut self) {
+        if !self.history {
+            for case in &mut self.cases {
+                case.redundant = None;
+            }
+            return;
+        }
+        let cover = self.cover();
+        let in_cover: BTreeSet<&str> = cover.cases.iter().map(String::as_str).collect();
+        let may_go = |c: &CaseEconomics| {
+            c.active
+                && !in_cover.contains(c.case.as_str())
+                && !c.branches.is_empty()
+                && c.verdict == Verdict::Pass
+                && c.runs_in_history.is_some_and(|runs| runs > 0)
+                && c.runs_not_passed == Some(0)
+        };
+        let stays: BTreeSet<&Decision> = self
+            .cases
+            .iter()
+            .filter(|c| c.active && !may_go(c))
+            .flat_map(|c| c.branches.iter())
+            .collect();
+        let redundant: Vec<bool> = self
+            .cases
+            .iter()
+            .map(|c| may_go(c) && c.branches.iter().all(|b| stays.contains(b)))
+            .collect();
+        for (case, redundant) in self.cases.iter_mut().zip(redundant) {
+            case.redundant = Some(redundant);
+        }
     }
 
     /// The cheapest set of active cases reaching every branch active cases reach in every

@@ -106,18 +106,21 @@ pub(crate) fn terminal(economics: &Economics, cover: &Cover) -> String {
     if !economics.history {
         let _ = writeln!(
             text,
-            "redundant: not judged (history is off, so failures caught are unknown)"
+            "redundant: not judged (history is off, so whether a case ever failed is unknown)"
         );
     } else if redundant.is_empty() {
         let _ = writeln!(
             text,
-            "redundant: none (every case reaches a branch of its own or failed in history)"
+            "redundant: none (each case is in the branch cover, reaches a branch only it or a \
+             case that stays reaches, reaches no branch, or did not pass in every run of history)"
         );
     } else {
         let spent: f64 = redundant.iter().filter_map(|c| c.usd).sum();
         let _ = writeln!(
             text,
-            "redundant ({}, {} per run): no branch of their own and no failure in history; review before removing:",
+            "redundant ({}, {} per run): outside the branch cover, passed in every run of \
+             history, every branch they reach reached by a case that stays (together they can \
+             go and every branch is still reached); review before removing:",
             redundant.len(),
             usd(spent)
         );
@@ -207,10 +210,14 @@ pub(crate) fn markdown(economics: &Economics, cover: &Cover) -> String {
         );
     }
     let redundant: Vec<String> = economics.redundant().map(|c| escape(&c.case)).collect();
-    if !redundant.is_empty() {
+    if !economics.history {
+        md.push_str("\nRedundant: not judged (history is off).\n");
+    } else if redundant.is_empty() {
+        md.push_str("\nRedundant: none.\n");
+    } else {
         let _ = writeln!(
             md,
-            "\nRedundant (no branch of their own, no failure in history): {}",
+            "\nRedundant (outside the branch cover, passed in every run of history, every branch they reach reached by a case that stays): {}",
             redundant.join(", ")
         );
     }
