@@ -130,8 +130,9 @@ enum Command {
     /// What each case of a run costs (tokens, money, time) and contributes (branches only
     /// it reaches, failures caught in history, decay findings); the redundant cases.
     Economics(crate::commands::economics::RunArgs),
-    /// Write a suite tier (evals/tiers/<name>.yaml): the fewest cases that keep every branch
-    /// the run reached covered, to run on pull requests with EVALGATE_SUITE_TIER=<name>.
+    /// Write a suite tier (evals/tiers/<name>.yaml): the cheapest set of cases that keeps
+    /// every branch the run reached covered, to run on pull requests with
+    /// EVALGATE_SUITE_TIER=<name>.
     Select(crate::commands::economics::SelectArgs),
     /// How many samples each case needs for the pull-request gate to see a drop with a
     /// given power, and what a run will cost, from the history of the baseline branch.

@@ -229,6 +229,35 @@ fn history_shows_saturation_and_discrimination_across_envelopes() {
     assert_eq!(runs.stdout.lines().count(), 3, "{}", runs.stdout);
 }
 
+/// A case failing under every envelope is a known failure, not a saturated case: retiring
+/// it would hide the bug it shows. Its passing neighbour is still saturated.
+#[test]
+fn a_case_failing_under_every_envelope_is_not_saturated() {
+    let rt = runtime();
+    let agent = serve(&rt, Behaviour::Fixed(answer()));
+    let s = TempSuite::new(&suite_yaml(&agent.url, ""));
+    s.case("steady.yaml", &case(&today(), ""));
+    s.case(
+        "broken.yaml",
+        &case(&today(), "").replace("contains: Refund", "contains: Replacement"),
+    );
+    for prompt in ["p1", "p2", "p3"] {
+        std::fs::write(
+            s.evals().join("evalgate.yaml"),
+            suite_yaml(&agent.url, "").replace("prompt: p1", &format!("prompt: {prompt}")),
+        )
+        .unwrap();
+        let run = s.run(&[]);
+        assert_eq!(run.code, 1, "broken fails every time: {}", run.all());
+    }
+    let decay = read_json(&s.out().join("decay.json"));
+    assert_eq!(decay["history"]["envelopes"], 3);
+    assert_eq!(
+        by_detector(&decay),
+        [("steady".into(), "saturation".into(), 6)]
+    );
+}
+
 /// History moves between machines as JSON Lines; importing twice changes nothing.
 #[test]
 fn history_exports_and_imports_between_machines() {

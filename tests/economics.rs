@@ -104,11 +104,121 @@ fn a_branch_cover_tier_runs_fewer_cases_and_reaches_every_branch() {
         .map(|c| c["unique_branches"].as_array().unwrap().len())
         .sum();
     assert!(owners > 0, "{report}");
+
+    // Redundant cases: outside the cover, passed in every run of history, every branch
+    // they reach reached by a case that stays; all of them together can go and every
+    // branch is still reached.
+    let in_cover = |case: &str| {
+        report["branch_cover"]["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c == case)
+    };
+    let branches_of =
+        |among: &mut dyn Iterator<Item = &Value>| -> std::collections::BTreeSet<String> {
+            among
+                .flat_map(|c| c["branches"].as_array().unwrap().iter())
+                .map(|b| b.as_str().unwrap().to_string())
+                .collect()
+        };
+    let redundant: Vec<&Value> = cases.iter().filter(|c| c["redundant"] == true).collect();
+    assert!(!redundant.is_empty(), "{report}");
+    for case in &redundant {
+        let id = case["case"].as_str().unwrap();
+        assert!(!in_cover(id), "{case}");
+        assert_eq!(case["runs_not_passed"], 0, "{case}");
+        assert!(!case["branches"].as_array().unwrap().is_empty(), "{case}");
+    }
+    assert_eq!(
+        branches_of(&mut cases.iter().filter(|c| c["redundant"] != true)),
+        branches_of(&mut cases.iter()),
+        "removing every redundant case loses a branch: {report}"
+    );
+    assert!(
+        economics
+            .stdout
+            .contains(&format!("redundant ({}, ", redundant.len())),
+        "{}",
+        economics.stdout
+    );
+    for case in cases
+        .iter()
+        .filter(|c| c["branches"].as_array().unwrap().is_empty())
+    {
+        assert_eq!(case["redundant"], false, "coverage says nothing of {case}");
+    }
+    // Without history, redundancy is not judged, and nothing claims there is none.
+    let blind = w.evalgate(&["economics"], &[("EVALGATE_HISTORY", "off")]);
+    assert_eq!(blind.code, 0, "{}", blind.all());
+    assert!(
+        blind.stdout.contains("redundant: not judged"),
+        "{}",
+        blind.stdout
+    );
+    assert!(
+        !blind.stdout.contains("redundant: none"),
+        "{}",
+        blind.stdout
+    );
+    let unjudged = w.json("economics.json");
+    for case in unjudged["economics"]["cases"].as_array().unwrap() {
+        assert!(case["redundant"].is_null(), "{case}");
+    }
     assert!(
         economics.stdout.contains("branch cover:"),
         "{}",
         economics.stdout
     );
+
+    // The cover reaches every branch some case reaches in every sample, no case of it can
+    // go, and its cost is what its cases cost.
+    let cover = &report["branch_cover"];
+    let reliable = |case: &str| -> std::collections::BTreeSet<String> {
+        let c = cases.iter().find(|c| c["case"] == case).unwrap();
+        c["reliable_branches"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b.as_str().unwrap().to_string())
+            .collect()
+    };
+    let chosen: Vec<&str> = cover["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    let reached_by = |among: &[&str]| -> std::collections::BTreeSet<String> {
+        among.iter().flat_map(|c| reliable(c)).collect()
+    };
+    let all: Vec<&str> = cases.iter().map(|c| c["case"].as_str().unwrap()).collect();
+    assert_eq!(reached_by(&chosen), reached_by(&all), "{cover}");
+    assert_eq!(
+        cover["branches"].as_u64().unwrap() as usize,
+        reached_by(&all).len()
+    );
+    for case in &chosen {
+        let others: Vec<&str> = chosen.iter().copied().filter(|c| c != case).collect();
+        assert!(
+            reached_by(&others).len() < reached_by(&chosen).len(),
+            "{case} is removable from {cover}"
+        );
+    }
+    let spent: f64 = chosen
+        .iter()
+        .map(|c| {
+            cases.iter().find(|x| x["case"] == *c).unwrap()["usd"]
+                .as_f64()
+                .unwrap()
+        })
+        .sum();
+    assert!(
+        (cover["usd"].as_f64().unwrap() - spent).abs() < 1e-12,
+        "{cover}"
+    );
+    assert_eq!(cover["cost_basis"], "usd", "the demo prices every sample");
+    assert_eq!(cover["optimal"], true, "{cover}");
 
     let select = w.evalgate(&["select", "--cover", "branches", "--out", "smoke"], &[]);
     assert_eq!(select.code, 0, "{}", select.all());
@@ -116,6 +226,17 @@ fn a_branch_cover_tier_runs_fewer_cases_and_reaches_every_branch() {
     let tier = std::fs::read_to_string(&tier_file).unwrap();
     let listed = tier.lines().filter(|l| l.starts_with("  - ")).count();
     assert!(listed > 0 && listed < cases.len(), "{tier}");
+    assert!(
+        tier.contains("per run (the cheapest such set in dollars, every set searched)"),
+        "{tier}"
+    );
+    assert!(
+        select
+            .stdout
+            .contains(&format!("suite tier `smoke`: {listed} case(s) for $")),
+        "{}",
+        select.stdout
+    );
     assert_eq!(
         listed,
         report["branch_cover"]["cases"].as_array().unwrap().len()

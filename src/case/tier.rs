@@ -1,7 +1,7 @@
 //! Suite tiers: named subsets of the cases, in `evals/tiers/<name>.yaml`, run instead of
 //! the whole suite when `$EVALGATE_SUITE_TIER` names one — a cheap smoke tier on pull
-//! requests, the full suite nightly. `evalgate select` writes them (a minimal set of cases
-//! that keeps every branch covered); a person may too. Not to be confused with serving
+//! requests, the full suite nightly. `evalgate select` writes them (the cheapest set of
+//! cases that keeps every branch covered); a person may too. Not to be confused with serving
 //! tiers (`tiers:` of the suite, the model tiers an agent falls back through).
 //!
 //! A tier naming a case the suite no longer has is an error, not a smaller run: a smoke

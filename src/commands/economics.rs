@@ -152,11 +152,13 @@ pub(crate) fn select(args: SelectArgs) -> Result<ExitCode, Error> {
     );
     let _ = writeln!(
         yaml,
-        "# {} of {} cases reach, in every sample, all {} branches the run so reached; run it \
-         with {TIER_ENV}={}.",
+        "# {} of {} cases reach, in every sample, all {} branches the run so reached, for {} \
+         per run ({}); run it with {TIER_ENV}={}.",
         cover.cases.len(),
         economics.cases.len(),
         cover.branches,
+        economics::cover_cost(&cover),
+        economics::cover_choice(&cover),
         args.name
     );
     yaml.push_str("cases:\n");
@@ -170,9 +172,10 @@ pub(crate) fn select(args: SelectArgs) -> Result<ExitCode, Error> {
     let tier = SuiteTier::load(&suite, &args.name)?;
     print!("{}", economics::terminal(&economics, &cover));
     println!(
-        "suite tier `{}`: {} case(s) written to {}; run it with {TIER_ENV}={} cargo test (or cargo nextest run)",
+        "suite tier `{}`: {} case(s) for {} per run written to {}; run it with {TIER_ENV}={} cargo test (or cargo nextest run)",
         printable(&args.name),
         tier.cases.len(),
+        economics::cover_cost(&cover),
         shown(&path),
         printable(&args.name)
     );

@@ -38,8 +38,8 @@ pub struct DecayPolicy {
     pub review_max_age_days: u32,
     /// Below this Cohen's κ between annotators, a rubric is flagged.
     pub min_agreement: f64,
-    /// A case with the same verdict under this many most recent distinct envelopes no
-    /// longer discriminates.
+    /// A case passing under each of this many most recent distinct envelopes no longer
+    /// discriminates (failing under each is a known failure, not saturation).
     pub saturation_envelopes: u32,
     /// The sample of production inputs, when the suite has one.
     pub production: Option<ProductionPolicy>,

@@ -1,7 +1,9 @@
-//! Saturation and discrimination, from run history: a case that gave the same verdict under
-//! each of the last N distinct envelopes (models, prompts, tools…) no longer tells them
-//! apart; the suite's discrimination rate is the share of cases whose verdict differed
-//! between the two most recent envelopes.
+//! Saturation and discrimination, from run history: a case that passed under each of the
+//! last N distinct envelopes (models, prompts, tools…) no longer tells them apart; the
+//! suite's discrimination rate is the share of cases whose verdict differed between the two
+//! most recent envelopes. Only passes saturate: a case failing under every envelope shows a
+//! bug no envelope fixed, and advice to retire it would hide the bug; an inconclusive
+//! verdict had too few samples to say the case passed.
 
 use std::collections::HashMap;
 
@@ -81,7 +83,7 @@ pub(crate) fn from_history(context: &DecayContext, rows: &[VerdictAt]) -> Histor
         }
         if ordered.len() >= n {
             let last: Vec<Verdict> = ordered[..n].iter().map(|(_, v)| *v).collect();
-            if last.iter().all(|v| *v == last[0]) {
+            if last.iter().all(|v| *v == Verdict::Pass) {
                 let ids: Vec<&str> = ordered[..n].iter().map(|(e, _)| *e).collect();
                 findings.push(DecayFinding {
                     case: case.case.clone(),
@@ -89,8 +91,7 @@ pub(crate) fn from_history(context: &DecayContext, rows: &[VerdictAt]) -> Histor
                     line: case.line_of("expect"),
                     detector: Detector::Saturation,
                     reason: format!(
-                        "{} under each of the last {n} distinct envelopes ({}): it no longer tells them apart",
-                        last[0],
+                        "pass under each of the last {n} distinct envelopes ({}): it no longer tells them apart",
                         ids.join(", ")
                     ),
                     action: "make the case harder or sharper (a rarer input, a stricter expectation), or retire it".into(),
@@ -160,6 +161,23 @@ mod tests {
             "`new` has no verdict under e2"
         );
         assert!((d.rate - 0.5).abs() < 1e-9);
+    }
+
+    /// A case failing everywhere is a known failure: calling it saturated would advise
+    /// retiring the one case that shows the bug.
+    #[test]
+    fn only_passing_under_the_last_n_envelopes_is_saturation() {
+        use Verdict::{Fail, Inconclusive, Pass};
+        let ctx = context(vec![case("broken"), case("steady"), case("undecided")]);
+        let mut rows = Vec::new();
+        for envelope in ["e1", "e2", "e3"] {
+            rows.push(at("broken", envelope, Fail));
+            rows.push(at("steady", envelope, Pass));
+            rows.push(at("undecided", envelope, Inconclusive));
+        }
+        let judged = from_history(&ctx, &rows);
+        let saturated: Vec<&str> = judged.findings.iter().map(|f| f.case.as_str()).collect();
+        assert_eq!(saturated, ["steady"]);
     }
 
     #[test]

@@ -2,22 +2,36 @@
 //! cut to what earns its keep. Cost: the tokens, money (the suite's `prices:`) and time of
 //! its samples in the run. Contribution: the branches of the planner only it reaches (with
 //! every other case kept, losing it loses them), the failures it caught in the history
-//! store (runs where it failed), and the decay findings on it. A case with no branch of its
-//! own and no failure in history is *redundant* by these measures — its checks may still be
-//! worth keeping, which is for a person to judge, so it is listed, never removed.
+//! store (runs where it failed), and the decay findings on it.
 //!
-//! [`cover`] picks a small set of cases that still reaches every branch the run reached:
-//! the greedy set cover (each step takes the case reaching the most branches not yet
-//! reached, the cheaper first on a tie), within a factor ln(branches) + 1 of the minimum
-//! and, in practice, at or near it. `evalgate select` writes it as a suite tier.
+//! A case is *redundant* by these measures when it passed in every run of the history store
+//! (a case that ever failed, was inconclusive or errored may be the one that catches the
+//! next bug), it is outside the branch cover, and every branch it reaches is reached by a
+//! case that is not redundant. The last condition is about the cases that stay, not merely
+//! about other cases: two cases sharing a branch nobody else reaches would each be
+//! replaceable by the other, yet removing both loses it. As defined, all redundant cases
+//! can be removed together and every branch is still reached (and a branch some case
+//! reached in every sample still is, by the cover, which stays). A case reaching no branch
+//! is never redundant: branch coverage says nothing about it. Without history nothing is
+//! judged (`redundant` is `None`), never "none redundant". Its checks may still be worth
+//! keeping, which is for a person to judge, so a redundant case is listed, never removed.
+//!
+//! [`cover`] picks the cheapest set of cases that still reaches every branch the run
+//! reached, the fewest cases among equally cheap ones (see [`set_cover`] for how, and when
+//! it is proven the cheapest). A case's cost is what the run measured: its dollars when
+//! every candidate case was priced in full, else its wall time for every case (one unit for
+//! all, nothing estimated). `evalgate select` writes the cover as a suite tier.
+//!
+//! [`cover`]: Economics::cover
 
+mod set_cover;
 mod text;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-pub(crate) use text::{markdown, terminal};
+pub(crate) use text::{cover_choice, cover_cost, markdown, terminal};
 
 use crate::history::CaseVerdictRow;
 use crate::observation::Decision;
@@ -53,9 +67,13 @@ pub struct CaseEconomics {
     pub failures_caught: Option<u32>,
     /// Runs in history with a verdict of the case.
     pub runs_in_history: Option<u32>,
+    /// Of those, runs whose verdict was not `pass` (fail, inconclusive or error).
+    pub runs_not_passed: Option<u32>,
     /// Detectors of the decay findings on the case.
     pub decay: Vec<String>,
-    pub redundant: bool,
+    /// Whether the case is redundant (see the module documentation); `None` without
+    /// history, which it cannot be judged without.
+    pub redundant: Option<bool>,
 }
 
 /// Every case's economics, most expensive first.
@@ -71,14 +89,34 @@ pub struct Economics {
     pub history: bool,
 }
 
+/// What a cover's cost is counted in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CostBasis {
+    /// Dollars at the suite's prices: every candidate case was priced in full.
+    Usd,
+    /// Wall time: some candidate case has unpriced samples, so dollars would compare a
+    /// known cost with an unknown one.
+    Time,
+}
+
 /// A set of cases chosen to keep every branch covered.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Cover {
-    /// In the order picked.
+    /// By id.
     pub cases: Vec<String>,
     pub branches: usize,
+    /// The dollars of the chosen cases' priced samples.
     pub usd: f64,
+    /// Chosen cases with unpriced samples: `usd` leaves them out.
+    pub unpriced_cases: usize,
     pub duration_ms: f64,
+    /// What the cover's cost was counted in.
+    pub cost_basis: CostBasis,
+    /// Proven the cheapest cover (and the fewest cases among the cheapest) by a search of
+    /// every possibility; `false`: the cheapest found before the search budget ran out, in
+    /// which no case can be removed.
+    pub optimal: bool,
     /// Active cases of the run that reach no branch in every sample: a branch cover says
     /// nothing about them (their checks on wording, JSON or refusals are not in a tier).
     pub without_branches: usize,
@@ -127,10 +165,15 @@ impl Economics {
                 entry.1 += usage.output_tokens;
             }
         }
-        let mut caught: BTreeMap<&str, (BTreeSet<&str>, BTreeSet<&str>)> = BTreeMap::new();
+        // Per case: the runs it failed in, the runs it did not pass in, every run.
+        type Runs<'a> = BTreeSet<&'a str>;
+        let mut caught: BTreeMap<&str, (Runs, Runs, Runs)> = BTreeMap::new();
         for row in history.unwrap_or(&[]) {
             let entry = caught.entry(&row.case).or_default();
-            entry.1.insert(&row.run_id);
+            entry.2.insert(&row.run_id);
+            if row.verdict != Verdict::Pass {
+                entry.1.insert(&row.run_id);
+            }
             if row.verdict == Verdict::Fail {
                 entry.0.insert(&row.run_id);
             }
@@ -160,12 +203,17 @@ impl Economics {
                     .collect();
                 let spend = cost.cases.get(id);
                 let (input_tokens, output_tokens) = tokens.get(id).copied().unwrap_or_default();
-                let (failures_caught, runs_in_history) = match history {
+                let (failures_caught, runs_not_passed, runs_in_history) = match history {
                     Some(_) => {
-                        let (failed, runs) = caught.get(id).cloned().unwrap_or_default();
-                        (Some(failed.len() as u32), Some(runs.len() as u32))
+                        let (failed, not_passed, runs) =
+                            caught.get(id).cloned().unwrap_or_default();
+                        (
+                            Some(failed.len() as u32),
+                            Some(not_passed.len() as u32),
+                            Some(runs.len() as u32),
+                        )
                     }
-                    None => (None, None),
+                    None => (None, None, None),
                 };
                 let priced = spend.map_or(0, |s| s.samples - s.unpriced);
                 let reliable_branches: Vec<Decision> = every_sample
@@ -183,13 +231,14 @@ impl Economics {
                     usd: spend.filter(|_| priced > 0).map(|s| s.usd),
                     unpriced_samples: u64::from(record.samples).saturating_sub(priced),
                     duration_ms: record.duration_ms,
-                    redundant: false,
+                    redundant: None,
                     active: active.as_ref().is_none_or(|a| a.contains(id)),
                     reliable_branches,
                     branches,
                     unique_branches,
                     failures_caught,
                     runs_in_history,
+                    runs_not_passed,
                     decay: decay.remove(id).unwrap_or_default(),
                 }
             })
@@ -201,7 +250,7 @@ impl Economics {
                 .then(b.duration_ms.total_cmp(&a.duration_ms))
                 .then(a.case.cmp(&b.case))
         });
-        Economics {
+        let mut economics = Economics {
             run_id: data
                 .runs
                 .first()
@@ -212,26 +261,61 @@ impl Economics {
             branches: reachers.len(),
             history: history.is_some(),
             cases,
-        }
+        };
+        economics.judge_redundancy();
+        economics
     }
 
     pub fn redundant(&self) -> impl Iterator<Item = &CaseEconomics> {
-        self.cases.iter().filter(|c| c.redundant)
+        self.cases.iter().filter(|c| c.redundant == Some(true))
     }
 
-    /// The greedy set cover of the branches active cases reach in every sample; see the
-    /// module documentation. Ties: fewer dollars (an unpriced case counts as the dearest),
-    /// then less time, then the case id, so the same run always gives the same cover.
+    /// Sets every case's `redundant`; see the module documentation.
+    fn judge_redundancy(&mut self) {
+        if !self.history {
+            for case in &mut self.cases {
+                case.redundant = None;
+            }
+            return;
+        }
+        let cover = self.cover();
+        let in_cover: BTreeSet<&str> = cover.cases.iter().map(String::as_str).collect();
+        let may_go = |c: &CaseEconomics| {
+            c.active
+                && !in_cover.contains(c.case.as_str())
+                && !c.branches.is_empty()
+                && c.verdict == Verdict::Pass
+                && c.runs_in_history.is_some_and(|runs| runs > 0)
+                && c.runs_not_passed == Some(0)
+        };
+        let stays: BTreeSet<&Decision> = self
+            .cases
+            .iter()
+            .filter(|c| c.active && !may_go(c))
+            .flat_map(|c| c.branches.iter())
+            .collect();
+        let redundant: Vec<bool> = self
+            .cases
+            .iter()
+            .map(|c| may_go(c) && c.branches.iter().all(|b| stays.contains(b)))
+            .collect();
+        for (case, redundant) in self.cases.iter_mut().zip(redundant) {
+            case.redundant = Some(redundant);
+        }
+    }
+
+    /// The cheapest set of active cases reaching every branch active cases reach in every
+    /// sample; see the module documentation.
     pub fn cover(&self) -> Cover {
         let active: Vec<&CaseEconomics> = self.cases.iter().filter(|c| c.active).collect();
-        let mut uncovered: BTreeSet<&Decision> = active
+        let reliable: BTreeSet<&Decision> = active
             .iter()
             .flat_map(|c| c.reliable_branches.iter())
             .collect();
         let unreliable_branches: Vec<Decision> = active
             .iter()
             .flat_map(|c| c.branches.iter())
-            .filter(|d| !uncovered.contains(d))
+            .filter(|d| !reliable.contains(d))
             .collect::<BTreeSet<_>>()
             .into_iter()
             .cloned()
@@ -242,43 +326,45 @@ impl Economics {
             .filter(|c| !c.reliable_branches.is_empty())
             .collect();
         candidates.sort_by(|a, b| a.case.cmp(&b.case));
-        let mut cover = Cover {
-            cases: Vec::new(),
-            branches: uncovered.len(),
-            usd: 0.0,
-            duration_ms: 0.0,
+        let fully_priced = |c: &CaseEconomics| c.usd.is_some() && c.unpriced_samples == 0;
+        let cost_basis = if candidates.iter().all(|c| fully_priced(c)) {
+            CostBasis::Usd
+        } else {
+            CostBasis::Time
+        };
+        let index: BTreeMap<&Decision, usize> =
+            reliable.iter().enumerate().map(|(i, d)| (*d, i)).collect();
+        let sets: Vec<set_cover::Candidate> = candidates
+            .iter()
+            .map(|c| {
+                let mut branches = set_cover::Branches::empty(index.len());
+                for branch in &c.reliable_branches {
+                    branches.insert(index[branch]);
+                }
+                // Integers (pico-dollars, microseconds): equal costs compare equal.
+                let cost = match cost_basis {
+                    CostBasis::Usd => c.usd.unwrap_or(0.0) * 1e12,
+                    CostBasis::Time => c.duration_ms * 1e3,
+                };
+                set_cover::Candidate {
+                    cost: cost.max(0.0).round() as u64,
+                    branches,
+                }
+            })
+            .collect();
+        let picked = set_cover::cheapest(&sets);
+        let chosen: Vec<&CaseEconomics> = picked.cases.iter().map(|i| candidates[*i]).collect();
+        Cover {
+            cases: chosen.iter().map(|c| c.case.clone()).collect(),
+            branches: reliable.len(),
+            usd: chosen.iter().filter_map(|c| c.usd).sum(),
+            unpriced_cases: chosen.iter().filter(|c| !fully_priced(c)).count(),
+            duration_ms: chosen.iter().map(|c| c.duration_ms).sum(),
+            cost_basis,
+            optimal: picked.optimal,
             without_branches: active.len() - candidates.len(),
             unreliable_branches,
-        };
-        let dollars = |c: &CaseEconomics| c.usd.unwrap_or(f64::INFINITY);
-        while !uncovered.is_empty() {
-            let gain = |c: &CaseEconomics| {
-                c.reliable_branches
-                    .iter()
-                    .filter(|d| uncovered.contains(d))
-                    .count()
-            };
-            let best = candidates
-                .iter()
-                .enumerate()
-                .max_by(|(_, a), (_, b)| {
-                    gain(a)
-                        .cmp(&gain(b))
-                        .then(dollars(b).total_cmp(&dollars(a)))
-                        .then(b.duration_ms.total_cmp(&a.duration_ms))
-                        .then(b.case.cmp(&a.case))
-                })
-                .map(|(at, _)| at)
-                .expect("an uncovered branch is reached by some case");
-            let case = candidates.remove(best);
-            for branch in &case.reliable_branches {
-                uncovered.remove(branch);
-            }
-            cover.cases.push(case.case.clone());
-            cover.usd += case.usd.unwrap_or(0.0);
-            cover.duration_ms += case.duration_ms;
         }
-        cover
     }
 }
 

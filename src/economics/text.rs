@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::{CaseEconomics, Cover, Economics};
+use super::{CaseEconomics, CostBasis, Cover, Economics};
 use crate::report::github::escape;
 use crate::signals::usd;
 use crate::terminal::printable;
@@ -27,6 +27,42 @@ fn caught(case: &CaseEconomics) -> String {
 
 fn seconds(ms: f64) -> String {
     format!("{:.1} s", ms / 1000.0)
+}
+
+/// What a run of the cover costs: "$0.000220 and 0.4 s".
+pub(crate) fn cover_cost(cover: &Cover) -> String {
+    let dollars = match cover.unpriced_cases {
+        0 => usd(cover.usd),
+        n => format!("{} + {n} unpriced case(s)", usd(cover.usd)),
+    };
+    format!("{dollars} and {}", seconds(cover.duration_ms))
+}
+
+/// How the cover was chosen, and whether it is proven the cheapest.
+pub(crate) fn cover_choice(cover: &Cover) -> &'static str {
+    match (cover.cost_basis, cover.optimal) {
+        (CostBasis::Usd, true) => "the cheapest such set in dollars, every set searched",
+        (CostBasis::Time, true) => {
+            "the quickest such set, every set searched (costed by time: some case has unpriced samples)"
+        }
+        (CostBasis::Usd, false) => {
+            "the cheapest in dollars the search found within its budget, not proven the cheapest; no case in it can be removed"
+        }
+        (CostBasis::Time, false) => {
+            "the quickest the search found within its budget, not proven the quickest; no case in it can be removed (costed by time: some case has unpriced samples)"
+        }
+    }
+}
+
+/// The cover's share of what the whole run cost, in the unit it was chosen by.
+fn cover_share(economics: &Economics, cover: &Cover) -> String {
+    match cover.cost_basis {
+        CostBasis::Usd => format!("{} of the dollars", share(cover.usd, economics.total_usd)),
+        CostBasis::Time => format!(
+            "{} of the time",
+            share(cover.duration_ms, economics.total_duration_ms)
+        ),
+    }
 }
 
 /// The terminal table: every case's cost and contribution, the redundant ones, the cover.
@@ -70,18 +106,21 @@ pub(crate) fn terminal(economics: &Economics, cover: &Cover) -> String {
     if !economics.history {
         let _ = writeln!(
             text,
-            "redundant: not judged (history is off, so failures caught are unknown)"
+            "redundant: not judged (history is off, so whether a case ever failed is unknown)"
         );
     } else if redundant.is_empty() {
         let _ = writeln!(
             text,
-            "redundant: none (every case reaches a branch of its own or failed in history)"
+            "redundant: none (each case is in the branch cover, reaches a branch only it or a \
+             case that stays reaches, reaches no branch, or did not pass in every run of history)"
         );
     } else {
         let spent: f64 = redundant.iter().filter_map(|c| c.usd).sum();
         let _ = writeln!(
             text,
-            "redundant ({}, {} per run): no branch of their own and no failure in history; review before removing:",
+            "redundant ({}, {} per run): outside the branch cover, passed in every run of \
+             history, every branch they reach reached by a case that stays (together they can \
+             go and every branch is still reached); review before removing:",
             redundant.len(),
             usd(spent)
         );
@@ -104,13 +143,13 @@ pub(crate) fn terminal(economics: &Economics, cover: &Cover) -> String {
     }
     let _ = writeln!(
         text,
-        "branch cover: {} of {} case(s) reach all {} branch(es) for {} and {} ({} of the cost)",
+        "branch cover: {} of {} case(s) reach all {} branch(es) for {} per run ({}): {}",
         cover.cases.len(),
         economics.cases.len(),
         cover.branches,
-        usd(cover.usd),
-        seconds(cover.duration_ms),
-        share(cover.usd, economics.total_usd)
+        cover_cost(cover),
+        cover_share(economics, cover),
+        cover_choice(cover)
     );
     if cover.without_branches > 0 {
         let _ = writeln!(
@@ -147,14 +186,15 @@ pub(crate) fn markdown(economics: &Economics, cover: &Cover) -> String {
     let mut md = String::from("### Eval economics\n\n");
     let _ = writeln!(
         md,
-        "{} cases cost {} and {} per run; {} branches reached. A branch cover of {} cases keeps them all for {} ({}).\n",
+        "{} cases cost {} and {} per run; {} branches reached. A branch cover of {} cases keeps them all for {} ({}): {}.\n",
         economics.cases.len(),
         escape(&usd(economics.total_usd)),
         seconds(economics.total_duration_ms),
         economics.branches,
         cover.cases.len(),
-        escape(&usd(cover.usd)),
-        share(cover.usd, economics.total_usd)
+        escape(&cover_cost(cover)),
+        cover_share(economics, cover),
+        cover_choice(cover)
     );
     md.push_str("| case | cost | tokens | own branches | failed in history | decay |\n|---|---:|---:|---:|---:|---|\n");
     for case in economics.cases.iter().take(LISTED) {
@@ -170,10 +210,14 @@ pub(crate) fn markdown(economics: &Economics, cover: &Cover) -> String {
         );
     }
     let redundant: Vec<String> = economics.redundant().map(|c| escape(&c.case)).collect();
-    if !redundant.is_empty() {
+    if !economics.history {
+        md.push_str("\nRedundant: not judged (history is off).\n");
+    } else if redundant.is_empty() {
+        md.push_str("\nRedundant: none.\n");
+    } else {
         let _ = writeln!(
             md,
-            "\nRedundant (no branch of their own, no failure in history): {}",
+            "\nRedundant (outside the branch cover, passed in every run of history, every branch they reach reached by a case that stays): {}",
             redundant.join(", ")
         );
     }
