@@ -441,12 +441,17 @@ fn history(
                     (None, None) => String::new(),
                 };
                 println!(
-                    "{}  {}  {}{checkout}  envelope {}: {}",
+                    "{}  {}  {}{checkout}  envelope {}: {}{}",
                     run.started_at,
                     run.run_id,
                     run.suite,
                     run.envelope_id,
-                    run.envelope.describe()
+                    run.envelope.describe(),
+                    if run.partial {
+                        "  (partial: did not finish)"
+                    } else {
+                        ""
+                    }
                 );
             }
         }

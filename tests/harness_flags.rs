@@ -486,6 +486,14 @@ fn a_killed_run_keeps_every_finished_record() {
         .query_row("SELECT partial FROM runs", [], |row| row.get(0))
         .unwrap();
     assert_eq!(partial, 1);
+    let runs = f.suite.evalgate(&["history", "runs"]);
+    assert!(
+        runs.stdout
+            .trim_end()
+            .ends_with("(partial: did not finish)"),
+        "{}",
+        runs.all()
+    );
 }
 
 /// Starts `evalgate run evals` on `f`'s suite, waits until `cases` cases finished, and sends

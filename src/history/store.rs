@@ -115,6 +115,8 @@ pub struct RunRow {
     /// The branch and commit it measured, when it could tell.
     pub branch: Option<String>,
     pub commit: Option<String>,
+    /// It did not finish (killed, interrupted, cases without a result): never a reference.
+    pub partial: bool,
 }
 
 impl HistoryStore {
@@ -641,7 +643,7 @@ impl HistoryStore {
             .conn
             .prepare(&format!(
                 "SELECT run_id, started_s, started_ns, suite, envelope_id, envelope, branch,
-                   commit_id FROM runs {tail}"
+                   commit_id, partial FROM runs {tail}"
             ))
             .map_err(|e| database_error(&self.path, e))?;
         let mut rows = stmt
@@ -658,9 +660,10 @@ impl HistoryStore {
                     row.get::<_, String>(5)?,
                     row.get(6)?,
                     row.get(7)?,
+                    row.get(8)?,
                 ))
             };
-            let (run_id, started, suite, envelope_id, envelope, branch, commit) =
+            let (run_id, started, suite, envelope_id, envelope, branch, commit, partial) =
                 read().map_err(|e| database_error(&self.path, e))?;
             runs.push(RunRow {
                 started_at: self.timestamp(started)?,
@@ -671,6 +674,7 @@ impl HistoryStore {
                 envelope_id,
                 branch,
                 commit,
+                partial,
             });
         }
         Ok(runs)
