@@ -25,7 +25,7 @@ use crate::record::{CaseRecord, Record, Recorder, SCHEMA_VERSION, SampleRecord, 
 use crate::snapshot::{Action, Comparison, Mode, Snapshots};
 use crate::stats::LookDesign;
 use crate::suite::{InconclusivePolicy, LoadPolicy, Suite, TraceFiles};
-use crate::target::{Attempts, Overrides, Target, read_decisions};
+use crate::target::{Attempts, Overrides, Secrets, Target, read_decisions};
 use crate::verdict::{SampleVerdict, Tally, Verdict, decide, samples_to_decide, settled_verdict};
 
 /// What a finished case means for its test.
@@ -66,6 +66,9 @@ struct Shared {
     baseline: Option<Arc<RunBaseline>>,
     /// Samples adaptive sampling may still add in this process (`budget:`), if bounded.
     budget: Option<AtomicU64>,
+    /// Hidden from the case's message, which the test prints (the recorder hides them from
+    /// the records).
+    secrets: Secrets,
 }
 
 /// Where a runner's samples go: the run they belong to and how its calls are bounded.
@@ -95,6 +98,8 @@ impl Runner {
             axes,
             baseline,
         } = setup;
+        // What the records hide, the case's message and the snapshots hide too.
+        let secrets = recorder.secrets().clone();
         Runner {
             runtime,
             inner: Arc::new(Shared {
@@ -106,7 +111,7 @@ impl Runner {
                 record_output_bytes: suite.record_output_bytes,
                 inconclusive: suite.inconclusive,
                 traces: suite.traces.clone().map(|t| (t, run_dir.to_path_buf())),
-                snapshots: Snapshots::new(suite, Mode::from_env()),
+                snapshots: Snapshots::new(suite, Mode::from_env(), secrets.clone()),
                 load: suite.load.clone().map(|load| {
                     let upstream = overrides
                         .expand(&load.upstream)
@@ -117,6 +122,7 @@ impl Runner {
                 axes: axes.clone(),
                 baseline,
                 budget: suite.budget.map(AtomicU64::new),
+                secrets,
             }),
         }
     }
@@ -405,7 +411,8 @@ async fn run_case(shared: Arc<Shared>, case: Arc<Case>) -> CaseOutcome {
             samples_to_decide,
         },
         &records,
-    );
+    )
+    .map(|message| shared.secrets.redact(&message).into_owned());
     let (samples_planned, looks) = match &plan {
         Plan::Fixed { n, .. } => ((tally.samples() < *n).then_some(*n), None),
         Plan::Looks { min, max, .. } => (None, Some([*min, *max])),

@@ -10,6 +10,7 @@ mod http;
 mod openai;
 mod otlp;
 mod retry;
+mod secrets;
 mod sse;
 mod wire;
 
@@ -96,9 +97,18 @@ impl Target {
                 command::CommandTarget::new(config, suite, overrides).map(Target::Command)
             }
         }
-        .map_err(|e| ConfigError {
-            path: suite_file.clone(),
-            ..e
+        .map_err(|e| {
+            // Messages show `${NAME}` for what a variable gave; this catches any that quotes
+            // an expanded value anyway.
+            let secrets = Secrets::of_suite(suite, overrides);
+            let redact = |text: &str| secrets.redact(text).into_owned();
+            ConfigError {
+                path: suite_file.clone(),
+                message: redact(&e.message),
+                snippet: e.snippet.as_deref().map(redact),
+                help: e.help.as_deref().map(redact),
+                ..e
+            }
         })
     }
 
@@ -164,6 +174,7 @@ fn panic_message(join: tokio::task::JoinError) -> String {
 }
 
 pub(crate) use expand::Overrides;
+pub(crate) use secrets::Secrets;
 
 /// The shared HTTP client: one connection pool for the whole run, TLS by rustls with ring.
 /// For a plain `http://` endpoint the system's root certificates are not loaded: reading
@@ -179,7 +190,7 @@ pub(crate) use expand::Overrides;
 pub(crate) fn http_client(
     suite: &Suite,
     url: &reqwest::Url,
-    ca_file: Option<&std::path::Path>,
+    ca_file: Option<&http::CaFile>,
     target: &str,
 ) -> Result<reqwest::Client, String> {
     let key = format!("{target}.ca_file");
@@ -187,11 +198,10 @@ pub(crate) fn http_client(
     let _ = rustls::crypto::ring::default_provider().install_default();
     let ca_certs = match ca_file {
         None => Vec::new(),
-        Some(path) => {
-            let shown = suite.display_path(path);
-            let shown = shown.display();
-            let pem =
-                std::fs::read(path).map_err(|e| format!("{key}: cannot read `{shown}`: {e}"))?;
+        Some(ca_file) => {
+            let shown = &ca_file.shown;
+            let pem = std::fs::read(&ca_file.path)
+                .map_err(|e| format!("{key}: cannot read `{shown}`: {e}"))?;
             let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
                 format!(
                     "{key}: `{shown}` is not a PEM certificate bundle: {}",
@@ -219,9 +229,9 @@ pub(crate) fn http_client(
     builder.build().map_err(|e| {
         let why = error_chain(&e);
         match ca_file {
-            Some(path) => format!(
+            Some(ca_file) => format!(
                 "{key}: the TLS client cannot be built with `{}`: {why}",
-                suite.display_path(path).display()
+                ca_file.shown
             ),
             None => format!(
                 "{target}: the TLS client cannot be built (are the system's CA certificates \
@@ -229,4 +239,14 @@ pub(crate) fn http_client(
             ),
         }
     })
+}
+
+/// How messages name an HTTP target: its URL as shown (`${NAME}` for what a variable
+/// gave), without the query and fragment, which often carry credentials.
+fn target_name(shown_url: &str) -> String {
+    shown_url
+        .split(['?', '#'])
+        .next()
+        .unwrap_or_default()
+        .to_string()
 }
