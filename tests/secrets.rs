@@ -1,16 +1,19 @@
 //! Secrets handed to the agent — what `${NAME}` expands to in a target's URL, headers and a
 //! command's environment, and the `openai` API key — appear in nothing evalgate prints or
-//! writes, whatever goes wrong: a refused connection, a command that echoes its
-//! environment, a config error. Every run is under GitHub Actions,
+//! writes, whatever goes wrong: a refused connection, a redirect to another origin, a
+//! command that echoes its environment, a config error. Every run is under GitHub Actions,
 //! so annotations and the step summary are written too; the whole output folder (records,
 //! JUnit, the step summary, the history store and its export) and every line of stdout and
 //! stderr are searched.
 
+#[path = "support/mock_agent.rs"]
+mod mock_agent;
 #[path = "support/suite.rs"]
 mod suite;
 
 use std::path::{Path, PathBuf};
 
+use mock_agent::{Behaviour, runtime, serve as mock};
 use serde_json::Value;
 use suite::{Run, TempSuite, simple_case};
 
@@ -169,6 +172,67 @@ fn a_refused_connection_names_the_target_without_its_secrets() {
         }
         assert_no_secret(&s, &[&run, &exported]);
     }
+}
+
+#[test]
+fn a_redirect_to_another_origin_is_an_error_and_sends_it_nothing() {
+    let rt = runtime();
+    // Another port of the same host is another origin.
+    let elsewhere = mock(&rt, Behaviour::Echo);
+    let redirecting = mock(
+        &rt,
+        Behaviour::Redirect {
+            status: 307,
+            location: format!("{}/landing", elsewhere.url),
+        },
+    );
+    for target in [
+        http_target(&redirecting.url),
+        openai_target(&redirecting.url),
+    ] {
+        let s = TempSuite::new(&target);
+        s.case("a.yaml", &simple_case("hello", "  - contains: hello"));
+        let (run, exported) = run_with_secrets(&s);
+        assert_eq!(run.code, 1, "{}", run.all());
+        for error in sample_errors(&s) {
+            assert!(error.contains("redirect"), "{error}");
+            assert!(
+                error.contains(&format!("{}/", redirecting.url)),
+                "the error names the target: {error}"
+            );
+            assert!(!error.contains("token="), "{error}");
+        }
+        assert_no_secret(&s, &[&run, &exported]);
+    }
+    assert!(redirecting.hits() >= 2, "both targets were called");
+    assert_eq!(
+        elsewhere.heads(),
+        Vec::<String>::new(),
+        "nothing was sent to the other origin"
+    );
+}
+
+#[test]
+fn a_redirect_within_the_origin_is_followed_without_a_referer() {
+    let rt = runtime();
+    let agent = mock(
+        &rt,
+        Behaviour::Redirect {
+            status: 307,
+            location: "/landing".into(),
+        },
+    );
+    let s = TempSuite::new(&http_target(&agent.url));
+    s.case("a.yaml", &simple_case("hello", "  - contains: hello"));
+    let run = s.evalgate_env(&["run", "evals"], &SECRETS);
+    assert_eq!(run.code, 0, "{}", run.all());
+    let heads = agent.heads();
+    assert_eq!(heads.len(), 2, "{heads:#?}");
+    assert!(heads[1].starts_with("POST /landing"), "{heads:#?}");
+    assert!(
+        !heads[1].to_ascii_lowercase().contains("\nreferer:"),
+        "no Referer: {heads:#?}"
+    );
 }
 
 #[test]

@@ -178,8 +178,11 @@ pub(crate) use secrets::Secrets;
 
 /// The shared HTTP client: one connection pool for the whole run, TLS by rustls with ring.
 /// For a plain `http://` endpoint the system's root certificates are not loaded: reading
-/// them is most of a one-case process's start-up under nextest (a redirect to `https://`
-/// then fails certificate verification, with that reason in the sample's error).
+/// them is most of a one-case process's start-up under nextest.
+///
+/// A call's headers and URL may carry credentials: no `Referer` is ever sent, and a
+/// redirect is followed only within the origin (scheme, host and port) the call was made
+/// to; one to another origin (`http://` to `https://` included) fails the call.
 ///
 /// `ca_file` (already resolved against the evals folder) holds PEM certificates that are
 /// trusted as roots in addition to the system's (`tls_certs_merge`: on Linux/Unix and
@@ -220,6 +223,8 @@ pub(crate) fn http_client(
         .pool_max_idle_per_host(suite.concurrency)
         .pool_idle_timeout(Duration::from_secs(30))
         .tcp_nodelay(true)
+        .referer(false)
+        .redirect(same_origin_redirects())
         .no_proxy();
     builder = if url.scheme() == "http" {
         builder.tls_certs_only(ca_certs)
@@ -249,4 +254,27 @@ fn target_name(shown_url: &str) -> String {
         .next()
         .unwrap_or_default()
         .to_string()
+}
+
+/// How many redirects within its origin one call follows (reqwest's own default).
+const MAX_REDIRECTS: usize = 10;
+
+/// Follows a redirect only within the origin the call was made to; one elsewhere is an
+/// error naming that origin (never its path or query, which the agent chose).
+fn same_origin_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let origin = attempt.url().origin();
+        let first = attempt.previous().first().map(reqwest::Url::origin);
+        if first.as_ref() != Some(&origin) {
+            let to = origin.ascii_serialization();
+            attempt.error(format!(
+                "it points to another origin, {to}, and evalgate follows redirects within the \
+                 target's origin only (the call's headers and URL may carry credentials)"
+            ))
+        } else if attempt.previous().len() > MAX_REDIRECTS {
+            attempt.error(format!("more than {MAX_REDIRECTS} redirects"))
+        } else {
+            attempt.follow()
+        }
+    })
 }

@@ -5,6 +5,7 @@
 //! Reasons name the target by its shown URL (`${NAME}` for what a variable gave, without
 //! the query); reqwest's own errors quote the URL as called, so they are shown without it.
 
+use std::error::Error as _;
 use std::time::Duration;
 
 use reqwest::StatusCode;
@@ -62,6 +63,12 @@ pub(crate) async fn send(
                     return Err(Failure::new(reason));
                 }
                 (reason, retry_after)
+            }
+            Err(e) if e.is_redirect() => {
+                return Err(Failure::new(format!(
+                    "unexpected redirect from {target}: {}",
+                    e.source().map(ToString::to_string).unwrap_or_default()
+                )));
             }
             // A certificate the client does not trust fails the same way every time.
             Err(e)
