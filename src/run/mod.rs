@@ -523,7 +523,9 @@ async fn run_sample(shared: Arc<Shared>, case: Arc<Case>, index: u32) -> SampleR
         }
         (outcome, _) => outcome,
     };
-    let outcome = outcome.and_then(|o| memory_within_input(o, &request));
+    let outcome = outcome
+        .and_then(|o| memory_within_input(o, &request))
+        .and_then(decision_names_accepted);
     let record = match outcome {
         Ok(observation) => {
             let mut checks = check::evaluate(&case.checks, &observation, latency, &shared.refusals);
@@ -654,6 +656,21 @@ fn memory_within_input(observation: Observation, request: &Request) -> Result<Ob
             ));
         }
         previous = entry.turn;
+    }
+    Ok(observation)
+}
+
+/// Decision names outside the documented charset make the answer malformed, whatever the
+/// target kind: they would reach every report.
+fn decision_names_accepted(observation: Observation) -> Result<Observation, String> {
+    for decision in &observation.decisions {
+        decision.check_name().map_err(|why| {
+            format!(
+                "malformed answer: decision {} {why}; a decision name is printable text (see \
+                 the README's \"Decision events\")",
+                check::excerpt(&decision.to_string())
+            )
+        })?;
     }
     Ok(observation)
 }
