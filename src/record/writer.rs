@@ -56,7 +56,7 @@ impl Recorder {
     /// rather than aborting the samples in flight.
     pub(crate) fn append(&self, record: &Record) {
         let json = serde_json::to_string(record).expect("records serialize");
-        let mut line = self.secrets.redact_json(&json).into_owned().into_bytes();
+        let mut line = self.secrets.redact_json(json).into_bytes();
         line.push(b'\n');
         let result = {
             let mut file = self.file.lock().unwrap_or_else(|p| p.into_inner());

@@ -135,11 +135,11 @@ impl Secrets {
     }
 
     /// A JSON document with every secret in its strings replaced by its placeholder; the
-    /// document stays valid JSON.
-    pub(crate) fn redact_json<'t>(&self, json: &'t str) -> Cow<'t, str> {
+    /// document stays valid JSON (and is not copied when it holds none).
+    pub(crate) fn redact_json(&self, json: String) -> String {
         match &self.json {
-            Some(r) => r.replace(json, &r.with),
-            None => Cow::Borrowed(json),
+            Some(r) if r.matcher.is_match(&json) => r.matcher.replace_all(&json, &r.with),
+            _ => json,
         }
     }
 }
@@ -198,7 +198,7 @@ mod tests {
         assert_eq!(s.redact("http://h/sk-a%20b%22c/d"), "http://h/${KEY}");
         assert_eq!(s.redact_as("sk-a b\"c/d", "[secret]"), "[secret]");
         let json = serde_json::json!({"error": "sk-a b\"c/d", "n": 8080}).to_string();
-        let redacted = s.redact_json(&json);
+        let redacted = s.redact_json(json);
         let back: serde_json::Value = serde_json::from_str(&redacted).unwrap();
         assert_eq!(back, serde_json::json!({"error": "${KEY}", "n": 8080}));
         assert!(matches!(s.redact("nothing here"), Cow::Borrowed(_)));
