@@ -24,7 +24,7 @@ use crate::report::{GateResult, history_path, preflight, shown, write_reports};
 use crate::run::interrupt::{self, grace_from_env};
 use crate::run::{Interrupt, RunSetup, Runner};
 use crate::suite::Suite;
-use crate::target::{Agent, Overrides, Target};
+use crate::target::{Agent, Overrides, Secrets, Target};
 
 /// Runs the suite as the test binary's `main`: `fn main() -> ExitCode { evalgate::main() }`.
 pub fn main() -> ExitCode {
@@ -255,7 +255,8 @@ impl Harness {
             },
         )?;
         let run_dir = out_dir.join("runs").join(&run_id);
-        let recorder = Arc::new(Recorder::create(&run_dir)?);
+        let secrets = Secrets::of_suite(&suite, &self.overrides);
+        let recorder = Arc::new(Recorder::create(&run_dir)?.redacting(secrets));
         let concurrency = concurrency(&suite, &args)?;
         let mut run_record = RunRecord::of_process(
             &suite,

@@ -171,7 +171,32 @@ impl Decision {
         }
         Some(Decision::new(point, branch))
     }
+
+    /// Whether an agent's decision is in the charset evalgate accepts, and if not why: a
+    /// point and a branch of at least one character, at most [`MAX_DECISION_CHARS`] in all,
+    /// none of them a character the terminal shows escaped (a control character such as
+    /// newline, CR, ESC or NUL; a line separator; a bidirectional override). Names end up
+    /// in every report, the terminal and CI logs included.
+    pub(crate) fn check_name(&self) -> Result<(), String> {
+        if self.point.is_empty() || self.branch.is_empty() {
+            return Err("has an empty point or branch".into());
+        }
+        let chars = self.point.chars().count() + 1 + self.branch.chars().count();
+        if chars > MAX_DECISION_CHARS {
+            return Err(format!(
+                "is {chars} characters long (at most {MAX_DECISION_CHARS})"
+            ));
+        }
+        let shown_escaped = |s: &str| s.chars().any(crate::terminal::is_unprintable);
+        if shown_escaped(&self.point) || shown_escaped(&self.branch) {
+            return Err("holds a control character".into());
+        }
+        Ok(())
+    }
 }
+
+/// The longest decision name accepted, `point.branch` in all, in characters.
+pub(crate) const MAX_DECISION_CHARS: usize = 200;
 
 impl fmt::Display for Decision {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -408,6 +433,33 @@ mod tests {
         );
         assert!(Decision::parse("route").is_none());
         assert!(Decision::parse(".x").is_none());
+    }
+
+    #[test]
+    fn decision_names_are_printable_and_bounded() {
+        for ok in [
+            "route.handoff",
+            "tool.issue_refund",
+            "route.café ☕",
+            "##[warning]a.::b",
+        ] {
+            let d = Decision::parse(ok).unwrap();
+            assert_eq!(d.check_name(), Ok(()), "{ok:?}");
+        }
+        let long = format!("route.{}", "x".repeat(MAX_DECISION_CHARS - 5));
+        assert!(Decision::parse(&long).unwrap().check_name().is_err());
+        assert!(Decision::parse(&long[1..]).unwrap().check_name().is_ok());
+        for bad in [
+            Decision::new("route", "a\n::error::x"),
+            Decision::new("route", "a\rb"),
+            Decision::new("tool\u{1b}[31m", "b"),
+            Decision::new("route", "nul\u{0}"),
+            Decision::new("route", "\u{202e}gnp.exe"),
+            Decision::new("route", "a\u{2028}b"),
+            Decision::new("", "b"),
+        ] {
+            assert!(bad.check_name().is_err(), "{bad:?}");
+        }
     }
 
     #[test]

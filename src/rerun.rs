@@ -19,7 +19,7 @@ use crate::report::{history_path, shown};
 use crate::run::{Interrupt, RunSetup, Runner};
 use crate::stats::clopper_pearson;
 use crate::suite::Suite;
-use crate::target::{Overrides, Target};
+use crate::target::{Overrides, Secrets, Target};
 use crate::verdict::{MAX_SAMPLES, PassRule, SampleVerdict};
 
 /// The widest 95 % interval that can call a prediction consistent: wider, the runs cannot
@@ -98,7 +98,8 @@ pub(crate) fn rerun(request: &RerunRequest) -> Result<RerunRecord, Error> {
     let rerun_id = format!("rerun-{}", fresh_id());
     let dir = request.out_dir.join("reruns").join(&rerun_id);
     let provenance = Provenance::detect(&suite.dir)?;
-    let recorder = Arc::new(Recorder::create(&dir)?);
+    let secrets = Secrets::of_suite(&suite, &request.overrides);
+    let recorder = Arc::new(Recorder::create(&dir)?.redacting(secrets));
     let samples = run_samples(
         &suite,
         case,

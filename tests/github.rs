@@ -62,7 +62,8 @@ fn child_harness() {
 }
 
 /// What the runner would obey in `output`: commands at the start of a line (leading
-/// whitespace allowed), `##[` legacy commands, and `::stop-commands::` fences.
+/// whitespace allowed), `##[` legacy commands anywhere in a line (the runner looks for
+/// them with `IndexOf`), and `::stop-commands::` fences.
 fn commands_obeyed(output: &str) -> Vec<String> {
     let mut stopped: Option<String> = None;
     let mut obeyed = Vec::new();
@@ -77,7 +78,7 @@ fn commands_obeyed(output: &str) -> Vec<String> {
         if let Some(token) = line.strip_prefix("::stop-commands::") {
             stopped = Some(token.to_string());
             obeyed.push(line.to_string());
-        } else if line.starts_with("::") || line.starts_with("##[") {
+        } else if line.starts_with("::") || line.contains("##[") {
             obeyed.push(line.to_string());
         }
     }

@@ -1,6 +1,7 @@
 //! Appending records as they happen. Each process writes its own file in the run folder
 //! (nextest runs one process per case), one `write` per line, so nothing finished is lost
-//! when a run is killed and concurrent writers never interleave.
+//! when a run is killed and concurrent writers never interleave. Every line is written
+//! with the run's secrets shown as their placeholders: each report is built from records.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -9,11 +10,13 @@ use std::sync::Mutex;
 
 use super::Record;
 use crate::errors::Error;
+use crate::target::Secrets;
 
 pub(crate) struct Recorder {
     path: PathBuf,
     file: Mutex<File>,
     first_error: Mutex<Option<std::io::Error>>,
+    secrets: Secrets,
 }
 
 impl Recorder {
@@ -34,13 +37,26 @@ impl Recorder {
             path,
             file: Mutex::new(file),
             first_error: Mutex::new(None),
+            secrets: Secrets::default(),
         })
+    }
+
+    /// Writes every record with these secrets hidden.
+    pub(crate) fn redacting(mut self, secrets: Secrets) -> Recorder {
+        self.secrets = secrets;
+        self
+    }
+
+    /// The secrets it hides.
+    pub(crate) fn secrets(&self) -> &Secrets {
+        &self.secrets
     }
 
     /// Appends one record. A write failure is remembered (and fails the run at the end)
     /// rather than aborting the samples in flight.
     pub(crate) fn append(&self, record: &Record) {
-        let mut line = serde_json::to_vec(record).expect("records serialize");
+        let json = serde_json::to_string(record).expect("records serialize");
+        let mut line = self.secrets.redact_json(json).into_bytes();
         line.push(b'\n');
         let result = {
             let mut file = self.file.lock().unwrap_or_else(|p| p.into_inner());

@@ -1,5 +1,6 @@
 //! The words shown when a case does not pass: the verdict and why, then each failed
 //! expectation as `file:line:column`, expected vs actual, for the first failing samples.
+//! What the agent said is shown as the terminal shows agent text: the test prints this.
 
 use std::fmt::Write;
 
@@ -7,6 +8,7 @@ use crate::baseline::CaseJudgement;
 use crate::case::Case;
 use crate::check::excerpt;
 use crate::record::SampleRecord;
+use crate::terminal::printable;
 use crate::verdict::{PassRule, SampleVerdict, Tally, Verdict};
 
 /// What a finished case came to, for its message.
@@ -100,9 +102,9 @@ pub(crate) fn explain(case: &Case, outcome: &Outcome, samples: &[SampleRecord]) 
     for sample in failing.iter().take(DETAILED_SAMPLES) {
         let _ = writeln!(text, "sample {}:", sample.sample);
         if let Some(error) = &sample.error {
-            let _ = writeln!(text, "  error: {}", excerpt(error));
+            let _ = writeln!(text, "  error: {}", printable(&excerpt(error)));
             for retry in &sample.retries {
-                let _ = writeln!(text, "  retry: {}", excerpt(retry));
+                let _ = writeln!(text, "  retry: {}", printable(&excerpt(retry)));
             }
             continue;
         }
@@ -110,7 +112,11 @@ pub(crate) fn explain(case: &Case, outcome: &Outcome, samples: &[SampleRecord]) 
             let _ = writeln!(
                 text,
                 "  {file}:{}:{}: {}\n    expected: {}\n    actual:   {}",
-                check.line, check.column, check.expectation, check.expected, check.actual
+                check.line,
+                check.column,
+                check.expectation,
+                check.expected,
+                printable(&check.actual)
             );
         }
     }

@@ -26,7 +26,7 @@ use crate::record::{CaseRecord, Record, Recorder, SCHEMA_VERSION, SampleRecord, 
 use crate::snapshot::{Action, Comparison, Mode, Snapshots};
 use crate::stats::LookDesign;
 use crate::suite::{InconclusivePolicy, LoadPolicy, Suite, TraceFiles};
-use crate::target::{Attempts, Overrides, Target, read_decisions};
+use crate::target::{Attempts, Overrides, Secrets, Target, read_decisions};
 use crate::verdict::{SampleVerdict, Tally, Verdict, decide, samples_to_decide, settled_verdict};
 
 pub(crate) use interrupt::Interrupt;
@@ -82,6 +82,9 @@ struct Shared {
     budget: Option<AtomicU64>,
     /// Set by SIGINT/SIGTERM: no sample starts after it.
     interrupt: Arc<Interrupt>,
+    /// Hidden from the case's message, which the test prints (the recorder hides them from
+    /// the records).
+    secrets: Secrets,
 }
 
 /// Where a runner's samples go: the run they belong to and how its calls are bounded.
@@ -114,6 +117,8 @@ impl Runner {
             baseline,
             interrupt,
         } = setup;
+        // What the records hide, the case's message and the snapshots hide too.
+        let secrets = recorder.secrets().clone();
         Runner {
             runtime,
             inner: Arc::new(Shared {
@@ -125,7 +130,7 @@ impl Runner {
                 record_output_bytes: suite.record_output_bytes,
                 inconclusive: suite.inconclusive,
                 traces: suite.traces.clone().map(|t| (t, run_dir.to_path_buf())),
-                snapshots: Snapshots::new(suite, Mode::from_env()),
+                snapshots: Snapshots::new(suite, Mode::from_env(), secrets.clone()),
                 load: suite.load.clone().map(|load| {
                     let upstream = overrides
                         .expand(&load.upstream)
@@ -137,6 +142,7 @@ impl Runner {
                 baseline,
                 budget: suite.budget.map(AtomicU64::new),
                 interrupt,
+                secrets,
             }),
         }
     }
@@ -441,7 +447,8 @@ async fn run_case(shared: Arc<Shared>, case: Arc<Case>) -> CaseOutcome {
             samples_to_decide,
         },
         &records,
-    );
+    )
+    .map(|message| shared.secrets.redact(&message).into_owned());
     let (samples_planned, looks) = match &plan {
         Plan::Fixed { n, .. } => ((tally.samples() < *n).then_some(*n), None),
         Plan::Looks { min, max, .. } => (None, Some([*min, *max])),
@@ -562,7 +569,9 @@ async fn take_sample(shared: Arc<Shared>, case: Arc<Case>, index: u32) -> Sample
         }
         (outcome, _) => outcome,
     };
-    let outcome = outcome.and_then(|o| memory_within_input(o, &request));
+    let outcome = outcome
+        .and_then(|o| memory_within_input(o, &request))
+        .and_then(decision_names_accepted);
     let record = match outcome {
         Ok(observation) => {
             let mut checks = check::evaluate(&case.checks, &observation, latency, &shared.refusals);
@@ -693,6 +702,21 @@ fn memory_within_input(observation: Observation, request: &Request) -> Result<Ob
             ));
         }
         previous = entry.turn;
+    }
+    Ok(observation)
+}
+
+/// Decision names outside the documented charset make the answer malformed, whatever the
+/// target kind: they would reach every report.
+fn decision_names_accepted(observation: Observation) -> Result<Observation, String> {
+    for decision in &observation.decisions {
+        decision.check_name().map_err(|why| {
+            format!(
+                "malformed answer: decision {} {why}; a decision name is printable text (see \
+                 the README's \"Decision events\")",
+                check::excerpt(&decision.to_string())
+            )
+        })?;
     }
     Ok(observation)
 }

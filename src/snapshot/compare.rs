@@ -21,12 +21,13 @@ use std::sync::{Mutex, PoisonError};
 
 use super::SnapshotSettings;
 use super::assert::{Assertion, Decided, assert};
-use super::normalise::{Secrets, normalise};
+use super::normalise::normalise;
 use super::stored::{self, Info, StoredSnapshot};
 use crate::case::Case;
 use crate::envelope::Envelope;
 use crate::observation::Observation;
 use crate::suite::Suite;
+use crate::target::Secrets;
 
 /// Whether snapshots may be written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,14 +123,14 @@ struct State {
 }
 
 impl Snapshots {
-    pub(crate) fn new(suite: &Suite, mode: Mode) -> Snapshots {
+    pub(crate) fn new(suite: &Suite, mode: Mode, secrets: Secrets) -> Snapshots {
         let settings = suite.snapshots.clone();
         let dir = std::path::absolute(&settings.dir).unwrap_or_else(|_| settings.dir.clone());
         Snapshots {
             shown_dir: suite.display_path(&settings.dir),
             dir,
             declared: suite.envelope.clone(),
-            secrets: Secrets::of_target(suite.target.as_ref()),
+            secrets,
             settings,
             mode,
             state: Mutex::new(State::default()),
@@ -363,7 +364,7 @@ mod tests {
     #[test]
     fn under_ci_a_missing_or_different_snapshot_fails_and_nothing_is_written() {
         let (_dir, suite, cases) = suite(&["refunds/over-limit"]);
-        let snapshots = Snapshots::new(&suite, Mode::Ci);
+        let snapshots = Snapshots::new(&suite, Mode::Ci, Secrets::default());
         let produced = snapshots.produced(&Observation::new("Refund 649 sent.\nBye"));
         assert_eq!(produced.text, "Refund [number] sent.\nBye");
         assert_eq!(produced.envelope.describe(), "model=m-1, prompt=p-1");
@@ -406,7 +407,7 @@ mod tests {
     #[test]
     fn two_cases_with_one_snapshot_file_are_refused() {
         let (_dir, suite, cases) = suite(&["a/b", "a__b"]);
-        let snapshots = Snapshots::new(&suite, Mode::Ci);
+        let snapshots = Snapshots::new(&suite, Mode::Ci, Secrets::default());
         let produced = snapshots.produced(&Observation::new("x"));
         assert!(matches!(
             snapshots.compare(&cases[0], &produced).action,
@@ -423,7 +424,7 @@ mod tests {
     #[test]
     fn locally_a_match_passes_and_leaves_the_snapshot_as_accepted() {
         let (_dir, suite, cases) = suite(&["greeting"]);
-        let snapshots = Snapshots::new(&suite, Mode::Local);
+        let snapshots = Snapshots::new(&suite, Mode::Local, Secrets::default());
         std::fs::create_dir_all(&suite.snapshots.dir).unwrap();
         let path = suite.snapshots.dir.join("greeting.snap");
         // Accepted under another envelope, on another day: only the output counts.

@@ -32,6 +32,8 @@ pub struct HttpConfig {
 pub(crate) struct HttpTarget {
     client: reqwest::Client,
     url: reqwest::Url,
+    /// How messages name the target (see [`super::target_name`]).
+    name: String,
     headers: reqwest::header::HeaderMap,
     response: ResponseMap,
     retries: RetryPolicy,
@@ -46,10 +48,11 @@ impl HttpTarget {
     ) -> Result<HttpTarget, ConfigError> {
         let fail = |m: String| ConfigError::new(&suite.dir, m);
         let url = overrides
-            .expand(&config.url)
+            .expand_shown(&config.url)
             .map_err(|e| fail(format!("target.http.url: {e}")))?;
-        let url = reqwest::Url::parse(&url)
-            .map_err(|e| fail(format!("target.http.url `{url}` is not a URL: {e}")))?;
+        let name = super::target_name(&url.shown);
+        let url = reqwest::Url::parse(&url.value)
+            .map_err(|e| fail(format!("target.http.url `{}` is not a URL: {e}", url.shown)))?;
         config
             .response
             .validate()
@@ -57,9 +60,10 @@ impl HttpTarget {
         let ca_file = resolve_ca_file(config.ca_file.as_deref(), suite, overrides)
             .map_err(|e| fail(format!("target.http.ca_file: {e}")))?;
         Ok(HttpTarget {
-            client: super::http_client(suite, &url, ca_file.as_deref(), "target.http")
+            client: super::http_client(suite, &url, ca_file.as_ref(), "target.http")
                 .map_err(fail)?,
             url,
+            name,
             headers: header_map(&config.headers, overrides).map_err(fail)?,
             response: config.response.clone(),
             retries: suite.retries,
@@ -82,6 +86,7 @@ impl HttpTarget {
                     .headers(request_headers(request))
                     .body(body.clone())
             },
+            &self.name,
             self.retries,
             self.body_limit,
             attempts,
@@ -165,21 +170,34 @@ pub(crate) fn parse_json(body: &[u8]) -> Result<serde_json::Value, Failure> {
     })
 }
 
-/// The `ca_file` of an http or openai target as a path: `${ENV}` expanded, relative paths
-/// taken from the evals folder (`suite.dir`).
+/// The `ca_file` of an http or openai target.
+pub(crate) struct CaFile {
+    /// `${ENV}` expanded, relative paths taken from the evals folder (`suite.dir`).
+    pub path: PathBuf,
+    /// How messages name it: as written when a variable gave part of it, else as users
+    /// type paths.
+    pub shown: String,
+}
+
 pub(crate) fn resolve_ca_file(
     ca_file: Option<&str>,
     suite: &Suite,
     overrides: &Overrides,
-) -> Result<Option<PathBuf>, String> {
+) -> Result<Option<CaFile>, String> {
     let Some(ca_file) = ca_file else {
         return Ok(None);
     };
-    let path = overrides.expand(ca_file)?;
-    if path.is_empty() {
+    let expanded = overrides.expand_shown(ca_file)?;
+    if expanded.value.is_empty() {
         return Err(format!("`{ca_file}` is an empty path"));
     }
-    Ok(Some(suite.dir.join(path)))
+    let path = suite.dir.join(&expanded.value);
+    let shown = if expanded.shown == expanded.value {
+        suite.display_path(&path).display().to_string()
+    } else {
+        expanded.shown
+    };
+    Ok(Some(CaFile { path, shown }))
 }
 
 pub(crate) fn header_map(

@@ -10,6 +10,7 @@ mod http;
 mod openai;
 mod otlp;
 mod retry;
+mod secrets;
 mod sse;
 mod wire;
 
@@ -96,9 +97,18 @@ impl Target {
                 command::CommandTarget::new(config, suite, overrides).map(Target::Command)
             }
         }
-        .map_err(|e| ConfigError {
-            path: suite_file.clone(),
-            ..e
+        .map_err(|e| {
+            // Messages show `${NAME}` for what a variable gave; this catches any that quotes
+            // an expanded value anyway.
+            let secrets = Secrets::of_suite(suite, overrides);
+            let redact = |text: &str| secrets.redact(text).into_owned();
+            ConfigError {
+                path: suite_file.clone(),
+                message: redact(&e.message),
+                snippet: e.snippet.as_deref().map(redact),
+                help: e.help.as_deref().map(redact),
+                ..e
+            }
         })
     }
 
@@ -164,11 +174,15 @@ fn panic_message(join: tokio::task::JoinError) -> String {
 }
 
 pub(crate) use expand::Overrides;
+pub(crate) use secrets::Secrets;
 
 /// The shared HTTP client: one connection pool for the whole run, TLS by rustls with ring.
 /// For a plain `http://` endpoint the system's root certificates are not loaded: reading
-/// them is most of a one-case process's start-up under nextest (a redirect to `https://`
-/// then fails certificate verification, with that reason in the sample's error).
+/// them is most of a one-case process's start-up under nextest.
+///
+/// A call's headers and URL may carry credentials: no `Referer` is ever sent, and a
+/// redirect is followed only within the origin (scheme, host and port) the call was made
+/// to; one to another origin (`http://` to `https://` included) fails the call.
 ///
 /// `ca_file` (already resolved against the evals folder) holds PEM certificates that are
 /// trusted as roots in addition to the system's (`tls_certs_merge`: on Linux/Unix and
@@ -179,7 +193,7 @@ pub(crate) use expand::Overrides;
 pub(crate) fn http_client(
     suite: &Suite,
     url: &reqwest::Url,
-    ca_file: Option<&std::path::Path>,
+    ca_file: Option<&http::CaFile>,
     target: &str,
 ) -> Result<reqwest::Client, String> {
     let key = format!("{target}.ca_file");
@@ -187,11 +201,10 @@ pub(crate) fn http_client(
     let _ = rustls::crypto::ring::default_provider().install_default();
     let ca_certs = match ca_file {
         None => Vec::new(),
-        Some(path) => {
-            let shown = suite.display_path(path);
-            let shown = shown.display();
-            let pem =
-                std::fs::read(path).map_err(|e| format!("{key}: cannot read `{shown}`: {e}"))?;
+        Some(ca_file) => {
+            let shown = &ca_file.shown;
+            let pem = std::fs::read(&ca_file.path)
+                .map_err(|e| format!("{key}: cannot read `{shown}`: {e}"))?;
             let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
                 format!(
                     "{key}: `{shown}` is not a PEM certificate bundle: {}",
@@ -210,6 +223,8 @@ pub(crate) fn http_client(
         .pool_max_idle_per_host(suite.concurrency)
         .pool_idle_timeout(Duration::from_secs(30))
         .tcp_nodelay(true)
+        .referer(false)
+        .redirect(same_origin_redirects())
         .no_proxy();
     builder = if url.scheme() == "http" {
         builder.tls_certs_only(ca_certs)
@@ -219,14 +234,47 @@ pub(crate) fn http_client(
     builder.build().map_err(|e| {
         let why = error_chain(&e);
         match ca_file {
-            Some(path) => format!(
+            Some(ca_file) => format!(
                 "{key}: the TLS client cannot be built with `{}`: {why}",
-                suite.display_path(path).display()
+                ca_file.shown
             ),
             None => format!(
                 "{target}: the TLS client cannot be built (are the system's CA certificates \
                  installed? `ca_file` adds more): {why}"
             ),
+        }
+    })
+}
+
+/// How messages name an HTTP target: its URL as shown (`${NAME}` for what a variable
+/// gave), without the query and fragment, which often carry credentials.
+fn target_name(shown_url: &str) -> String {
+    shown_url
+        .split(['?', '#'])
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// How many redirects within its origin one call follows (reqwest's own default).
+const MAX_REDIRECTS: usize = 10;
+
+/// Follows a redirect only within the origin the call was made to; one elsewhere is an
+/// error naming that origin (never its path or query, which the agent chose).
+fn same_origin_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let origin = attempt.url().origin();
+        let first = attempt.previous().first().map(reqwest::Url::origin);
+        if first.as_ref() != Some(&origin) {
+            let to = origin.ascii_serialization();
+            attempt.error(format!(
+                "it points to another origin, {to}, and evalgate follows redirects within the \
+                 target's origin only (the call's headers and URL may carry credentials)"
+            ))
+        } else if attempt.previous().len() > MAX_REDIRECTS {
+            attempt.error(format!("more than {MAX_REDIRECTS} redirects"))
+        } else {
+            attempt.follow()
         }
     })
 }

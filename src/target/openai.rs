@@ -51,6 +51,8 @@ pub struct OpenAiConfig {
 pub(crate) struct OpenAiTarget {
     client: reqwest::Client,
     url: reqwest::Url,
+    /// How messages name the target (see [`super::target_name`]).
+    name: String,
     headers: reqwest::header::HeaderMap,
     model: String,
     tools: Vec<Value>,
@@ -70,10 +72,16 @@ impl OpenAiTarget {
     ) -> Result<OpenAiTarget, ConfigError> {
         let fail = |m: String| ConfigError::new(&suite.dir, m);
         let base = overrides
-            .expand(&config.base_url)
+            .expand_shown(&config.base_url)
             .map_err(|e| fail(format!("target.openai.base_url: {e}")))?;
-        let url = reqwest::Url::parse(&format!("{}/chat/completions", base.trim_end_matches('/')))
-            .map_err(|e| fail(format!("target.openai.base_url `{base}` is not a URL: {e}")))?;
+        let completions = |base: &str| format!("{}/chat/completions", base.trim_end_matches('/'));
+        let name = super::target_name(&completions(&base.shown));
+        let url = reqwest::Url::parse(&completions(&base.value)).map_err(|e| {
+            fail(format!(
+                "target.openai.base_url `{}` is not a URL: {e}",
+                base.shown
+            ))
+        })?;
         let mut headers = header_map(&config.headers, overrides).map_err(fail)?;
         if let Some(var) = &config.api_key_env {
             let key = std::env::var(var).map_err(|_| {
@@ -104,9 +112,10 @@ impl OpenAiTarget {
         let ca_file = resolve_ca_file(config.ca_file.as_deref(), suite, overrides)
             .map_err(|e| fail(format!("target.openai.ca_file: {e}")))?;
         Ok(OpenAiTarget {
-            client: super::http_client(suite, &url, ca_file.as_deref(), "target.openai")
+            client: super::http_client(suite, &url, ca_file.as_ref(), "target.openai")
                 .map_err(fail)?,
             url,
+            name,
             headers,
             model: config.model.clone(),
             tools: config.tools.clone(),
@@ -137,10 +146,12 @@ impl OpenAiTarget {
                 .body(body.clone())
         };
         let (mut observation, headers) = if self.stream {
-            let stream = sse::open(post, self.retries, self.body_limit, attempts).await?;
+            let stream =
+                sse::open(post, &self.name, self.retries, self.body_limit, attempts).await?;
             read_stream(stream).await?
         } else {
-            let answer = exchange(post, self.retries, self.body_limit, attempts).await?;
+            let answer =
+                exchange(post, &self.name, self.retries, self.body_limit, attempts).await?;
             let json = parse_json(&answer.body)?;
             (observe_completion(&json)?, answer.headers)
         };

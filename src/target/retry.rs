@@ -1,7 +1,11 @@
 //! One HTTP exchange with bounded retries for transport failures only: 429, 5xx and
 //! connection errors. `Retry-After` is honoured (up to the policy's `max_wait`); every retry
 //! is counted and its reason kept for the record. A wrong answer is never retried.
+//!
+//! Reasons name the target by its shown URL (`${NAME}` for what a variable gave, without
+//! the query); reqwest's own errors quote the URL as called, so they are shown without it.
 
+use std::error::Error as _;
 use std::time::Duration;
 
 use reqwest::StatusCode;
@@ -19,14 +23,16 @@ pub(crate) struct Answer {
 
 const FIRST_BACKOFF: Duration = Duration::from_millis(200);
 
-/// Sends the request built by `build` until it succeeds, fails for good, or retries run out.
+/// Sends the request built by `build` to `target` (its shown URL) until it succeeds, fails
+/// for good, or retries run out.
 pub(crate) async fn exchange(
     build: impl Fn() -> reqwest::RequestBuilder,
+    target: &str,
     policy: RetryPolicy,
     body_limit: usize,
     attempts: &mut Attempts,
 ) -> Result<Answer, Failure> {
-    let (response, _) = send(build, policy, attempts).await?;
+    let (response, _) = send(build, target, policy, attempts).await?;
     let headers = response.headers().clone();
     let body = read_limited(response, body_limit).await?;
     Ok(Answer { headers, body })
@@ -38,6 +44,7 @@ pub(crate) async fn exchange(
 /// are retried, all before any byte of a 2xx body is read.
 pub(crate) async fn send(
     build: impl Fn() -> reqwest::RequestBuilder,
+    target: &str,
     policy: RetryPolicy,
     attempts: &mut Attempts,
 ) -> Result<(reqwest::Response, std::time::Instant), Failure> {
@@ -57,21 +64,35 @@ pub(crate) async fn send(
                 }
                 (reason, retry_after)
             }
+            Err(e) if e.is_redirect() => {
+                return Err(Failure::new(format!(
+                    "unexpected redirect from {target}: {}",
+                    e.source().map(ToString::to_string).unwrap_or_default()
+                )));
+            }
             // A certificate the client does not trust fails the same way every time.
             Err(e)
                 if (e.is_connect() || e.is_request())
                     && !is_certificate_error(&e)
                     && !e.is_body() =>
             {
-                (format!("connection failed: {}", error_chain(&e)), None)
+                (
+                    format!("connection failed to {target}: {}", without_url(e)),
+                    None,
+                )
             }
             Err(e) if e.is_connect() => {
                 return Err(Failure::new(format!(
-                    "connection failed: {}",
-                    error_chain(&e)
+                    "connection failed to {target}: {}",
+                    without_url(e)
                 )));
             }
-            Err(e) => return Err(Failure::new(format!("request failed: {}", error_chain(&e)))),
+            Err(e) => {
+                return Err(Failure::new(format!(
+                    "request to {target} failed: {}",
+                    without_url(e)
+                )));
+            }
         };
         if attempts.retries.len() as u32 >= policy.max_retries {
             let tries = attempts.count;
@@ -139,11 +160,16 @@ async fn read_limited(mut response: reqwest::Response, limit: usize) -> Result<V
             Err(e) => {
                 return Err(Failure::new(format!(
                     "reading the response failed: {}",
-                    error_chain(&e)
+                    without_url(e)
                 )));
             }
         }
     }
+}
+
+/// A reqwest error and its causes, without the URL it quotes (which may carry credentials).
+pub(crate) fn without_url(e: reqwest::Error) -> String {
+    error_chain(&e.without_url())
 }
 
 /// The first bytes of an error body, to say what the server said.

@@ -8,9 +8,8 @@ use std::time::Instant;
 
 use reqwest::header::HeaderMap;
 
-use super::retry::send;
+use super::retry::{send, without_url};
 use super::{Attempts, Failure};
-use crate::errors::error_chain;
 use crate::suite::RetryPolicy;
 
 /// One dispatched event: its `data:` lines joined with `\n`, and when its last byte arrived.
@@ -147,7 +146,7 @@ impl EventStream {
                     self.parser.feed(&chunk, at, &mut self.ready);
                 }
                 Ok(None) => return Ok(Read::End(None)),
-                Err(e) => return Ok(Read::End(Some(error_chain(&e)))),
+                Err(e) => return Ok(Read::End(Some(without_url(e)))),
             }
         }
     }
@@ -159,11 +158,12 @@ impl EventStream {
 /// before returning, which would hide when the first token came.)
 pub(crate) async fn open(
     build: impl Fn() -> reqwest::RequestBuilder,
+    target: &str,
     policy: RetryPolicy,
     body_limit: usize,
     attempts: &mut Attempts,
 ) -> Result<EventStream, Failure> {
-    let (response, sent) = send(build, policy, attempts).await?;
+    let (response, sent) = send(build, target, policy, attempts).await?;
     if let Some(length) = response.content_length()
         && length > body_limit as u64
     {

@@ -6,8 +6,8 @@
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -53,6 +53,9 @@ pub enum Behaviour {
     /// 200 with the JSON this function makes of the request's path and JSON (its `case`,
     /// `sample`, `messages`...): an agent whose every answer a test scripts.
     Respond(Responder),
+    /// `status` with `Location: location` for every request whose path is not the path of
+    /// `location`; a request to that path is echoed (so a redirect within the mock lands).
+    Redirect { status: u16, location: String },
 }
 
 /// The function behind [`Behaviour::Respond`].
@@ -86,6 +89,7 @@ pub struct MockAgent {
     pub url: String,
     pub addr: SocketAddr,
     hits: Arc<AtomicUsize>,
+    heads: Arc<Mutex<Vec<String>>>,
     shutdown: Option<oneshot::Sender<()>>,
 }
 
@@ -93,6 +97,12 @@ impl MockAgent {
     /// How many requests the mock has received so far.
     pub fn hits(&self) -> usize {
         self.hits.load(Ordering::SeqCst)
+    }
+
+    /// The head of every request received so far, in order: `METHOD URI` then one
+    /// `name: value` line per header.
+    pub fn heads(&self) -> Vec<String> {
+        self.heads.lock().unwrap().clone()
     }
 }
 
@@ -111,9 +121,11 @@ pub async fn start(behaviour: Behaviour) -> MockAgent {
         .expect("mock agent: bind 127.0.0.1:0");
     let addr = listener.local_addr().expect("mock agent: local address");
     let hits = Arc::new(AtomicUsize::new(0));
+    let heads = Arc::new(Mutex::new(Vec::new()));
     let (shutdown, mut stopped) = oneshot::channel::<()>();
     let behaviour = Arc::new(behaviour);
     let counter = hits.clone();
+    let seen = heads.clone();
     tokio::spawn(async move {
         let (_closing, closed) = watch::channel(());
         loop {
@@ -130,10 +142,12 @@ pub async fn start(behaviour: Behaviour) -> MockAgent {
             let _ = stream.set_nodelay(true);
             let behaviour = behaviour.clone();
             let counter = counter.clone();
+            let seen = seen.clone();
             let mut closed = closed.clone();
             tokio::spawn(async move {
-                let service = service_fn(move |req| {
+                let service = service_fn(move |req: hyper::Request<Incoming>| {
                     let n = counter.fetch_add(1, Ordering::SeqCst);
+                    seen.lock().unwrap().push(head(&req));
                     answer(behaviour.clone(), n, req)
                 });
                 let conn = http1::Builder::new()
@@ -154,8 +168,21 @@ pub async fn start(behaviour: Behaviour) -> MockAgent {
         url: format!("http://{addr}"),
         addr,
         hits,
+        heads,
         shutdown: Some(shutdown),
     }
+}
+
+/// A request's method, URI and headers as text.
+fn head(req: &hyper::Request<Incoming>) -> String {
+    let mut text = format!("{} {}", req.method(), req.uri());
+    for (name, value) in req.headers() {
+        text.push_str(&format!(
+            "\n{name}: {}",
+            String::from_utf8_lossy(value.as_bytes())
+        ));
+    }
+    text
 }
 
 type MockBody = BoxBody<Bytes, Infallible>;
@@ -265,6 +292,23 @@ async fn answer(
                 &json!({"error": "mock agent: request body is not JSON"}),
             ),
         },
+        Behaviour::Redirect { status, location } => {
+            let target = location
+                .split_once("://")
+                .map_or(location.as_str(), |(_, rest)| {
+                    rest.find('/').map_or("/", |slash| &rest[slash..])
+                });
+            if target.split('?').next() == Some(path.as_str()) {
+                echo(&body)
+            } else {
+                let mut r = response(*status, full(Bytes::new()), false);
+                r.headers_mut().insert(
+                    hyper::header::LOCATION,
+                    HeaderValue::from_str(location).expect("a Location header value"),
+                );
+                r
+            }
+        }
         Behaviour::FixedWithHeaders(value, headers) => {
             let mut r = json_response(200, value);
             for (name, value) in headers {

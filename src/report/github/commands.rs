@@ -5,11 +5,26 @@
 use std::hash::{BuildHasher, Hasher};
 use std::io::Write as _;
 
-/// The message part of a command: `%`, CR and LF escaped (the runner's `EscapeData`).
+use crate::terminal::printable;
+
+/// The message part of a command: `%`, CR and LF escaped as the runner unescapes them
+/// (its `EscapeData`), so a message keeps its lines; each line is agent text shown as the
+/// terminal shows it (no raw ESC or NUL in the log, no command within it).
 pub(crate) fn escape_data(text: &str) -> String {
-    text.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
+    let mut out = String::with_capacity(text.len());
+    let mut line = 0;
+    for (at, c) in text.char_indices() {
+        let end = match c {
+            '\r' => "%0D",
+            '\n' => "%0A",
+            _ => continue,
+        };
+        out.push_str(&printable(&text[line..at]).replace('%', "%25"));
+        out.push_str(end);
+        line = at + 1;
+    }
+    out.push_str(&printable(&text[line..]).replace('%', "%25"));
+    out
 }
 
 /// A property value (`file=`, `title=`...): as data, plus `:` and `,`, which would end it.
@@ -90,6 +105,10 @@ mod tests {
     #[test]
     fn data_and_properties_are_escaped_as_the_runner_unescapes_them() {
         assert_eq!(escape_data("100% done\r\nnext"), "100%25 done%0D%0Anext");
+        assert_eq!(
+            escape_data("a\u{1b}[31m\u{0}\n::error::x ##[warning]y"),
+            "a\\u{1b}[31m\\u{0}%0A\\::error::x ##\\[warning]y"
+        );
         assert_eq!(
             escape_property("evals/a,b:c.yaml\n%"),
             "evals/a%2Cb%3Ac.yaml%0A%25"
