@@ -504,6 +504,7 @@ fn write_records(bench: &Bench, dir: &Path, order: Order) -> std::io::Result<u64
             stopped: None,
             comparison: None,
             samples_to_decide: None,
+            pid: None,
         };
         line(Record::Case(Box::new(record)), &mut out)?;
     }

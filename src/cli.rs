@@ -60,6 +60,11 @@ enum Command {
         /// report. Folders of different runs or suites are refused.
         #[arg(long)]
         merge: bool,
+        /// The run was filtered on purpose (every process ran one case, as under nextest):
+        /// suite cases it did not run are not missing. Without it they make the run
+        /// incomplete, as when a nextest run was cancelled.
+        #[arg(long)]
+        partial: bool,
     },
     /// The planner's branch catalog: propose one, or record that it was re-reviewed.
     Catalog {
@@ -231,6 +236,7 @@ pub fn main() -> ExitCode {
             out,
             dir,
             merge,
+            partial,
         } => {
             if merge && run_dirs.is_empty() {
                 Err(Error::Usage(
@@ -238,7 +244,7 @@ pub fn main() -> ExitCode {
                         .into(),
                 ))
             } else {
-                report(run_dirs, out, dir, merge)
+                report(run_dirs, out, dir, merge, partial)
             }
         }
         Command::Catalog { command } => catalog(command),
@@ -300,6 +306,7 @@ fn report(
     out: Option<PathBuf>,
     dir: Option<PathBuf>,
     merge: bool,
+    partial: bool,
 ) -> Result<ExitCode, Error> {
     let (out, run_dirs) = out_and_runs(out, run_dirs)?;
     let mut data = RunData::read(&run_dirs)?;
@@ -316,16 +323,12 @@ fn report(
     for line in &data.skipped_lines {
         eprintln!("evalgate: warning: skipped a record line cut short by a crash: {line}");
     }
-    learn_suite_cases(&mut data, dir)?;
+    learn_suite_cases(&mut data, dir, partial)?;
     let (report, paths) = write_reports(&data, &out)?;
     // Failure messages quote agent output: under GitHub Actions none of it is a command.
     let fence = Fence::open();
     // An incomplete run says so first, before any failure it holds.
-    if let Some(why) = report.summary.completion.describe()
-        && report.summary.failed > 0
-    {
-        eprintln!("evalgate: INCOMPLETE: {why}.");
-    }
+    eprint!("{}", report.summary.headline());
     for case in report.summary.cases.iter().filter(|c| c.failed) {
         eprintln!(
             "--- {} [{}] {}:{}",
@@ -335,7 +338,7 @@ fn report(
             eprintln!("{message}");
         }
     }
-    eprintln!("{}", report.render());
+    eprintln!("{}", report.render_after_headline());
     eprintln!("{}", paths.render());
     fence.close();
     github::publish(&data, &report)?;
@@ -468,7 +471,11 @@ fn baseline_save(
     out: Option<PathBuf>,
 ) -> Result<ExitCode, Error> {
     let (_, run_dirs) = out_and_runs(out, run_dirs)?;
-    let data = RunData::read(&run_dirs)?;
+    let mut data = RunData::read(&run_dirs)?;
+    if dir.is_dir() {
+        // A run of one process per case: the suite's cases it lacks are missing.
+        learn_suite_cases(&mut data, Some(dir.clone()), false)?;
+    }
     if let Some(tier) = data.runs.iter().find_map(|r| r.suite_tier.as_deref()) {
         return Err(Error::Usage(format!(
             "the run ran suite tier `{tier}` only; a baseline must be a run of the whole suite \

@@ -20,7 +20,7 @@ use crate::history::HistoryStore;
 use crate::provenance::Provenance;
 use crate::record::{EndRecord, Record, Recorder, RunData, RunPolicy, RunRecord};
 use crate::report::github::{self, Fence};
-use crate::report::{GateResult, history_path, preflight, shown, write_reports};
+use crate::report::{GateResult, history_path, preflight, shown, write_in_progress, write_reports};
 use crate::run::interrupt::{self, grace_from_env};
 use crate::run::{Interrupt, RunSetup, Runner};
 use crate::suite::Suite;
@@ -193,19 +193,20 @@ impl Harness {
                 !args.is_filtered_out(&probe) && !args.is_ignored(&probe)
             })
             .collect();
-        if let Some(filter) = &args.filter
-            && !selected.contains(&true)
-        {
-            let asked = if args.exact {
-                format!("`--exact {filter}`")
-            } else {
-                format!("filter `{filter}`")
+        if !selected.contains(&true) {
+            let asked = match &args.filter {
+                Some(filter) if args.exact => format!("`--exact {filter}`"),
+                Some(filter) => format!("filter `{filter}`"),
+                None if !args.skip.is_empty() => "the arguments (`--skip`)".into(),
+                None if args.ignored => "`--ignored` (no draft to run)".into(),
+                None => "the arguments (every case is a draft)".into(),
             };
             let line = format!(
                 "no case matched {asked} ({} case(s) in {}; `--list` shows their names)",
                 cases.len(),
                 suite.dir.display()
             );
+            // Nothing would run and nothing would be recorded: never "0 cases", green.
             if self.standalone {
                 return Err(Error::Usage(line));
             }
@@ -254,9 +255,15 @@ impl Harness {
                 cases: (!full_discovery).then_some(case_ids.as_slice()),
             },
         )?;
+        // Settled before anything is recorded: a bad setting leaves no run folder behind.
+        let interrupt = Arc::new(Interrupt::new());
+        let listening = interrupt.listen(grace_from_env()?)?;
         let run_dir = out_dir.join("runs").join(&run_id);
         let secrets = Secrets::of_suite(&suite, &self.overrides);
         let recorder = Arc::new(Recorder::create(&run_dir)?.redacting(secrets));
+        if std::env::var_os("NEXTEST_RUN_ID").is_none() {
+            write_in_progress(&out_dir, &suite.name, &run_id)?;
+        }
         let concurrency = concurrency(&suite, &args)?;
         let mut run_record = RunRecord::of_process(
             &suite,
@@ -289,8 +296,6 @@ impl Harness {
         )
         .with_memory(suite.memory)
         .save(&run_dir)?;
-        let interrupt = Arc::new(Interrupt::new());
-        interrupt.listen(runtime.handle(), grace_from_env()?)?;
         let runner = Arc::new(Runner::new(
             runtime.handle().clone(),
             target,
@@ -334,7 +339,9 @@ impl Harness {
         let conclusion = libtest_mimic::run(&args, trials);
         drop(runner);
         runtime.shutdown_background();
-        interrupt::restore_default_action();
+        // From here a signal stops the process at once: the reports say the run is
+        // incomplete until they are replaced.
+        drop(listening);
 
         let interrupted = interrupt.requested();
         recorder.append(&Record::End(Box::new(EndRecord::of(

@@ -333,10 +333,29 @@ fn a_users_project_under_cargo_test_and_nextest_partitions() {
         merged_coverage, unsharded,
         "merged shards give the coverage and gates of one run"
     );
-    // One shard alone is a partial run: coverage gates are not applied to it.
+    // One shard alone is not the run: the suite's other cases never started there, as in a
+    // cancelled nextest run, and it is incomplete...
     let lone = project.dir.path().join("out-lone");
     let lone_report = Command::new(env!("CARGO_BIN_EXE_evalgate"))
         .args(["report", "--out", lone.to_str().unwrap(), &args[3]])
+        .current_dir(project.dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(lone_report.status.code(), Some(1), "{}", text(&lone_report));
+    assert!(
+        text(&lone_report).contains("case(s) of the suite never started"),
+        "{}",
+        text(&lone_report)
+    );
+    // ...unless it is said to be partial on purpose: then coverage gates are not applied.
+    let lone_report = Command::new(env!("CARGO_BIN_EXE_evalgate"))
+        .args([
+            "report",
+            "--partial",
+            "--out",
+            lone.to_str().unwrap(),
+            &args[3],
+        ])
         .current_dir(project.dir.path())
         .output()
         .unwrap();

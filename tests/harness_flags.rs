@@ -166,6 +166,14 @@ fn exact_and_skip() {
         f.suite.run_dirs().is_empty(),
         "nothing ran, nothing recorded"
     );
+    let run = f.suite.run(&["--skip", "refunds", "--skip", "status"]);
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(
+        run.stderr
+            .contains("no case matched the arguments (`--skip`)"),
+        "{}",
+        run.stderr
+    );
     let run = f.suite.run(&["no-such-case"]);
     assert_eq!(run.code, 2, "{}", run.all());
     assert!(
@@ -377,6 +385,58 @@ fn one_process_per_case_loses_nothing_and_report_merges() {
     );
 }
 
+/// One process per case (nextest) and one case's process never started (a cancelled run,
+/// `--max-fail`): no process planned it, but the suite has it — the run is incomplete,
+/// never green, unless the user says it was filtered on purpose.
+#[test]
+fn under_one_process_per_case_a_case_never_started_is_missing() {
+    let f = fixture(Behaviour::Echo, 8);
+    let env = [("NEXTEST_RUN_ID", "run-cancelled")];
+    for name in ["evals::refunds/a", "evals::refunds/b"] {
+        let run = f
+            .suite
+            .evalgate_env(&["run", "evals", "--", "--exact", name], &env);
+        assert_eq!(run.code, 0, "{}", run.all());
+    }
+    let run_dir = f.suite.out().join("runs/run-cancelled");
+    let report = f.suite.evalgate(&["report", run_dir.to_str().unwrap()]);
+    assert_eq!(report.code, 1, "{}", report.all());
+    assert!(
+        report.stderr.starts_with(
+            "evalgate: INCOMPLETE: the run is incomplete: 1 case(s) of the suite never started"
+        ),
+        "{}",
+        report.stderr
+    );
+    assert!(f.suite.junit().contains("name=\"status/c\""));
+    let save = f.suite.evalgate(&[
+        "baseline",
+        "save",
+        "--to",
+        "baseline.json",
+        run_dir.to_str().unwrap(),
+    ]);
+    assert_eq!(save.code, 2, "{}", save.all());
+    assert!(
+        save.stderr.contains("a baseline must be a finished run"),
+        "{}",
+        save.stderr
+    );
+
+    let report = f
+        .suite
+        .evalgate(&["report", "--partial", run_dir.to_str().unwrap()]);
+    assert_eq!(report.code, 0, "{}", report.all());
+    let coverage = reports::read_json(&f.suite.out().join("coverage.json"));
+    assert!(
+        coverage["partial"]
+            .as_str()
+            .is_some_and(|p| p.contains("the run covers 2 of the suite's 3 cases")),
+        "{coverage:#}"
+    );
+    assert_eq!(coverage["incomplete"], serde_json::Value::Null);
+}
+
 #[test]
 fn report_without_records_refuses_and_report_of_a_failure_exits_1() {
     let f = fixture(Behaviour::Echo, 8);
@@ -409,6 +469,11 @@ fn a_killed_run_keeps_every_finished_record() {
             &simple_case("x", "  - contains: x"),
         );
     }
+    // A green run first: its reports must not outlive the killed run.
+    let green = f.suite.run(&["refunds/a"]);
+    assert_eq!(green.code, 0, "{}", green.all());
+    std::fs::remove_dir_all(f.suite.out().join("runs")).unwrap();
+    std::fs::remove_file(f.suite.out().join("history.sqlite")).unwrap();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_evalgate"))
         .args(["run", "evals"])
         .current_dir(f.suite.path())
@@ -426,6 +491,12 @@ fn a_killed_run_keeps_every_finished_record() {
     }
     child.kill().unwrap();
     child.wait().unwrap();
+    // The reports of the green run before are gone: what is there says this one did not end.
+    let junit = f.suite.junit();
+    assert!(
+        junit.contains("name=\"run incomplete\"") && junit.contains("has not written its reports"),
+        "{junit}"
+    );
     let finished = f.suite.records_of("case");
     assert!(
         finished.len() >= 3 && finished.len() < 33,
@@ -815,4 +886,74 @@ fn symlinked_case_folders_are_followed_and_loops_refused() {
         "{}",
         run.stderr
     );
+}
+
+/// A second signal stops at once: no reports (what is there says the run did not end), and
+/// the agent processes in flight are killed with it, not left running.
+#[cfg(unix)]
+#[test]
+fn a_second_signal_stops_at_once_and_kills_the_agents_processes() {
+    let dir = tempfile::tempdir().unwrap();
+    let pids = dir.path().join("pids");
+    std::fs::create_dir_all(&pids).unwrap();
+    let suite = TempSuite::new(&format!(
+        "target:\n  command:\n    program: sh\n    args: [\"-c\", \"echo $$ > {}/$$; sleep 60\"]\n",
+        pids.display()
+    ));
+    suite.case("a.yaml", &simple_case("x", "  - contains: x"));
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_evalgate"))
+        .args(["run", "evals"])
+        .current_dir(suite.path())
+        .env("EVALGATE_OUT", suite.out())
+        .env("EVALGATE_INTERRUPT_GRACE", "60s")
+        .env_remove("NEXTEST_RUN_ID")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let agent = loop {
+        let written = std::fs::read_dir(&pids).unwrap().next();
+        if let Some(entry) = written {
+            break entry
+                .unwrap()
+                .file_name()
+                .to_str()
+                .unwrap()
+                .parse::<i32>()
+                .unwrap();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the agent never started"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    // SAFETY: kill(2) on our own child's pid.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("evalgate: SIGINT again: stopping at once, without reports"),
+        "{stderr}"
+    );
+    // Killed: gone, or a zombie left for init to reap.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let alive = loop {
+        let state = std::fs::read_to_string(format!("/proc/{agent}/stat")).ok();
+        let running = state.is_some_and(|s| {
+            s.rsplit_once(") ")
+                .is_some_and(|(_, rest)| !rest.starts_with('Z') && !rest.starts_with('X'))
+        });
+        if !running || std::time::Instant::now() > deadline {
+            break running;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(!alive, "the agent process {agent} outlived evalgate");
+    let junit = std::fs::read_to_string(suite.out().join("junit.xml")).unwrap();
+    assert!(junit.contains("name=\"run incomplete\""), "{junit}");
 }

@@ -153,6 +153,7 @@ pub fn generate() -> RunData {
             stopped: None,
             comparison: None,
             samples_to_decide: None,
+            pid: None,
         });
     }
     RunData {

@@ -183,14 +183,16 @@ fn walk(
             match std::fs::metadata(&path) {
                 Ok(target) => target.is_dir(),
                 // A broken link: read as a case file when named like one (reading reports
-                // it); anything else cannot be told from a folder, and is not skipped.
+                // it); anything else cannot be told from a folder, and is not skipped
+                // without a word.
                 Err(_) if is_case_file(&path) => false,
                 Err(e) => {
-                    return Err(ConfigError::new(
-                        &path,
-                        format!("a symlink whose target cannot be read: {e}"),
-                    )
-                    .into());
+                    eprintln!(
+                        "evalgate: warning: {}: a symlink whose target cannot be read ({e}); \
+                         if it was a folder of cases, they are not in this run",
+                        path.display()
+                    );
+                    false
                 }
             }
         } else {

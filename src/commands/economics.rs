@@ -60,7 +60,7 @@ fn economics_of(args: &RunArgs) -> Result<(RunData, Economics), Error> {
                 .join(", ")
         )));
     }
-    learn_suite_cases(&mut data, Some(args.dir.clone()))?;
+    learn_suite_cases(&mut data, Some(args.dir.clone()), false)?;
     let (report, paths) = write_reports(&data, &out)?;
     let history = match &paths.history {
         Some(path) => {

@@ -14,7 +14,15 @@ use crate::suite::Suite;
 /// When every process ran one case with `--exact` (nextest), none knew the suite's full
 /// case list nor its decay facts; discover them from the evals folder so coverage gates can
 /// tell a whole run from a partial one, and decay is judged on every case.
-pub(crate) fn learn_suite_cases(data: &mut RunData, dir: Option<PathBuf>) -> Result<(), Error> {
+///
+/// When every process ran one case (nextest), the cases learnt are also what the run is
+/// `expected` to hold — unless `partial`: the user says it was filtered — so a case whose
+/// process never started (a cancelled nextest run, `--max-fail`) makes the run incomplete.
+pub(crate) fn learn_suite_cases(
+    data: &mut RunData,
+    dir: Option<PathBuf>,
+    partial: bool,
+) -> Result<(), Error> {
     let Some(policy) = data.policy.as_mut() else {
         return Ok(());
     };
@@ -47,6 +55,9 @@ pub(crate) fn learn_suite_cases(data: &mut RunData, dir: Option<PathBuf>) -> Res
             None => cases.clone(),
         };
         policy.cases = Some(RunPolicy::active_cases(&ran));
+        if !partial {
+            data.expected = policy.cases.clone();
+        }
     }
     if policy.decay.is_none() {
         policy.decay = Some(DecayContext::new(&suite, &cases)?);

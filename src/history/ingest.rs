@@ -12,7 +12,7 @@ use super::schema::database_error;
 use crate::envelope::RunEnvelope;
 use crate::errors::Error;
 use crate::record::{
-    CaseRecord, Completion, EndRecord, OutcomeRecord, Record, RerunRecord, RunRecord,
+    CaseRecord, Completion, EndRecord, OutcomeRecord, Record, Recorded, RerunRecord, RunRecord,
     SCHEMA_VERSION, SampleRecord,
 };
 use crate::verdict::SampleVerdict;
@@ -129,9 +129,8 @@ impl<'s> Ingest<'s> {
                 .prepare_cached(
                     "INSERT INTO run_records (run_id, pid, started_s, started_ns, suite, record)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                     ON CONFLICT (run_id, pid) DO UPDATE SET started_s = excluded.started_s,
-                       started_ns = excluded.started_ns, suite = excluded.suite,
-                       record = excluded.record",
+                     ON CONFLICT (run_id, pid, started_s, started_ns) DO UPDATE SET
+                       suite = excluded.suite, record = excluded.record",
                 )
                 .and_then(|mut stmt| {
                     let (s, ns) = split(r.started_at);
@@ -215,14 +214,28 @@ impl<'s> Ingest<'s> {
                        record = excluded.record",
                 )
                 .and_then(|mut stmt| stmt.execute(params![o.run_id, o.red, json]))
+                // A report that found the run incomplete (from more than its records say:
+                // the suite's cases) marks it partial for good.
+                .and_then(|_| match o.incomplete {
+                    true => self
+                        .tx
+                        .prepare_cached("UPDATE runs SET partial = 1 WHERE run_id = ?1")
+                        .and_then(|mut stmt| stmt.execute([&o.run_id])),
+                    false => Ok(0),
+                })
                 .map(|_| self.stats.outcomes += 1),
             RecordRef::End(e) => self
                 .tx
                 .prepare_cached(
-                    "INSERT INTO run_ends (run_id, pid, record) VALUES (?1, ?2, ?3)
-                     ON CONFLICT (run_id, pid) DO UPDATE SET record = excluded.record",
+                    "INSERT INTO run_ends (run_id, pid, started_s, started_ns, record)
+                     VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT (run_id, pid, started_s, started_ns) DO UPDATE SET
+                       record = excluded.record",
                 )
-                .and_then(|mut stmt| stmt.execute(params![e.run_id, e.pid, json]))
+                .and_then(|mut stmt| {
+                    let (s, ns) = split(e.started_at);
+                    stmt.execute(params![e.run_id, e.pid, s, ns, json])
+                })
                 .map(|_| self.stats.ends += 1),
         };
         written.map_err(|e| database_error(self.path, e))?;
@@ -314,7 +327,7 @@ impl<'s> Ingest<'s> {
             .map(|r| axes_key(&r.axes));
         let envelope_json = serde_json::to_string(&envelope.envelope)
             .map_err(|e| Error::Internal(format!("an envelope does not serialize: {e}")))?;
-        let partial = !self.completion(run_id, &runs)?.is_complete();
+        let partial = self.partial(run_id, &runs)?;
         self.tx
             .prepare_cached(
                 "INSERT INTO runs (run_id, started_s, started_ns, suite, envelope_id, envelope,
@@ -346,28 +359,76 @@ impl<'s> Ingest<'s> {
         Ok(())
     }
 
-    /// What run `run_id` (processes `runs`) left undone, from everything stored for it.
-    fn completion(&self, run_id: &str, runs: &[RunRecord]) -> Result<Completion, Error> {
+    /// Whether run `run_id` (processes `runs`) did not finish, from everything stored for
+    /// it: its own records, or the outcome of a report that knew more (the suite's cases,
+    /// under nextest).
+    fn partial(&self, run_id: &str, runs: &[RunRecord]) -> Result<bool, Error> {
         let sql = |e| database_error(self.path, e);
-        let strings = |query: &str| -> Result<Vec<String>, Error> {
-            let mut stmt = self.tx.prepare_cached(query).map_err(sql)?;
+        let said: bool = self
+            .tx
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM run_outcomes WHERE run_id = ?1
+                                  AND json_extract(record, '$.incomplete'))",
+            )
+            .and_then(|mut stmt| stmt.query_row([run_id], |row| row.get(0)))
+            .map_err(sql)?;
+        if said {
+            return Ok(true);
+        }
+        let ends: Vec<EndRecord> = {
+            let mut stmt = self
+                .tx
+                .prepare_cached("SELECT record FROM run_ends WHERE run_id = ?1")
+                .map_err(sql)?;
             let rows = stmt
                 .query_map([run_id], |row| row.get::<_, String>(0))
                 .map_err(sql)?;
-            rows.collect::<Result<_, _>>().map_err(sql)
+            let mut ends = Vec::new();
+            for json in rows {
+                let json = json.map_err(sql)?;
+                ends.push(serde_json::from_str(&json).map_err(|e| self.damaged(run_id, e))?);
+            }
+            ends
         };
-        let ends: Vec<EndRecord> = strings("SELECT record FROM run_ends WHERE run_id = ?1")?
-            .iter()
-            .map(|json| serde_json::from_str(json).map_err(|e| self.damaged(run_id, e)))
-            .collect::<Result<_, _>>()?;
-        let recorded = strings("SELECT case_id FROM case_records WHERE run_id = ?1")?;
-        let begun = strings("SELECT DISTINCT case_id FROM sample_records WHERE run_id = ?1")?;
-        Ok(Completion::from_parts(
-            runs,
-            &ends,
-            &recorded.iter().map(String::as_str).collect(),
-            &begun.iter().map(String::as_str).collect(),
-        ))
+        let mut cases: Vec<(String, Option<u32>, (i64, i32))> = Vec::new();
+        {
+            let mut stmt = self
+                .tx
+                .prepare_cached(
+                    "SELECT case_id, json_extract(record, '$.pid'), started_s, started_ns
+                       FROM case_records WHERE run_id = ?1",
+                )
+                .map_err(sql)?;
+            let rows = stmt
+                .query_map([run_id], |row| {
+                    Ok((row.get(0)?, row.get(1)?, (row.get(2)?, row.get(3)?)))
+                })
+                .map_err(sql)?;
+            for row in rows {
+                cases.push(row.map_err(sql)?);
+            }
+        }
+        let mut recorded = Vec::with_capacity(cases.len());
+        for (case, pid, (s, ns)) in &cases {
+            recorded.push(Recorded {
+                case,
+                pid: *pid,
+                started_at: jiff::Timestamp::new(*s, *ns)
+                    .map_err(|e| Error::Internal(format!("a stored start time: {e}")))?,
+            });
+        }
+        let begun: Vec<String> = {
+            let mut stmt = self
+                .tx
+                .prepare_cached("SELECT DISTINCT case_id FROM sample_records WHERE run_id = ?1")
+                .map_err(sql)?;
+            let rows = stmt
+                .query_map([run_id], |row| row.get::<_, String>(0))
+                .map_err(sql)?;
+            rows.collect::<Result<_, _>>().map_err(sql)?
+        };
+        let begun = begun.iter().map(String::as_str).collect();
+        Ok(!Completion::from_parts(runs, &ends, &recorded, &begun, None).is_complete())
     }
 
     fn damaged(&self, run_id: &str, e: serde_json::Error) -> Error {

@@ -19,12 +19,12 @@ use crate::record::{Record, SCHEMA_VERSION};
 /// outcomes and end markers, each sorted by its key so that the same history always exports
 /// to the same bytes.
 const EXPORT_QUERIES: [&str; 6] = [
-    "SELECT record FROM run_records ORDER BY run_id, pid",
+    "SELECT record FROM run_records ORDER BY run_id, pid, started_s, started_ns",
     "SELECT record FROM sample_records ORDER BY run_id, case_id, sample",
     "SELECT record FROM case_records ORDER BY run_id, case_id",
     "SELECT record FROM reruns ORDER BY rerun_id",
     "SELECT record FROM run_outcomes ORDER BY run_id",
-    "SELECT record FROM run_ends ORDER BY run_id, pid",
+    "SELECT record FROM run_ends ORDER BY run_id, pid, started_s, started_ns",
 ];
 
 /// Stands for the writer handed to `export` in errors: it has no path.

@@ -157,10 +157,26 @@ const MIGRATIONS: &[Migration] = &[
         CREATE TABLE run_ends (
             run_id      TEXT    NOT NULL,
             pid         INTEGER NOT NULL,
+            started_s   INTEGER NOT NULL,
+            started_ns  INTEGER NOT NULL,
             record      TEXT    NOT NULL,
-            PRIMARY KEY (run_id, pid)
+            PRIMARY KEY (run_id, pid, started_s, started_ns)
         );
         ALTER TABLE runs ADD COLUMN partial INTEGER NOT NULL DEFAULT 0;
+        -- A process is its pid and its start: shards in identical containers share pids.
+        CREATE TABLE run_records_by_process (
+            run_id      TEXT    NOT NULL,
+            pid         INTEGER NOT NULL,
+            started_s   INTEGER NOT NULL,
+            started_ns  INTEGER NOT NULL,
+            suite       TEXT    NOT NULL,
+            record      TEXT    NOT NULL,
+            PRIMARY KEY (run_id, pid, started_s, started_ns)
+        );
+        INSERT INTO run_records_by_process
+            SELECT run_id, pid, started_s, started_ns, suite, record FROM run_records;
+        DROP TABLE run_records;
+        ALTER TABLE run_records_by_process RENAME TO run_records;
     ",
     },
 ];

@@ -554,7 +554,7 @@ fn a_run_without_its_end_marker_is_partial_until_it_arrives_and_never_a_verdict_
     );
 
     // An interrupted run stays partial whatever it recorded.
-    let mut stopped = process("r2", 2, 5, &["orders/a"]);
+    let mut stopped = process("r2", 2, 0, &["orders/a"]);
     stopped.runs[0].planned = Some(vec!["orders/a".into()]);
     stopped.ends = vec![crate::record::EndRecord::of(&stopped.runs[0], true)];
     store.ingest(&stopped).unwrap();
@@ -565,4 +565,27 @@ fn a_run_without_its_end_marker_is_partial_until_it_arrives_and_never_a_verdict_
         })
         .unwrap();
     assert_eq!(r2, 1);
+}
+
+#[test]
+fn processes_of_one_run_with_the_same_pid_are_kept_apart() {
+    // Shards in identical containers: the same pid, other starts.
+    let (_dir, _path, mut store) = temp_store();
+    let mut a = process("shared", 7, 0, &["orders/a"]);
+    a.runs[0].planned = Some(vec!["orders/a".into(), "orders/c".into()]);
+    let mut b = process("shared", 7, 1, &["orders/b"]);
+    b.runs[0].planned = Some(vec!["orders/b".into()]);
+    b.ends = vec![crate::record::EndRecord::of(&b.runs[0], false)];
+    store.ingest(&a).unwrap();
+    store.ingest(&b).unwrap();
+    let processes: i64 = store
+        .connection()
+        .query_row("SELECT count(*) FROM run_records", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(processes, 2);
+    let partial: i64 = store
+        .connection()
+        .query_row("SELECT partial FROM runs", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(partial, 1, "shard a was killed: orders/c has no result");
 }

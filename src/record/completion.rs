@@ -18,31 +18,70 @@ pub struct Completion {
     pub killed: usize,
     /// Processes stopped by SIGINT or SIGTERM.
     pub interrupted: usize,
-    /// Cases planned, or begun (samples recorded), that have no case record.
+    /// Cases planned, begun (samples recorded) or expected of the run that have no case
+    /// record.
     pub missing: Vec<String>,
-    /// Cases the processes planned in all, when every one of them recorded its plan.
+    /// Of `missing`, the cases no process planned: the run was expected to hold them (every
+    /// process ran one case, as under nextest, and the suite has them) but none started.
+    pub never_started: usize,
+    /// Cases the run set out to run, when that is known: every process recorded its plan,
+    /// or the run was expected to hold the whole suite.
     pub planned: Option<usize>,
+}
+
+/// A case record as completion needs it: which case, and which process wrote it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Recorded<'a> {
+    pub case: &'a str,
+    pub pid: Option<u32>,
+    pub started_at: jiff::Timestamp,
+}
+
+impl Recorded<'_> {
+    /// Whether process `run` may have written it (pids are reused, but not by processes of
+    /// one run running at once: a record of the same pid started before the process is
+    /// another's). A record that does not name its process may be anyone's.
+    fn by(&self, run: &RunRecord) -> bool {
+        self.pid.is_none_or(|pid| pid == run.pid) && self.started_at >= run.started_at
+    }
 }
 
 impl Completion {
     /// The completion of the records in `data`.
     pub fn of(data: &RunData) -> Completion {
-        let recorded: BTreeSet<&str> = data.cases.iter().map(|c| c.case.as_str()).collect();
+        let recorded: Vec<Recorded> = data
+            .cases
+            .iter()
+            .map(|c| Recorded {
+                case: &c.case,
+                pid: c.pid,
+                started_at: c.started_at,
+            })
+            .collect();
         let begun: BTreeSet<&str> = data.samples.iter().map(|s| s.case.as_str()).collect();
-        Completion::from_parts(&data.runs, &data.ends, &recorded, &begun)
+        Completion::from_parts(
+            &data.runs,
+            &data.ends,
+            &recorded,
+            &begun,
+            data.expected.as_deref(),
+        )
     }
 
-    /// The completion of processes `runs` that wrote end markers `ends`, case records for
-    /// `recorded` and samples of `begun`.
+    /// The completion of processes `runs` that wrote end markers `ends`, case records
+    /// `recorded` and samples of `begun`; `expected`: the cases the run should hold when
+    /// the processes' own plans cannot tell (one process per case).
     pub(crate) fn from_parts(
         runs: &[RunRecord],
         ends: &[EndRecord],
-        recorded: &BTreeSet<&str>,
+        recorded: &[Recorded],
         begun: &BTreeSet<&str>,
+        expected: Option<&[String]>,
     ) -> Completion {
         let mut completion = Completion::default();
         let mut planned: BTreeSet<&str> = BTreeSet::new();
         let mut every_plan_known = !runs.is_empty();
+        let has_record: BTreeSet<&str> = recorded.iter().map(|r| r.case).collect();
         for run in runs {
             // Records of versions before plans and end markers: nothing to tell by.
             let Some(cases) = &run.planned else {
@@ -50,19 +89,42 @@ impl Completion {
                 continue;
             };
             planned.extend(cases.iter().map(String::as_str));
-            match ends.iter().find(|end| end.ends(run)) {
-                None => completion.killed += 1,
-                Some(end) if end.interrupted => completion.interrupted += 1,
-                Some(_) => {}
+            let ended = match ends.iter().find(|end| end.ends(run)) {
+                None => Ended::Killed,
+                Some(end) if end.interrupted => Ended::Interrupted,
+                Some(_) => continue,
+            };
+            // A process cut short whose every case another process then recorded (nextest
+            // retrying a test after its timeout) left nothing undone.
+            let retried = cases.iter().all(|case| {
+                recorded
+                    .iter()
+                    .any(|r| r.case == case.as_str() && !r.by(run))
+            });
+            if retried && !cases.is_empty() {
+                continue;
+            }
+            match ended {
+                Ended::Killed => completion.killed += 1,
+                Ended::Interrupted => completion.interrupted += 1,
             }
         }
-        completion.planned = every_plan_known.then_some(planned.len());
         let mut missing: BTreeSet<&str> = planned
             .iter()
             .copied()
-            .filter(|case| !recorded.contains(case))
+            .filter(|case| !has_record.contains(case))
             .collect();
-        missing.extend(begun.iter().copied().filter(|c| !recorded.contains(c)));
+        missing.extend(begun.iter().copied().filter(|c| !has_record.contains(c)));
+        completion.planned = every_plan_known.then_some(planned.len());
+        if let Some(expected) = expected {
+            for case in expected {
+                if !has_record.contains(case.as_str()) && missing.insert(case) {
+                    completion.never_started += usize::from(!planned.contains(case.as_str()));
+                }
+            }
+            planned.extend(expected.iter().map(String::as_str));
+            completion.planned = Some(planned.len());
+        }
         completion.missing = missing.into_iter().map(str::to_string).collect();
         completion
     }
@@ -78,6 +140,11 @@ impl Completion {
             return None;
         }
         let how = match (self.interrupted, self.killed) {
+            (0, 0) if self.never_started > 0 => format!(
+                "{} case(s) of the suite never started (a cancelled nextest run, `--max-fail`, \
+                 or a filter: pass `--partial` to report a filtered run)",
+                self.never_started
+            ),
             (0, 0) => "cases it started have no result".to_string(),
             (i, 0) => format!("interrupted (SIGINT/SIGTERM){}", processes(i)),
             (0, k) => format!("killed before its end{}", processes(k)),
@@ -95,6 +162,11 @@ impl Completion {
             "the run is incomplete: {how}; {cases}. It is not a verdict on the suite"
         ))
     }
+}
+
+enum Ended {
+    Killed,
+    Interrupted,
 }
 
 fn processes(n: usize) -> String {
@@ -124,10 +196,21 @@ mod tests {
         ids.iter().copied().collect()
     }
 
+    /// Case records written by process `pid` after it started.
+    fn by(pid: u32, ids: &[&'static str]) -> Vec<Recorded<'static>> {
+        ids.iter()
+            .map(|case| Recorded {
+                case,
+                pid: Some(pid),
+                started_at: "2026-12-01T00:00:01Z".parse().unwrap(),
+            })
+            .collect()
+    }
+
     #[test]
     fn a_process_without_its_end_marker_was_killed_and_its_unrecorded_cases_are_missing() {
         let runs = [run(1, Some(&["a", "b", "c"]))];
-        let c = Completion::from_parts(&runs, &[], &set(&["a"]), &set(&["a", "b"]));
+        let c = Completion::from_parts(&runs, &[], &by(1, &["a"]), &set(&["a", "b"]), None);
         assert_eq!(c.killed, 1);
         assert_eq!(c.missing, ["b", "c"]);
         assert_eq!(c.planned, Some(3));
@@ -146,11 +229,11 @@ mod tests {
             EndRecord::of(&runs[0], false),
             EndRecord::of(&runs[1], false),
         ];
-        let c = Completion::from_parts(&runs, &ends, &set(&["a", "b", "c"]), &set(&["a"]));
+        let c = Completion::from_parts(&runs, &ends, &by(1, &["a", "b", "c"]), &set(&["a"]), None);
         assert!(c.is_complete(), "{c:?}");
         assert_eq!(c.describe(), None);
         // The end marker of another process does not end this one.
-        let c = Completion::from_parts(&runs, &ends[..1], &set(&["a", "b", "c"]), &set(&[]));
+        let c = Completion::from_parts(&runs, &ends[..1], &by(2, &["c"]), &set(&[]), None);
         assert_eq!(c.killed, 1);
     }
 
@@ -158,7 +241,7 @@ mod tests {
     fn an_interrupted_process_is_incomplete_even_when_its_cases_finished() {
         let runs = [run(1, Some(&["a"]))];
         let ends = [EndRecord::of(&runs[0], true)];
-        let c = Completion::from_parts(&runs, &ends, &set(&["a"]), &set(&["a"]));
+        let c = Completion::from_parts(&runs, &ends, &by(1, &["a"]), &set(&["a"]), None);
         assert_eq!(c.interrupted, 1);
         assert!(!c.is_complete());
     }
@@ -166,10 +249,51 @@ mod tests {
     #[test]
     fn records_without_plans_are_judged_by_their_unfinished_cases_only() {
         let runs = [run(1, None)];
-        let c = Completion::from_parts(&runs, &[], &set(&["a"]), &set(&["a"]));
+        let c = Completion::from_parts(&runs, &[], &by(1, &["a"]), &set(&["a"]), None);
         assert!(c.is_complete());
-        let c = Completion::from_parts(&runs, &[], &set(&["a"]), &set(&["a", "b"]));
+        let c = Completion::from_parts(&runs, &[], &by(1, &["a"]), &set(&["a", "b"]), None);
         assert_eq!(c.missing, ["b"]);
         assert_eq!(c.planned, None);
+    }
+
+    #[test]
+    fn a_process_cut_short_whose_cases_another_process_recorded_was_retried() {
+        // nextest: attempt 1 (pid 1) timed out and was terminated; attempt 2 (pid 2) passed.
+        let runs = [run(1, Some(&["a"])), run(2, Some(&["a"]))];
+        let ends = [
+            EndRecord::of(&runs[0], true),
+            EndRecord::of(&runs[1], false),
+        ];
+        let c = Completion::from_parts(&runs, &ends, &by(2, &["a"]), &set(&["a"]), None);
+        assert!(c.is_complete(), "{c:?}");
+        // Killed rather than terminated: the same.
+        let c = Completion::from_parts(&runs, &ends[1..], &by(2, &["a"]), &set(&["a"]), None);
+        assert!(c.is_complete(), "{c:?}");
+        // Its own records do not make up for an interruption.
+        let c = Completion::from_parts(&runs[..1], &ends[..1], &by(1, &["a"]), &set(&["a"]), None);
+        assert_eq!(c.interrupted, 1);
+    }
+
+    #[test]
+    fn expected_cases_no_process_planned_never_started() {
+        // One process per case; the suite has three, two processes ran.
+        let runs = [run(1, Some(&["a"])), run(2, Some(&["b"]))];
+        let ends = [
+            EndRecord::of(&runs[0], false),
+            EndRecord::of(&runs[1], false),
+        ];
+        let mut recorded = by(1, &["a"]);
+        recorded.extend(by(2, &["b"]));
+        let suite = ["a".to_string(), "b".to_string(), "c".to_string()];
+        let c = Completion::from_parts(&runs, &ends, &recorded, &set(&[]), Some(&suite));
+        assert_eq!((c.never_started, c.planned), (1, Some(3)));
+        assert_eq!(c.missing, ["c"]);
+        assert!(
+            c.describe()
+                .unwrap()
+                .contains("1 case(s) of the suite never started")
+        );
+        let c = Completion::from_parts(&runs, &ends, &recorded, &set(&[]), Some(&suite[..2]));
+        assert!(c.is_complete());
     }
 }

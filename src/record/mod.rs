@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 pub use completion::Completion;
+pub(crate) use completion::Recorded;
 pub use policy::RunPolicy;
 pub use reader::RunData;
 pub(crate) use writer::Recorder;
@@ -91,6 +92,9 @@ pub struct OutcomeRecord {
     pub failed_cases: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub failed_gates: Vec<String>,
+    /// The run did not finish: never a baseline, decay or memory reference.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub incomplete: bool,
     pub reported_at: jiff::Timestamp,
 }
 
@@ -313,6 +317,10 @@ pub struct CaseRecord {
     /// rate stayed the same.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub samples_to_decide: Option<u32>,
+    /// The process that ran it: a case retried by another process (nextest after a
+    /// timeout) makes up for the attempt that was cut short.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pid: Option<u32>,
 }
 
 /// Why a case took fewer samples than it may.

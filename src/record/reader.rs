@@ -27,6 +27,10 @@ pub struct RunData {
     pub skipped_lines: Vec<String>,
     /// The catalog and gates the run was made under (`suite.json`), when recorded.
     pub policy: Option<RunPolicy>,
+    /// The cases the run should hold when its processes' plans cannot tell (each ran one
+    /// case, as under nextest): set by `evalgate report` from the evals folder, so a case
+    /// whose process never started is missing, not silently absent.
+    pub expected: Option<Vec<String>>,
 }
 
 impl RunData {

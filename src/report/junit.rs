@@ -21,6 +21,23 @@ use crate::verdict::{SampleVerdict, Verdict};
 /// How much of each failing sample's output goes into `system-out`.
 const OUTPUT_BYTES: usize = 4096;
 
+/// The JUnit a run leaves while it runs, in place of the last run's: one failing test
+/// saying the reports were not written. A run that dies before its reports (SIGKILL, out
+/// of memory, a second Ctrl-C) never leaves an earlier run's green behind.
+pub(crate) fn in_progress(suite: &str, why: &str) -> Report {
+    let mut report = Report::new("evalgate");
+    let mut test_suite = TestSuite::new(xml_safe(suite));
+    let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+    status.set_type("incomplete");
+    status.set_message(xml_safe(why));
+    let mut case = TestCase::new("run incomplete", status);
+    case.set_classname("evals");
+    test_suite.add_test_case(case);
+    test_suite.add_property(Property::new("evalgate.incomplete", "true"));
+    report.add_test_suite(test_suite);
+    report
+}
+
 pub fn junit_report(data: &RunData, run_report: &RunReport) -> Report {
     let summary = &run_report.summary;
     let name = data

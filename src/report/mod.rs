@@ -243,7 +243,14 @@ impl RunReport {
 
     /// The human report printed after libtest's lines.
     pub fn render(&self) -> String {
-        let mut text = self.summary.render();
+        let mut text = self.summary.headline();
+        text.push_str(&self.render_after_headline());
+        text
+    }
+
+    /// The report without the summary's headline (printed first by whoever shows it).
+    pub fn render_after_headline(&self) -> String {
+        let mut text = self.summary.render_counts();
         coverage_text::render_coverage(&self.coverage, &mut text);
         if let Some(decay) = &self.decay {
             decay_text::render(decay, &mut text);
@@ -320,6 +327,26 @@ fn write_optional_json<T: serde::Serialize>(
     Ok(Some(path))
 }
 
+/// Replaces the reports under `out_dir` (JUnit, coverage) with ones saying run `run_id` has
+/// not written its reports yet: the run's own reports overwrite them when it ends, and a run
+/// that never gets there leaves a failing report, not the previous run's.
+pub(crate) fn write_in_progress(out_dir: &Path, suite: &str, run_id: &str) -> Result<(), Error> {
+    let why = format!(
+        "run {run_id} has not written its reports: it is running, or it was killed before \
+         its end (its records are in runs/{run_id}; `evalgate report` reports what finished)"
+    );
+    std::fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, e))?;
+    let xml = junit::in_progress(suite, &why)
+        .to_string()
+        .map_err(|e| Error::Internal(format!("serializing JUnit failed: {e}")))?;
+    write_atomic(&out_dir.join("junit.xml"), xml.as_bytes())?;
+    let json = serde_json::to_vec_pretty(&serde_json::json!({
+        "incomplete": {"why": why},
+    }))
+    .map_err(|e| Error::Internal(format!("serializing coverage failed: {e}")))?;
+    write_atomic(&out_dir.join("coverage.json"), &json)
+}
+
 /// Ingests `data` into the history store, then writes every report for it under `out_dir`.
 pub fn write_reports(data: &RunData, out_dir: &Path) -> Result<(RunReport, ReportPaths), Error> {
     let summary = Summary::new(data);
@@ -367,6 +394,7 @@ pub fn write_reports(data: &RunData, out_dir: &Path) -> Result<(RunReport, Repor
                 red: report.has_failed(),
                 failed_cases: failed_cases.clone(),
                 failed_gates: failed_gates.clone(),
+                incomplete: !report.summary.completion.is_complete(),
                 reported_at,
             })
             .collect();

@@ -117,6 +117,14 @@ impl Summary {
 
     /// The human summary printed after libtest's lines: an incomplete run says so first.
     pub fn render(&self) -> String {
+        let mut text = self.headline();
+        text.push_str(&self.render_counts());
+        text
+    }
+
+    /// What must come first: why the run is incomplete, and the cases without a result
+    /// (empty for a complete run).
+    pub fn headline(&self) -> String {
         let mut text = String::new();
         if let Some(why) = self.completion.describe() {
             let _ = writeln!(text, "evalgate: INCOMPLETE: {why}.");
@@ -134,6 +142,12 @@ impl Summary {
                 text.push('\n');
             }
         }
+        text
+    }
+
+    /// The summary without its headline.
+    pub fn render_counts(&self) -> String {
+        let mut text = String::new();
         let _ = write!(
             text,
             "evalgate: {} cases: {} pass, {} fail, {} inconclusive, {} error",

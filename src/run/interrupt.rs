@@ -1,9 +1,15 @@
 //! SIGINT and SIGTERM (Ctrl-C, a CI job cancelled, nextest's timeout): stop starting
 //! samples, let the ones in flight finish within a short grace, then give up on them — so
 //! the run still ends with its records, an end marker saying it was interrupted, and every
-//! report. A second signal stops the process at once.
+//! report. A second signal, or one while no run is taking samples (its reports are being
+//! written), stops the process at once: agent processes killed, no reports (the run's
+//! reports then still say it did not finish).
+//!
+//! One listener thread serves the whole process, so a program that runs the harness twice
+//! handles signals in both runs.
 
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -24,6 +30,21 @@ pub(crate) struct Interrupt {
     over: watch::Sender<bool>,
 }
 
+/// The run taking samples now, and its grace, if any.
+static ACTIVE: Mutex<Option<(Arc<Interrupt>, Duration)>> = Mutex::new(None);
+
+/// The listener thread, started once; why it could not be, if so.
+static LISTENER: OnceLock<Result<(), String>> = OnceLock::new();
+
+/// While it lives, signals interrupt its run; dropped, they stop the process at once.
+pub(crate) struct Listening(());
+
+impl Drop for Listening {
+    fn drop(&mut self) {
+        *ACTIVE.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+}
+
 impl Interrupt {
     pub(crate) fn new() -> Interrupt {
         Interrupt {
@@ -32,37 +53,15 @@ impl Interrupt {
         }
     }
 
-    /// Listens for SIGINT and SIGTERM on `runtime` for as long as it runs.
-    pub(crate) fn listen(
-        self: &std::sync::Arc<Self>,
-        runtime: &tokio::runtime::Handle,
-        grace: Duration,
-    ) -> Result<(), Error> {
-        let _guard = runtime.enter();
-        let mut signals = Signals::new()
+    /// Makes SIGINT and SIGTERM interrupt this run, with `grace` for the samples in flight,
+    /// until the returned guard is dropped.
+    pub(crate) fn listen(self: &Arc<Self>, grace: Duration) -> Result<Listening, Error> {
+        LISTENER
+            .get_or_init(start_listener)
+            .clone()
             .map_err(|e| Error::Internal(format!("cannot listen for SIGINT/SIGTERM: {e}")))?;
-        let interrupt = std::sync::Arc::clone(self);
-        runtime.spawn(async move {
-            let name = signals.next().await;
-            interrupt.request();
-            eprintln!(
-                "evalgate: {name}: no new samples start; samples in flight have {} to finish \
-                 (again to stop at once)",
-                humantime::format_duration(grace)
-            );
-            tokio::select! {
-                () = tokio::time::sleep(grace) => {
-                    interrupt.over.send_replace(true);
-                    let again = signals.next().await;
-                    eprintln!("evalgate: {again} again: stopping at once, without reports");
-                }
-                again = signals.next() => {
-                    eprintln!("evalgate: {again} again: stopping at once, without reports");
-                }
-            }
-            std::process::exit(i32::from(EXIT));
-        });
-        Ok(())
+        *ACTIVE.lock().unwrap_or_else(|p| p.into_inner()) = Some((Arc::clone(self), grace));
+        Ok(Listening(()))
     }
 
     /// Stops the run as a signal would (and lets in-flight samples finish first).
@@ -83,15 +82,50 @@ impl Interrupt {
     }
 }
 
-/// Gives SIGINT and SIGTERM back their default action (end the process) once the runtime
-/// listening for them is gone: a Ctrl-C while the reports are written must not be swallowed.
-pub(crate) fn restore_default_action() {
-    #[cfg(unix)]
-    // SAFETY: signal(2) with SIG_DFL installs no handler of ours; nothing listens any more.
-    unsafe {
-        libc::signal(libc::SIGINT, libc::SIG_DFL);
-        libc::signal(libc::SIGTERM, libc::SIG_DFL);
+/// Starts the thread that waits for signals, on a runtime of its own.
+fn start_listener() -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let signals = {
+        let _guard = runtime.enter();
+        Signals::new().map_err(|e| e.to_string())?
+    };
+    std::thread::Builder::new()
+        .name("evalgate-signals".into())
+        .spawn(move || runtime.block_on(listen(signals)))
+        .map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+async fn listen(mut signals: Signals) {
+    loop {
+        let name = signals.next().await;
+        let active = ACTIVE.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let Some((interrupt, grace)) = active.filter(|(i, _)| !i.requested()) else {
+            stop_now(name, "stopping at once");
+        };
+        interrupt.request();
+        eprintln!(
+            "evalgate: {name}: no new samples start; samples in flight have {} to finish \
+             (again to stop at once)",
+            humantime::format_duration(grace)
+        );
+        tokio::select! {
+            () = tokio::time::sleep(grace) => {
+                interrupt.over.send_replace(true);
+            }
+            again = signals.next() => stop_now(again, "again: stopping at once"),
+        }
     }
+}
+
+/// Ends the process now: agent processes killed, nothing more written.
+fn stop_now(name: &str, how: &str) -> ! {
+    crate::target::kill_agent_processes();
+    eprintln!("evalgate: {name} {how}, without reports");
+    std::process::exit(i32::from(EXIT));
 }
 
 /// The `$EVALGATE_INTERRUPT_GRACE` duration (`2s`, `500ms`), else [`DEFAULT_GRACE`].

@@ -484,6 +484,7 @@ async fn run_case(shared: Arc<Shared>, case: Arc<Case>) -> CaseOutcome {
         stopped,
         comparison: judgement,
         samples_to_decide,
+        pid: Some(std::process::id()),
     };
     shared
         .recorder

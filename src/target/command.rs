@@ -75,15 +75,50 @@ const STDERR_TAIL: usize = 2048;
 /// so nothing else is touched; `ESRCH` (already gone) is fine.
 struct ProcessGroup(Option<u32>);
 
+/// The agent process groups alive now: a process that stops at once (a second Ctrl-C)
+/// runs no destructors, and kills them itself.
+static LIVE_GROUPS: std::sync::Mutex<std::collections::BTreeSet<u32>> =
+    std::sync::Mutex::new(std::collections::BTreeSet::new());
+
+impl ProcessGroup {
+    fn new(pid: Option<u32>) -> ProcessGroup {
+        if let Some(pid) = pid {
+            LIVE_GROUPS
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(pid);
+        }
+        ProcessGroup(pid)
+    }
+}
+
 impl Drop for ProcessGroup {
     fn drop(&mut self) {
-        #[cfg(unix)]
-        if let Some(pid) = self.0.and_then(|pid| i32::try_from(pid).ok()) {
-            // SAFETY: kill(2) with a negative pid signals that process group; it has no
-            // memory-safety preconditions.
-            unsafe {
-                libc::kill(-pid, libc::SIGKILL);
-            }
+        if let Some(pid) = self.0 {
+            LIVE_GROUPS
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&pid);
+            kill_group(pid);
+        }
+    }
+}
+
+/// Kills every agent process group still alive: for a process about to exit at once.
+pub(crate) fn kill_agent_processes() {
+    let groups = std::mem::take(&mut *LIVE_GROUPS.lock().unwrap_or_else(|p| p.into_inner()));
+    for pid in groups {
+        kill_group(pid);
+    }
+}
+
+fn kill_group(pid: u32) {
+    #[cfg(unix)]
+    if let Ok(pid) = i32::try_from(pid) {
+        // SAFETY: kill(2) with a negative pid signals that process group; it has no
+        // memory-safety preconditions.
+        unsafe {
+            libc::kill(-pid, libc::SIGKILL);
         }
     }
 }
@@ -140,7 +175,7 @@ impl CommandTarget {
             .spawn()
             .map_err(|e| Failure::new(format!("cannot start `{}`: {e}", self.program)))?;
         // Dropping this (the sample timed out, or it is done) kills the whole group.
-        let _group = ProcessGroup(child.id());
+        let _group = ProcessGroup::new(child.id());
         let input = serde_json::to_vec(request).expect("requests serialize");
         let mut stdin = child.stdin.take().expect("stdin is piped");
         let mut stdout = child.stdout.take().expect("stdout is piped");

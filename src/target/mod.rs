@@ -5,6 +5,7 @@
 
 pub mod agent;
 mod command;
+pub(crate) use command::kill_agent_processes;
 mod expand;
 mod http;
 mod openai;
