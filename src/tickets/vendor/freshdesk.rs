@@ -16,6 +16,7 @@ use serde::de::IgnoredAny;
 use super::assemble::{self, Body, Log, People, person};
 use super::export_file;
 use super::fields::{OneOrMany, Scalar, When, non_empty};
+use super::known_keys::Keys;
 use super::read::Importer;
 use super::shape;
 use crate::errors::Error;
@@ -84,6 +85,126 @@ struct RawConversation {
 struct RawRatings {
     default_question: Option<Scalar>,
 }
+
+/// The keys of a Freshdesk record, from the API v2 reference: a ticket's, a conversation's
+/// and a satisfaction rating's documented fields, read or not (a file does not say which it
+/// holds).
+static RECORD: Keys = Keys {
+    name: "ticket, conversation or rating",
+    values: &[
+        "id",
+        "subject",
+        "description",
+        "description_text",
+        "type",
+        "status",
+        "priority",
+        "source",
+        "requester_id",
+        "responder_id",
+        "group_id",
+        "company_id",
+        "product_id",
+        "email_config_id",
+        "cc_emails",
+        "fwd_emails",
+        "reply_cc_emails",
+        "ticket_cc_emails",
+        "to_emails",
+        "fr_escalated",
+        "is_escalated",
+        "nr_escalated",
+        "spam",
+        "deleted",
+        "tags",
+        "custom_fields",
+        "attachments",
+        "due_by",
+        "fr_due_by",
+        "nr_due_by",
+        "created_at",
+        "updated_at",
+        "stats",
+        "company",
+        "email",
+        "phone",
+        "name",
+        "facebook_id",
+        "twitter_id",
+        "unique_external_id",
+        "internal_agent_id",
+        "internal_group_id",
+        "association_type",
+        "associated_tickets_count",
+        "associated_tickets_list",
+        "source_additional_info",
+        "structured_description",
+        "form_id",
+        "support_email",
+        "sentiment_score",
+        "initial_sentiment_score",
+        "parent_id",
+        "ticket_id",
+        "user_id",
+        "body",
+        "body_text",
+        "incoming",
+        "private",
+        "from_email",
+        "bcc_emails",
+        "category",
+        "thread_id",
+        "thread_message_id",
+        "auto_response",
+        "automation_id",
+        "automation_type_id",
+        "last_edited_at",
+        "last_edited_user_id",
+        "survey_id",
+        "agent_id",
+        "ratings",
+        "feedback",
+    ],
+    objects: &[("requester", &REQUESTER), ("conversations", &CONVERSATION)],
+};
+
+static REQUESTER: Keys = Keys {
+    name: "requester",
+    values: &["id", "name", "email", "mobile", "phone"],
+    objects: &[],
+};
+
+static CONVERSATION: Keys = Keys {
+    name: "conversation",
+    values: &[
+        "id",
+        "ticket_id",
+        "user_id",
+        "body",
+        "body_text",
+        "incoming",
+        "private",
+        "source",
+        "support_email",
+        "from_email",
+        "to_emails",
+        "cc_emails",
+        "bcc_emails",
+        "attachments",
+        "created_at",
+        "updated_at",
+        "category",
+        "thread_id",
+        "thread_message_id",
+        "source_additional_info",
+        "auto_response",
+        "automation_id",
+        "automation_type_id",
+        "last_edited_at",
+        "last_edited_user_id",
+    ],
+    objects: &[],
+};
 
 #[derive(Debug, PartialEq, Eq)]
 enum Kind {
@@ -159,6 +280,7 @@ pub(super) struct Import {
 
 impl Importer for Import {
     const VENDOR: Vendor = Vendor::Freshdesk;
+    const KNOWN: &'static Keys = &RECORD;
 
     fn add_file(
         &mut self,
