@@ -5,7 +5,8 @@
 //!
 //! The ticket's description is its first customer message. Freshdesk's statuses are
 //! codes (2 open, 3 pending, 4 resolved, 5 closed; accounts may add their own, which
-//! the export does not name).
+//! the export does not name), and so are its satisfaction ratings (103 extremely happy
+//! down to -103 extremely unhappy): both are written as their words.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -478,14 +479,12 @@ impl Import {
             return;
         };
         let at = assemble::timestamp(raw.created_at.as_ref(), "created_at", &record, log);
-        let sentiment = match score.as_integer() {
-            Some(101..=103) => Sentiment::Positive,
-            Some(100) => Sentiment::Neutral,
-            Some(-103..=-101) => Sentiment::Negative,
-            _ => Sentiment::Unknown,
+        let (score, sentiment) = match rating_word(&score) {
+            Some((word, sentiment)) => (word.to_owned(), sentiment),
+            None => (score.0, Sentiment::Unknown),
         };
         let satisfaction = Satisfaction {
-            score: score.0,
+            score,
             sentiment,
             comment: non_empty(raw.feedback.as_deref()),
         };
@@ -525,6 +524,21 @@ fn message(raw: RawConversation, record: &str, log: &mut Log) -> Option<Message>
             None
         }
     }
+}
+
+/// The answer a satisfaction rating's code stands for on Freshdesk's scale, and its
+/// sentiment; `None` for a code off the scale.
+fn rating_word(code: &Scalar) -> Option<(&'static str, Sentiment)> {
+    Some(match code.as_integer()? {
+        103 => ("Extremely happy", Sentiment::Positive),
+        102 => ("Very happy", Sentiment::Positive),
+        101 => ("Happy", Sentiment::Positive),
+        100 => ("Neutral", Sentiment::Neutral),
+        -101 => ("Unhappy", Sentiment::Negative),
+        -102 => ("Very unhappy", Sentiment::Negative),
+        -103 => ("Extremely unhappy", Sentiment::Negative),
+        _ => return None,
+    })
 }
 
 /// Freshdesk's status word for its code; an account's own statuses are codes the export
