@@ -15,7 +15,7 @@ mod normal;
 mod pass_at_k;
 mod proportion;
 #[cfg(test)]
-mod random;
+pub(crate) mod random;
 mod search;
 mod sequential;
 

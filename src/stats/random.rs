@@ -2,7 +2,7 @@
 //! gives the same draws on every machine.
 
 /// xorshift64* (Vigna).
-pub(super) struct XorShift(pub u64);
+pub(crate) struct XorShift(pub u64);
 
 impl XorShift {
     /// A uniform number in [0, 1).
