@@ -280,15 +280,120 @@ fn a_round_with_errored_samples_is_used_but_never_kept() {
         stdout.contains("interaction model×tools"),
         "errors neither pass nor fail: {stdout}"
     );
-    let finished = finished_rounds(&out.join("bisect")).len();
-    assert_eq!(finished, 0, "no round with errors is kept for reuse");
+    // A case with no answered sample under either envelope cannot be judged: it is said to
+    // be left out, and the configurations run without it.
+    assert!(
+        stdout.contains("left out, no answered sample under the good or the bad envelope: down"),
+        "{stdout}"
+    );
+    // The good and bad envelopes' rounds held its errors: used, never kept, on disk or in
+    // history; the configurations' rounds, without it, are.
+    let finished = finished_rounds(&out.join("bisect"));
+    let all_bad = "index+model+prompt+sampling+tools";
+    let reference = |path: &std::path::PathBuf| {
+        let name = path
+            .parent()
+            .unwrap()
+            .file_name()
+            .unwrap()
+            .to_string_lossy();
+        name == "all-good" || name == all_bad
+    };
+    assert!(!finished.is_empty());
+    assert!(
+        !finished.iter().any(reference),
+        "no round with errors is kept for reuse: {finished:?}"
+    );
     let listed = Command::new(env!("CARGO_BIN_EXE_evalgate"))
         .args(["history", "runs", "--db"])
         .arg(out.join("history.sqlite"))
         .output()
         .unwrap();
+    let listed = String::from_utf8_lossy(&listed.stdout);
     assert!(
-        !String::from_utf8_lossy(&listed.stdout).contains("bisect-"),
-        "nor kept in history"
+        !listed.contains("-all-good-r") && !listed.contains(&format!("-{all_bad}-r")),
+        "nor kept in history: {listed}"
+    );
+}
+
+/// A suite of two cases with independent causes, answered by the scripted command agent:
+/// `prompt` fails when the prompt is `p2` alone, `tools` when the model is `B` and the tools
+/// `v2` together.
+fn two_cause_suite(dir: &Path) -> std::path::PathBuf {
+    let evals = dir.join("evals");
+    std::fs::create_dir_all(evals.join("cases")).unwrap();
+    let python = if Path::new("/usr/bin/python3").exists() {
+        "/usr/bin/python3"
+    } else {
+        "python3"
+    };
+    let agent =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/agents/scripted_agent.py");
+    std::fs::write(
+        evals.join("evalgate.yaml"),
+        format!(
+            "name: two-causes\ntarget:\n  command:\n    program: {python}\n    args: [{:?}]\n",
+            agent.display().to_string()
+        ),
+    )
+    .unwrap();
+    let case = |fails_when: &str| {
+        format!(
+            "samples: 3\ninput:\n  vars: {{mode: axes, fails_when: {fails_when}}}\n  \
+             messages:\n    - {{role: user, content: \"Is it broken?\"}}\nexpect:\n  - contains: fine\n"
+        )
+    };
+    std::fs::write(evals.join("cases/prompt.yaml"), case("{prompt: p2}")).unwrap();
+    std::fs::write(
+        evals.join("cases/tools.yaml"),
+        case("{model: B, tools: v2}"),
+    )
+    .unwrap();
+    std::fs::write(dir.join("good.yaml"), "model: A\nprompt: p1\ntools: v1\n").unwrap();
+    std::fs::write(dir.join("bad.yaml"), "model: B\nprompt: p2\ntools: v2\n").unwrap();
+    evals
+}
+
+#[test]
+fn two_independent_causes_in_one_suite_are_each_named_with_their_cases() {
+    let dir = tempfile::tempdir().unwrap();
+    let evals = two_cause_suite(dir.path());
+    let run = Command::new(env!("CARGO_BIN_EXE_evalgate"))
+        .arg("bisect")
+        .arg("--good")
+        .arg(dir.path().join("good.yaml"))
+        .arg("--bad")
+        .arg(dir.path().join("bad.yaml"))
+        .arg("--dir")
+        .arg(&evals)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .env_remove("EVALGATE_AXES")
+        .env_remove("GITHUB_ACTIONS")
+        .env_remove("NEXTEST_RUN_ID")
+        .env_remove("EVALGATE_RUN_ID")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(0), "{stdout}\n{stderr}");
+    for line in [
+        "cases: prompt, tools",
+        "case prompt: main effect: prompt=bad alone reproduces",
+        "case tools: fails only when model=bad AND tools=bad: interaction model×tools",
+        "roll back: model, prompt (the fewest axes that stop every configuration that reproduces)",
+    ] {
+        assert!(stdout.contains(line), "{line:?} missing:\n{stdout}");
+    }
+    // The single axes settle `prompt`; the pairs are run for `tools` alone.
+    assert!(
+        stdout.contains(
+            "prompt                                   reproduces for prompt; does not for tools"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("model + tools                            reproduces"),
+        "{stdout}"
     );
 }

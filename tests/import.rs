@@ -162,6 +162,40 @@ fn internal_notes_and_later_turns_are_left_out_and_ratings_kept_as_comments() {
 }
 
 #[test]
+fn a_freshdesk_rating_is_written_as_its_word_not_its_code() {
+    let s = new_suite();
+    let ticket = s.path().join("ticket.json");
+    std::fs::write(
+        &ticket,
+        json!({"id": 20, "subject": "Refund", "description_text": "Where is my refund?",
+               "status": 4, "requester_id": 1, "created_at": "2024-01-01T00:00:00Z"})
+        .to_string(),
+    )
+    .unwrap();
+    let ratings = s.path().join("ratings.json");
+    std::fs::write(
+        &ratings,
+        json!([{"id": 7, "ticket_id": 20, "ratings": {"default_question": -103},
+                "feedback": "Still no refund", "created_at": "2024-01-02T00:00:00Z"}])
+        .to_string(),
+    )
+    .unwrap();
+    let run = s.evalgate(&[
+        "import",
+        "freshdesk",
+        ticket.to_str().unwrap(),
+        ratings.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    let (_, yaml) = &drafts(&s)[0];
+    assert!(
+        yaml.contains("Customer rating: Extremely unhappy: \"Still no refund\""),
+        "{yaml}"
+    );
+    assert!(!yaml.contains("-103"), "{yaml}");
+}
+
+#[test]
 fn a_reimport_writes_nothing_and_says_why() {
     let s = new_suite();
     let args = ["import", "intercom", &fixture("intercom_conversation.json")];

@@ -6,24 +6,38 @@
 //! to bad does not break it.
 //!
 //! The plan, in a fixed order: the all-bad configuration (does the regression reproduce?),
-//! then each single axis switched to bad (main effects), and only when none of those
+//! then each single axis switched to bad (main effects), and for the cases none of those
 //! reproduces, every pair (two-factor interactions), then triples, and so on. Each level is
 //! run whole, because the smallest set of axes to roll back must stop every configuration
-//! that reproduces; then the plan stops: with five axes that is at most 1 + 5 + 10
-//! configurations when a pair explains the regression, and 1 + 5 when a single axis does.
-//! What "reproduces" means for one configuration (samples, the statistics) is the
-//! [`Probe`]'s; outcomes already known (from history) are reused, not run again.
+//! that reproduces; the plan stops once every case is settled: with five axes that is at
+//! most 1 + 5 + 10 configurations when pairs explain the regressions, and 1 + 5 when single
+//! axes do.
+//!
+//! Every case is judged on its own ([`decide_cases`]): a suite can hold two regressions with
+//! different causes (one case broken by the new prompt, another by the new model reading the
+//! new tools), and their pooled samples would look like neither envelope under any
+//! configuration. Cases that every configuration so far judged alike still pool the samples
+//! their own cannot decide with. A case is settled at the first level where some
+//! configuration reproduces it; cases with the same causes form a group ([`CauseGroup`]),
+//! each reported with its causes, and the rollback stops them all. What "reproduces" means
+//! for one configuration (samples, the statistics) is the [`Probe`]'s; outcomes already
+//! known (from history) are reused, not run again. How often this names the right causes,
+//! and a wrong one, on noisy cases: the `simulation` tests.
 //!
 //! The runs themselves are `evalgate bisect`'s (`crate::commands::bisect`): the targets
 //! carry each configuration's axis values to the agent (`Request::axes`).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
 
 use serde::Serialize;
 
+mod decide;
+mod text;
+
+pub use decide::{Significance, Tallies, Tally, decide, decide_bad_envelope, decide_cases};
+
 /// What running one configuration showed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// The regression reproduces under it.
@@ -34,13 +48,27 @@ pub enum Outcome {
     CannotTell,
 }
 
+/// A configuration's outcome for each case, by case id.
+pub type Outcomes = BTreeMap<String, Outcome>;
+
 /// A configuration: the axes switched to their bad value, the others good. Sorted.
 pub type Config = BTreeSet<String>;
 
-/// Runs a configuration and says whether the regression reproduces.
+/// Runs a configuration and says, for each case of `alike`, whether its regression
+/// reproduces. `alike`: the cases still unsettled, grouped by what every configuration so
+/// far showed for them — the cases whose samples may be pooled ([`decide_cases`]).
+/// `family`: how many configurations the plan judges together with this one (its level);
+/// the probe decides each at its significance divided by them and by its looks at the
+/// samples ([`Significance::per_look`]), so that a level names a wrong cause rarely, not
+/// once in every few configurations.
 pub trait Probe {
     type Error;
-    fn probe(&mut self, bad_axes: &Config) -> Result<Outcome, Self::Error>;
+    fn probe(
+        &mut self,
+        bad_axes: &Config,
+        alike: &[Vec<String>],
+        family: usize,
+    ) -> Result<Outcomes, Self::Error>;
 }
 
 /// How far a bisection may go.
@@ -50,51 +78,25 @@ pub struct Budget {
     pub configurations: usize,
 }
 
-/// One configuration and its outcome, in the order the plan reached it.
+/// One configuration and its outcome for each case still unsettled when it ran, in the
+/// order the plan reached it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Step {
     pub bad_axes: Vec<String>,
-    pub outcome: Outcome,
+    pub outcomes: Outcomes,
     /// Known beforehand (history), not run by this bisection.
     pub known: bool,
 }
 
-/// Samples of one configuration: how many ran and how many of them failed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct Tally {
-    pub samples: u64,
-    pub failures: u64,
-}
-
-impl std::ops::AddAssign for Tally {
-    fn add_assign(&mut self, other: Tally) {
-        self.samples += other.samples;
-        self.failures += other.failures;
-    }
-}
-
-/// Whether a configuration reproduces, from its samples and those of the all-good and
-/// all-bad configurations: it reproduces when it fails more often than all-good (Fisher's
-/// exact test, p < `alpha`) and does not when it fails less often than all-bad (likewise);
-/// anything else — both, or neither — the samples cannot tell. Errors are not failures: a
-/// sample that errored is left out of the tally by the caller, never counted either way.
-pub fn decide(config: Tally, good: Tally, bad: Tally, alpha: f64) -> Outcome {
-    let differs = |a: Tally, b: Tally| {
-        crate::stats::fisher_exact(
-            a.failures,
-            a.samples - a.failures,
-            b.failures,
-            b.samples - b.failures,
-        ) < alpha
-    };
-    let rate = |t: Tally| t.failures as f64 / t.samples.max(1) as f64;
-    let worse_than_good = rate(config) > rate(good) && differs(config, good);
-    let better_than_bad = rate(config) < rate(bad) && differs(config, bad);
-    match (worse_than_good, better_than_bad) {
-        (true, false) => Outcome::Reproduces,
-        (false, true) => Outcome::DoesNot,
-        _ => Outcome::CannotTell,
-    }
+/// Cases that the same configurations reproduce, and those configurations.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CauseGroup {
+    pub cases: Vec<String>,
+    /// The smallest configurations that reproduce these cases: one axis each (main effects)
+    /// or several together (interactions).
+    pub causes: Vec<Vec<String>>,
+    /// The fewest axes whose rollback stops these cases' causes.
+    pub rollback: Vec<String>,
 }
 
 /// The axes a bisection switches: those on which the good and bad envelopes differ. Both
@@ -138,15 +140,16 @@ pub fn differing_axes(
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "status")]
 pub enum Answer {
-    /// The smallest configurations that reproduce: one axis each (main effects) or several
-    /// together (interactions); rolling back `rollback` stops all of them.
+    /// Every case the bad envelope reproduces has its causes (see the groups); rolling back
+    /// `rollback` stops all of them.
     Found {
         causes: Vec<Vec<String>>,
         rollback: Vec<String>,
     },
-    /// The bad envelope does not reproduce the regression: nothing to bisect.
+    /// The bad envelope reproduces the regression of no case: nothing to bisect.
     NotReproduced,
-    /// Stopped before an answer: why, and the configurations still to run.
+    /// Stopped before every case had an answer: why, and the configurations still to run.
+    /// The groups found so far stand.
     Partial {
         why: String,
         remaining: Vec<Vec<String>>,
@@ -157,7 +160,13 @@ pub enum Answer {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Bisection {
     pub axes: Vec<String>,
+    /// The cases bisected.
+    pub cases: Vec<String>,
     pub steps: Vec<Step>,
+    /// The cases whose causes were found, grouped by those causes: main effects first.
+    pub groups: Vec<CauseGroup>,
+    /// Cases the bad envelope does not reproduce (their own samples say so).
+    pub not_reproduced: Vec<String>,
     pub answer: Answer,
 }
 
@@ -168,32 +177,50 @@ impl Bisection {
     }
 }
 
-/// Bisects over `axes` (the axes on which the good and bad envelopes differ), reusing
-/// `known` outcomes, running at most `budget` configurations through `probe`.
+/// Bisects `cases` over `axes` (the axes on which the good and bad envelopes differ),
+/// reusing `known` outcomes, running at most `budget` configurations through `probe`.
 pub fn bisect<P: Probe>(
     axes: &[String],
-    known: &BTreeMap<Config, Outcome>,
+    cases: &[String],
+    known: &BTreeMap<Config, Outcomes>,
     budget: Budget,
     probe: &mut P,
 ) -> Result<Bisection, P::Error> {
-    let mut axes: Vec<String> = axes.to_vec();
-    axes.sort();
-    axes.dedup();
+    let sorted = |list: &[String]| {
+        let mut list = list.to_vec();
+        list.sort();
+        list.dedup();
+        list
+    };
+    let axes = sorted(axes);
     let mut result = Bisection {
         axes: axes.clone(),
+        cases: sorted(cases),
         steps: Vec::new(),
+        groups: Vec::new(),
+        not_reproduced: Vec::new(),
         answer: Answer::NotReproduced,
     };
     let all_bad: Config = axes.iter().cloned().collect();
-    let mut levels: Vec<Vec<Config>> = vec![vec![all_bad]];
+    let mut levels: Vec<Vec<Config>> = vec![vec![all_bad.clone()]];
     levels.extend((1..axes.len()).map(|size| subsets(&axes, size)));
+    // The cases not settled yet; those settled, with their causes; those a configuration
+    // of their level could not tell for, with those configurations.
+    let mut open = result.cases.clone();
+    let mut causes: BTreeMap<String, Vec<Config>> = BTreeMap::new();
+    let mut unclear: BTreeMap<String, Vec<Config>> = BTreeMap::new();
     let mut ran = 0;
     for (level, configs) in levels.iter().enumerate() {
-        let mut reproducing = Vec::new();
+        if open.is_empty() {
+            break;
+        }
+        let mut reproducing: BTreeMap<String, Vec<Config>> = BTreeMap::new();
+        let mut cannot_tell: BTreeMap<String, Vec<Config>> = BTreeMap::new();
         for (at, config) in configs.iter().enumerate() {
-            let (outcome, was_known) = match known.get(config) {
-                Some(outcome) => (*outcome, true),
+            let (outcomes, was_known) = match known.get(config) {
+                Some(outcomes) => (outcomes.clone(), true),
                 None if ran == budget.configurations => {
+                    result.groups = groups(&axes, &causes);
                     result.answer = Answer::Partial {
                         why: format!(
                             "the budget of {} configurations is spent",
@@ -208,68 +235,149 @@ pub fn bisect<P: Probe>(
                 }
                 None => {
                     ran += 1;
-                    (probe.probe(config)?, false)
+                    let alike = alike(&open, &result.steps);
+                    (probe.probe(config, &alike, configs.len())?, false)
                 }
             };
+            let outcomes: Outcomes = (open.iter())
+                .map(|case| {
+                    let outcome = outcomes.get(case).copied();
+                    (case.clone(), outcome.unwrap_or(Outcome::CannotTell))
+                })
+                .collect();
+            for (case, outcome) in &outcomes {
+                let list = match outcome {
+                    Outcome::Reproduces => &mut reproducing,
+                    Outcome::CannotTell => &mut cannot_tell,
+                    Outcome::DoesNot => continue,
+                };
+                list.entry(case.clone()).or_default().push(config.clone());
+            }
             result.steps.push(Step {
                 bad_axes: config.iter().cloned().collect(),
-                outcome,
+                outcomes,
                 known: was_known,
             });
-            if outcome == Outcome::Reproduces {
-                reproducing.push(config.clone());
-            }
         }
-        let unclear: Vec<Vec<String>> = result.steps[result.steps.len() - configs.len()..]
-            .iter()
-            .filter(|s| s.outcome == Outcome::CannotTell)
-            .map(|s| s.bad_axes.clone())
-            .collect();
-        if level == 0 {
-            match result.steps[0].outcome {
-                Outcome::DoesNot => return Ok(result),
-                Outcome::CannotTell => {
-                    result.answer = Answer::Partial {
-                        why: "the samples cannot tell whether the bad envelope reproduces".into(),
-                        remaining: Vec::new(),
-                    };
-                    return Ok(result);
+        for case in &open {
+            // An unclear configuration of the case's level may be a cause: no answer for
+            // the case can exclude it.
+            if let Some(configs) = cannot_tell.remove(case) {
+                unclear.insert(case.clone(), configs);
+            } else if let Some(configs) = reproducing.remove(case) {
+                if level > 0 {
+                    causes.insert(case.clone(), configs);
                 }
-                Outcome::Reproduces => continue,
+            } else if level == 0 {
+                result.not_reproduced.push(case.clone());
             }
         }
-        if !unclear.is_empty() {
-            // An unclear configuration of this level may be a cause: no answer can exclude it.
-            result.answer = Answer::Partial {
-                why: format!(
-                    "the samples cannot tell for {}; rerun them with more samples",
-                    unclear
-                        .iter()
-                        .map(|c| c.join("+"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-                remaining: unclear,
-            };
-            return Ok(result);
-        }
-        if !reproducing.is_empty() {
-            result.answer = Answer::Found {
-                rollback: smallest_hitting_set(&axes, &reproducing),
-                causes: reproducing
-                    .iter()
-                    .map(|c| c.iter().cloned().collect())
-                    .collect(),
-            };
-            return Ok(result);
-        }
+        // After the all-bad level, the cases it reproduces go on to the single axes.
+        open.retain(|case| {
+            !causes.contains_key(case)
+                && !unclear.contains_key(case)
+                && !result.not_reproduced.contains(case)
+        });
     }
-    // Only every axis together reproduces: an interaction of all of them.
-    result.answer = Answer::Found {
-        causes: vec![axes.clone()],
-        rollback: axes.first().cloned().into_iter().collect(),
+    // Reproduced only with every axis switched: an interaction of all of them.
+    for case in open {
+        causes.insert(case, vec![all_bad.clone()]);
+    }
+    result.groups = groups(&axes, &causes);
+    result.answer = if !unclear.is_empty() {
+        cannot_tell(&result.cases, &all_bad, &unclear)
+    } else if causes.is_empty() {
+        Answer::NotReproduced
+    } else {
+        let mut all: Vec<Config> = causes.into_values().flatten().collect();
+        all.sort();
+        all.dedup();
+        Answer::Found {
+            rollback: smallest_hitting_set(&axes, &all),
+            causes: all.iter().map(|c| c.iter().cloned().collect()).collect(),
+        }
     };
     Ok(result)
+}
+
+/// `open` grouped by their outcomes under every configuration so far (every step ran while
+/// each of them was open: cases only ever leave the plan).
+fn alike(open: &[String], steps: &[Step]) -> Vec<Vec<String>> {
+    let mut by_history: BTreeMap<Vec<Option<Outcome>>, Vec<String>> = BTreeMap::new();
+    for case in open {
+        let history = steps
+            .iter()
+            .map(|s| s.outcomes.get(case).copied())
+            .collect();
+        by_history.entry(history).or_default().push(case.clone());
+    }
+    by_history.into_values().collect()
+}
+
+/// The cases grouped by their causes, main effects first (then by the first case).
+fn groups(axes: &[String], causes: &BTreeMap<String, Vec<Config>>) -> Vec<CauseGroup> {
+    let mut by_causes: BTreeMap<&Vec<Config>, Vec<String>> = BTreeMap::new();
+    for (case, configs) in causes {
+        by_causes.entry(configs).or_default().push(case.clone());
+    }
+    let mut groups: Vec<CauseGroup> = (by_causes.into_iter())
+        .map(|(configs, cases)| CauseGroup {
+            cases,
+            causes: configs
+                .iter()
+                .map(|c| c.iter().cloned().collect())
+                .collect(),
+            rollback: smallest_hitting_set(axes, configs),
+        })
+        .collect();
+    groups.sort_by(|a, b| {
+        let smallest = |g: &CauseGroup| g.causes.iter().map(Vec::len).min().unwrap_or(0);
+        (smallest(a), &a.cases).cmp(&(smallest(b), &b.cases))
+    });
+    groups
+}
+
+/// The answer when the samples could not tell for some cases: which configurations, and
+/// for which cases when not for all of them.
+fn cannot_tell(
+    cases: &[String],
+    all_bad: &Config,
+    unclear: &BTreeMap<String, Vec<Config>>,
+) -> Answer {
+    let mut configs: Vec<&Config> = unclear.values().flatten().collect();
+    configs.sort();
+    configs.dedup();
+    let of = if unclear.len() == cases.len() {
+        String::new()
+    } else {
+        let listed: Vec<&str> = unclear.keys().map(String::as_str).collect();
+        format!(
+            " (case{} {})",
+            if listed.len() == 1 { "" } else { "s" },
+            listed.join(", ")
+        )
+    };
+    if configs == [all_bad] {
+        return Answer::Partial {
+            why: format!("the samples cannot tell whether the bad envelope reproduces{of}"),
+            remaining: Vec::new(),
+        };
+    }
+    let remaining: Vec<Vec<String>> = (configs.into_iter())
+        .filter(|c| *c != all_bad)
+        .map(|c| c.iter().cloned().collect())
+        .collect();
+    Answer::Partial {
+        why: format!(
+            "the samples cannot tell for {}{of}; rerun them with more samples",
+            remaining
+                .iter()
+                .map(|c| c.join("+"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        remaining,
+    }
 }
 
 /// Every subset of `axes` with `size` members, in lexicographic order.
@@ -304,54 +412,7 @@ fn smallest_hitting_set(axes: &[String], reproducing: &[Config]) -> Vec<String> 
     axes.to_vec()
 }
 
-impl fmt::Display for Bisection {
-    /// The table a person reads: every configuration run, then the answer.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "{:<40} outcome", "axes switched to bad")?;
-        for step in &self.steps {
-            let outcome = match step.outcome {
-                Outcome::Reproduces => "reproduces",
-                Outcome::DoesNot => "does not",
-                Outcome::CannotTell => "cannot tell",
-            };
-            let known = if step.known { " (measured before)" } else { "" };
-            writeln!(f, "{:<40} {outcome}{known}", step.bad_axes.join(" + "))?;
-        }
-        match &self.answer {
-            Answer::Found { causes, rollback } => {
-                for cause in causes {
-                    if cause.len() == 1 {
-                        writeln!(f, "main effect: {}=bad alone reproduces", cause[0])?;
-                    } else {
-                        writeln!(
-                            f,
-                            "fails only when {}: interaction {}",
-                            cause
-                                .iter()
-                                .map(|a| format!("{a}=bad"))
-                                .collect::<Vec<_>>()
-                                .join(" AND "),
-                            cause.join("×")
-                        )?;
-                    }
-                }
-                writeln!(
-                    f,
-                    "roll back: {} (the fewest axes that stop every configuration that reproduces)",
-                    rollback.join(", ")
-                )
-            }
-            Answer::NotReproduced => {
-                writeln!(f, "the bad envelope does not reproduce the regression")
-            }
-            Answer::Partial { why, remaining } => writeln!(
-                f,
-                "no answer yet: {why}; {} configuration(s) remain",
-                remaining.len()
-            ),
-        }
-    }
-}
-
+#[cfg(test)]
+mod simulation;
 #[cfg(test)]
 mod tests;

@@ -15,7 +15,7 @@ use std::process::{Command, ExitCode, Stdio};
 
 use sha2::{Digest, Sha256};
 
-use crate::bisect::{self, Budget, Config, Outcome, Probe, Tally};
+use crate::bisect::{self, Budget, Config, Outcome, Outcomes, Probe, Tallies, Tally};
 use crate::case::{Selection, Status, TEST_PREFIX, discover};
 use crate::demo::DemoVersion;
 use crate::envelope::{AXES_ENV, check_axes};
@@ -74,8 +74,8 @@ struct Runner {
     all_cases: Vec<String>,
     agent_url: Option<String>,
     rounds: u32,
-    /// The good and bad envelopes' tallies, once measured.
-    reference: Option<(Tally, Tally)>,
+    /// The good and bad envelopes' tallies of each case, once measured.
+    reference: Option<(Tallies, Tallies)>,
     /// Names the bisection's rounds (`<out>/bisect/<key>`, run ids `bisect-<key>-…`).
     key: String,
     /// The history store rounds are kept in and resumed from, unless history is off.
@@ -221,10 +221,15 @@ impl Runner {
         store.ingest(&kept).map(|_| ())
     }
 
-    /// Failures among the chosen cases' answered samples (errors are neither).
-    fn tally(&self, data: &RunData) -> Tally {
-        let mut tally = Tally::default();
-        for sample in data.samples.iter().filter(|s| self.cases.contains(&s.case)) {
+    /// Failures among each chosen case's answered samples (errors are neither).
+    fn tallies(&self, data: &RunData) -> Tallies {
+        let mut tallies: Tallies = (self.cases.iter())
+            .map(|case| (case.clone(), Tally::default()))
+            .collect();
+        for sample in &data.samples {
+            let Some(tally) = tallies.get_mut(&sample.case) else {
+                continue;
+            };
             match sample.verdict {
                 SampleVerdict::Pass => tally.samples += 1,
                 SampleVerdict::Fail => {
@@ -234,23 +239,24 @@ impl Runner {
                 SampleVerdict::Error => {}
             }
         }
-        tally
+        tallies
     }
 
-    /// Rounds of `bad_axes`, one after the other, until `enough` says the tally so far is
-    /// (or the rounds run out): the tally of the rounds taken.
+    /// Rounds of `bad_axes`, one after the other, until `enough` says the tallies so far
+    /// are (or the rounds run out): each case's tally of the rounds taken.
     fn measure(
         &mut self,
         bad_axes: &Config,
-        mut enough: impl FnMut(Tally) -> bool,
-    ) -> Result<Tally, Error> {
-        let mut total = Tally::default();
+        mut enough: impl FnMut(&Tallies) -> bool,
+    ) -> Result<Tallies, Error> {
+        let mut total = Tallies::new();
         for round in 1..=self.rounds {
             let data = self.round(bad_axes, round)?;
-            let tally = self.tally(&data);
-            total += tally;
-            self.samples_spent += tally.samples;
-            if enough(total) {
+            for (case, tally) in self.tallies(&data) {
+                self.samples_spent += tally.samples;
+                *total.entry(case).or_default() += tally;
+            }
+            if enough(&total) {
                 break;
             }
         }
@@ -258,15 +264,37 @@ impl Runner {
     }
 }
 
+/// The sum of the cases' tallies.
+fn sum(tallies: &Tallies) -> Tally {
+    let mut sum = Tally::default();
+    for tally in tallies.values() {
+        sum += *tally;
+    }
+    sum
+}
+
 impl Probe for Runner {
     type Error = Error;
 
-    fn probe(&mut self, bad_axes: &Config) -> Result<Outcome, Error> {
-        let (good, bad) = self.reference.expect("the reference runs come first");
-        let alpha = self.alpha;
-        let decided = |tally| bisect::decide(tally, good, bad, alpha);
-        let total = self.measure(bad_axes, |tally| decided(tally) != Outcome::CannotTell)?;
-        Ok(decided(total))
+    /// Rounds until every case of `alike` is decided (or the rounds run out), each look at
+    /// the significance the level and the rounds leave it.
+    fn probe(
+        &mut self,
+        bad_axes: &Config,
+        alike: &[Vec<String>],
+        family: usize,
+    ) -> Result<Outcomes, Error> {
+        let (good, bad) = self
+            .reference
+            .clone()
+            .expect("the reference runs come first");
+        let significance = bisect::Significance::per_look(self.alpha, family, self.rounds);
+        let decided =
+            |tallies: &Tallies| bisect::decide_cases(alike, tallies, &good, &bad, significance);
+        let total = self.measure(bad_axes, |tallies| {
+            !decided(tallies).values().any(|o| *o == Outcome::CannotTell)
+        })?;
+        Ok(decided(&total))
     }
 }
 
@@ -443,14 +471,42 @@ pub(crate) fn run(args: BisectArgs) -> Result<ExitCode, Error> {
         }
         runner.cases = regressed;
     }
-    let good_tally = runner.measure(&Config::new(), |_| false)?;
-    let bad_tally = runner.measure(&all_bad, |_| false)?;
-    runner.reference = Some((good_tally, bad_tally));
+    let good_tallies = runner.measure(&Config::new(), |_| false)?;
+    let bad_tallies = runner.measure(&all_bad, |_| false)?;
+    // A case with no answered sample under either envelope (every one errored) cannot be
+    // judged: left out, and said so.
+    let (measured, unmeasured): (Vec<String>, Vec<String>) =
+        runner.cases.iter().cloned().partition(|case| {
+            [&good_tallies, &bad_tallies]
+                .iter()
+                .all(|tallies| tallies.get(case).is_some_and(|t| t.samples > 0))
+        });
+    runner.cases = measured;
+    if runner.cases.is_empty() {
+        // The agent did not answer: no answer, not bad input.
+        println!(
+            "evalgate bisect: no answer: every sample of {} errored under the good or the bad \
+             envelope",
+            unmeasured
+                .iter()
+                .map(|c| printable(c))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        return Ok(ExitCode::from(exit::FAILED));
+    }
+    let (good_tally, bad_tally) = (sum(&good_tallies), sum(&bad_tallies));
     let mut known = BTreeMap::new();
     known.insert(
         all_bad.clone(),
-        bisect::decide(bad_tally, good_tally, bad_tally, args.alpha),
+        bisect::decide_bad_envelope(
+            &runner.cases,
+            &good_tallies,
+            &bad_tallies,
+            bisect::Significance::of(args.alpha),
+        ),
     );
+    runner.reference = Some((good_tallies, bad_tallies));
     println!(
         "evalgate bisect: {} axes differ ({}); cases: {}",
         axes.len(),
@@ -462,12 +518,24 @@ pub(crate) fn run(args: BisectArgs) -> Result<ExitCode, Error> {
             .collect::<Vec<_>>()
             .join(", ")
     );
+    if !unmeasured.is_empty() {
+        println!(
+            "  left out, no answered sample under the good or the bad envelope: {}",
+            unmeasured
+                .iter()
+                .map(|c| printable(c))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     println!(
         "  good envelope: {}/{} samples failed; bad envelope: {}/{}",
         good_tally.failures, good_tally.samples, bad_tally.failures, bad_tally.samples
     );
+    let cases = runner.cases.clone();
     let result = bisect::bisect(
         &axes,
+        &cases,
         &known,
         Budget {
             configurations: args.budget,

@@ -72,7 +72,8 @@ pub enum SignalMetric {
     VerbosityDrift,
     /// The share of answered samples served by this tier.
     TierShare(String),
-    /// The sample pass rate under this load condition (`none`: under no condition).
+    /// Samples that passed under this load condition over all its samples, errored ones
+    /// included (`none`: under no condition).
     ConditionPassRate(String),
     /// Latency percentiles of answered samples, in milliseconds.
     LatencyP50,

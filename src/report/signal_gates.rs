@@ -46,11 +46,7 @@ pub(super) fn measure(metric: &SignalMetric, bound: Bound, signals: &Signals) ->
         SignalMetric::TierShare(tier) => tier_share(tier, bound, signals),
         SignalMetric::ConditionPassRate(condition) => {
             match signals.latency.conditions.get(condition) {
-                // Every sample under it errored: nothing passed there.
-                Some(slice) if slice.pass_rate.n == 0 => Measured::value(0.0).detail(format!(
-                    "all {} sample(s) under `{condition}` errored",
-                    slice.errors
-                )),
+                // Errored samples are in the rate's denominator: a timeout is not a pass.
                 Some(slice) => rate(
                     &slice.pass_rate,
                     &format!("passed under `{condition}` ({} errored)", slice.errors),
@@ -164,4 +160,62 @@ fn latency(signals: &Signals, pick: fn(&Percentiles) -> f64) -> Measured {
 
 fn p50(p: Option<&Percentiles>) -> String {
     p.map_or_else(|| "-".into(), |p| format!("{:.0}", p.p50))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gate::Metric;
+    use crate::record::{RunData, SampleRecord};
+    use crate::signals::signals_of;
+
+    fn under_peak(verdict: &str) -> SampleRecord {
+        serde_json::from_value(serde_json::json!({
+            "schema": 1, "run_id": "r", "case": "orders/a", "file": "evals/cases/orders/a.yaml",
+            "sample": 0, "verdict": verdict, "checks": [], "output": "", "output_bytes": 0,
+            "output_truncated": false, "latency_ms": 30_000.0, "attempts": 1,
+            "condition": "peak", "error": (verdict == "error").then_some("timeout"),
+            "started_at": "2026-11-28T12:00:00Z", "finished_at": "2026-11-28T12:00:30Z",
+        }))
+        .unwrap()
+    }
+
+    fn peak_gate(samples: Vec<SampleRecord>) -> Measured {
+        let data = RunData {
+            samples,
+            ..RunData::default()
+        };
+        let Metric::Signal(metric) = Metric::parse("conditions.pass_rate.peak").unwrap() else {
+            unreachable!("a signal metric")
+        };
+        measure(
+            &metric,
+            Bound::Min(0.9),
+            &signals_of(&data, &Default::default(), None),
+        )
+    }
+
+    /// Timeouts under injected latency are what a load condition exists to catch: they count
+    /// as samples that did not pass, so a `min: 0.9` gate goes red.
+    #[test]
+    fn errored_samples_under_a_condition_count_against_its_pass_rate() {
+        let mut samples = vec![under_peak("pass"); 9];
+        samples.extend(vec![under_peak("error"); 6]);
+        let measured = peak_gate(samples);
+        assert_eq!(measured.value, Some(9.0 / 15.0));
+        assert!(!Bound::Min(0.9).holds(measured.value.unwrap()));
+        assert!(
+            measured.details[0].starts_with("9 of 15 passed under `peak` (6 errored)"),
+            "{:?}",
+            measured.details
+        );
+
+        let measured = peak_gate(vec![under_peak("error"); 3]);
+        assert_eq!(measured.value, Some(0.0));
+        assert!(
+            measured.details[0].starts_with("0 of 3 passed under `peak` (3 errored)"),
+            "{:?}",
+            measured.details
+        );
+    }
 }

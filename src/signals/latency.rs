@@ -38,7 +38,8 @@ pub struct Slice {
     pub samples: u64,
     /// Samples that errored.
     pub errors: u64,
-    /// Passing samples over answered samples, with a 95 % interval.
+    /// Passing samples over all samples, with a 95 % interval: an errored sample (a timeout
+    /// under injected latency) did not pass, so it counts against the rate.
     pub pass_rate: Rate,
     /// `latency_ms` of the answered samples.
     pub latency: Option<Percentiles>,
@@ -70,7 +71,7 @@ impl Tally {
         Slice {
             samples: self.samples,
             errors: self.errors,
-            pass_rate: Rate::of(self.passes, self.samples - self.errors),
+            pass_rate: Rate::of(self.passes, self.samples),
             latency: Percentiles::of(self.latencies),
         }
     }
@@ -187,7 +188,8 @@ mod tests {
         assert_eq!(none.latency.unwrap().p50, 110.0);
         let peak = &latency.conditions["peak"];
         assert_eq!((peak.samples, peak.errors), (3, 1));
-        assert_eq!(peak.pass_rate.rate, Some(0.5));
+        // The timed-out sample did not pass: it stays in the denominator.
+        assert_eq!((peak.pass_rate.count, peak.pass_rate.n), (1, 3));
         let p = peak.latency.unwrap();
         assert_eq!((p.n, p.p50, p.p95), (2, 900.0, 1_500.0));
     }
@@ -209,6 +211,7 @@ mod tests {
         );
         assert_eq!(three.latency.unwrap().p95, 30.0);
         assert_eq!(utc.hours[&23].errors, 1);
+        assert_eq!(utc.hours[&23].pass_rate.rate, Some(0.0));
         assert_eq!(utc.hours[&23].latency, None);
 
         // +05:30: 03:10 → 08:40, 03:50 → 09:20, 04:40 → 10:10, 23:59:59 → 05:29:59 next day.

@@ -80,7 +80,8 @@ pub struct Turn {
 /// How the customer rated the support they got, where the export has it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Satisfaction {
-    /// The vendor's own value as text: `good`, `bad`, `great`, `not good`, `5`, `103`.
+    /// The vendor's own value as text (`good`, `bad`, `great`, `not good`, `5`), or the word
+    /// a code stands for (Freshdesk's `-103`: `Extremely unhappy`).
     pub score: String,
     pub sentiment: Sentiment,
     pub comment: Option<String>,

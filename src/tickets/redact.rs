@@ -12,7 +12,7 @@
 //! 3. payment cards: 13–19 digits, solid or in groups, passing the Luhn check;
 //! 4. phone numbers, international (`+44 20 7946 0958`) or national with an area code
 //!    (`(415) 555-2671`, `020 7946 0958`), see [`phone`];
-//! 5. street addresses, see [`address`];
+//! 5. street addresses and postcodes, see [`address`];
 //! 6. the emails and phone numbers of the people the ticket names, exactly as its fields give
 //!    them (caught even where the patterns miss them, `jane@localhost`), then their names,
 //!    see [`Names`].
@@ -370,6 +370,7 @@ mod tests {
             "Server 192.168.1.10 and 10.0.0.1, build 10.0.19045.3570, 20% off 1,000,000.",
             "Invoice 2024-0001-7788, SKU AB12-3456, tracking 1Z999AA10123456784, 3 items.",
             "Call me at 5 pm about the 2 Way adapter; Platz 3 in the queue.",
+            "Order 94105 and ticket 94105-1234 were zipped: see the zip file, 3 parts.",
         ] {
             let (redacted, counts) = redact(text);
             assert_eq!(redacted, text);
@@ -402,6 +403,20 @@ mod tests {
         assert_eq!((counts.address, counts.phone), (1, 1));
         let (redacted, _) = redact("Hauptstraße 5, 0170 SW1A");
         assert_eq!(redacted, "[address], 0170 SW1A");
+    }
+
+    #[test]
+    fn postcodes_are_redacted_and_order_numbers_kept() {
+        let (redacted, counts) = redact(
+            "Order 94106 went to 500 Howard Street, San Francisco 94105; my zip is 94105-1234 \
+             and my sister's postal code K1A 0B1.",
+        );
+        assert_eq!(
+            redacted,
+            "Order 94106 went to [address]; my zip is [address] and my sister's postal code \
+             [address]."
+        );
+        assert_eq!(counts.address, 3);
     }
 
     #[test]

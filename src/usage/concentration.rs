@@ -1,6 +1,6 @@
 //! The report: the groups ranked by cost, the shares of the costliest 1 %, 0.1 % and
 //! 0.01 %, the Gini coefficient and Lorenz curve, the groups that cost more than they
-//! bring in, the heavy tail, and what was left out.
+//! bring in and those whose revenue is unknown, the heavy tail, and what was left out.
 
 use std::path::Path;
 
@@ -96,7 +96,8 @@ pub struct TopShare {
     pub unavailable: Option<String>,
 }
 
-/// The groups that cost more than they brought in.
+/// The groups that cost more than they brought in, and those that may: the ones that
+/// reported no revenue.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Losses {
@@ -104,6 +105,28 @@ pub struct Losses {
     pub total_loss_usd: f64,
     /// The largest losses, at most [`TOP_LISTED`].
     pub largest: Vec<Loss>,
+    /// The groups with a cost whose calls reported no revenue: whether they cost more than
+    /// they bring is unknown, so they are listed apart rather than left out.
+    pub revenue_unknown: RevenueUnknown,
+}
+
+/// The groups with a cost and no revenue reported.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct RevenueUnknown {
+    pub groups: u64,
+    /// What they cost in all.
+    pub cost_usd: f64,
+    /// The costliest of them first (ties by id), at most [`TOP_LISTED`].
+    pub costliest: Vec<UnknownRevenueGroup>,
+}
+
+/// A group with a cost and no revenue reported.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UnknownRevenueGroup {
+    pub id: String,
+    pub cost_usd: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -244,9 +267,25 @@ fn top_share(
     share
 }
 
-/// The groups that reported revenue and cost more than it, the largest loss first;
+/// The groups that reported revenue and cost more than it, the largest loss first, and
+/// the groups with a cost that reported none, costliest first (`ranked`'s order);
 /// compared and summed exactly.
 fn losses(ranked: &[Ranked]) -> Losses {
+    let unknown: Vec<&Ranked> = (ranked.iter())
+        .filter(|(_, group)| group.revenue_nanos.is_none() && group.cost_picos > 0)
+        .collect();
+    let revenue_unknown = RevenueUnknown {
+        groups: unknown.len() as u64,
+        cost_usd: picos_to_usd(
+            (unknown.iter()).fold(0u128, |s, g| s.saturating_add(g.1.cost_picos)),
+        ),
+        costliest: (unknown.iter().take(TOP_LISTED))
+            .map(|(id, group)| UnknownRevenueGroup {
+                id: id.to_string(),
+                cost_usd: picos_to_usd(group.cost_picos),
+            })
+            .collect(),
+    };
     let mut losses: Vec<(u128, Loss)> = (ranked.iter())
         .filter_map(|(id, group)| {
             let revenue = u128::from(group.revenue_nanos?) * PICOS_PER_NANO;
@@ -271,5 +310,6 @@ fn losses(ranked: &[Ranked]) -> Losses {
             .take(TOP_LISTED)
             .map(|(_, loss)| loss)
             .collect(),
+        revenue_unknown,
     }
 }

@@ -192,6 +192,7 @@ fn costliest(report: &CostConcentration, md: &mut String) {
 
 fn losses(report: &CostConcentration, md: &mut String) {
     let losses = &report.losses;
+    revenue_unknown(report, md);
     if losses.groups == 0 {
         return;
     }
@@ -213,5 +214,35 @@ fn losses(report: &CostConcentration, md: &mut String) {
             usd(loss.revenue_usd),
             usd(loss.loss_usd)
         );
+    }
+}
+
+/// The groups with a cost and no revenue reported: never left out of the question of
+/// whether they cost more than they bring.
+fn revenue_unknown(report: &CostConcentration, md: &mut String) {
+    let unknown = &report.losses.revenue_unknown;
+    if report.total_revenue_usd.is_none() {
+        let _ = writeln!(
+            md,
+            "\nNo line reported `revenue_usd`: whether any {} costs more than it brings is \
+             unknown.",
+            report.by.noun()
+        );
+        return;
+    }
+    if unknown.groups == 0 {
+        return;
+    }
+    let _ = write!(
+        md,
+        "\n**{} {} reported no revenue** ({} of cost): whether they cost more than they \
+         bring is unknown.\n\n| {} | cost |\n|---|---:|\n",
+        unknown.groups,
+        report.by.plural(),
+        usd(unknown.cost_usd),
+        report.by.noun()
+    );
+    for group in unknown.costliest.iter().take(LOSSES_SHOWN) {
+        let _ = writeln!(md, "| {} | {} |", escape(&group.id), usd(group.cost_usd));
     }
 }

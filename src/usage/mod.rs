@@ -25,7 +25,8 @@ mod warnings;
 
 pub use analyse::analyse;
 pub use concentration::{
-    CostConcentration, GroupCost, Loss, Losses, TOP_LISTED, TopShare, UnpricedModel,
+    CostConcentration, GroupCost, Loss, Losses, RevenueUnknown, TOP_LISTED, TopShare,
+    UnknownRevenueGroup, UnpricedModel,
 };
 pub use group_by::GroupBy;
 pub use lorenz::LorenzPoint;

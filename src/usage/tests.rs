@@ -302,6 +302,81 @@ fn customers_costing_more_than_their_revenue_are_listed_by_loss() {
     assert!(terminal(&report).contains("WARNING 2 customers cost more than their revenue"));
 }
 
+#[test]
+fn customers_without_revenue_are_listed_as_revenue_unknown_by_cost() {
+    let line = |customer: &str, input: u64, revenue: Option<f64>| {
+        let revenue = revenue.map_or(String::new(), |r| format!(r#","revenue_usd":{r}"#));
+        format!(r#"{{"customer":"{customer}","model":"big","input_tokens":{input}{revenue}}}"#)
+    };
+    // At $10 per million input tokens: 100,000 tokens cost $1. The costliest customer
+    // reported no revenue; nor did a cheaper one and one whose calls cost nothing.
+    let f = file(
+        &[
+            line("no-revenue", 900_000, None),
+            line("loses", 300_000, Some(1.0)),
+            line("quiet", 50_000, None),
+            line("profitable", 100_000, Some(3.0)),
+            line("free", 0, None),
+        ]
+        .join("\n"),
+    );
+    let report = run(&f.path, GroupBy::Customer, 2, Some(1));
+    let json = serde_json::to_value(&report).unwrap();
+    let unknown = &json["losses"]["revenue_unknown"];
+    assert_eq!(unknown["groups"], 2, "{json:#}");
+    assert!(close(unknown["cost_usd"].as_f64().unwrap(), 9.5));
+    let costliest: Vec<(&str, f64)> = (unknown["costliest"].as_array().unwrap().iter())
+        .map(|g| (g["id"].as_str().unwrap(), g["cost_usd"].as_f64().unwrap()))
+        .collect();
+    assert_eq!(costliest, [("no-revenue", 9.0), ("quiet", 0.5)]);
+    // The customers whose revenue is known and short are still the losses.
+    assert_eq!(json["losses"]["groups"], 1);
+
+    let text = terminal(&report);
+    assert!(
+        text.lines().any(|line| line
+            == "evalgate: WARNING 2 customers reported no revenue, so whether they cost more \
+                than they bring is unknown ($9.50 of cost): no-revenue $9.00, quiet $0.500"),
+        "{text}"
+    );
+    let summary = super::markdown::render(&report);
+    assert!(
+        summary.contains("**2 customers reported no revenue** ($9.50 of cost)"),
+        "{summary}"
+    );
+    assert!(summary.contains("| no\\-revenue | $9.00 |"), "{summary}");
+}
+
+#[test]
+fn a_file_without_any_revenue_says_losses_are_unknown() {
+    let f = file(
+        &[
+            call("acme", "big", 100_000, 0),
+            call("initech", "small", 10, 0),
+        ]
+        .join("\n"),
+    );
+    let report = run(&f.path, GroupBy::Customer, 1, None);
+    assert_eq!(report.total_revenue_usd, None);
+    let unknown = &report.losses.revenue_unknown;
+    assert_eq!(unknown.groups, 2);
+    let ids: Vec<&str> = unknown.costliest.iter().map(|g| g.id.as_str()).collect();
+    assert_eq!(ids, ["acme", "initech"]);
+    let text = terminal(&report);
+    assert!(
+        text.contains(
+            "evalgate: no line reported `revenue_usd`, so whether any of the 2 customers costs \
+             more than it brings is unknown"
+        ),
+        "{text}"
+    );
+    let summary = super::markdown::render(&report);
+    assert!(
+        summary.contains("No line reported `revenue_usd`: whether any customer costs more"),
+        "{summary}"
+    );
+}
+
 /// A mixed file: 3,000 lines over 400 customers (a few heavy), three models, revenue on
 /// some lines, and bad lines of every kind scattered through.
 fn mixed() -> String {

@@ -70,6 +70,27 @@ pub fn terminal(report: &CostConcentration) -> String {
             largest.join(", ")
         );
     }
+    let unknown = &losses.revenue_unknown;
+    if report.total_revenue_usd.is_none() {
+        let _ = write!(
+            out,
+            "\nevalgate: no line reported `revenue_usd`, so whether any of the {} {noun} \
+             costs more than it brings is unknown",
+            report.groups
+        );
+    } else if unknown.groups > 0 {
+        let costliest: Vec<String> = (unknown.costliest.iter().take(SHOWN))
+            .map(|g| format!("{} {}", printable(&g.id), usd(g.cost_usd)))
+            .collect();
+        let _ = write!(
+            out,
+            "\nevalgate: WARNING {} {noun} reported no revenue, so whether they cost more than \
+             they bring is unknown ({} of cost): {}",
+            unknown.groups,
+            usd(unknown.cost_usd),
+            costliest.join(", ")
+        );
+    }
     if !report.warnings.is_empty() {
         let kinds: Vec<String> = (report.warnings.iter())
             .map(|w| {

@@ -7,14 +7,25 @@
 //! - German: a street ending in -straße, -strasse, -str., -weg, -platz, -allee or -gasse,
 //!   one word or two (`Hauptstraße 5`, `Musterweg 12a`, `Berliner Straße 12`), its number,
 //!   then maybe the postcode and town (`, 10115 Berlin`);
-//! - a US state and ZIP code (`CA 94043`), with the city before it when there is one: a
-//!   ZIP is only taken right after a state, never as a bare five digits;
-//! - a UK postcode on its own (`SW1A 2AA`, with its space).
+//!   After an English street, the postcode may also be a bare ZIP (`, San Francisco 94105`,
+//!   `94105-1234`) or a Canadian one (`, Toronto M5E 1W7`);
+//! - a US state and ZIP code (`CA 94043`), with the city before it when there is one;
+//! - a UK postcode (`SW1A 2AA`) or a Canadian one (`K1A 0B1`, with its space) on its own;
+//! - a postcode after a word that names it: `zip`, `zip code`, `zipcode`, `postal code`,
+//!   `postcode`, `post code` or `PLZ`, in any case, then maybe `:`, `#` or `is` (`my zip is
+//!   94105`, `postal code: 2000`): four or five digits, a ZIP+4, a UK or a Canadian postcode.
+//!   Only the postcode is taken, not the word.
+//!
+//! The rule for bare digits: five digits are a postcode only where the text says so — after
+//! a state, a street or a postcode word — never alone or after a capitalised word
+//! (`San Francisco 94105` is left), since that is also how order and ticket numbers read
+//! (`Order 94105`, `ticket 94105-1234`).
 //!
 //! Limits: a street is only found with its house number and with its name capitalised
 //! (`221b baker street` is not); street words are English and German only (`Rue de
 //! Rivoli`, `Calle Mayor` are not found); a city after a UK street is kept unless a
-//! postcode follows; and some product codes look like postcodes (`M2 1TB` is redacted).
+//! postcode follows; a ZIP after a city alone is kept; and some product codes look like
+//! postcodes (`M2 1TB` is redacted).
 
 use regex::Regex;
 
@@ -26,9 +37,20 @@ const US_STATES: &str = "AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|L
 /// never C, I, K, M, O or V).
 const UK_POSTCODE: &str = r"[A-Z]{1,2}[0-9][A-Z0-9]?\x20?[0-9][ABD-HJLNP-UW-Z]{2}";
 
+/// A Canadian postal code: letter, digit, letter, space, digit, letter, digit (never D, F,
+/// I, O, Q or U; never W or Z first). The space is required on its own: without it the
+/// shape is a common product code.
+const CA_POSTCODE: &str =
+    r"[ABCEGHJ-NPRSTVXY][0-9][ABCEGHJ-NPRSTV-Z]\x20[0-9][ABCEGHJ-NPRSTV-Z][0-9]";
+
+/// A US ZIP code or ZIP+4.
+const ZIP: &str = r"[0-9]{5}(?:-[0-9]{4})?";
+
 #[derive(Debug)]
 pub(super) struct AddressPattern {
     address: Regex,
+    /// A postcode after a word that names it; the postcode is group 1.
+    named_postcode: Regex,
 }
 
 impl AddressPattern {
@@ -50,7 +72,7 @@ impl AddressPattern {
             (?: ,?\x20(?:(?:Apt|Apartment|Suite|Ste|Unit|Flat|Floor|Fl|Room|Rm)\.?\x20?\#?|\#)
                 [A-Za-z]?[0-9]{{1,5}}[A-Za-z]?(?-u:\b) )?
             (?: (?:,\x20?{word}(?:\x20{word}){{0,2}})? ,?\x20
-                (?:{state_zip}|{UK_POSTCODE}(?-u:\b)) )?"
+                (?:{state_zip}|(?:{UK_POSTCODE}|{CA_POSTCODE}|{ZIP})(?-u:\b)) )?"
         );
         let german = format!(
             r"(?x)
@@ -60,12 +82,23 @@ impl AddressPattern {
             (?:,?\x20[0-9]{{4,5}}\x20{word}(?:\x20{word})?)?"
         );
         let city_state_zip = format!(r"(?:{word}(?:\x20{word}){{0,2}},\x20?)?{state_zip}");
-        let postcode = format!(r"(?-u:\b){UK_POSTCODE}(?-u:\b)");
+        let postcode = format!(r"(?-u:\b)(?:{UK_POSTCODE}|{CA_POSTCODE})(?-u:\b)");
         let address = Regex::new(&format!(
             "{english}|{german}|(?-u:\\b){city_state_zip}|{postcode}"
         ))
         .expect("the address pattern compiles");
-        AddressPattern { address }
+        let named_postcode = Regex::new(&format!(
+            r"(?x)
+            (?i-u:\b(?:zip(?:\x20?code)?|postal\x20code|post\x20?code|plz))
+            (?:\x20?[:\#]|\x20(?i-u:is))?\x20?
+            ( {ZIP} | [0-9]{{4}}
+            | (?i-u:{UK_POSTCODE}) | (?i-u:[A-Z][0-9][A-Z]\x20?[0-9][A-Z][0-9]) )(?-u:\b)"
+        ))
+        .expect("the postcode pattern compiles");
+        AddressPattern {
+            address,
+            named_postcode,
+        }
     }
 
     /// Takes every address of `text` that no earlier pass took any of.
@@ -81,6 +114,13 @@ impl AddressPattern {
                 // Another address may start inside this one (`89 Street, SW1A 2AA` where
                 // `89` ends a phone number).
                 None => from = start + text[start..].chars().next().map_or(1, char::len_utf8),
+            }
+        }
+        for named in self.named_postcode.captures_iter(text) {
+            let postcode = named.get(1).expect("the pattern has a group 1");
+            let (start, end) = (postcode.start(), postcode.end());
+            if !is_glued(text, start, end) {
+                taken.take(start, end, Kind::Address);
             }
         }
     }
@@ -188,10 +228,55 @@ mod tests {
     }
 
     #[test]
+    fn postcodes_after_a_word_that_names_them_are_found_the_word_kept() {
+        for (text, postcode) in [
+            ("my zip is 94105, thanks", "94105"),
+            ("ZIP: 94105-1234", "94105-1234"),
+            ("Zip code 94105 and order 94106", "94105"),
+            ("zipcode#02134", "02134"),
+            ("postal code is 2000", "2000"),
+            ("Postcode: 3000 (Melbourne)", "3000"),
+            ("PLZ 10115", "10115"),
+            ("postal code k1a0b1", "k1a0b1"),
+        ] {
+            assert_eq!(addresses(text), [postcode], "{text}");
+        }
+        // The order number next to it is not a postcode.
+        assert_eq!(addresses("order 12345 and zip 94043"), ["94043"]);
+    }
+
+    #[test]
+    fn a_zip_code_after_a_street_is_part_of_the_address() {
+        for address in [
+            "500 Howard Street, San Francisco 94105",
+            "500 Howard St 94105-1234",
+            "1 Yonge Street, Toronto M5E 1W7",
+        ] {
+            let text = format!("ship to {address} today");
+            assert_eq!(addresses(&text), [address], "{text}");
+        }
+    }
+
+    #[test]
+    fn canadian_postal_codes_are_found_alone() {
+        assert_eq!(
+            addresses("Ottawa, ON K1A 0B1 and M5V 3L9"),
+            ["K1A 0B1", "M5V 3L9"]
+        );
+    }
+
+    #[test]
     fn numbers_and_words_that_only_look_like_addresses_are_left() {
         for text in [
             "I bought 3 items for the street party",
-            "order 12345 and zip 94043",
+            "order 12345 and ticket 94043-1234",
+            "Order 94105 shipped",
+            // A city and five digits with nothing saying it is an address: taken for an
+            // order, not a postcode.
+            "San Francisco 94105",
+            "gzip 12345 and unzip 94105 and zip 941051",
+            "postal code: none, ref 94105",
+            "part K1A0B1 and D1A 0B1",
             "seat 12 Platz 3",
             "the Spring 2024 release",
             "version 2 Way forward",

@@ -5,7 +5,8 @@
 //!
 //! The ticket's description is its first customer message. Freshdesk's statuses are
 //! codes (2 open, 3 pending, 4 resolved, 5 closed; accounts may add their own, which
-//! the export does not name).
+//! the export does not name), and so are its satisfaction ratings (103 extremely happy
+//! down to -103 extremely unhappy): both are written as their words.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -16,6 +17,7 @@ use serde::de::IgnoredAny;
 use super::assemble::{self, Body, Log, People, person};
 use super::export_file;
 use super::fields::{OneOrMany, Scalar, When, non_empty};
+use super::known_keys::Keys;
 use super::read::Importer;
 use super::shape;
 use crate::errors::Error;
@@ -84,6 +86,126 @@ struct RawConversation {
 struct RawRatings {
     default_question: Option<Scalar>,
 }
+
+/// The keys of a Freshdesk record, from the API v2 reference: a ticket's, a conversation's
+/// and a satisfaction rating's documented fields, read or not (a file does not say which it
+/// holds).
+static RECORD: Keys = Keys {
+    name: "ticket, conversation or rating",
+    values: &[
+        "id",
+        "subject",
+        "description",
+        "description_text",
+        "type",
+        "status",
+        "priority",
+        "source",
+        "requester_id",
+        "responder_id",
+        "group_id",
+        "company_id",
+        "product_id",
+        "email_config_id",
+        "cc_emails",
+        "fwd_emails",
+        "reply_cc_emails",
+        "ticket_cc_emails",
+        "to_emails",
+        "fr_escalated",
+        "is_escalated",
+        "nr_escalated",
+        "spam",
+        "deleted",
+        "tags",
+        "custom_fields",
+        "attachments",
+        "due_by",
+        "fr_due_by",
+        "nr_due_by",
+        "created_at",
+        "updated_at",
+        "stats",
+        "company",
+        "email",
+        "phone",
+        "name",
+        "facebook_id",
+        "twitter_id",
+        "unique_external_id",
+        "internal_agent_id",
+        "internal_group_id",
+        "association_type",
+        "associated_tickets_count",
+        "associated_tickets_list",
+        "source_additional_info",
+        "structured_description",
+        "form_id",
+        "support_email",
+        "sentiment_score",
+        "initial_sentiment_score",
+        "parent_id",
+        "ticket_id",
+        "user_id",
+        "body",
+        "body_text",
+        "incoming",
+        "private",
+        "from_email",
+        "bcc_emails",
+        "category",
+        "thread_id",
+        "thread_message_id",
+        "auto_response",
+        "automation_id",
+        "automation_type_id",
+        "last_edited_at",
+        "last_edited_user_id",
+        "survey_id",
+        "agent_id",
+        "ratings",
+        "feedback",
+    ],
+    objects: &[("requester", &REQUESTER), ("conversations", &CONVERSATION)],
+};
+
+static REQUESTER: Keys = Keys {
+    name: "requester",
+    values: &["id", "name", "email", "mobile", "phone"],
+    objects: &[],
+};
+
+static CONVERSATION: Keys = Keys {
+    name: "conversation",
+    values: &[
+        "id",
+        "ticket_id",
+        "user_id",
+        "body",
+        "body_text",
+        "incoming",
+        "private",
+        "source",
+        "support_email",
+        "from_email",
+        "to_emails",
+        "cc_emails",
+        "bcc_emails",
+        "attachments",
+        "created_at",
+        "updated_at",
+        "category",
+        "thread_id",
+        "thread_message_id",
+        "source_additional_info",
+        "auto_response",
+        "automation_id",
+        "automation_type_id",
+        "last_edited_at",
+        "last_edited_user_id",
+    ],
+    objects: &[],
+};
 
 #[derive(Debug, PartialEq, Eq)]
 enum Kind {
@@ -159,6 +281,7 @@ pub(super) struct Import {
 
 impl Importer for Import {
     const VENDOR: Vendor = Vendor::Freshdesk;
+    const KNOWN: &'static Keys = &RECORD;
 
     fn add_file(
         &mut self,
@@ -356,14 +479,12 @@ impl Import {
             return;
         };
         let at = assemble::timestamp(raw.created_at.as_ref(), "created_at", &record, log);
-        let sentiment = match score.as_integer() {
-            Some(101..=103) => Sentiment::Positive,
-            Some(100) => Sentiment::Neutral,
-            Some(-103..=-101) => Sentiment::Negative,
-            _ => Sentiment::Unknown,
+        let (score, sentiment) = match rating_word(&score) {
+            Some((word, sentiment)) => (word.to_owned(), sentiment),
+            None => (score.0, Sentiment::Unknown),
         };
         let satisfaction = Satisfaction {
-            score: score.0,
+            score,
             sentiment,
             comment: non_empty(raw.feedback.as_deref()),
         };
@@ -403,6 +524,21 @@ fn message(raw: RawConversation, record: &str, log: &mut Log) -> Option<Message>
             None
         }
     }
+}
+
+/// The answer a satisfaction rating's code stands for on Freshdesk's scale, and its
+/// sentiment; `None` for a code off the scale.
+fn rating_word(code: &Scalar) -> Option<(&'static str, Sentiment)> {
+    Some(match code.as_integer()? {
+        103 => ("Extremely happy", Sentiment::Positive),
+        102 => ("Very happy", Sentiment::Positive),
+        101 => ("Happy", Sentiment::Positive),
+        100 => ("Neutral", Sentiment::Neutral),
+        -101 => ("Unhappy", Sentiment::Negative),
+        -102 => ("Very unhappy", Sentiment::Negative),
+        -103 => ("Extremely unhappy", Sentiment::Negative),
+        _ => return None,
+    })
 }
 
 /// Freshdesk's status word for its code; an account's own statuses are codes the export

@@ -17,6 +17,7 @@ use serde::de::IgnoredAny;
 use super::assemble::{self, Body, Log, People, person};
 use super::export_file;
 use super::fields::{OneOrMany, Scalar, When, non_empty};
+use super::known_keys::Keys;
 use super::read::Importer;
 use super::shape;
 use crate::errors::Error;
@@ -93,6 +94,95 @@ struct RawThread {
     created_at: Option<When>,
 }
 
+/// The keys of a Help Scout record, from the Mailbox API 2.0 reference: a conversation's,
+/// a page's and a rating's documented fields, read or not (a file does not say which it
+/// holds).
+static RECORD: Keys = Keys {
+    name: "conversation, page or rating",
+    values: &[
+        "id",
+        "number",
+        "threads",
+        "type",
+        "folderId",
+        "status",
+        "state",
+        "subject",
+        "preview",
+        "mailboxId",
+        "createdAt",
+        "closedBy",
+        "closedAt",
+        "userUpdatedAt",
+        "customerWaitingSince",
+        "source",
+        "cc",
+        "bcc",
+        "snooze",
+        "nextEvent",
+        "customFields",
+        "_links",
+        "page",
+        "customer",
+        "user",
+        "rating",
+        "comments",
+        "modifiedAt",
+        "conversationId",
+        "conversationNumber",
+        "threadId",
+    ],
+    objects: &[
+        ("primaryCustomer", &PERSON),
+        ("createdBy", &PERSON),
+        ("assignee", &PERSON),
+        ("closedByUser", &PERSON),
+        ("tags", &TAG),
+        ("_embedded", &EMBEDDED),
+    ],
+};
+
+static EMBEDDED: Keys = Keys {
+    name: "embedded list",
+    values: &[],
+    objects: &[("threads", &THREAD), ("conversations", &RECORD)],
+};
+
+static TAG: Keys = Keys {
+    name: "tag",
+    values: &["id", "tag", "color"],
+    objects: &[],
+};
+
+static PERSON: Keys = Keys {
+    name: "person",
+    values: &["id", "type", "first", "last", "email", "photoUrl", "phone"],
+    objects: &[],
+};
+
+static THREAD: Keys = Keys {
+    name: "thread",
+    values: &[
+        "id",
+        "type",
+        "status",
+        "state",
+        "action",
+        "body",
+        "source",
+        "assignedTo",
+        "savedReplyId",
+        "to",
+        "cc",
+        "bcc",
+        "createdAt",
+        "openedAt",
+        "_embedded",
+        "_links",
+    ],
+    objects: &[("createdBy", &PERSON), ("customer", &PERSON)],
+};
+
 #[derive(Debug, PartialEq, Eq)]
 enum Kind {
     Conversation,
@@ -137,6 +227,7 @@ pub(super) struct Import {
 
 impl Importer for Import {
     const VENDOR: Vendor = Vendor::HelpScout;
+    const KNOWN: &'static Keys = &RECORD;
 
     fn add_file(
         &mut self,

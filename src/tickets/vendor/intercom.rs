@@ -14,6 +14,7 @@ use serde::Deserialize;
 use super::assemble::{self, Body, Log, People, person};
 use super::export_file;
 use super::fields::{OneOrMany, Scalar, When, non_empty};
+use super::known_keys::Keys;
 use super::read::Importer;
 use super::shape;
 use crate::errors::Error;
@@ -106,6 +107,139 @@ struct RawPart {
     author: Option<RawAuthor>,
 }
 
+/// The keys of an Intercom conversation (and of a `conversation.list`, whose
+/// `conversations` are conversations), from the REST API reference (2.x): its documented
+/// fields, read or not. A 1.x export's `conversation_message` is not among them: its first
+/// message would not be imported.
+static CONVERSATION: Keys = Keys {
+    name: "conversation",
+    values: &[
+        "type",
+        "id",
+        "title",
+        "created_at",
+        "updated_at",
+        "waiting_since",
+        "snoozed_until",
+        "open",
+        "state",
+        "read",
+        "priority",
+        "admin_assignee_id",
+        "team_assignee_id",
+        "company_id",
+        "company",
+        "teammates",
+        "custom_attributes",
+        "first_contact_reply",
+        "sla_applied",
+        "statistics",
+        "linked_objects",
+        "ai_agent_participated",
+        "ai_agent",
+        "topics",
+        "redacted",
+        "pages",
+        "total_count",
+    ],
+    objects: &[
+        ("conversations", &CONVERSATION),
+        ("source", &SOURCE),
+        ("contacts", &CONTACTS),
+        ("tags", &TAGS),
+        ("conversation_rating", &RATING),
+        ("conversation_parts", &PARTS),
+    ],
+};
+
+static SOURCE: Keys = Keys {
+    name: "conversation source",
+    values: &[
+        "type",
+        "id",
+        "delivered_as",
+        "subject",
+        "body",
+        "attachments",
+        "url",
+        "redacted",
+    ],
+    objects: &[("author", &AUTHOR)],
+};
+
+static AUTHOR: Keys = Keys {
+    name: "author",
+    values: &[
+        "type",
+        "id",
+        "name",
+        "email",
+        "from_ai_agent",
+        "is_ai_answer",
+    ],
+    objects: &[],
+};
+
+static CONTACTS: Keys = Keys {
+    name: "contact list",
+    values: &["type"],
+    objects: &[("contacts", &CONTACT)],
+};
+
+static CONTACT: Keys = Keys {
+    name: "contact",
+    values: &["type", "id", "external_id"],
+    objects: &[],
+};
+
+static TAGS: Keys = Keys {
+    name: "tag list",
+    values: &["type"],
+    objects: &[("tags", &TAG)],
+};
+
+static TAG: Keys = Keys {
+    name: "tag",
+    values: &["type", "id", "name", "applied_at", "applied_by"],
+    objects: &[],
+};
+
+static RATING: Keys = Keys {
+    name: "conversation rating",
+    values: &["rating", "remark", "created_at", "contact", "teammate"],
+    objects: &[],
+};
+
+static PARTS: Keys = Keys {
+    name: "conversation part list",
+    values: &["type", "total_count"],
+    objects: &[("conversation_parts", &PART)],
+};
+
+static PART: Keys = Keys {
+    name: "conversation part",
+    values: &[
+        "type",
+        "id",
+        "part_type",
+        "body",
+        "created_at",
+        "updated_at",
+        "notified_at",
+        "assigned_to",
+        "attachments",
+        "external_id",
+        "redacted",
+        "metadata",
+        "email_message_metadata",
+        "state",
+        "tags",
+        "event_details",
+        "app_package_code",
+    ],
+    objects: &[("author", &AUTHOR)],
+};
+
 impl RawConversation {
     /// Intercom says `"type": "conversation"`; a hand-made file without a type is taken
     /// for one when it has a source or parts. Another type (Help Scout's `"email"`) is
@@ -125,6 +259,7 @@ pub(super) struct Import {
 
 impl Importer for Import {
     const VENDOR: Vendor = Vendor::Intercom;
+    const KNOWN: &'static Keys = &CONVERSATION;
 
     fn add_file(
         &mut self,

@@ -6,7 +6,8 @@
 //! comments, conversations or rating may be in other files than the ticket ([`read`]).
 //! Each vendor's module ([`zendesk`], [`intercom`], [`freshdesk`], [`helpscout`]) reads
 //! only the fields it needs into typed structs ([`fields`]) and builds tickets with the
-//! steps they share ([`assemble`]).
+//! steps they share ([`assemble`]). Keys an export has that the vendor's objects do not
+//! are reported ([`known_keys`]): what they hold is not imported.
 
 mod assemble;
 mod export_file;
@@ -14,6 +15,7 @@ mod fields;
 mod freshdesk;
 mod helpscout;
 mod intercom;
+mod known_keys;
 mod read;
 mod shape;
 mod zendesk;

@@ -17,6 +17,7 @@ use std::path::Path;
 use super::assemble::{self, Log, People, person, plain_text};
 use super::export_file;
 use super::fields::{OneOrMany, Scalar, non_empty};
+use super::known_keys::Keys;
 use super::read::Importer;
 use super::shape;
 use crate::errors::Error;
@@ -52,6 +53,7 @@ pub(super) struct Import {
 
 impl Importer for Import {
     const VENDOR: Vendor = Vendor::Zendesk;
+    const KNOWN: &'static Keys = &raw::EXPORT;
 
     fn add_file(
         &mut self,

@@ -82,7 +82,7 @@ fn ratings_join_their_ticket_and_the_latest_wins() {
     assert_eq!(
         only_ticket(&parsed).satisfaction,
         Some(Satisfaction {
-            score: "103".into(),
+            score: "Extremely happy".into(),
             sentiment: Sentiment::Positive,
             comment: Some("Thank you".into()),
         })
@@ -153,4 +153,37 @@ fn tickets_arrays_conversation_files_and_status_codes() {
     let second = &parsed.tickets[1];
     assert_eq!(second.status.as_deref(), Some("unknown (6)"));
     assert_eq!(second.tags, ["x"]);
+}
+
+#[test]
+fn satisfaction_codes_read_as_the_words_of_freshdesks_scale() {
+    let scale = [
+        (103, "Extremely happy", Sentiment::Positive),
+        (102, "Very happy", Sentiment::Positive),
+        (101, "Happy", Sentiment::Positive),
+        (100, "Neutral", Sentiment::Neutral),
+        (-101, "Unhappy", Sentiment::Negative),
+        (-102, "Very unhappy", Sentiment::Negative),
+        (-103, "Extremely unhappy", Sentiment::Negative),
+        // Not on the scale: kept as the export gives it.
+        (7, "7", Sentiment::Unknown),
+    ];
+    for (code, word, sentiment) in scale {
+        let export = Export::new()
+            .json(
+                "ticket.json",
+                json!({"id": 1, "subject": "Late", "description_text": "Where is it?"}),
+            )
+            .json(
+                "ratings.json",
+                json!([{"id": 2, "ticket_id": 1, "ratings": {"default_question": code}}]),
+            );
+        let parsed = export.read(Vendor::Freshdesk);
+        let satisfaction = only_ticket(&parsed).satisfaction.clone().unwrap();
+        assert_eq!(
+            (satisfaction.score.as_str(), satisfaction.sentiment),
+            (word, sentiment),
+            "{code}"
+        );
+    }
 }

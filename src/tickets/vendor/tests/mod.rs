@@ -7,6 +7,7 @@ mod freshdesk;
 mod helpscout;
 mod intercom;
 mod scale;
+mod unknown_keys;
 mod zendesk;
 
 use std::path::{Path, PathBuf};
