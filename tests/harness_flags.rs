@@ -567,28 +567,38 @@ fn a_killed_run_keeps_every_finished_record() {
     );
 }
 
-/// Starts `evalgate run evals` on `f`'s suite, waits until `cases` cases finished, and sends
-/// `signal`.
-fn signalled_run(f: &Fixture, cases: usize, signal: i32, grace: &str) -> std::process::Output {
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_evalgate"))
+/// `evalgate run evals` on `suite`, in the background, with `grace` for samples in flight
+/// after a signal, its output piped.
+fn spawn_run(suite: &TempSuite, grace: &str) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_evalgate"))
         .args(["run", "evals"])
-        .current_dir(f.suite.path())
-        .env("EVALGATE_OUT", f.suite.out())
+        .current_dir(suite.path())
+        .env("EVALGATE_OUT", suite.out())
         .env("EVALGATE_INTERRUPT_GRACE", grace)
         .env_remove("NEXTEST_RUN_ID")
         .env_remove("GITHUB_ACTIONS")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+/// Sends `signal` to `child`.
+fn signal(child: &std::process::Child, signal: i32) {
+    // SAFETY: kill(2) on our own child's pid.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, signal) }, 0);
+}
+
+/// Starts `evalgate run evals` on `f`'s suite, waits until `cases` cases finished, and sends
+/// `signal`.
+fn signalled_run(f: &Fixture, cases: usize, signal: i32, grace: &str) -> std::process::Output {
+    let child = spawn_run(&f.suite, grace);
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while f.suite.run_dirs().is_empty() || f.suite.records_of("case").len() < cases {
         assert!(std::time::Instant::now() < deadline, "no progress");
         std::thread::sleep(Duration::from_millis(20));
     }
-    // SAFETY: kill(2) on our own child's pid.
-    let sent = unsafe { libc::kill(child.id() as i32, signal) };
-    assert_eq!(sent, 0);
+    self::signal(&child, signal);
     child.wait_with_output().unwrap()
 }
 
@@ -650,16 +660,7 @@ fn samples_still_in_flight_when_the_grace_ends_are_given_up() {
     ));
     suite.case("a.yaml", &simple_case("x", "  - contains: x"));
     let started = std::time::Instant::now();
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_evalgate"))
-        .args(["run", "evals"])
-        .current_dir(suite.path())
-        .env("EVALGATE_OUT", suite.out())
-        .env("EVALGATE_INTERRUPT_GRACE", "300ms")
-        .env_remove("NEXTEST_RUN_ID")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_run(&suite, "300ms");
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while agent.hits() == 0 {
         assert!(
@@ -668,8 +669,7 @@ fn samples_still_in_flight_when_the_grace_ends_are_given_up() {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    // SAFETY: kill(2) on our own child's pid.
-    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    signal(&child, libc::SIGINT);
     let output = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(130), "{stderr}");
@@ -901,16 +901,7 @@ fn a_second_signal_stops_at_once_and_kills_the_agents_processes() {
         pids.display()
     ));
     suite.case("a.yaml", &simple_case("x", "  - contains: x"));
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_evalgate"))
-        .args(["run", "evals"])
-        .current_dir(suite.path())
-        .env("EVALGATE_OUT", suite.out())
-        .env("EVALGATE_INTERRUPT_GRACE", "60s")
-        .env_remove("NEXTEST_RUN_ID")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_run(&suite, "60s");
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     let agent = loop {
         let written = std::fs::read_dir(&pids).unwrap().next();
@@ -929,10 +920,9 @@ fn a_second_signal_stops_at_once_and_kills_the_agents_processes() {
         );
         std::thread::sleep(Duration::from_millis(20));
     };
-    // SAFETY: kill(2) on our own child's pid.
-    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    signal(&child, libc::SIGINT);
     std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    signal(&child, libc::SIGINT);
     let output = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(130), "{stderr}");

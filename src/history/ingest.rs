@@ -375,39 +375,27 @@ impl<'s> Ingest<'s> {
         if said {
             return Ok(true);
         }
-        let ends: Vec<EndRecord> = {
-            let mut stmt = self
-                .tx
-                .prepare_cached("SELECT record FROM run_ends WHERE run_id = ?1")
-                .map_err(sql)?;
-            let rows = stmt
-                .query_map([run_id], |row| row.get::<_, String>(0))
-                .map_err(sql)?;
-            let mut ends = Vec::new();
-            for json in rows {
-                let json = json.map_err(sql)?;
-                ends.push(serde_json::from_str(&json).map_err(|e| self.damaged(run_id, e))?);
-            }
-            ends
-        };
-        let mut cases: Vec<(String, Option<u32>, (i64, i32))> = Vec::new();
-        {
-            let mut stmt = self
-                .tx
-                .prepare_cached(
-                    "SELECT case_id, json_extract(record, '$.pid'), started_s, started_ns
-                       FROM case_records WHERE run_id = ?1",
-                )
-                .map_err(sql)?;
-            let rows = stmt
-                .query_map([run_id], |row| {
-                    Ok((row.get(0)?, row.get(1)?, (row.get(2)?, row.get(3)?)))
-                })
-                .map_err(sql)?;
-            for row in rows {
-                cases.push(row.map_err(sql)?);
-            }
-        }
+        let ends: Vec<EndRecord> = self
+            .rows_of(
+                run_id,
+                "SELECT record FROM run_ends WHERE run_id = ?1",
+                |row| row.get::<_, String>(0),
+            )?
+            .iter()
+            .map(|json| serde_json::from_str(json).map_err(|e| self.damaged(run_id, e)))
+            .collect::<Result<_, _>>()?;
+        let cases = self.rows_of(
+            run_id,
+            "SELECT case_id, json_extract(record, '$.pid'), started_s, started_ns
+               FROM case_records WHERE run_id = ?1",
+            |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, Option<u32>>(1)?,
+                    (row.get(2)?, row.get(3)?),
+                ))
+            },
+        )?;
         let mut recorded = Vec::with_capacity(cases.len());
         for (case, pid, (s, ns)) in &cases {
             recorded.push(Recorded {
@@ -417,18 +405,26 @@ impl<'s> Ingest<'s> {
                     .map_err(|e| Error::Internal(format!("a stored start time: {e}")))?,
             });
         }
-        let begun: Vec<String> = {
-            let mut stmt = self
-                .tx
-                .prepare_cached("SELECT DISTINCT case_id FROM sample_records WHERE run_id = ?1")
-                .map_err(sql)?;
-            let rows = stmt
-                .query_map([run_id], |row| row.get::<_, String>(0))
-                .map_err(sql)?;
-            rows.collect::<Result<_, _>>().map_err(sql)?
-        };
+        let begun = self.rows_of(
+            run_id,
+            "SELECT DISTINCT case_id FROM sample_records WHERE run_id = ?1",
+            |row| row.get::<_, String>(0),
+        )?;
         let begun = begun.iter().map(String::as_str).collect();
         Ok(!Completion::from_parts(runs, &ends, &recorded, &begun, None).is_complete())
+    }
+
+    /// The rows `query` selects for `run_id`, each read by `read`.
+    fn rows_of<T>(
+        &self,
+        run_id: &str,
+        query: &str,
+        read: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>, Error> {
+        let sql = |e| database_error(self.path, e);
+        let mut stmt = self.tx.prepare_cached(query).map_err(sql)?;
+        let rows = stmt.query_map([run_id], read).map_err(sql)?;
+        rows.collect::<Result<_, _>>().map_err(sql)
     }
 
     fn damaged(&self, run_id: &str, e: serde_json::Error) -> Error {
