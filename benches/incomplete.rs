@@ -50,6 +50,8 @@ impl Scenario {
 struct Replicate {
     dir: tempfile::TempDir,
     cases: usize,
+    /// First attempts killed before they ended (retried afterwards).
+    cut_short: std::cell::Cell<usize>,
 }
 
 impl Replicate {
@@ -73,7 +75,11 @@ impl Replicate {
             )
             .unwrap();
         }
-        Replicate { dir, cases }
+        Replicate {
+            dir,
+            cases,
+            cut_short: std::cell::Cell::new(0),
+        }
     }
 
     fn out(&self) -> PathBuf {
@@ -94,8 +100,18 @@ impl Replicate {
         cmd
     }
 
+    /// How many run records (processes that started) the run folders hold so far.
+    fn run_records(&self) -> usize {
+        self.count("\"kind\":\"run\"")
+    }
+
     /// How many case records the run folders hold so far.
     fn finished_cases(&self) -> usize {
+        self.count("\"kind\":\"case\"")
+    }
+
+    /// How many record lines of the run folders contain `needle`.
+    fn count(&self, needle: &str) -> usize {
         let Ok(runs) = std::fs::read_dir(self.out().join("runs")) else {
             return 0;
         };
@@ -108,7 +124,7 @@ impl Replicate {
             {
                 if file.path().extension().is_some_and(|e| e == "jsonl") {
                     let text = std::fs::read_to_string(file.path()).unwrap_or_default();
-                    n += text.matches("\"kind\":\"case\"").count();
+                    n += text.matches(needle).count();
                 }
             }
         }
@@ -160,18 +176,27 @@ impl Replicate {
                     }
                     let name = format!("evals::c{i:03}");
                     let exact = ["run", "evals", "--", "--exact", name.as_str()];
-                    // One attempt in five is terminated first and retried, as nextest does
-                    // after a timeout.
+                    // One attempt in five is killed once it has recorded its plan, and
+                    // retried, as nextest does after a timeout.
                     if scenario == Scenario::PerCaseFinished && rng.next().is_multiple_of(5) {
+                        let runs_before = self.run_records();
                         let mut first = self
                             .command(bin, &exact)
                             .env("NEXTEST_RUN_ID", "per-case")
-                            .env("EVALGATE_INTERRUPT_GRACE", "0s")
                             .spawn()
                             .unwrap();
+                        while self.run_records() == runs_before
+                            && first.try_wait().unwrap().is_none()
+                        {
+                            std::thread::sleep(Duration::from_micros(200));
+                        }
                         // SAFETY: kill(2) on our own child's pid.
-                        unsafe { libc::kill(first.id() as i32, libc::SIGTERM) };
-                        first.wait().unwrap();
+                        unsafe { libc::kill(first.id() as i32, libc::SIGKILL) };
+                        let status = first.wait().unwrap();
+                        use std::os::unix::process::ExitStatusExt;
+                        if status.signal() == Some(libc::SIGKILL) {
+                            self.cut_short.set(self.cut_short.get() + 1);
+                        }
                     }
                     self.command(bin, &exact)
                         .env("NEXTEST_RUN_ID", "per-case")
@@ -232,7 +257,7 @@ fn main() -> ExitCode {
         (Scenario::Finished, "false alarm"),
         (
             Scenario::PerCaseFinished,
-            "false alarm (one in five processes retried)",
+            "false alarm (one process in five killed and retried)",
         ),
         (Scenario::Killed, "power"),
         (Scenario::Interrupted, "power"),
@@ -240,7 +265,7 @@ fn main() -> ExitCode {
     ];
     let started = Instant::now();
     for (index, (scenario, what)) in scenarios.into_iter().enumerate() {
-        let (mut called, mut counted) = (0, 0);
+        let (mut called, mut counted, mut cut_short) = (0, 0, 0);
         for r in 0..replicates {
             let mut rng =
                 XorShift(0x9E37_79B9_7F4A_7C15 ^ (((index as u64) << 32) | (r as u64 + 1)));
@@ -249,11 +274,17 @@ fn main() -> ExitCode {
                 called += usize::from(incomplete);
                 counted += 1;
             }
+            cut_short += replicate.cut_short.get();
         }
         let finished = if scenario.finished() {
             "finished"
         } else {
             "did not finish"
+        };
+        let what = if scenario == Scenario::PerCaseFinished {
+            format!("{what}: {cut_short} attempts killed before their end")
+        } else {
+            what.to_string()
         };
         println!(
             "| {scenario:?} ({finished}) | {} of {counted}: {} | {what} |",
