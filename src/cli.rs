@@ -19,6 +19,7 @@ use crate::record::RunData;
 use crate::report::github::{self, Fence};
 use crate::report::{history_path, write_reports};
 use crate::suite::Suite;
+use crate::terminal::printable;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -443,13 +444,15 @@ fn history(
                     (None, Some(c)) => format!("  @{}", crate::baseline::short_commit(c)),
                     (None, None) => String::new(),
                 };
+                // The envelope holds versions the agent reported: escaped.
                 println!(
-                    "{}  {}  {}{checkout}  envelope {}: {}{}",
+                    "{}  {}  {}{}  envelope {}: {}{}",
                     run.started_at,
-                    run.run_id,
-                    run.suite,
+                    printable(&run.run_id),
+                    printable(&run.suite),
+                    printable(&checkout),
                     run.envelope_id,
-                    run.envelope.describe(),
+                    printable(&run.envelope.describe()),
                     if run.partial {
                         "  (partial: did not finish)"
                     } else {

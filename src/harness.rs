@@ -260,6 +260,7 @@ impl Harness {
         let listening = interrupt.listen(grace_from_env()?)?;
         let run_dir = out_dir.join("runs").join(&run_id);
         let secrets = Secrets::of_suite(&suite, &self.overrides);
+        crate::target::secrets::install(&secrets);
         let recorder = Arc::new(Recorder::create(&run_dir)?.redacting(secrets));
         if std::env::var_os("NEXTEST_RUN_ID").is_none() {
             write_in_progress(&out_dir, &suite.name, &run_id)?;

@@ -191,6 +191,11 @@ impl Decision {
         if shown_escaped(&self.point) || shown_escaped(&self.branch) {
             return Err("holds a control character".into());
         }
+        // Names are printed as they are (coverage, `catalog suggest`): none may read as a
+        // GitHub workflow command.
+        if self.point.starts_with("::") || format!("{self}").contains("##[") {
+            return Err("looks like a workflow command (`::` first, or `##[`)".into());
+        }
         Ok(())
     }
 }
@@ -441,7 +446,7 @@ mod tests {
             "route.handoff",
             "tool.issue_refund",
             "route.café ☕",
-            "##[warning]a.::b",
+            "a.::b",
         ] {
             let d = Decision::parse(ok).unwrap();
             assert_eq!(d.check_name(), Ok(()), "{ok:?}");
@@ -457,6 +462,8 @@ mod tests {
             Decision::new("route", "\u{202e}gnp.exe"),
             Decision::new("route", "a\u{2028}b"),
             Decision::new("", "b"),
+            Decision::new("##[warning]a", "b"),
+            Decision::new("::error::x", "b"),
         ] {
             assert!(bad.check_name().is_err(), "{bad:?}");
         }

@@ -99,6 +99,7 @@ pub(crate) fn rerun(request: &RerunRequest) -> Result<RerunRecord, Error> {
     let dir = request.out_dir.join("reruns").join(&rerun_id);
     let provenance = Provenance::detect(&suite.dir)?;
     let secrets = Secrets::of_suite(&suite, &request.overrides);
+    crate::target::secrets::install(&secrets);
     let recorder = Arc::new(Recorder::create(&dir)?.redacting(secrets));
     let samples = run_samples(
         &suite,

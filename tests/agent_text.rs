@@ -19,17 +19,21 @@ use suite::{Run, TempSuite, python, simple_case};
 /// Text that would forge commands at a line start, colour the terminal and cut C strings.
 const HOSTILE: &str = "x\n::error::forged\r\n##[warning]forged \u{1b}[31mred\u{0}nul";
 
-/// The answer of each case: `names` with hostile decision names, `versions` with valid
-/// decisions (starting like commands) and a hostile model, tier and envelope.
+/// The answer of each case: `names` with hostile decision names (control characters, and
+/// names a runner would read as commands), `versions` with valid decisions and a hostile
+/// model, tier and envelope.
 fn answers() -> Value {
     json!({
         "names": {
             "output": "hello",
-            "decisions": ["route.ok\n::error::forged", "tool.\u{1b}[31mred", "route.nul\u{0}"],
+            "decisions": [
+                "route.ok\n::error::forged", "tool.\u{1b}[31mred", "route.nul\u{0}",
+                "##[warning]route.a", "::error::tool.b",
+            ],
         },
         "versions": {
             "output": HOSTILE,
-            "decisions": ["##[warning]route.a", "::error::tool.b"],
+            "decisions": ["route.a", "tool.b::c"],
             "model": format!("m-1{HOSTILE}"),
             "tier": "##[warning]primary\u{1b}[2J",
             "envelope": {"prompt": HOSTILE, "##[error]axis": "::warning::v"},
@@ -145,7 +149,7 @@ fn assert_outcome(s: &TempSuite, run: &Run) {
     let versions = sample(s, "versions");
     assert_eq!(versions["verdict"], "fail", "{versions:#}");
     assert_eq!(versions["model"], format!("m-1{HOSTILE}"), "{versions:#}");
-    assert_eq!(versions["decisions"][1], "::error::tool.b", "{versions:#}");
+    assert_eq!(versions["decisions"][1], "tool.b::c", "{versions:#}");
     assert!(
         run.stdout.lines().any(|l| l.starts_with("::error file=")),
         "the failures are annotated:\n{}",

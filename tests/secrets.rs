@@ -304,3 +304,59 @@ fn a_config_error_shows_the_placeholder_not_the_value() {
         run.all()
     );
 }
+
+/// A secret the agent echoes where evalgate cuts text (a failure's excerpt, a record's
+/// output), quoted by Rust's debug format (`"` and `\` escaped), or reported as its model:
+/// no part of it long enough to be recognised appears anywhere, and the model the agent
+/// reported stays what it was (versions identify what ran).
+#[test]
+fn a_secret_cut_quoted_or_escaped_leaks_no_part_of_itself() {
+    let rt = runtime();
+    let tricky = "quote\"and\\back-0004-ZZ";
+    let agent = mock(
+        &rt,
+        Behaviour::Respond(mock_agent::Responder::new(move |_| {
+            let long = format!(
+                "{}{} and {tricky}",
+                "x".repeat(216),
+                secret("EG_HEADER_SECRET")
+            );
+            serde_json::json!({"output": long, "model": "gpt-4o-mini-2024-07-18"})
+        })),
+    );
+    let s = TempSuite::new(&format!(
+        "target:\n  http:\n    url: \"{}/v1/agent\"\n    headers: {{X-Api-Key: \"${{EG_HEADER_SECRET}}\", X-Quoted: \"${{EG_TRICKY}}\", X-Model: \"${{EG_MODEL}}\"}}\nlimits:\n  record_output_bytes: 225\n",
+        agent.url
+    ));
+    s.case("cut.yaml", &simple_case("hi", "  - contains: nope"));
+    std::fs::create_dir_all(s.out()).unwrap();
+    let summary = s.out().join("step-summary.md").display().to_string();
+    let mut env: Vec<(&str, &str)> = SECRETS.to_vec();
+    env.extend([
+        ("EG_TRICKY", tricky),
+        ("EG_MODEL", "gpt-4o-mini-2024-07-18"),
+        ("GITHUB_ACTIONS", "true"),
+        ("GITHUB_STEP_SUMMARY", summary.as_str()),
+    ]);
+    let run = s.evalgate_env(&["run", "evals"], &env);
+    assert_eq!(run.code, 1, "{}", run.all());
+    let mut files = Vec::new();
+    all_files(&s.out(), &mut files);
+    for part in [
+        "hdrsecret-3f8",
+        "and\\\\back-0004",
+        "and\\back-0004",
+        "back-0004-ZZ",
+    ] {
+        for (path, bytes) in &files {
+            assert!(
+                !contains_bytes(bytes, part.as_bytes()),
+                "{part} leaked into {}",
+                path.display()
+            );
+        }
+        assert!(!run.all().contains(part), "{part} leaked:\n{}", run.all());
+    }
+    let sample = s.records_of("sample").remove(0);
+    assert_eq!(sample["model"], "gpt-4o-mini-2024-07-18", "{sample}");
+}

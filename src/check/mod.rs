@@ -249,7 +249,11 @@ fn list<'a>(decisions: impl Iterator<Item = &'a Decision>) -> String {
 
 /// A retained set for people: `{a, b}`, `{}` when empty.
 pub(crate) fn memory_set<'a>(ids: impl IntoIterator<Item = &'a String>) -> String {
-    let ids: Vec<&str> = ids.into_iter().map(String::as_str).collect();
+    // The agent names its memory items: escaped, so none is read as a command.
+    let ids: Vec<String> = ids
+        .into_iter()
+        .map(|id| crate::terminal::printable(id))
+        .collect();
     format!("{{{}}}", ids.join(", "))
 }
 
@@ -259,6 +263,8 @@ fn quote(text: &str) -> String {
 
 /// A quoted, bounded excerpt of untrusted text (escaped, so control characters show).
 pub(crate) fn excerpt(text: &str) -> String {
+    // Hidden before it is cut: a secret cut in two would be matched by neither half.
+    let text = crate::target::secrets::hidden(text);
     let mut chars = text.chars();
     let head: String = chars.by_ref().take(EXCERPT_CHARS).collect();
     let more = chars.count();

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use super::{AxisChange, CaseMemory, CaseReference, MemoryReport, Recall};
 use crate::check::memory_set;
+use crate::terminal::printable;
 
 /// `model a → b, prompt x → y`; `the same envelope` when nothing differs.
 fn changes(changes: &[AxisChange]) -> String {
@@ -13,11 +14,12 @@ fn changes(changes: &[AxisChange]) -> String {
     changes
         .iter()
         .map(|c| {
+            // Versions the agent reported: escaped, so none is read as a command.
             format!(
                 "{} {} → {}",
-                c.axis,
-                short(c.before.as_deref()),
-                short(c.now.as_deref())
+                printable(&c.axis),
+                printable(&short(c.before.as_deref())),
+                printable(&short(c.now.as_deref()))
             )
         })
         .collect::<Vec<_>>()
@@ -184,4 +186,24 @@ pub(crate) fn gate_details(report: &MemoryReport) -> Vec<String> {
         ));
     }
     details
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Versions and memory items are the agent's words: nothing in them starts a line, and
+    /// no control character or legacy `##[` command reaches the terminal.
+    #[test]
+    fn agent_reported_versions_and_items_are_escaped() {
+        let text = changes(&[AxisChange {
+            axis: "model".into(),
+            before: Some("m1".into()),
+            now: Some("\r::error::FORGED\u{1b}[2J".into()),
+        }]);
+        assert!(!text.contains(['\r', '\n', '\u{1b}']), "{text:?}");
+        let items = ["item\n::error::X".to_string(), "##[warning]Y".to_string()];
+        let set = memory_set(&items);
+        assert!(!set.contains('\n') && !set.contains("##["), "{set:?}");
+    }
 }

@@ -763,7 +763,10 @@ fn sample_record(
     let observation = observation.unwrap_or_default();
     let text = observation.output.text;
     let output_bytes = text.len();
+    // Hidden before it is cut: a secret cut in two would be matched by neither half.
+    let text = crate::target::secrets::hidden(&text);
     let output = truncate(&text, shared.record_output_bytes).to_string();
+    let output_truncated = output.len() < text.len();
     SampleRecord {
         schema: SCHEMA_VERSION,
         run_id: shared.run_id.clone(),
@@ -772,7 +775,7 @@ fn sample_record(
         sample: index,
         verdict,
         checks,
-        output_truncated: output.len() < output_bytes,
+        output_truncated,
         output,
         output_bytes,
         decisions: observation.decisions,

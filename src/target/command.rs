@@ -104,6 +104,31 @@ impl Drop for ProcessGroup {
     }
 }
 
+/// The last [`STDERR_TAIL`] bytes of `err`, secrets hidden. Where the front of the stderr
+/// was dropped (`cut`), the first line kept may begin inside a secret, which no longer
+/// matches: it is dropped too (or the first 256 bytes, on a line that long).
+fn stderr_tail(err: &[u8], cut: bool) -> String {
+    let text = String::from_utf8_lossy(err);
+    let mut start = text.len().saturating_sub(STDERR_TAIL);
+    if cut || start > 0 {
+        let skip = text[..]
+            .char_indices()
+            .skip_while(|(i, _)| *i < start)
+            .find(|(i, c)| *c == '\n' || *i >= start + 256)
+            .map_or(text.len(), |(i, _)| i);
+        start = skip;
+    }
+    while !text.is_char_boundary(start) {
+        start += 1;
+    }
+    let tail = super::secrets::hidden(&text[start..]);
+    if start > 0 {
+        format!("…{}", tail.trim())
+    } else {
+        tail.trim().to_string()
+    }
+}
+
 /// Kills every agent process group still alive: for a process about to exit at once.
 pub(crate) fn kill_agent_processes() {
     let groups = std::mem::take(&mut *LIVE_GROUPS.lock().unwrap_or_else(|p| p.into_inner()));
@@ -195,6 +220,7 @@ impl CommandTarget {
         // or breaks on it; only its tail is kept, for the error message.
         let read_err = tokio::spawn(async move {
             let mut tail = Vec::new();
+            let mut cut = false;
             let mut chunk = vec![0u8; 8192];
             while let Ok(n) = stderr.read(&mut chunk).await {
                 if n == 0 {
@@ -203,9 +229,10 @@ impl CommandTarget {
                 tail.extend_from_slice(&chunk[..n]);
                 if tail.len() > 2 * STDERR_TAIL {
                     tail.drain(..tail.len() - STDERR_TAIL);
+                    cut = true;
                 }
             }
-            tail
+            (tail, cut)
         });
         let ((), out) = tokio::join!(write, read_out);
         let out = out.map_err(|e| Failure::new(format!("reading stdout failed: {e}")))?;
@@ -219,11 +246,9 @@ impl CommandTarget {
             .wait()
             .await
             .map_err(|e| Failure::new(format!("waiting for the process failed: {e}")))?;
-        let err = read_err.await.unwrap_or_default();
+        let (err, cut) = read_err.await.unwrap_or_default();
         if !status.success() {
-            let tail = String::from_utf8_lossy(&err[err.len().saturating_sub(STDERR_TAIL)..])
-                .trim()
-                .to_string();
+            let tail = stderr_tail(&err, cut);
             return Err(Failure::new(format!(
                 "`{}` exited with {status}: {tail}",
                 self.program
@@ -253,5 +278,21 @@ mod tests {
                 ("EVALGATE_AXIS_TOOL_CATALOG".to_string(), "t-4".to_string()),
             ]
         );
+    }
+
+    #[test]
+    fn a_cut_stderr_tail_drops_the_line_the_cut_went_through() {
+        let secret = "tok-ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+        let stderr = format!("secret={secret}\n{}", "y\n".repeat(1015));
+        let tail = stderr_tail(stderr.as_bytes(), false);
+        assert!(stderr.len() > STDERR_TAIL);
+        assert!(!tail.contains("QRSTUVWXYZ"), "{tail}");
+        assert!(tail.starts_with('…'), "{tail}");
+        // On one long line, its first 256 bytes go.
+        let one_line = format!("secret={secret}{}", "y".repeat(2030));
+        let tail = stderr_tail(one_line.as_bytes(), false);
+        assert!(!tail.contains("XYZ"), "{tail}");
+        // A short stderr is kept whole.
+        assert_eq!(stderr_tail(b"boom\n", false), "boom");
     }
 }

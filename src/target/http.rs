@@ -165,7 +165,9 @@ pub(crate) const AXIS_HEADER_PREFIX: &str = "x-evalgate-axis-";
 
 pub(crate) fn parse_json(body: &[u8]) -> Result<serde_json::Value, Failure> {
     serde_json::from_slice(body).map_err(|e| {
-        let text = String::from_utf8_lossy(&body[..body.len().min(120)]).into_owned();
+        // Hidden before it is cut: a secret cut in two would be matched by neither half.
+        let text = super::secrets::hidden(&String::from_utf8_lossy(&body[..body.len().min(4096)]));
+        let text: String = text.chars().take(120).collect();
         Failure::new(format!("malformed answer: invalid JSON ({e}): {text:?}"))
     })
 }

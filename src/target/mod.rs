@@ -11,7 +11,7 @@ mod http;
 mod openai;
 mod otlp;
 mod retry;
-mod secrets;
+pub(crate) mod secrets;
 mod sse;
 mod wire;
 

@@ -84,7 +84,9 @@ impl OpenAiTarget {
         })?;
         let mut headers = header_map(&config.headers, overrides).map_err(fail)?;
         if let Some(var) = &config.api_key_env {
-            let key = std::env::var(var).map_err(|_| {
+            // From where the secrets registry takes it (a `Harness::var` first, then the
+            // environment), so the key sent is the key hidden.
+            let key = overrides.get(var).ok_or_else(|| {
                 fail(format!(
                     "target.openai.api_key_env: environment variable `{var}` is not set"
                 ))
@@ -202,7 +204,10 @@ async fn read_stream(
             Read::Event(event) => {
                 events += 1;
                 let chunk: Value = serde_json::from_str(&event.data).map_err(|e| {
-                    let start: String = event.data.chars().take(120).collect();
+                    let start: String = super::secrets::hidden(&event.data)
+                        .chars()
+                        .take(120)
+                        .collect();
                     Failure::new(format!(
                         "malformed answer: event {events} of the stream is not JSON ({e}): \
                          {start:?}"

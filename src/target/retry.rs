@@ -176,7 +176,8 @@ pub(crate) fn without_url(e: reqwest::Error) -> String {
 async fn body_snippet(response: reqwest::Response) -> String {
     match read_limited(response, 64 * 1024).await {
         Ok(body) if !body.is_empty() => {
-            let text = String::from_utf8_lossy(&body);
+            // Hidden before it is cut: a secret cut in two would be matched by neither half.
+            let text = super::secrets::hidden(&String::from_utf8_lossy(&body));
             let short: String = text.chars().take(200).collect();
             format!(": {}", short.trim())
         }

@@ -57,6 +57,24 @@ impl Replacer {
     }
 }
 
+/// The secrets of the run this process is taking samples for. Text is hidden before it is
+/// cut (an excerpt, a record's output, the first bytes of an error body, a command's stderr
+/// tail): a secret cut in two is matched by neither half.
+static CURRENT: std::sync::RwLock<Option<Secrets>> = std::sync::RwLock::new(None);
+
+/// Makes `secrets` the ones [`hidden`] hides.
+pub(crate) fn install(secrets: &Secrets) {
+    *CURRENT.write().unwrap_or_else(|p| p.into_inner()) = Some(secrets.clone());
+}
+
+/// `text` with the current run's secrets replaced by their placeholders.
+pub(crate) fn hidden(text: &str) -> String {
+    match &*CURRENT.read().unwrap_or_else(|p| p.into_inner()) {
+        Some(secrets) => secrets.redact(text).into_owned(),
+        None => text.to_string(),
+    }
+}
+
 /// Never prints the values.
 impl std::fmt::Debug for Secrets {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -89,6 +107,27 @@ impl Secrets {
             && let Some(key) = overrides.get(var)
         {
             values.push((var.clone(), key));
+        }
+        // User info in the URL is sent as `Authorization: Basic base64(user:password)`: an
+        // agent echoing its headers shows it in that form.
+        let url = match &suite.target {
+            Some(TargetConfig::Http(config)) => Some(&config.url),
+            Some(TargetConfig::Openai(config)) => Some(&config.base_url),
+            _ => None,
+        };
+        if let Some(Ok(url)) = url.map(|u| overrides.expand(u))
+            && let Ok(url) = reqwest::Url::parse(&url)
+            && !url.username().is_empty()
+        {
+            let credentials = format!(
+                "{}:{}",
+                percent_decoded(url.username()),
+                percent_decoded(url.password().unwrap_or(""))
+            );
+            values.push((
+                "the target URL's user info".into(),
+                base64(credentials.as_bytes()),
+            ));
         }
         Secrets::new(values)
     }
@@ -134,20 +173,70 @@ impl Secrets {
         }
     }
 
-    /// A JSON document with every secret in its strings replaced by its placeholder; the
-    /// document stays valid JSON (and is not copied when it holds none).
+    /// A record (a JSON object) with every secret in its string values replaced by its
+    /// placeholder: keys and numbers are left alone, so the record stays the record it was
+    /// (and is not copied when it holds none). The versions that identify what ran — `model`,
+    /// `tier`, `forced_tier`, `envelope`, `pins`, `axes` — are kept as written: hiding a
+    /// `${MODEL}` there would make runs of two models one envelope, blind to the change.
     pub(crate) fn redact_json(&self, json: String) -> String {
-        match &self.json {
-            Some(r) if r.matcher.is_match(&json) => r.matcher.replace_all(&json, &r.with),
-            _ => json,
+        let (Some(r), Some(text)) = (&self.json, &self.text) else {
+            return json;
+        };
+        if !r.matcher.is_match(&json) {
+            return json;
         }
+        let Ok(mut value) = serde_json::from_str::<serde_json::Value>(&json) else {
+            return r.matcher.replace_all(&json, &r.with);
+        };
+        if let serde_json::Value::Object(fields) = &mut value {
+            for (key, field) in fields.iter_mut() {
+                if !IDENTITY_FIELDS.contains(&key.as_str()) {
+                    redact_strings(field, text);
+                }
+            }
+        } else {
+            redact_strings(&mut value, text);
+        }
+        serde_json::to_string(&value).expect("a JSON value serializes")
     }
 }
 
-/// `value` as it is, and as a URL writes it in its path, query and user info (percent-
-/// encoded): an error quoting the URL has it in that form.
+/// The fields of a record that identify what ran, never rewritten.
+const IDENTITY_FIELDS: [&str; 6] = ["model", "tier", "forced_tier", "envelope", "pins", "axes"];
+
+/// Every string in `value` (not its keys) with `text`'s forms replaced.
+fn redact_strings(value: &mut serde_json::Value, text: &Replacer) {
+    match value {
+        serde_json::Value::String(s) => {
+            if let Cow::Owned(hidden) = text.replace(s, &text.with) {
+                *s = hidden;
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for item in items {
+                redact_strings(item, text);
+            }
+        }
+        serde_json::Value::Object(fields) => {
+            for (_, field) in fields.iter_mut() {
+                redact_strings(field, text);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `value` as it is, as Rust's debug format and JSON quote it (a message quoting output,
+/// an agent's JSON answer), and as a URL writes it in its path, query and user info
+/// (percent-encoded): an error quoting the URL has it in that form.
 fn written_forms(value: &str) -> Vec<String> {
     let mut forms = vec![value.to_string()];
+    let debug = format!("{value:?}");
+    for quoted in [debug[1..debug.len() - 1].to_string(), json_string(value)] {
+        if !forms.contains(&quoted) {
+            forms.push(quoted);
+        }
+    }
     let in_url = [
         reqwest::Url::parse(&format!("http://h/{value}"))
             .ok()
@@ -166,6 +255,47 @@ fn written_forms(value: &str) -> Vec<String> {
         }
     }
     forms
+}
+
+/// `text` with its `%XX` escapes decoded (as reqwest decodes user info for Basic auth).
+fn percent_decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
+            (b'%', Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
+                out.push((hex(h).unwrap() * 16 + hex(l).unwrap()) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Standard base64 with padding, as an `Authorization: Basic` header carries it.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 /// `text` as the inside of a JSON string.
@@ -232,5 +362,43 @@ mod tests {
              http://127.0.0.1:9",
             "a default written in the suite file is no secret"
         );
+    }
+
+    #[test]
+    fn base64_is_the_standard_alphabet_with_padding() {
+        assert_eq!(base64(b"alice:pa@ss w0rd"), "YWxpY2U6cGFAc3MgdzByZA==");
+        assert_eq!(base64(b"ab"), "YWI=");
+        assert_eq!(base64(b"abc"), "YWJj");
+        assert_eq!(percent_decoded("pa%40ss%20w0rd%zz"), "pa@ss w0rd%zz");
+    }
+
+    #[test]
+    fn debug_and_json_quoted_values_are_hidden_too() {
+        let s = secrets(&[("K", "quote\"and\\back-0004")]);
+        let debug = format!("{:?}", "x quote\"and\\back-0004 y");
+        assert_eq!(s.redact(&debug), "\"x ${K} y\"");
+        let json = serde_json::json!({"output": serde_json::json!({"k": "quote\"and\\back-0004"}).to_string()});
+        assert!(!s.redact_json(json.to_string()).contains("back-0004"));
+    }
+
+    #[test]
+    fn records_keep_their_keys_numbers_and_versions() {
+        let s = secrets(&[
+            ("X", "finished_at"),
+            ("N", "123456789"),
+            ("MODEL", "gpt-4o-mini-2024"),
+        ]);
+        let record = serde_json::json!({
+            "kind": "sample", "finished_at": "t", "latency_ms": 123456789,
+            "model": "gpt-4o-mini-2024", "envelope": {"prompt": "gpt-4o-mini-2024"},
+            "output": "model gpt-4o-mini-2024 at finished_at, 123456789",
+        });
+        let redacted: serde_json::Value =
+            serde_json::from_str(&s.redact_json(record.to_string())).unwrap();
+        assert_eq!(redacted["finished_at"], "t");
+        assert_eq!(redacted["latency_ms"], 123456789);
+        assert_eq!(redacted["model"], "gpt-4o-mini-2024");
+        assert_eq!(redacted["envelope"]["prompt"], "gpt-4o-mini-2024");
+        assert_eq!(redacted["output"], "model ${MODEL} at ${X}, ${N}");
     }
 }
