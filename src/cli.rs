@@ -663,6 +663,17 @@ fn demo(
     out: Option<PathBuf>,
     args: Vec<String>,
 ) -> Result<ExitCode, Error> {
+    // Before the other version's run, whose failure would hide why behind an internal
+    // error: the demo needs a suite.
+    if !dir.is_dir() {
+        return Err(Error::Usage(format!(
+            "{}: no evals folder here; `evalgate demo` runs a suite against the demo agent — \
+             by default the demo suite in `evals/` of a clone of the evalgate repository: run \
+             it there (`cargo run -- demo`), or pass a suite folder (`evalgate demo DIR`)",
+            dir.display()
+        )));
+    }
+    Suite::load(&dir)?;
     if compare_with != "none" {
         let other: DemoVersion = compare_with.parse().map_err(|e: String| {
             Error::Usage(format!("--compare-with {compare_with}: {e} (or `none`)"))
@@ -723,14 +734,13 @@ fn record_other_version(
     match output.status.code() {
         Some(c) if c == i32::from(exit::PASS) || c == i32::from(exit::FAILED) => Ok(()),
         _ => Err(Error::Internal(format!(
-            "the run of demo agent {other} failed ({}): {}",
+            "the run of demo agent {other} failed ({}); its last lines:\n{}",
             output.status,
-            String::from_utf8_lossy(&output.stderr)
-                .lines()
-                .rev()
-                .take(5)
-                .collect::<Vec<_>>()
-                .join(" / ")
+            {
+                let stderr = String::from_utf8_lossy(&output.stderr);
+                let lines: Vec<&str> = stderr.lines().collect();
+                lines[lines.len().saturating_sub(5)..].join("\n")
+            }
         ))),
     }
 }

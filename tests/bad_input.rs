@@ -407,3 +407,62 @@ fn impossible_budgets_and_error_rates_are_refused_at_their_line() {
         assert_points_at(&run, location, snippet, what);
     }
 }
+
+/// Errors a new user met that pointed at the wrong thing (issue: "Outputs CI tools and people
+/// read"): each now says what is wrong, where.
+#[test]
+fn a_missing_suite_file_an_unset_variable_and_empty_messages_are_placed() {
+    let s = TempSuite::new(SUITE);
+    s.case("a.yaml", &simple_case("hi", "  - contains: hi"));
+    std::fs::remove_file(s.evals().join("evalgate.yaml")).unwrap();
+    let run = run_suite(&s);
+    assert!(
+        run.stderr
+            .contains("evals/evalgate.yaml: there is no suite file"),
+        "{}",
+        run.stderr
+    );
+
+    let s = TempSuite::new(
+        "name: s\ntarget:\n  http: {url: \"http://127.0.0.1:9/${EG_UNSET_VARIABLE}\"}\n",
+    );
+    s.case("a.yaml", &simple_case("hi", "  - contains: hi"));
+    let run = run_suite(&s);
+    assert_points_at(
+        &run,
+        "evals/evalgate.yaml:3:35",
+        "  http: {url:",
+        "environment variable `EG_UNSET_VARIABLE` is not set",
+    );
+
+    let run = run_bad(
+        "empty.yaml",
+        "description: x\ninput:\n  messages: []\nexpect: [{contains: hi}]\n",
+    );
+    assert_points_at(
+        &run,
+        "evals/cases/empty.yaml:3:3",
+        "  messages: []",
+        "`input.messages` is empty",
+    );
+}
+
+/// `evalgate demo` where there is no suite is a usage error saying what the demo needs, not
+/// an internal error with three messages on one line.
+#[test]
+fn the_demo_outside_a_clone_says_what_it_needs() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_evalgate"))
+        .arg("demo")
+        .current_dir(dir.path())
+        .env("EVALGATE_OUT", dir.path().join("out"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.starts_with("error: evals: no evals folder here; `evalgate demo` runs a suite"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}

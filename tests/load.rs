@@ -268,6 +268,14 @@ fn sequential_sampling_stops_once_the_verdict_is_decided_and_says_what_it_saved(
         (strict["verdict"].as_str(), strict["samples"].as_u64()),
         (Some("fail"), Some(2))
     );
+    // The rule as declared, not "at least 10 of 2".
+    let message = strict["message"].as_str().unwrap();
+    assert!(
+        message.contains(
+            "rule: all 10 samples must pass (2 taken: the rest could not change the verdict)"
+        ),
+        "{message}"
+    );
     let rate = of("rate");
     assert_eq!(rate["verdict"], "pass");
     let taken = rate["samples"].as_u64().unwrap();

@@ -282,8 +282,17 @@ impl Case {
             return Err(err(position, format!("case id `{id}` {problem}")));
         }
         if file.input.messages.is_empty() {
+            // The key's line (the parsed list has no position of its own), else the top.
+            let at = source
+                .lines()
+                .position(|line| line.trim_start().starts_with("messages:"))
+                .map_or(Position::new(1, 1), |index| {
+                    let line = source.lines().nth(index).unwrap_or_default();
+                    let column = line.len() - line.trim_start().len();
+                    Position::new(index as u32 + 1, column as u32 + 1)
+                });
             return Err(err(
-                Position::new(1, 1),
+                at,
                 "`input.messages` is empty; a case needs at least one message".into(),
             ));
         }

@@ -58,7 +58,15 @@ pub(crate) fn explain(case: &Case, outcome: &Outcome, samples: &[SampleRecord]) 
     if tally.errors > 0 {
         let _ = write!(text, ", {} of {n} errored", tally.errors);
     }
-    let _ = write!(text, "; rule: {}", rule_words(case.rule, n));
+    // The rule as declared: a case stopped early (sequential) took fewer than it states.
+    let _ = write!(
+        text,
+        "; rule: {}",
+        rule_words(case.rule, n.max(case.samples))
+    );
+    if n < case.samples && matches!(case.rule, PassRule::AtLeast(_)) {
+        let _ = write!(text, " ({n} taken: the rest could not change the verdict)");
+    }
     if n > 1 && answered > 0 {
         let _ = write!(
             text,

@@ -40,6 +40,41 @@ pub enum TargetConfig {
     Command(CommandConfig),
 }
 
+/// An error about an unset `${NAME}` (which the target's config, read without positions,
+/// cannot place) pointed at the first line of the suite file that uses it.
+fn located_variable(e: ConfigError, dir: &std::path::Path) -> ConfigError {
+    if e.position.is_known() {
+        return e;
+    }
+    let Some(name) = e
+        .message
+        .split_once("(used as `${")
+        .and_then(|(_, rest)| rest.split_once('}'))
+        .map(|(name, _)| name.to_string())
+    else {
+        return e;
+    };
+    let Some(source) = crate::suite::SUITE_FILES
+        .iter()
+        .find_map(|f| std::fs::read_to_string(dir.join(f)).ok())
+    else {
+        return e;
+    };
+    let found = source.lines().enumerate().find_map(|(index, line)| {
+        [format!("${{{name}}}"), format!("${{{name}:")]
+            .iter()
+            .find_map(|needle| line.find(needle.as_str()))
+            .map(|byte| (index, line[..byte].chars().count()))
+    });
+    match found {
+        Some((index, column)) => e.at(
+            crate::errors::Position::new(index as u32 + 1, column as u32 + 1),
+            &source,
+        ),
+        None => e,
+    }
+}
+
 /// Why a sample produced no observation. Its verdict is `error`, never pass.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
@@ -81,7 +116,20 @@ impl Target {
             return Ok(Target::InProcess(agent));
         }
         let suite_file = suite.dir.join(crate::suite::SUITE_FILES[0]);
+        let has_file = crate::suite::SUITE_FILES
+            .iter()
+            .any(|f| suite.dir.join(f).is_file());
         match &suite.target {
+            // A folder without a suite file: say so, not that a file nobody wrote lacks a key.
+            None if !has_file => Err(ConfigError::new(
+                &suite_file,
+                "there is no suite file: the evals folder needs an evalgate.yaml saying how to \
+                 reach the agent",
+            )
+            .with_help(
+                "create it with `target: {http: {url: ...}}` (or openai/command), or pass an \
+                 in-process agent with evalgate::Harness::new().agent(..)",
+            )),
             None => Err(
                 ConfigError::new(&suite_file, "the suite has no `target:`").with_help(
                     "add `target: {http: {url: ...}}` (or openai/command) to evalgate.yaml, \
@@ -103,6 +151,7 @@ impl Target {
             // an expanded value anyway.
             let secrets = Secrets::of_suite(suite, overrides);
             let redact = |text: &str| secrets.redact(text).into_owned();
+            let e = located_variable(e, &suite.dir);
             ConfigError {
                 path: suite_file.clone(),
                 message: redact(&e.message),
