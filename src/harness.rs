@@ -11,7 +11,7 @@ use libtest_mimic::{Arguments, Failed, Trial};
 
 use crate::baseline::judge::RunBaseline;
 use crate::baseline::{Resolved, Subject};
-use crate::case::{Selection, Status, SuiteTier, TEST_PREFIX, TIER_ENV, discover};
+use crate::case::{Case, Selection, Status, SuiteTier, TEST_PREFIX, TIER_ENV, discover};
 use crate::decay::DecayContext;
 use crate::env::non_empty_env;
 use crate::errors::Error;
@@ -118,12 +118,13 @@ impl Harness {
 
     fn try_run(self) -> Result<u8, Error> {
         // clap exits with code 2 on bad arguments, which is our usage-error code too.
-        let args = match &self.args {
+        let mut args = match &self.args {
             Some(args) => Arguments::from_iter(
                 std::iter::once("evalgate".to_string()).chain(args.iter().cloned()),
             ),
             None => Arguments::from_args(),
         };
+        let tags = tags(&mut args)?;
         let dir = self.dir.clone().map(Ok).unwrap_or_else(default_dir)?;
         let axes = if self.axes.is_empty() {
             crate::envelope::axes_from_env()?
@@ -175,9 +176,16 @@ impl Harness {
             .filter(|c| !matches!(c.status, Status::Retired { .. }))
             .map(Arc::new)
             .collect();
+        // Cases without a tag asked for are not tests of this run at all (so `--list`, which
+        // nextest runs from, leaves them out too); the suite's case list keeps them.
+        let tagged = |case: &Case| {
+            tags.as_ref()
+                .is_none_or(|tags| case.tags.iter().any(|t| tags.contains(t)))
+        };
         if args.list {
             let trials = cases
                 .iter()
+                .filter(|c| tagged(c))
                 .map(|c| Trial::test(c.test_name(), || Ok(())).with_ignored_flag(c.is_ignored()))
                 .collect();
             let _listed = libtest_mimic::run(&args, trials);
@@ -190,11 +198,19 @@ impl Harness {
             .map(|case| {
                 let probe =
                     Trial::test(case.test_name(), || Ok(())).with_ignored_flag(case.is_ignored());
-                !args.is_filtered_out(&probe) && !args.is_ignored(&probe)
+                tagged(case) && !args.is_filtered_out(&probe) && !args.is_ignored(&probe)
             })
             .collect();
         if !selected.contains(&true) {
             let asked = match &args.filter {
+                _ if tags.is_some() => format!(
+                    "tag {} (and the other arguments)",
+                    tags.iter()
+                        .flatten()
+                        .map(|t| format!("`{t}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
                 Some(filter) if args.exact => format!("`--exact {filter}`"),
                 Some(filter) => format!("filter `{filter}`"),
                 None if !args.skip.is_empty() => "the arguments (`--skip`)".into(),
@@ -321,6 +337,7 @@ impl Harness {
         let trials: Vec<Trial> = cases
             .iter()
             .zip(&selected)
+            .filter(|(case, _)| tagged(case))
             .map(|(case, selected)| {
                 let handle = selected.then(|| runner.spawn(Arc::clone(case)));
                 let runner = Arc::clone(&runner);
@@ -375,6 +392,36 @@ impl Harness {
             exit::PASS
         })
     }
+}
+
+/// The tags a run is limited to: `tag:<name>` as the filter (`cargo test -- tag:refunds`),
+/// and `$EVALGATE_TAGS` (comma-separated, for nextest, which matches filters against test
+/// names itself). A case runs when it has any of them. The `tag:` filter is taken out of
+/// `args`, so libtest does not match it against names.
+fn tags(args: &mut Arguments) -> Result<Option<Vec<String>>, Error> {
+    let mut tags: Vec<String> = Vec::new();
+    if let Some(list) = non_empty_env("EVALGATE_TAGS")? {
+        for tag in list.split(',').map(str::trim) {
+            if tag.is_empty() {
+                return Err(Error::Usage(format!(
+                    "EVALGATE_TAGS={list:?} has an empty tag; write e.g. `refunds,billing`"
+                )));
+            }
+            tags.push(tag.to_string());
+        }
+    }
+    if !args.exact
+        && let Some(tag) = args.filter.as_deref().and_then(|f| f.strip_prefix("tag:"))
+    {
+        if tag.is_empty() {
+            return Err(Error::Usage(
+                "the filter `tag:` names no tag; write e.g. `tag:refunds`".into(),
+            ));
+        }
+        tags.push(tag.to_string());
+        args.filter = None;
+    }
+    Ok((!tags.is_empty()).then_some(tags))
 }
 
 /// The baseline each case is compared with while it runs, when the suite names one and it

@@ -98,10 +98,11 @@ impl Project {
             std::fs::write(
                 path,
                 format!(
-                    "input:\n  messages:\n    - {{role: user, content: \"about {id}\"}}\n  \
+                    "tags: [{tag}]\ninput:\n  messages:\n    - {{role: user, content: \"about {id}\"}}\n  \
                      vars: {{decisions: {decisions}}}\nexpect:\n  - contains: \"{id}\"\n  \
                      - path: {decisions}\n",
-                    decisions = decisions_of(id)
+                    decisions = decisions_of(id),
+                    tag = id.split('/').next().unwrap()
                 ),
             )
             .unwrap();
@@ -121,6 +122,10 @@ impl Project {
     }
 
     fn cargo(&self, args: &[&str], out: &Path) -> std::process::Output {
+        self.cargo_env(args, out, &[])
+    }
+
+    fn cargo_env(&self, args: &[&str], out: &Path, env: &[(&str, &str)]) -> std::process::Output {
         let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
         cmd.args(args)
             .current_dir(self.dir.path())
@@ -131,6 +136,9 @@ impl Project {
             if key.starts_with("NEXTEST") || key.starts_with("EVALGATE_") && key != "EVALGATE_OUT" {
                 cmd.env_remove(key.as_ref());
             }
+        }
+        for (key, value) in env {
+            cmd.env(key, value);
         }
         cmd.output().expect("cargo runs")
     }
@@ -261,6 +269,12 @@ fn a_users_project_under_cargo_test_and_nextest_partitions() {
     );
     assert!(!out.join("junit.xml").exists(), "{log}");
 
+    // cargo test -- tag:<name>: the cases with that tag.
+    let out = project.dir.path().join("out-tag");
+    let run = project.cargo(&["test", "--test", "evals", "--", "tag:status"], &out);
+    assert!(run.status.success(), "{}", text(&run));
+    assert_eq!(recorded_cases(&out), ["status/lost", "status/shipped"]);
+
     if !nextest_available() {
         assert!(
             std::env::var_os("CI").is_none(),
@@ -269,6 +283,16 @@ fn a_users_project_under_cargo_test_and_nextest_partitions() {
         eprintln!("note: cargo-nextest is not installed; skipping the nextest half of this test");
         return;
     }
+    // nextest matches filters against names itself: EVALGATE_TAGS, which its `--list` sees.
+    let out = project.dir.path().join("out-nextest-tag");
+    let run = project.cargo_env(
+        &["nextest", "run", "--test", "evals", "--no-fail-fast"],
+        &out,
+        &[("EVALGATE_TAGS", "policy,handoff")],
+    );
+    assert!(run.status.success(), "{}", text(&run));
+    assert_eq!(recorded_cases(&out), ["handoff/angry", "policy/returns"]);
+
     // nextest: one process per case; two partitions are disjoint and complete.
     let mut shards = Vec::new();
     for part in ["hash:1/2", "hash:2/2"] {

@@ -947,3 +947,49 @@ fn a_second_signal_stops_at_once_and_kills_the_agents_processes() {
     let junit = std::fs::read_to_string(suite.out().join("junit.xml")).unwrap();
     assert!(junit.contains("name=\"run incomplete\""), "{junit}");
 }
+
+/// `tag:<name>` as the filter, or `$EVALGATE_TAGS` (which nextest's `--list` sees too), runs
+/// the cases with that tag only; a tag no case has runs nothing, and says so.
+#[test]
+fn tags_select_cases_by_filter_and_by_environment() {
+    let f = fixture(Behaviour::Echo, 8);
+    f.suite.case(
+        "billing/d.yaml",
+        "tags: [billing, vip]\ninput:\n  messages: [{role: user, content: bill}]\nexpect: [{contains: bill}]\n",
+    );
+    f.suite.case(
+        "billing/e.yaml",
+        "tags: [billing]\ninput:\n  messages: [{role: user, content: bill}]\nexpect: [{contains: bill}]\n",
+    );
+    let run = f.suite.run(&["tag:vip"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_eq!(cases_run(&f.suite), set(&["billing/d"]));
+
+    let listed = f.suite.evalgate_env(
+        &["run", "evals", "--", "--list"],
+        &[("EVALGATE_TAGS", "billing")],
+    );
+    assert_eq!(
+        listed.listed(),
+        ["evals::billing/d: test", "evals::billing/e: test"],
+        "{}",
+        listed.all()
+    );
+    let run = f
+        .suite
+        .evalgate_env(&["run", "evals"], &[("EVALGATE_TAGS", " billing ,vip")]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_eq!(cases_run(&f.suite), set(&["billing/d", "billing/e"]));
+
+    let run = f.suite.run(&["tag:nobody"]);
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(
+        run.stderr.contains("no case matched tag `nobody`"),
+        "{}",
+        run.stderr
+    );
+    let run = f
+        .suite
+        .evalgate_env(&["run", "evals"], &[("EVALGATE_TAGS", "a,,b")]);
+    assert_eq!(run.code, 2, "{}", run.all());
+}
