@@ -176,3 +176,50 @@ fn this_repositorys_ci_runs_ci_run_and_uploads_the_reports() {
         assert!(run.contains(check), ".ci/run does not run {check}");
     }
 }
+
+/// Every `cargo install` in a workflow names its version and installs `--locked`: an
+/// unpinned evalgate in CI may not read the records the project's own version wrote.
+#[test]
+fn every_cargo_install_is_pinned() {
+    for (path, workflow) in workflows() {
+        let text = serde_json::to_string(&workflow).unwrap();
+        for install in text.split("cargo install ").skip(1) {
+            let command: String = install.chars().take_while(|c| *c != '"').collect();
+            assert!(
+                command.contains("--version ") && command.contains("--locked"),
+                "{}: `cargo install {command}` is not pinned",
+                path.display()
+            );
+        }
+    }
+}
+
+/// The published package holds what users build from — the library, the binary, the
+/// README — and not this repository's tests, benches, eval suite or CI.
+#[test]
+fn the_package_holds_what_users_build_from() {
+    let output =
+        std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args(["package", "--list", "--allow-dirty", "--offline"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let files = String::from_utf8(output.stdout).unwrap();
+    for needed in ["src/lib.rs", "src/main.rs", "README.md", "Cargo.toml"] {
+        assert!(
+            files.lines().any(|f| f == needed),
+            "{needed} missing:\n{files}"
+        );
+    }
+    for left_out in ["tests/", "benches/", "evals/", ".github/", ".ci/"] {
+        assert!(
+            !files.lines().any(|f| f.starts_with(left_out)),
+            "{left_out} is packaged:\n{files}"
+        );
+    }
+}

@@ -11,7 +11,7 @@ use super::compute::Coverage;
 pub fn lcov(coverage: &Coverage, test_name: &str) -> Option<String> {
     let file = coverage.catalog.as_ref()?;
     let mut out = String::new();
-    let _ = writeln!(out, "TN:{}", lcov_name(test_name));
+    let _ = writeln!(out, "TN:{}", test_name_of(test_name));
     let _ = writeln!(out, "SF:{file}");
     let mut lines: Vec<(u32, u64)> = Vec::new();
     for point in &coverage.points {
@@ -53,6 +53,20 @@ pub fn lcov(coverage: &Coverage, test_name: &str) -> Option<String> {
 }
 
 /// LCOV names are one token: no commas (field separator) and no line breaks.
+/// A `TN:` name as lcov documents them: letters, digits and `_` only (`demo-suite` →
+/// `demo_suite`); lcov 2's tools warn about anything else.
+fn test_name_of(name: &str) -> String {
+    let name: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    if name.is_empty() {
+        "evals".into()
+    } else {
+        name
+    }
+}
+
 fn lcov_name(name: &str) -> String {
     name.chars()
         .map(|c| {
@@ -96,5 +110,13 @@ mod tests {
              DA:2,3\nDA:4,3\nDA:5,0\nDA:6,0\nDA:8,0\nLF:5\nLH:2\nend_of_record\n"
         );
         assert_eq!(lcov(&CoverageBuilder::new(None).finish(), "x"), None);
+    }
+
+    #[test]
+    fn test_names_are_letters_digits_and_underscores() {
+        assert_eq!(test_name_of("demo-suite"), "demo_suite");
+        assert_eq!(test_name_of(".tmp-x.y z"), "_tmp_x_y_z");
+        assert_eq!(test_name_of("café"), "caf_");
+        assert_eq!(test_name_of(""), "evals");
     }
 }
