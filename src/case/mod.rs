@@ -66,7 +66,7 @@ pub struct Case {
     /// The id of the case file's own case, when this is one of its variants (`tiers:`,
     /// `conditions:`): `refunds/eu-1@tier=secondary` is a variant of `refunds/eu-1`.
     pub variant_of: Option<String>,
-    /// The most samples the case takes: exactly this many when [`Sampling::Fixed`].
+    /// The most samples the case takes: exactly this many when `Sampling::Fixed`.
     pub samples: u32,
     pub sampling: Sampling,
     pub rule: PassRule,

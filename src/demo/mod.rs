@@ -36,7 +36,7 @@
 //! at a time into a small memory and answers the last message from what it still holds
 //! (an order id it evicted is forgotten), reporting the retained set after every turn;
 //! the salience policy is scored by the model, so it keeps other items after a model
-//! upgrade. See [`memory`](self::memory) for the rules.
+//! upgrade. See `memory` for the rules.
 //!
 //! # V1 and V2
 //!

@@ -65,7 +65,7 @@ impl RunData {
     }
 
     /// Reads every `*.jsonl` file directly in each of `dirs`. Several folders must be
-    /// shards of one run (see [`RunData::check_shards`]).
+    /// shards of one run (see `RunData::check_shards`).
     pub fn read(dirs: &[PathBuf]) -> Result<RunData, Error> {
         let mut data = RunData::default();
         // Which folder each run id's case records came from, and each folder's policy.

@@ -23,7 +23,7 @@ pub struct ResponseMap {
     pub envelope: String,
     /// Time to first token in milliseconds, for agents that stream from their provider.
     pub ttft_ms: String,
-    /// What the agent's memory retained after each turn (see [`memory`]).
+    /// What the agent's memory retained after each turn (see `memory`).
     pub memory: String,
 }
 

@@ -2,13 +2,13 @@
 //! customers (or models) the production spend goes to, from a JSON Lines file of calls
 //! priced at the suite's `prices:`. The file is streamed through a worker per core
 //! with the machinery of the representativeness analysis ([`analyse`]); each line is read
-//! leniently ([`call`]) and a line that is not a priced call is a counted warning
-//! ([`warnings`]); each call's cost is an exact integer of pico-dollars, so the workers'
-//! tallies ([`tally`]) merge to the same result whatever the thread timing. The report
-//! ([`concentration`], [`lorenz`]) gives the shares of the costliest 1 %, 0.1 % and
+//! leniently (`call`) and a line that is not a priced call is a counted warning
+//! (`warnings`); each call's cost is an exact integer of pico-dollars, so the workers'
+//! tallies (`tally`) merge to the same result whatever the thread timing. The report
+//! (`concentration`, `lorenz`) gives the shares of the costliest 1 %, 0.1 % and
 //! 0.01 %, the Gini coefficient and Lorenz curve, the losses and the heavy tail; it is
-//! written as JSON, CSV, SVG and a step-summary Markdown ([`outputs`], [`svg`],
-//! [`markdown`]) and as terminal lines ([`text`]). Memory grows with the number of
+//! written as JSON, CSV, SVG and a step-summary Markdown (`outputs`, `svg`,
+//! `markdown`) and as terminal lines (`text`). Memory grows with the number of
 //! distinct customers, never with the number of lines.
 
 mod analyse;
