@@ -717,9 +717,12 @@ fn record_other_version(
     if let Some(out) = out {
         command.arg("--out").arg(out);
     }
+    // Its reports are not this command's: no step summary, no annotations.
     command
         .env_remove("EVALGATE_RUN_ID")
         .env_remove("NEXTEST_RUN_ID")
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .env_remove("GITHUB_ACTIONS")
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped());

@@ -84,6 +84,7 @@ fn evalgate(args: &[&str]) -> Run {
         .args(args)
         .current_dir(root())
         .env("EVALGATE_OUT", out.path())
+        .env("GITHUB_STEP_SUMMARY", out.path().join("step-summary.md"))
         .env_remove("NEXTEST_RUN_ID")
         .env_remove("EVALGATE_RUN_ID")
         .env_remove("EVALGATE_CONCURRENCY")
@@ -249,6 +250,9 @@ fn the_demo_shows_every_decay_detector_firing() {
         "{}",
         run.stderr
     );
+    // One summary per command: the quiet run of the other version writes none.
+    let summary = std::fs::read_to_string(run.out.path().join("step-summary.md")).unwrap();
+    assert_eq!(summary.matches("## evalgate ").count(), 1, "{summary}");
     let decay: Value =
         serde_json::from_str(&std::fs::read_to_string(run.out.path().join("decay.json")).unwrap())
             .unwrap();

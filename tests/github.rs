@@ -209,3 +209,31 @@ fn agent_output_cannot_forge_or_mute_workflow_commands() {
     assert!(!md.contains("<script>"), "{md}");
     assert!(!md.contains("| **x**"), "{md}");
 }
+
+/// GitHub's 1 MiB limit is on the whole step summary file: what earlier steps wrote counts,
+/// so a nearly full file gets a note, not a summary that pushes it over.
+#[test]
+fn the_summary_cap_counts_what_the_file_already_holds() {
+    let s = TempSuite::new(
+        "target:\n  http: {url: \"http://127.0.0.1:9/v1/agent\"}\nretries: {max: 1, max_wait: 10ms}\n",
+    );
+    s.case(
+        "a.yaml",
+        "input:\n  messages: [{role: user, content: hi}]\nexpect: [{contains: hi}]\n",
+    );
+    let summary = s.root.path().join("step-summary.md");
+    let held = 1024 * 1024 - 2000;
+    std::fs::write(&summary, "x".repeat(held)).unwrap();
+    let run = s.evalgate_env(
+        &["run", "evals"],
+        &[("GITHUB_STEP_SUMMARY", summary.to_str().unwrap())],
+    );
+    assert_eq!(run.code, 1, "{}", run.all());
+    let written = std::fs::read_to_string(&summary).unwrap();
+    assert!(written.len() <= 1024 * 1024, "{} bytes", written.len());
+    assert!(
+        written[held..].contains("cut at GitHub's 1 MiB limit"),
+        "{}",
+        &written[held..]
+    );
+}

@@ -199,14 +199,14 @@ fn junit_is_well_formed_whatever_the_agent_printed() {
     let cases = check_structure(&doc);
     assert_eq!(cases.len(), 5, "one testcase per case:\n{xml}");
 
-    // file / line / classname
+    // file / line (the failing expectation's, else the case's first key) / classname
     for (name, file, line, classname) in [
-        ("top", "evals/cases/top.yaml", "1", "evals"),
-        ("billing-x", "evals/cases/billing/x.yaml", "3", "billing"),
+        ("top", "evals/cases/top.yaml", "6", "evals"),
+        ("billing-x", "evals/cases/billing/x.yaml", "9", "billing"),
         (
             "refunds/eu/deep",
             "evals/cases/refunds/eu/deep.yaml",
-            "1",
+            "7",
             "refunds.eu",
         ),
         (
@@ -225,6 +225,20 @@ fn junit_is_well_formed_whatever_the_agent_printed() {
             "classname of `{name}`"
         );
     }
+
+    // Failing samples' outputs in the order they were taken.
+    let deep_out: String = testcase(&cases, "refunds/eu/deep")
+        .children()
+        .find(|c| c.has_tag_name("system-out"))
+        .and_then(|c| c.text())
+        .unwrap_or_default()
+        .to_string();
+    let at = |i: u32| {
+        deep_out
+            .find(&format!("--- sample {i} output ---"))
+            .unwrap()
+    };
+    assert!(at(0) < at(1) && at(1) < at(2), "{deep_out}");
 
     let odd = testcase(&cases, "odd/it's&<\"x\">");
     assert_eq!(odd.attribute("classname"), Some("odd"));

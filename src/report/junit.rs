@@ -282,7 +282,14 @@ fn test_case(
     tc.set_classname(xml_safe(&case.classname));
     tc.set_time(Duration::from_secs_f64(case.duration_ms.max(0.0) / 1000.0));
     tc.extra.insert("file".into(), xml_safe(&case.file).into());
-    tc.extra.insert("line".into(), case.line.to_string().into());
+    // Where a reader of `file`/`line` should look: the first failing expectation, else the
+    // case's first key.
+    let line = samples
+        .iter()
+        .flat_map(|s| s.checks.iter().filter(|c| !c.passed).map(|c| c.line))
+        .min()
+        .unwrap_or(case.line);
+    tc.extra.insert("line".into(), line.to_string().into());
     let mut props = vec![
         ("verdict", case.verdict.as_str().to_string()),
         ("samples", case.samples.to_string()),
@@ -349,11 +356,13 @@ fn test_case(
     }
     if case.failed || regression {
         let mut out = String::new();
-        for sample in samples
+        // In the order they were taken, whatever order they finished in.
+        let mut failing: Vec<&&SampleRecord> = samples
             .iter()
             .filter(|s| s.verdict != SampleVerdict::Pass)
-            .take(3)
-        {
+            .collect();
+        failing.sort_by_key(|s| s.sample);
+        for sample in failing.into_iter().take(3) {
             out.push_str(&format!("--- sample {} output ---\n", sample.sample));
             out.push_str(truncate(&sample.output, OUTPUT_BYTES));
             out.push('\n');
