@@ -218,11 +218,21 @@ impl Run {
 
 /// libtest's word for a case: `ok` or `FAILED` (the names are padded to one width).
 fn outcome<'a>(log: &'a str, case: &str) -> &'a str {
+    const OUTCOMES: [&str; 3] = ["ok", "FAILED", "ignored"];
     let prefix = format!("test evals::{case} ");
-    log.lines()
-        .find_map(|l| l.strip_prefix(prefix.as_str()))
-        .and_then(|rest| rest.rsplit(' ').next())
-        .unwrap_or("missing")
+    let mut lines = log.lines();
+    let Some(rest) = lines.find_map(|l| l.strip_prefix(prefix.as_str())) else {
+        return "missing";
+    };
+    match rest.rsplit(' ').next() {
+        Some(last) if OUTCOMES.contains(&last) => last,
+        // insta writes its box from another test's thread between libtest's `test … ...`
+        // and the outcome, which then comes on a line of its own (issue: outputs people
+        // read; the box should not land in the test list).
+        _ => lines
+            .find(|l| OUTCOMES.contains(&l.trim()))
+            .map_or("missing", str::trim),
+    }
 }
 
 /// The header and body of a snapshot file.
