@@ -207,15 +207,7 @@ fn history_shows_saturation_and_discrimination_across_envelopes() {
     let agent = serve(&rt, Behaviour::Fixed(answer()));
     let s = TempSuite::new(&suite_yaml(&agent.url, ""));
     s.case("steady.yaml", &case(&today(), ""));
-    for prompt in ["p1", "p2", "p3"] {
-        std::fs::write(
-            s.evals().join("evalgate.yaml"),
-            suite_yaml(&agent.url, "").replace("prompt: p1", &format!("prompt: {prompt}")),
-        )
-        .unwrap();
-        let run = s.run(&[]);
-        assert_eq!(run.code, 0, "{}", run.all());
-    }
+    run_under_prompts(&s, &agent.url, 0);
     let decay = read_json(&s.out().join("decay.json"));
     assert_eq!(
         by_detector(&decay),
@@ -227,6 +219,20 @@ fn history_shows_saturation_and_discrimination_across_envelopes() {
     let runs = s.evalgate(&["history", "runs"]);
     assert_eq!(runs.code, 0, "{}", runs.all());
     assert_eq!(runs.stdout.lines().count(), 3, "{}", runs.stdout);
+}
+
+/// Runs `s` once under each of the prompts p1, p2, p3 (three envelopes), each run exiting
+/// with `code`.
+fn run_under_prompts(s: &TempSuite, agent_url: &str, code: i32) {
+    for prompt in ["p1", "p2", "p3"] {
+        std::fs::write(
+            s.evals().join("evalgate.yaml"),
+            suite_yaml(agent_url, "").replace("prompt: p1", &format!("prompt: {prompt}")),
+        )
+        .unwrap();
+        let run = s.run(&[]);
+        assert_eq!(run.code, code, "under prompt {prompt}: {}", run.all());
+    }
 }
 
 /// A case failing under every envelope is a known failure, not a saturated case: retiring
@@ -241,15 +247,8 @@ fn a_case_failing_under_every_envelope_is_not_saturated() {
         "broken.yaml",
         &case(&today(), "").replace("contains: Refund", "contains: Replacement"),
     );
-    for prompt in ["p1", "p2", "p3"] {
-        std::fs::write(
-            s.evals().join("evalgate.yaml"),
-            suite_yaml(&agent.url, "").replace("prompt: p1", &format!("prompt: {prompt}")),
-        )
-        .unwrap();
-        let run = s.run(&[]);
-        assert_eq!(run.code, 1, "broken fails every time: {}", run.all());
-    }
+    // `broken` fails every time.
+    run_under_prompts(&s, &agent.url, 1);
     let decay = read_json(&s.out().join("decay.json"));
     assert_eq!(decay["history"]["envelopes"], 3);
     assert_eq!(

@@ -11,11 +11,9 @@ mod mock_agent;
 #[path = "support/suite.rs"]
 mod suite;
 
-use std::path::{Path, PathBuf};
-
 use mock_agent::{Behaviour, runtime, serve as mock};
 use serde_json::Value;
-use suite::{Run, TempSuite, simple_case};
+use suite::{Run, TempSuite, all_files, contains_bytes, simple_case};
 
 /// Each secret under the variable that holds it.
 const SECRETS: [(&str, &str); 4] = [
@@ -68,22 +66,6 @@ fn run_with_secrets(s: &TempSuite) -> (Run, Run) {
     let exported = s.evalgate_env(&["history", "export", "--to", &export], &env);
     assert_eq!(exported.code, 0, "{}", exported.all());
     (run, exported)
-}
-
-/// Every file under `dir`, with its bytes.
-fn all_files(dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            all_files(&path, out);
-        } else {
-            out.push((path.clone(), std::fs::read(&path).unwrap()));
-        }
-    }
-}
-
-fn contains_bytes(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 /// No secret in any file of the output folder nor in any line either command printed; and

@@ -10,14 +10,14 @@ mod mock_agent;
 #[path = "support/suite.rs"]
 mod suite;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mock_agent::{Behaviour, runtime, serve as mock};
 use serde_json::{Value, json};
-use suite::{Run, TempSuite, python, scripted_agent, simple_case};
+use suite::{Run, TempSuite, all_files, contains_bytes, python, scripted_agent, simple_case};
 
 // ---------------------------------------------------------------------------------------
 // helpers
@@ -170,22 +170,6 @@ fn running(pid: u32) -> bool {
             !matches!(state, "Z" | "X" | "x")
         }
     }
-}
-
-/// Every byte of every file under `dir`, with its path.
-fn all_files(dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            all_files(&path, out);
-        } else {
-            out.push((path.clone(), std::fs::read(&path).unwrap()));
-        }
-    }
-}
-
-fn contains_bytes(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 // ---------------------------------------------------------------------------------------

@@ -216,12 +216,13 @@ impl<'s> Ingest<'s> {
                 .and_then(|mut stmt| stmt.execute(params![o.run_id, o.red, json]))
                 // A report that found the run incomplete (from more than its records say:
                 // the suite's cases) marks it partial for good.
-                .and_then(|_| match o.incomplete {
-                    true => self
-                        .tx
+                .and_then(|_| {
+                    if !o.incomplete {
+                        return Ok(0);
+                    }
+                    self.tx
                         .prepare_cached("UPDATE runs SET partial = 1 WHERE run_id = ?1")
-                        .and_then(|mut stmt| stmt.execute([&o.run_id])),
-                    false => Ok(0),
+                        .and_then(|mut stmt| stmt.execute([&o.run_id]))
                 })
                 .map(|_| self.stats.outcomes += 1),
             RecordRef::End(e) => self
