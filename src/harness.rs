@@ -312,6 +312,7 @@ impl Harness {
             suite.signals.clone(),
         )
         .with_memory(suite.memory)
+        .with_junit(suite.junit)
         .save(&run_dir)?;
         let runner = Arc::new(Runner::new(
             runtime.handle().clone(),

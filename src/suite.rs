@@ -16,6 +16,7 @@ use crate::errors::{ConfigError, Position};
 use crate::gate::{Gate, GateFile, Metric, SignalMetric};
 use crate::memory::policy::MemoryPolicy;
 use crate::proxy::{Condition, ConditionFile};
+use crate::report::JunitSchema;
 use crate::signals::config::{
     NO_CONDITION, PriceFile, SignalsConfig, SignalsFile, VerbosityFile,
     validate as validate_signals,
@@ -48,6 +49,9 @@ struct SuiteFile {
     catalog: Option<CatalogFile>,
     #[serde(default)]
     gates: Vec<GateFile>,
+    /// Which JUnit readers `junit.xml` is written for.
+    #[serde(default)]
+    junit: JunitFile,
     /// Read each sample's decisions from an OpenTelemetry trace file the agent writes.
     traces: Option<TracesFile>,
     /// Where `snapshot: true` cases keep their `.snap` files, and what is redacted.
@@ -76,6 +80,13 @@ struct SuiteFile {
     verbosity: Option<VerbosityFile>,
     /// When an agent's effective past counts as changed between envelopes.
     memory: Option<MemoryFile>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JunitFile {
+    #[serde(default)]
+    schema: JunitSchema,
 }
 
 #[derive(Debug, Deserialize)]
@@ -233,6 +244,8 @@ pub struct Suite {
     pub memory: MemoryPolicy,
     /// The agent's serving tiers (`tiers:`), when declared; empty: any name goes.
     pub tiers: Vec<String>,
+    /// Which JUnit readers `junit.xml` is written for (`junit: {schema: ...}`).
+    pub junit: JunitSchema,
     /// The rubrics in force, by id.
     pub rubrics: BTreeMap<String, Rubric>,
     display_base: Option<PathBuf>,
@@ -305,6 +318,7 @@ impl Suite {
             refusal: RefusalFile::default(),
             catalog: None,
             gates: Vec::new(),
+            junit: JunitFile::default(),
             traces: None,
             snapshots: SnapshotsFile::default(),
             history: HistoryFile::default(),
@@ -559,6 +573,7 @@ impl Suite {
             signals,
             memory,
             tiers: file.tiers,
+            junit: file.junit.schema,
             rubrics,
             display_base,
         })

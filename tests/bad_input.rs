@@ -101,6 +101,21 @@ fn unknown_key_in_the_suite_file() {
 }
 
 #[test]
+fn an_unknown_junit_schema_names_the_ones_there_are() {
+    let s = TempSuite::new(
+        "target:\n  http: {url: \"http://127.0.0.1:9\"}\njunit: {schema: junit-11}\n",
+    );
+    s.case("a.yaml", &simple_case("hi", "  - contains: x"));
+    let run = run_suite(&s);
+    assert_points_at(
+        &run,
+        "evals/evalgate.yaml:3:17",
+        "junit: {schema: junit-11}",
+        "unknown variant `junit-11`, expected one of junit-10, extended",
+    );
+}
+
+#[test]
 fn wrong_type() {
     let run = run_bad(
         "a.yaml",

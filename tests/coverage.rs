@@ -4,6 +4,8 @@
 //! `coverage.json`, the LCOV file read by a real `genhtml`, `catalog suggest` and `stamp`,
 //! and the bad input around them.
 
+#[path = "support/junit_xml.rs"]
+mod junit_xml;
 #[path = "support/mock_agent.rs"]
 mod mock_agent;
 #[path = "support/reports.rs"]
@@ -153,15 +155,39 @@ fn an_uncovered_high_risk_branch_fails_a_green_suite_and_every_report_says_where
         failure(route).as_deref(),
         Some("route 2/3: uncovered route.handoff (high)")
     );
-    assert_eq!(route.attribute("file"), Some("evals/branches.yaml"));
-    assert_eq!(route.attribute("line"), Some("2"));
+    assert_eq!(
+        junit_xml::location(route),
+        (Some("evals/branches.yaml".into()), Some("2".into()))
+    );
     assert_eq!(failure(testcase("evalgate.coverage", "tool")), None);
     assert!(failure(testcase("evalgate.gates", "coverage.high_risk_uncovered")).is_some());
+    // A failing `warn` gate is neither red nor a green pass: `<skipped type="warn">`.
+    let warned = |n: roxmltree::Node| {
+        n.children()
+            .find(|c| c.has_tag_name("skipped") && c.attribute("type") == Some("warn"))
+            .and_then(|f| f.attribute("message").map(str::to_string))
+    };
+    let branches = testcase("evalgate.gates", "coverage.branches");
+    assert_eq!(failure(branches), None, "warn");
     assert_eq!(
-        failure(testcase("evalgate.gates", "coverage.branches")),
-        None,
-        "warn"
+        warned(branches).as_deref(),
+        Some("coverage.branches: WARN (value 0.8, required ≥ 0.9)")
     );
+    if let Some((valid, words)) = junit_xml::xmllint(&s.out().join("junit.xml")) {
+        assert!(valid, "{words}");
+    }
+    // As junit2html shows it: the outcome `Skipped`, with the WARN headline.
+    if let Some(html) = junit_xml::junit2html(&s.out().join("junit.xml")) {
+        let at = html
+            .find("<td><b>coverage.branches</b></td>")
+            .unwrap_or_else(|| panic!("{html}"));
+        let shown = &html[at..(at + 800).min(html.len())];
+        assert!(
+            shown.contains("<td>Skipped</td>")
+                && shown.contains("coverage.branches: WARN (value 0.8, required ≥ 0.9)"),
+            "{shown}"
+        );
+    }
     assert_eq!(
         failure(testcase("refunds", "refunds/delivered")),
         None,

@@ -14,6 +14,9 @@ use std::process::Command;
 
 use serde_json::Value;
 
+#[path = "support/junit_xml.rs"]
+mod junit_xml;
+
 /// The over-limit refund cases: V1 refunds them, V2 hands them to a human.
 const OVER_LIMIT_REFUNDS: [&str; 2] = ["refunds/over_limit_desk", "refunds/over_limit_monitor"];
 /// The k-of-n case whose flaky primary fails over to the secondary tier on some samples.
@@ -66,6 +69,14 @@ impl Run {
             }
         }
         records
+    }
+
+    /// The run's `junit.xml` validates against the vendored junit-10 XSD (when xmllint is
+    /// installed; CI installs it).
+    fn assert_valid_junit10(&self) {
+        if let Some((valid, words)) = junit_xml::xmllint(&self.out.path().join("junit.xml")) {
+            assert!(valid, "junit.xml fails the junit-10 XSD:\n{words}");
+        }
     }
 
     /// The verdict line of the summary printed after libtest's output.
@@ -130,18 +141,14 @@ fn parse_junit(text: &str) -> Vec<JunitCase> {
                     text.push_str(c.text().unwrap_or_default());
                     text
                 });
-            let properties = tc
-                .descendants()
-                .filter(|n| n.has_tag_name("property"))
-                .filter_map(|p| Some((p.attribute("name")?.into(), p.attribute("value")?.into())))
-                .collect();
+            let (file, line) = junit_xml::location(tc);
             JunitCase {
                 name: tc.attribute("name").unwrap_or_default().to_string(),
-                file: tc.attribute("file").map(str::to_string),
-                line: tc.attribute("line").map(str::to_string),
+                file,
+                line,
                 problem,
                 skipped: tc.children().any(|c| c.has_tag_name("skipped")),
-                properties,
+                properties: junit_xml::facts(tc),
             }
         })
         .collect()
@@ -305,7 +312,12 @@ fn v1_passes_every_active_case_over_http() {
     assert_eq!(run.code, Some(0), "{}", run.all());
     assert!(run.stderr.contains("demo agent v1"), "{}", run.stderr);
 
-    let cases = run.junit();
+    run.assert_valid_junit10();
+    // Drafts are listed as cargo test lists them: not run (`<skipped>`).
+    let (drafts, cases): (Vec<JunitCase>, Vec<JunitCase>) =
+        run.junit().into_iter().partition(|c| c.skipped);
+    let skipped: BTreeSet<String> = drafts.iter().map(|c| c.name.clone()).collect();
+    assert_eq!(skipped, ids_with_status("draft"));
     assert!(cases.len() >= 30, "only {} testcases", cases.len());
     for case in &cases {
         assert!(
@@ -321,7 +333,7 @@ fn v1_passes_every_active_case_over_http() {
             case.name
         );
         assert_eq!(
-            case.properties.get("model").map(String::as_str),
+            case.properties.get("reported.model").map(String::as_str),
             Some("demo-support-1"),
             "{}",
             case.name
@@ -400,7 +412,8 @@ fn v2_fails_exactly_the_over_limit_refunds_and_the_salience_recall_and_says_wher
     assert_eq!(run.code, Some(1), "{}", run.all());
     assert!(run.stderr.contains("demo agent v2"), "{}", run.stderr);
 
-    let cases = run.junit();
+    run.assert_valid_junit10();
+    let cases: Vec<JunitCase> = run.junit().into_iter().filter(|c| !c.skipped).collect();
     let failed: BTreeSet<&str> = cases
         .iter()
         .filter(|c| c.problem.is_some())
@@ -488,7 +501,11 @@ fn drafts_hold_v2_only_behaviour() {
     for case in &cases {
         assert!(case.problem.is_none(), "{}: {:?}", case.name, case.problem);
         assert_eq!(case.properties["verdict"], "pass", "{}", case.name);
-        assert_eq!(case.properties["model"], "demo-support-2", "{}", case.name);
+        assert_eq!(
+            case.properties["reported.model"], "demo-support-2",
+            "{}",
+            case.name
+        );
     }
 
     // The same drafts against V1 all fail: they really are V2-only.

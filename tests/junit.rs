@@ -1,11 +1,14 @@
 //! JUnit XML is well-formed whatever the agent printed, carries what CI needs (file, line,
 //! classname, expected vs actual, properties), and is rebuilt byte for byte from records.
 
+#[path = "support/junit_xml.rs"]
+mod junit_xml;
 #[path = "support/mock_agent.rs"]
 mod mock_agent;
 #[path = "support/suite.rs"]
 mod suite;
 
+use junit_xml::{child, fact, location, text, xmllint};
 use mock_agent::{Behaviour, runtime, serve as mock};
 use roxmltree::{Document, Node};
 use serde_json::json;
@@ -114,22 +117,6 @@ fn testcase<'a>(cases: &[Node<'a, 'a>], name: &str) -> Node<'a, 'a> {
     *found[0]
 }
 
-fn property<'a>(case: Node<'a, 'a>, name: &str) -> Option<&'a str> {
-    case.children()
-        .filter(|c| c.has_tag_name("properties"))
-        .flat_map(|p| p.children())
-        .find(|p| p.has_tag_name("property") && p.attribute("name") == Some(name))
-        .and_then(|p| p.attribute("value"))
-}
-
-fn child<'a>(case: Node<'a, 'a>, tag: &str) -> Option<Node<'a, 'a>> {
-    case.children().find(|c| c.has_tag_name(tag))
-}
-
-fn text<'a>(node: Option<Node<'a, 'a>>) -> &'a str {
-    node.and_then(|n| n.text()).unwrap_or_default()
-}
-
 /// Characters XML 1.0 cannot carry, and raw markup from the agent, must not be in the file.
 fn assert_no_raw_hostile_text(xml: &str) {
     for (c, what) in [
@@ -155,6 +142,12 @@ const HOSTILE: &str = "NUL[\u{0}] ESC[\u{1b}[31mred\u{1b}[0m] FFFE[\u{fffe}] FFF
 
 #[test]
 fn junit_is_well_formed_whatever_the_agent_printed() {
+    for schema in ["junit-10", "extended"] {
+        well_formed_whatever_the_agent_printed(schema);
+    }
+}
+
+fn well_formed_whatever_the_agent_printed(schema: &str) {
     let rt = runtime();
     let agent = mock(
         &rt,
@@ -166,7 +159,10 @@ fn junit_is_well_formed_whatever_the_agent_printed() {
             "tier": "primary",
         })),
     );
-    let s = http_suite(&agent.url);
+    let s = TempSuite::new(&format!(
+        "name: junit-suite\ntarget:\n  http:\n    url: \"{}/v1/agent\"\njunit: {{schema: {schema}}}\n",
+        agent.url
+    ));
     s.case("top.yaml", &simple_case("hi", "  - equals: something-else"));
     s.case(
         "billing/x.yaml",
@@ -217,8 +213,17 @@ fn junit_is_well_formed_whatever_the_agent_printed() {
         ),
     ] {
         let tc = testcase(&cases, name);
-        assert_eq!(tc.attribute("file"), Some(file), "file of `{name}`");
-        assert_eq!(tc.attribute("line"), Some(line), "line of `{name}`");
+        let (at_file, at_line) = location(tc);
+        assert_eq!(
+            at_file.as_deref(),
+            Some(file),
+            "file of `{name}` ({schema})"
+        );
+        assert_eq!(
+            at_line.as_deref(),
+            Some(line),
+            "line of `{name}` ({schema})"
+        );
         assert_eq!(
             tc.attribute("classname"),
             Some(classname),
@@ -243,14 +248,14 @@ fn junit_is_well_formed_whatever_the_agent_printed() {
     let odd = testcase(&cases, "odd/it's&<\"x\">");
     assert_eq!(odd.attribute("classname"), Some("odd"));
     assert_eq!(
-        odd.attribute("file"),
+        location(odd).0.as_deref(),
         Some("evals/cases/odd/it's&<\"x\">.yaml")
     );
 
-    // The passing case has no failure, and says so in its properties.
+    // The passing case has no failure, and says so in its facts.
     let passes = testcase(&cases, "billing/passes");
     assert!(child(passes, "failure").is_none() && child(passes, "error").is_none());
-    assert_eq!(property(passes, "verdict"), Some("pass"));
+    assert_eq!(fact(passes, "verdict").as_deref(), Some("pass"));
 
     // Failures: expected vs actual, with the hostile output escaped but visible.
     for (name, samples) in [("top", 1), ("billing-x", 1), ("refunds/eu/deep", 3)] {
@@ -292,19 +297,36 @@ fn junit_is_well_formed_whatever_the_agent_printed() {
                 "system-out of `{name}` lacks {visible:?}: {out:?}"
             );
         }
-        assert_eq!(property(tc, "verdict"), Some("fail"));
-        assert_eq!(property(tc, "samples"), Some(samples.to_string().as_str()));
-        assert_eq!(property(tc, "passes"), Some("0"));
+        assert_eq!(fact(tc, "verdict").as_deref(), Some("fail"));
+        assert_eq!(fact(tc, "samples"), Some(samples.to_string()));
+        assert_eq!(fact(tc, "passes").as_deref(), Some("0"));
         assert_eq!(
-            property(tc, "tokens"),
-            Some((12 * samples).to_string().as_str()),
+            fact(tc, "tokens"),
+            Some((12 * samples).to_string()),
             "7 + 5 tokens per sample"
         );
         assert_eq!(
-            property(tc, "model"),
+            fact(tc, "reported.model").as_deref(),
             Some("mock-<&\"\\u{1b}>-1"),
-            "the model, escaped but visible"
+            "the model the agent reported, escaped but visible"
         );
+    }
+    // Each schema keeps to what it promises: junit-10 has no per-testcase attributes or
+    // properties it would reject; extended has both.
+    let extended = schema == "extended";
+    for tc in &cases {
+        assert_eq!(tc.attribute("file").is_some(), extended, "{schema}: {tc:?}");
+        assert_eq!(
+            child(*tc, "properties").is_some(),
+            extended,
+            "{schema}: {tc:?}"
+        );
+    }
+    if let Some((valid, words)) = xmllint(&s.out().join("junit.xml")) {
+        assert_eq!(valid, !extended, "{schema} against junit-10: {words}");
+        if extended {
+            assert!(words.contains("attribute 'file'"), "{words}");
+        }
     }
 }
 
@@ -365,18 +387,18 @@ fn junit_is_well_formed_with_invalid_utf8_and_hostile_stderr_from_a_command_agen
             "the stderr quoted in <error> lacks {visible:?}: {described}"
         );
     }
-    assert_eq!(property(crash, "verdict"), Some("error"));
+    assert_eq!(fact(crash, "verdict").as_deref(), Some("error"));
 
     // An ordinary failure next to them, with its output.
     let echo = testcase(&cases, "echo");
     assert_eq!(echo.attribute("classname"), Some("evals"));
     assert!(child(echo, "failure").is_some(), "{xml}");
-    assert_eq!(
-        text(child(echo, "system-out")).trim(),
-        "--- sample 0 output ---\nhello"
+    assert!(
+        text(child(echo, "system-out")).ends_with("\n\n--- sample 0 output ---\nhello\n"),
+        "{xml}"
     );
-    assert_eq!(property(echo, "model"), Some("script-1"));
-    assert_eq!(property(echo, "tokens"), Some("5"));
+    assert_eq!(fact(echo, "reported.model").as_deref(), Some("script-1"));
+    assert_eq!(fact(echo, "tokens").as_deref(), Some("5"));
 }
 
 #[test]

@@ -5,6 +5,8 @@
 //! record's `message` and in the sample record's `error`, the other cases of the run still
 //! get their records, the exit code is 1 and JUnit marks the case `<error>`.
 
+#[path = "support/junit_xml.rs"]
+mod junit_xml;
 #[path = "support/mock_agent.rs"]
 mod mock_agent;
 #[path = "support/suite.rs"]
@@ -201,10 +203,10 @@ fn agent_down_is_an_error_after_counted_retries() {
     // The counted retries reach JUnit too.
     let xml = s.junit();
     let doc = roxmltree::Document::parse(&xml).unwrap();
-    let retries: Vec<&str> = doc
+    let retries: Vec<String> = doc
         .descendants()
-        .filter(|n| n.has_tag_name("property") && n.attribute("name") == Some("retries"))
-        .filter_map(|n| n.attribute("value"))
+        .filter(|n| n.has_tag_name("testcase"))
+        .filter_map(|n| junit_xml::fact(n, "retries"))
         .collect();
     assert_eq!(retries, ["2", "2"], "{xml}");
 }
@@ -328,7 +330,7 @@ fn http_429_honours_retry_after_then_passes() {
     let (kind, _) = junit_status(&xml, "a");
     assert_eq!(kind, "success");
     assert!(
-        xml.contains(r#"<property name="retries" value="1"/>"#),
+        xml.contains("\nretries: 1\n"),
         "the retry is counted in JUnit: {xml}"
     );
 }

@@ -35,6 +35,9 @@ pub struct CaseFacts {
     pub case: String,
     pub file: String,
     pub line: u32,
+    /// Its folder under `cases/`, as JUnit's classname (empty in records older than it).
+    #[serde(default)]
+    pub classname: String,
     /// The lines of the case file's top-level keys, for findings to point at.
     #[serde(default)]
     pub key_lines: BTreeMap<String, u32>,
@@ -118,6 +121,7 @@ impl CaseFacts {
             case: case.id.clone(),
             file: case.file.display().to_string(),
             line: case.line,
+            classname: case.classname.clone(),
             key_lines: case.key_lines.clone(),
             status: case.status.clone(),
             reviewed: case.reviewed,
@@ -144,6 +148,7 @@ pub(crate) mod tests {
             case: id.into(),
             file: format!("evals/cases/{id}.yaml"),
             line: 1,
+            classname: "evals".into(),
             key_lines: BTreeMap::from([("reviewed".to_string(), 3)]),
             status: Status::Active,
             reviewed: Some(jiff::civil::date(2026, 11, 28)),

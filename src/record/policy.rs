@@ -15,6 +15,7 @@ use crate::decay::DecayContext;
 use crate::errors::Error;
 use crate::gate::Gate;
 use crate::memory::policy::MemoryPolicy;
+use crate::report::JunitSchema;
 use crate::signals::config::SignalsConfig;
 
 /// The file name in the run folder.
@@ -44,6 +45,9 @@ pub struct RunPolicy {
     /// When memory counts as changed between envelopes.
     #[serde(default)]
     pub memory: MemoryPolicy,
+    /// Which JUnit readers `junit.xml` is written for.
+    #[serde(default)]
+    pub junit: JunitSchema,
 }
 
 impl RunPolicy {
@@ -66,12 +70,19 @@ impl RunPolicy {
             baseline,
             signals,
             memory: MemoryPolicy::default(),
+            junit: JunitSchema::default(),
         }
     }
 
     /// The policy with the suite's memory settings.
     pub(crate) fn with_memory(mut self, memory: MemoryPolicy) -> Self {
         self.memory = memory;
+        self
+    }
+
+    /// The policy writing `junit.xml` for `schema`'s readers.
+    pub(crate) fn with_junit(mut self, schema: JunitSchema) -> Self {
+        self.junit = schema;
         self
     }
 

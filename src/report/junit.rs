@@ -2,17 +2,25 @@
 //! folder as classname, the verdict's reason as the failure, and the numbers as properties.
 //! Agent output is untrusted: it goes through [`xml_safe`] and the XML writer's escaping,
 //! so the file is well-formed whatever the agent printed.
+//!
+//! The report is built with everything a reader could use, then fitted to the schema the
+//! suite asks for ([`JunitSchema`]): by default what the Jenkins/xunit junit-10 XSD allows
+//! (no `file`/`line` attributes and no `<properties>` on a testcase: they move into the
+//! testcase's `system-out`, the location also into its failure's text).
 
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
+use serde::{Deserialize, Serialize};
 
 use super::RunReport;
 use super::gates::{GateOutcome, GateResult};
 use super::junit_decay::decay_suite;
 use super::xml_text::xml_safe;
 use crate::baseline::{CaseChange, Change};
+use crate::case::Status;
+use crate::errors::Error;
 use crate::gate::GateLevel;
 use crate::record::{CaseRecord, RunData, SampleRecord};
 use crate::run::truncate;
@@ -20,6 +28,96 @@ use crate::verdict::{SampleVerdict, Verdict};
 
 /// How much of each failing sample's output goes into `system-out`.
 const OUTPUT_BYTES: usize = 4096;
+
+/// Which JUnit readers the file is written for (`junit: {schema: ...}` in the suite file).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum JunitSchema {
+    /// Valid against the Jenkins/xunit junit-10 XSD, which validating readers enforce: a
+    /// testcase's location and facts are in its `system-out` (and the location at the head
+    /// of its failure's text), the run's facts in testsuite `<properties>`.
+    #[default]
+    #[serde(rename = "junit-10")]
+    Junit10,
+    /// Also `file`/`line` attributes and `<properties>` on every testcase, which GitLab,
+    /// Jenkins' JUnit plugin and file/line annotators read but the junit-10 XSD rejects.
+    #[serde(rename = "extended")]
+    Extended,
+}
+
+/// `report` as the XML text `schema` allows.
+pub(crate) fn to_xml(mut report: Report, schema: JunitSchema) -> Result<String, Error> {
+    if schema == JunitSchema::Junit10 {
+        for suite in &mut report.test_suites {
+            for case in &mut suite.test_cases {
+                fit_junit10(case);
+            }
+        }
+    }
+    let xml = report
+        .to_string()
+        .map_err(|e| Error::Internal(format!("serializing JUnit failed: {e}")))?;
+    Ok(match schema {
+        JunitSchema::Junit10 => without_root_skipped(xml),
+        JunitSchema::Extended => xml,
+    })
+}
+
+/// Moves what junit-10 does not allow on a testcase into what it does: the location and
+/// the properties become the first lines of `system-out` (`name: value`), and the location
+/// heads the failure's text, where file/line readers without the attributes look for it.
+fn fit_junit10(case: &mut TestCase) {
+    let file = case.extra.shift_remove("file");
+    let line = case.extra.shift_remove("line");
+    let location = file.map(|file| match line {
+        Some(line) => format!("{}:{}", file.as_str(), line.as_str()),
+        None => file.as_str().to_string(),
+    });
+    let mut head = String::new();
+    if let Some(location) = &location {
+        head.push_str(&format!("at {location}\n"));
+    }
+    for property in case.properties.drain(..) {
+        head.push_str(&format!(
+            "{}: {}\n",
+            property.name.as_str(),
+            property.value.as_str()
+        ));
+    }
+    if head.is_empty() {
+        return;
+    }
+    if let (
+        Some(location),
+        TestCaseStatus::NonSuccess { description, .. }
+        | TestCaseStatus::Skipped { description, .. },
+    ) = (&location, &mut case.status)
+    {
+        let text = match description.take() {
+            Some(text) => format!("{location}: {}", text.as_str()),
+            None => location.clone(),
+        };
+        *description = Some(text.into());
+    }
+    let out = match case.system_out.take() {
+        Some(out) => format!("{head}\n{}", out.as_str()),
+        None => head,
+    };
+    case.system_out = Some(out.into());
+}
+
+/// quick-junit writes a `skipped` count on `<testsuites>`, which junit-10 does not allow
+/// there (each `<testsuite>` keeps its own).
+fn without_root_skipped(xml: String) -> String {
+    let Some(start) = xml.find("<testsuites") else {
+        return xml;
+    };
+    let end = xml[start..].find('>').map_or(xml.len(), |e| start + e);
+    let Some(at) = xml[start..end].find(" skipped=\"").map(|a| start + a) else {
+        return xml;
+    };
+    let value_end = xml[at + 10..end].find('"').map_or(end, |e| at + 10 + e + 1);
+    format!("{}{}", &xml[..at], &xml[value_end..])
+}
 
 /// The JUnit a run leaves while it runs, in place of the last run's: one failing test
 /// saying the reports were not written. A run that dies before its reports (SIGKILL, out
@@ -71,6 +169,29 @@ pub fn junit_report(data: &RunData, run_report: &RunReport) -> Report {
             changes.get(case.case.as_str()).copied(),
         ));
     }
+    // Drafts: listed as cargo test lists them (ignored), when the run was the whole suite
+    // (a filtered run cannot tell which drafts its filter matched).
+    if run_report.partial.is_none() {
+        let ran: BTreeSet<&str> = summary.cases.iter().map(|c| c.case.as_str()).collect();
+        let drafts = data
+            .policy
+            .iter()
+            .filter_map(|p| p.decay.as_ref())
+            .flat_map(|d| &d.cases)
+            .filter(|c| c.status == Status::Draft && !ran.contains(c.case.as_str()));
+        for draft in drafts {
+            let mut status = TestCaseStatus::skipped();
+            status.set_type("draft");
+            status.set_message("draft: not run by default (`status: draft`; run drafts with `-- --include-ignored`)");
+            let mut tc = TestCase::new(xml_safe(&draft.case), status);
+            let classname = Some(draft.classname.as_str()).filter(|c| !c.is_empty());
+            tc.set_classname(xml_safe(classname.unwrap_or("evals")));
+            tc.extra.insert("file".into(), xml_safe(&draft.file).into());
+            tc.extra
+                .insert("line".into(), draft.line.to_string().into());
+            suite.add_test_case(tc);
+        }
+    }
     // An incomplete run is never green: every case without a result fails, and so does
     // the run itself when it was cut short after its last case.
     if let Some(why) = summary.completion.describe() {
@@ -113,9 +234,11 @@ pub fn junit_report(data: &RunData, run_report: &RunReport) -> Report {
     if let Some(run) = data.runs.iter().min_by_key(|r| r.started_at) {
         suite.add_property(Property::new("run_id", xml_safe(&run.run_id)));
         suite.add_property(Property::new("target", xml_safe(&run.target)));
+        // Declared in the suite file; what the agent reported is on each testcase
+        // (`reported.*`).
         for (key, value) in &run.envelope {
             suite.add_property(Property::new(
-                format!("envelope.{}", xml_safe(key)),
+                format!("declared.envelope.{}", xml_safe(key)),
                 xml_safe(value),
             ));
         }
@@ -142,8 +265,9 @@ pub fn junit_report(data: &RunData, run_report: &RunReport) -> Report {
 }
 
 /// `evalgate.coverage`: one testcase per decision point. A point fails only when a failing
-/// `fail` gate blames it; otherwise what is uncovered is in its output (a `warn` gate must
-/// not turn a CI test report red).
+/// `fail` gate blames it; one a failing `warn` gate blames is `<skipped type="warn">` (a
+/// `warn` gate must not turn a CI test report red, nor look green); what is uncovered is in
+/// its output.
 fn coverage_suite(report: &RunReport) -> Option<TestSuite> {
     let coverage = &report.coverage;
     let catalog = coverage.catalog.as_ref()?;
@@ -154,7 +278,19 @@ fn coverage_suite(report: &RunReport) -> Option<TestSuite> {
             .iter()
             .filter(|g| g.fails_run() && g.points.contains(&point.name))
             .collect();
-        let status = if blamed.is_empty() {
+        let warned: Vec<&GateResult> = report
+            .gates
+            .iter()
+            .filter(|g| g.warns() && g.points.contains(&point.name))
+            .collect();
+        let status = if blamed.is_empty() && !warned.is_empty() {
+            // Seen apart from green and red, as a `warn` gate's own testcase is.
+            let gates: Vec<String> = warned
+                .iter()
+                .map(|g| format!("gate {} {} warned", g.name, g.threshold))
+                .collect();
+            warn_status(&point.uncovered_text(), &gates.join("\n"))
+        } else if blamed.is_empty() {
             TestCaseStatus::success()
         } else {
             let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
@@ -228,7 +364,12 @@ fn gates_suite(report: &RunReport) -> TestSuite {
                 status.set_message(xml_safe(&gate.details.join("; ")));
                 status
             }
-            _ => TestCaseStatus::success(),
+            // A failed `warn` gate must not turn the report red, nor show as a green pass:
+            // `<skipped type="warn">` is what JUnit viewers show apart from both.
+            (GateOutcome::Failed, GateLevel::Warn) => {
+                warn_status(&headline, &gate.details.join("\n"))
+            }
+            (GateOutcome::Passed, _) => TestCaseStatus::success(),
         };
         let mut tc = TestCase::new(xml_safe(&gate.name), status);
         tc.set_classname("evalgate.gates");
@@ -245,6 +386,16 @@ fn gates_suite(report: &RunReport) -> TestSuite {
         suite.add_test_case(tc);
     }
     suite
+}
+
+/// What a failed `warn` gate makes of a testcase: `<skipped type="warn">`, which JUnit
+/// viewers show apart from both a pass and a failure, and no CI turns red on.
+fn warn_status(message: &str, description: &str) -> TestCaseStatus {
+    let mut status = TestCaseStatus::skipped();
+    status.set_type("warn");
+    status.set_message(xml_safe(message));
+    status.set_description(xml_safe(description));
+    status
 }
 
 /// One case's testcase: a failure when its test failed, or when the comparison over the
@@ -314,13 +465,15 @@ fn test_case(
     props.push(("tokens", tokens.to_string()));
     let retries: usize = samples.iter().map(|s| s.retries.len()).sum();
     props.push(("retries", retries.to_string()));
+    // What the agent reported with its answers (the suite's declared envelope is on the
+    // testsuite, `declared.envelope.*`).
     for (name, values) in [
         (
-            "model",
+            "reported.model",
             distinct(samples.iter().filter_map(|s| s.model.as_deref())),
         ),
         (
-            "tier",
+            "reported.tier",
             distinct(samples.iter().filter_map(|s| s.tier.as_deref())),
         ),
     ] {
@@ -350,7 +503,7 @@ fn test_case(
         samples.iter().flat_map(|s| s.envelope.iter()).collect();
     for (key, value) in envelope {
         tc.add_property(Property::new(
-            format!("envelope.{}", xml_safe(key)),
+            format!("reported.envelope.{}", xml_safe(key)),
             xml_safe(value),
         ));
     }
