@@ -33,6 +33,7 @@ mod parallel;
 mod provenance;
 pub mod proxy;
 mod record;
+mod repo_path;
 mod report;
 mod rerun;
 mod run;

@@ -284,7 +284,7 @@ const MAX_CONCURRENCY: usize = 4096;
 impl Suite {
     /// Loads `dir/evalgate.yaml` (or `.yml`); a folder without one gets the defaults.
     pub fn load(dir: &Path) -> Result<Suite, ConfigError> {
-        let display_base = std::env::current_dir().ok();
+        let display_base = crate::repo_path::base_for(dir);
         let file_path = SUITE_FILES.iter().map(|f| dir.join(f)).find(|p| p.exists());
         let (file, source, path) = match file_path {
             Some(path) => {
@@ -618,10 +618,5 @@ fn load_catalog(
 }
 
 fn display(path: &Path, base: Option<&Path>) -> PathBuf {
-    if path.is_relative() {
-        return path.to_path_buf();
-    }
-    base.and_then(|b| path.strip_prefix(b).ok())
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| path.to_path_buf())
+    crate::repo_path::relative_to(path, base)
 }

@@ -160,6 +160,9 @@ fn a_regression_against_a_committed_baseline_is_called_over_the_whole_run() {
         .split("### ")
         .find(|part| part.starts_with("Against the baseline"))
         .unwrap()
+        .split("<details>")
+        .next()
+        .unwrap()
         .trim_end()
         .to_string();
     insta::assert_snapshot!("file_baseline_step_summary", against);

@@ -8,12 +8,15 @@
 //! to stdout and stderr, as a real agent's logging would. The parent reads what the child
 //! printed the way the Actions runner does and lists the commands it would obey.
 
+#[path = "support/mock_agent.rs"]
+mod mock_agent;
 #[path = "support/suite.rs"]
 mod suite;
 
 use std::process::Command;
 
 use evalgate::{Agent, AgentError, Observation, Request};
+use mock_agent::{Behaviour, runtime, serve};
 use suite::TempSuite;
 
 const CHILD: &str = "EVALGATE_GITHUB_CHILD";
@@ -197,17 +200,95 @@ fn agent_output_cannot_forge_or_mute_workflow_commands() {
         "a fresh 128-bit token: {fence}"
     );
 
-    // The step summary: verdict and why, the failure linked to its line, the agent's
-    // text escaped.
+    // The step summary: verdict and why, the failure linked to its first failing
+    // expectation's line, the agent's text escaped and only inside `<pre>` (HTML, where
+    // Markdown means nothing and `<` cannot open a tag).
     let md = &run.summary;
     assert!(md.contains("## evalgate shop ❌ failed"), "{md}");
     assert!(md.contains("**Why:** 1 case(s) failed"), "{md}");
     assert!(
-        md.contains("(https://github.com/acme/shop/blob/0123abc/evals/cases/refunds/a.yaml#L1)"),
+        md.contains("(https://github.com/acme/shop/blob/0123abc/evals/cases/refunds/a.yaml#L5)"),
         "{md}"
     );
     assert!(!md.contains("<script>"), "{md}");
-    assert!(!md.contains("| **x**"), "{md}");
+    assert!(
+        md.contains("&lt;script&gt;alert(1)&lt;/script&gt; | **x**"),
+        "{md}"
+    );
+    let outside_pre: String = md
+        .split("<pre>")
+        .map(|part| part.split_once("</pre>").map_or(part, |(_, after)| after))
+        .collect();
+    assert!(!outside_pre.contains("**x**"), "{md}");
+}
+
+/// The step summary leads with what a reviewer acts on: the verdict, then each failure with
+/// its link and whole "why", then the gates; signals, cost and customers are folded, and a
+/// customer id that is an email address or a phone number is not shown.
+#[test]
+fn the_summary_leads_with_failures_and_folds_the_rest() {
+    let rt = runtime();
+    let agent = serve(&rt, Behaviour::Echo);
+    let s = TempSuite::new(&format!(
+        "target:\n  http: {{url: \"{}/v1/agent\"}}\nprices: {{mock-1: {{input: 1.0, output: 2.0}}}}\ngates:\n  - {{metric: cases.pass_rate, min: 0.9}}\n",
+        agent.url
+    ));
+    let long = "x".repeat(700);
+    for (file, customer, expect) in [
+        (
+            "a.yaml",
+            "jane.doe@example.com",
+            format!("  - contains: \"{long}\""),
+        ),
+        (
+            "b.yaml",
+            "+1 (415) 555-0134",
+            "  - contains: hi".to_string(),
+        ),
+        ("c.yaml", "acme-corp", "  - contains: hi".to_string()),
+    ] {
+        s.case(
+            file,
+            &format!(
+                "input:\n  customer: \"{customer}\"\n  messages: [{{role: user, content: hi}}]\nexpect:\n{expect}\n"
+            ),
+        );
+    }
+    let summary = s.root.path().join("step-summary.md");
+    let run = s.evalgate_env(
+        &["run", "evals"],
+        &[
+            ("GITHUB_STEP_SUMMARY", summary.to_str().unwrap()),
+            ("GITHUB_SERVER_URL", "https://github.com"),
+            ("GITHUB_REPOSITORY", "acme/shop"),
+            ("GITHUB_SHA", "0123abc"),
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.all());
+    let md = std::fs::read_to_string(&summary).unwrap();
+    let at = |what: &str| {
+        md.find(what)
+            .unwrap_or_else(|| panic!("no {what:?} in\n{md}"))
+    };
+    assert!(at("**Why:**") < at("### Failures"));
+    assert!(at("### Failures") < at("### Gates"));
+    assert!(at("### Gates") < at("<details><summary>Operational signals"));
+    assert!(at("<details><summary>Operational signals") < at("| customer |"));
+    assert!(at("| customer |") < at("</details>"));
+    // The whole why (700 characters of expectation, not a cut at 500), linked to its line.
+    assert!(
+        md.contains(&format!("output containing \"{long}\"")),
+        "{md}"
+    );
+    assert!(
+        md.contains("(https://github.com/acme/shop/blob/0123abc/evals/cases/a.yaml#L5)"),
+        "{md}"
+    );
+    for personal in ["jane.doe", "example.com", "555-0134", "415"] {
+        assert!(!md.contains(personal), "{personal} in\n{md}");
+    }
+    assert!(md.contains("| acme\\-corp |"), "{md}");
+    assert_eq!(md.matches("| masked\\-").count(), 2, "{md}");
 }
 
 /// GitHub's 1 MiB limit is on the whole step summary file: what earlier steps wrote counts,

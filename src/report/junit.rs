@@ -152,6 +152,7 @@ pub fn junit_report(data: &RunData, run_report: &RunReport) -> Report {
             .or_default()
             .push(sample);
     }
+    let failing_lines = super::first_failing_lines(data);
     let changes: HashMap<&str, &CaseChange> = run_report
         .baseline
         .iter()
@@ -163,8 +164,13 @@ pub fn junit_report(data: &RunData, run_report: &RunReport) -> Report {
             .get(&(case.case.as_str(), case.run_id.as_str()))
             .map(Vec::as_slice)
             .unwrap_or_default();
+        let line = failing_lines
+            .get(&(case.case.as_str(), case.run_id.as_str()))
+            .copied()
+            .unwrap_or(case.line);
         suite.add_test_case(test_case(
             case,
+            line,
             samples,
             changes.get(case.case.as_str()).copied(),
         ));
@@ -402,6 +408,7 @@ fn warn_status(message: &str, description: &str) -> TestCaseStatus {
 /// whole run called it a regression (which a case's own test, alone, can miss).
 fn test_case(
     case: &CaseRecord,
+    line: u32,
     samples: &[&SampleRecord],
     change: Option<&CaseChange>,
 ) -> TestCase {
@@ -435,11 +442,6 @@ fn test_case(
     tc.extra.insert("file".into(), xml_safe(&case.file).into());
     // Where a reader of `file`/`line` should look: the first failing expectation, else the
     // case's first key.
-    let line = samples
-        .iter()
-        .flat_map(|s| s.checks.iter().filter(|c| !c.passed).map(|c| c.line))
-        .min()
-        .unwrap_or(case.line);
     tc.extra.insert("line".into(), line.to_string().into());
     let mut props = vec![
         ("verdict", case.verdict.as_str().to_string()),

@@ -17,7 +17,7 @@ mod signal_gates;
 mod summary;
 mod xml_text;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 pub use attempts::{Attempts, EarlierAttempt, PooledEvidence};
@@ -85,6 +85,23 @@ impl ReportPaths {
 }
 
 pub(crate) use crate::terminal::shown;
+
+/// Where a reader of a failing case should look: the line of its first failing expectation
+/// (the lowest any of its samples failed on), by case and run id. A case that failed without
+/// a failing expectation (an error, a regression) is not in it: its own line serves.
+pub(crate) fn first_failing_lines(data: &RunData) -> HashMap<(&str, &str), u32> {
+    let mut lines: HashMap<(&str, &str), u32> = HashMap::new();
+    for sample in &data.samples {
+        let failing = sample.checks.iter().filter(|c| !c.passed).map(|c| c.line);
+        if let Some(line) = failing.min() {
+            let at = lines
+                .entry((sample.case.as_str(), sample.run_id.as_str()))
+                .or_insert(line);
+            *at = (*at).min(line);
+        }
+    }
+    lines
+}
 
 /// Everything a run's records say: verdicts, planner coverage, and the gates' decision.
 #[derive(Debug, Clone)]

@@ -254,7 +254,7 @@ fn cost(cost: &Cost, escape: Escape, out: &mut String) {
             let _ = writeln!(
                 out,
                 "| {} | {} | {} | {} | {} |",
-                escape(customer),
+                escape(&customer_shown(customer)),
                 spend.samples,
                 spend.input_tokens,
                 spend.output_tokens,
@@ -267,6 +267,82 @@ fn cost(cost: &Cost, escape: Escape, out: &mut String) {
                 "| … {} more in the JSON report | | | | |",
                 customers.len() - CUSTOMERS_SHOWN
             );
+        }
+    }
+}
+
+/// A customer id as the step summary shows it. An id that looks like an email address or a
+/// phone number is personal data on a page everyone with read access sees: it is shown as
+/// `masked-` and the first 8 hex digits of its SHA-256, stable across runs so a customer can
+/// still be followed (`signals.json`, an artifact the workflow controls, keeps the id).
+pub(crate) fn customer_shown(id: &str) -> String {
+    if !(looks_like_email(id) || looks_like_phone(id)) {
+        return id.to_string();
+    }
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(id.trim().to_lowercase().as_bytes());
+    let hex: String = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
+    format!("masked-{hex}")
+}
+
+fn looks_like_email(id: &str) -> bool {
+    let id = id.trim();
+    match id.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !id.contains(char::is_whitespace)
+        }
+        None => false,
+    }
+}
+
+/// 7 to 15 digits (E.164 holds at most 15) written with only the separators phone numbers
+/// are written with.
+fn looks_like_phone(id: &str) -> bool {
+    let id = id.trim();
+    let digits = id.chars().filter(char::is_ascii_digit).count();
+    (7..=15).contains(&digits)
+        && id
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | '.' | ' ' | '(' | ')'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::customer_shown;
+
+    #[test]
+    fn emails_and_phone_numbers_are_masked_other_ids_shown() {
+        for personal in [
+            "jane.doe@example.com",
+            "  Jane.Doe@Example.COM ",
+            "+1 (415) 555-0134",
+            "415.555.0134",
+            "+442071838750",
+        ] {
+            let shown = customer_shown(personal);
+            assert!(
+                shown.starts_with("masked-") && shown.len() == 15,
+                "{personal}: {shown}"
+            );
+        }
+        // Stable, whatever the case or blanks of the address.
+        assert_eq!(
+            customer_shown("jane.doe@example.com"),
+            customer_shown("  Jane.Doe@Example.COM ")
+        );
+        for plain in [
+            "acme-corp",
+            "cus_8f2k1",
+            "tenant 42",
+            "2024",
+            "user@localhost",
+            "(none)",
+        ] {
+            assert_eq!(customer_shown(plain), plain);
         }
     }
 }

@@ -52,6 +52,7 @@ pub(crate) fn publish(data: &RunData, report: &RunReport) -> Result<(), Error> {
         report,
         suite,
         &step_summary::Links::from_env(),
+        &crate::report::first_failing_lines(data),
     ))?;
     if active() {
         let stdout = std::io::stdout();

@@ -3,6 +3,7 @@
 //! that comes from an agent or a case file is escaped so it cannot inject Markdown or HTML,
 //! and the summary stays under GitHub's 1 MiB with a visible note when cut.
 
+use std::collections::HashMap;
 use std::fmt::Write;
 
 use crate::baseline::Change;
@@ -79,8 +80,18 @@ impl Links {
     }
 }
 
+/// The failures shown with their whole "why"; the rest are a table of links.
+const FAILURES_IN_FULL: usize = 25;
+/// The most of one failure's "why" shown (a failure quotes the agent's output).
+const WHY_BYTES: usize = 8 * 1024;
+
 /// The summary of `report` (the suite named `suite`).
-pub(crate) fn render(report: &RunReport, suite: &str, links: &Links) -> String {
+pub(crate) fn render(
+    report: &RunReport,
+    suite: &str,
+    links: &Links,
+    failing_lines: &HashMap<(&str, &str), u32>,
+) -> String {
     let mut md = String::new();
     let failed = report.has_failed();
     let summary = &report.summary;
@@ -129,6 +140,7 @@ pub(crate) fn render(report: &RunReport, suite: &str, links: &Links) -> String {
             summary.samples_saved, summary.samples_planned, summary.stopped_early
         );
     }
+    failures(&mut md, report, links, failing_lines);
     if !report.gates.is_empty() {
         let _ = writeln!(
             md,
@@ -283,7 +295,8 @@ pub(crate) fn render(report: &RunReport, suite: &str, links: &Links) -> String {
             md.push('\n');
         }
     }
-    crate::signals::render_markdown(&report.signals, &escape, &mut md);
+    let mut signals = String::new();
+    crate::signals::render_markdown(&report.signals, &escape, &mut signals);
     if !report.reruns.is_empty() {
         let _ = writeln!(
             md,
@@ -307,31 +320,91 @@ pub(crate) fn render(report: &RunReport, suite: &str, links: &Links) -> String {
         }
         md.push('\n');
     }
-    let failures: Vec<_> = summary.cases.iter().filter(|c| c.failed).collect();
-    if !failures.is_empty() {
+    // Signals, cost and customers: for whoever looks further, folded so the verdict, the
+    // failures and the gates are what the page shows.
+    if !signals.trim().is_empty() {
         let _ = writeln!(
             md,
-            "### Failures\n\n| case | verdict | where | why |\n|---|---|---|---|"
+            "<details><summary>Operational signals: SLIs, tiers, latency, cost per case and customer</summary>\n{signals}\n</details>\n"
         );
-        for case in &failures {
-            let why = case
-                .message
-                .as_deref()
-                .unwrap_or(case.verdict.as_str())
-                .chars()
-                .take(500)
-                .collect::<String>();
-            let _ = writeln!(
-                md,
-                "| {} | {} | {} | {} |",
-                escape(&case.case),
-                case.verdict.as_str(),
-                links.file_line(&case.file, case.line),
-                escape(&why)
-            );
-        }
     }
     md
+}
+
+/// The failures, first after the verdict: each with a link to its first failing
+/// expectation's line and its whole "why" as the terminal prints it; past
+/// [`FAILURES_IN_FULL`], a table of the rest.
+fn failures(
+    md: &mut String,
+    report: &RunReport,
+    links: &Links,
+    failing_lines: &HashMap<(&str, &str), u32>,
+) {
+    let failures: Vec<_> = report.summary.cases.iter().filter(|c| c.failed).collect();
+    if failures.is_empty() {
+        return;
+    }
+    let _ = writeln!(md, "### Failures\n");
+    let line_of = |case: &crate::record::CaseRecord| {
+        failing_lines
+            .get(&(case.case.as_str(), case.run_id.as_str()))
+            .copied()
+            .unwrap_or(case.line)
+    };
+    for case in failures.iter().take(FAILURES_IN_FULL) {
+        let why = case.message.as_deref().unwrap_or(case.verdict.as_str());
+        let _ = writeln!(
+            md,
+            "**{}** · {} · {}\n\n<pre>{}</pre>\n",
+            escape(&case.case),
+            case.verdict.as_str(),
+            links.file_line(&case.file, line_of(case)),
+            pre(why, WHY_BYTES)
+        );
+    }
+    if failures.len() > FAILURES_IN_FULL {
+        let _ = writeln!(
+            md,
+            "{} more failure(s), each with its why in `junit.xml`:\n\n| case | verdict | where |\n|---|---|---|",
+            failures.len() - FAILURES_IN_FULL
+        );
+        for case in &failures[FAILURES_IN_FULL..] {
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} |",
+                escape(&case.case),
+                case.verdict.as_str(),
+                links.file_line(&case.file, line_of(case))
+            );
+        }
+        md.push('\n');
+    }
+}
+
+/// Text for a `<pre>` block: HTML-escaped (the block's content is HTML, not Markdown, so
+/// nothing in it can open a tag or close the block), cut at `max` bytes with a note.
+fn pre(text: &str, max: usize) -> String {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut out = String::with_capacity(end + 64);
+    for c in text[..end].chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+    if end < text.len() {
+        let _ = write!(
+            out,
+            "\n… {} more bytes in junit.xml and the run records",
+            text.len() - end
+        );
+    }
+    out
 }
 
 fn ms(value: Option<f64>) -> String {
