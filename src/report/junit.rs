@@ -347,10 +347,7 @@ fn coverage_suite(report: &RunReport) -> Option<TestSuite> {
 fn gates_suite(report: &RunReport) -> TestSuite {
     let mut suite = TestSuite::new("evalgate.gates");
     for gate in &report.gates {
-        let value = gate
-            .value
-            .map(|v| v.to_string())
-            .unwrap_or_else(|| "-".into());
+        let value = gate.value.map(readable).unwrap_or_else(|| "-".into());
         let headline = format!(
             "{}: {} (value {value}, required {})",
             gate.name,
@@ -392,6 +389,19 @@ fn gates_suite(report: &RunReport) -> TestSuite {
         suite.add_test_case(tc);
     }
     suite
+}
+
+/// A gate's value for people: six decimals at most, trailing zeros dropped (`0.888889`,
+/// `0.8`, `2`) — not the last bits of a float sum, which vary with the order it was
+/// added in.
+fn readable(value: f64) -> String {
+    let text = format!("{value:.6}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text == "-0" {
+        "0".into()
+    } else {
+        text.into()
+    }
 }
 
 /// What a failed `warn` gate makes of a testcase: `<skipped type="warn">`, which JUnit
