@@ -173,8 +173,7 @@ fn upstream_base(upstream: &str) -> Result<reqwest::Url, String> {
 /// The client the proxy forwards with: no redirects followed (the agent sees them), no
 /// system proxy, TLS by rustls with ring for `https` upstreams.
 fn upstream_client(base: &reqwest::Url) -> Result<reqwest::Client, Error> {
-    // Installing twice is harmless (the first provider stays); a user's own choice wins.
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    crate::target::install_tls_provider();
     let mut builder = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
