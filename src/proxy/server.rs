@@ -76,6 +76,7 @@ impl FaultProxy {
         })
     }
 
+    /// The address the proxy listens on (`127.0.0.1` and the port it was given).
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
@@ -85,10 +86,12 @@ impl FaultProxy {
         format!("http://{}", self.addr)
     }
 
+    /// The load condition it applies.
     pub fn condition(&self) -> &Condition {
         &self.condition
     }
 
+    /// What it did so far, over all sessions.
     pub fn stats(&self) -> ProxyStats {
         self.counters.snapshot()
     }

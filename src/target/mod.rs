@@ -25,7 +25,6 @@ pub use command::CommandConfig;
 pub use http::HttpConfig;
 pub use openai::OpenAiConfig;
 pub use otlp::{TraceDecisions, read_decisions};
-pub use wire::ResponseMap;
 
 use crate::errors::{ConfigError, error_chain};
 use crate::observation::{Observation, Request};
