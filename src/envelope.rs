@@ -25,7 +25,9 @@ pub struct Envelope(pub BTreeMap<String, String>);
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ModelBump {
+    /// The model the suite pins.
     pub pinned: String,
+    /// The model the agent reported instead.
     pub reported: String,
     /// How many samples reported it.
     pub samples: u64,
@@ -45,9 +47,11 @@ impl fmt::Display for ModelBump {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct RunEnvelope {
+    /// The versions: what the suite declared, overridden by what the agent reported.
     pub envelope: Envelope,
     /// [`Envelope::id`] of `envelope`.
     pub id: String,
+    /// Models the agent reported that are not the pinned one.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub model_bumps: Vec<ModelBump>,
 }
@@ -101,6 +105,7 @@ impl Envelope {
         Envelope(envelope)
     }
 
+    /// The version of axis `key`, e.g. `model`.
     pub fn get(&self, key: &str) -> Option<&str> {
         self.0.get(key).map(String::as_str)
     }

@@ -7,11 +7,14 @@ use std::path::{Path, PathBuf};
 /// Where in a YAML file something is (1-based line and column).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Position {
+    /// The line, from 1; 0 when unknown.
     pub line: u32,
+    /// The column, from 1.
     pub column: u32,
 }
 
 impl Position {
+    /// The position at `line` and `column`.
     pub fn new(line: u32, column: u32) -> Self {
         Position { line, column }
     }
@@ -23,6 +26,7 @@ impl Position {
         }
     }
 
+    /// Whether the position is known (a problem with the file as a whole has none).
     pub fn is_known(&self) -> bool {
         self.line > 0
     }
@@ -116,7 +120,9 @@ pub enum Error {
     /// Reading or writing run records or reports failed; exit code 3.
     #[error("error writing {path}")]
     Io {
+        /// The file or folder.
         path: PathBuf,
+        /// What the operating system reported.
         #[source]
         source: std::io::Error,
     },

@@ -58,6 +58,8 @@ pub struct Harness {
 }
 
 impl Harness {
+    /// A harness with the defaults: the evals folder, output folder, target and arguments [`main`]
+    /// uses.
     pub fn new() -> Self {
         Harness::default()
     }

@@ -14,6 +14,7 @@ use serde_json::Value;
 pub struct Message {
     /// `system`, `user`, `assistant` or `tool`.
     pub role: Role,
+    /// The message's text.
     pub content: String,
 }
 
@@ -21,9 +22,13 @@ pub struct Message {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
+    /// Instructions to the model.
     System,
+    /// What the user said.
     User,
+    /// What the assistant answered (earlier turns of a conversation).
     Assistant,
+    /// A tool's result.
     Tool,
 }
 
@@ -74,6 +79,7 @@ fn unspaced(c: char) -> bool {
 }
 
 impl Role {
+    /// The role as chat APIs spell it: `system`, `user`, `assistant` or `tool`.
     pub fn as_str(self) -> &'static str {
         match self {
             Role::System => "system",
@@ -92,9 +98,12 @@ pub struct Request {
     pub case: String,
     /// Which sample of the case this is (0-based).
     pub sample: u32,
+    /// The conversation to answer: the case's `input.messages`.
     pub messages: Vec<Message>,
+    /// The case's `vars:`, passed to the agent as they are (an order id, a flag).
     #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
     pub vars: serde_json::Map<String, Value>,
+    /// The customer the case speaks for (`customer:`), when it names one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer: Option<String>,
     /// A hint for which serving tier the agent should use (e.g. to force a fallback).
@@ -112,6 +121,8 @@ pub struct Request {
     /// variable `load.env` names).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub condition: Option<String>,
+    /// The base URL of the proxy session for `condition`: the agent calls its model provider here
+    /// instead of at the provider's own URL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider_url: Option<String>,
     /// The value of each axis of the version envelope the agent must run with (model
@@ -123,6 +134,7 @@ pub struct Request {
 }
 
 impl Request {
+    /// A request for sample `sample` of case `case`, with nothing but its messages.
     pub fn new(case: impl Into<String>, sample: u32, messages: Vec<Message>) -> Self {
         Request {
             case: case.into(),
@@ -151,11 +163,14 @@ impl Request {
 /// A planner choice: `point.branch`, e.g. `route.handoff` or `tool.issue_refund`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Decision {
+    /// The decision point, e.g. `route` or `tool`.
     pub point: String,
+    /// The branch taken at it, e.g. `handoff` or `issue_refund`.
     pub branch: String,
 }
 
 impl Decision {
+    /// The decision `point.branch`.
     pub fn new(point: impl Into<String>, branch: impl Into<String>) -> Self {
         Decision {
             point: point.into(),
@@ -229,13 +244,16 @@ impl<'de> Deserialize<'de> for Decision {
 /// Tokens spent by one sample, as reported by the agent.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Usage {
+    /// Tokens sent to the model (prompt tokens).
     #[serde(default)]
     pub input_tokens: u64,
+    /// Tokens the model generated (completion tokens).
     #[serde(default)]
     pub output_tokens: u64,
 }
 
 impl Usage {
+    /// Input and output tokens together.
     pub fn total(&self) -> u64 {
         self.input_tokens + self.output_tokens
     }
@@ -245,11 +263,14 @@ impl Usage {
 /// (or the agent answered with a JSON value).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Output {
+    /// The output as text; JSON outputs as JSON text.
     pub text: String,
+    /// The output parsed, when it is a JSON object or array.
     pub json: Option<Value>,
 }
 
 impl Output {
+    /// An output of `text`, parsed as JSON too when it is a JSON object or array.
     pub fn text(text: impl Into<String>) -> Self {
         let text = text.into();
         let json = serde_json::from_str(&text)
@@ -276,9 +297,11 @@ impl Output {
 #[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct Observation {
+    /// What the agent answered: what expectations and snapshots check.
     pub output: Output,
     /// Decision events in the order they occurred.
     pub decisions: Vec<Decision>,
+    /// Tokens used, when the agent knows them: cost and token gates need them.
     pub usage: Option<Usage>,
     /// The serving tier that answered (`primary`, `secondary`, `canned`, ...).
     pub tier: Option<String>,
@@ -306,11 +329,14 @@ pub struct Observation {
 /// between envelopes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemoryTurn {
+    /// The turn: the `n`-th user message of the input, from 1.
     pub turn: u32,
+    /// The ids of the items memory held after the turn.
     pub retained: BTreeSet<String>,
 }
 
 impl MemoryTurn {
+    /// The items `retained` after turn `turn`.
     pub fn new(turn: u32, retained: impl IntoIterator<Item = impl Into<String>>) -> Self {
         MemoryTurn {
             turn,
@@ -320,6 +346,7 @@ impl MemoryTurn {
 }
 
 impl Observation {
+    /// An observation of `output` and nothing else; add the rest with the `with_` methods.
     pub fn new(output: impl Into<String>) -> Self {
         Observation {
             output: Output::text(output),
@@ -327,11 +354,13 @@ impl Observation {
         }
     }
 
+    /// Adds the decision `point.branch`, after those already made.
     pub fn with_decision(mut self, point: impl Into<String>, branch: impl Into<String>) -> Self {
         self.decisions.push(Decision::new(point, branch));
         self
     }
 
+    /// Sets the tokens the sample used.
     pub fn with_usage(mut self, input_tokens: u64, output_tokens: u64) -> Self {
         self.usage = Some(Usage {
             input_tokens,
@@ -340,21 +369,25 @@ impl Observation {
         self
     }
 
+    /// Sets the serving tier that answered.
     pub fn with_tier(mut self, tier: impl Into<String>) -> Self {
         self.tier = Some(tier.into());
         self
     }
 
+    /// Sets the model that answered.
     pub fn with_model(mut self, model: impl Into<String>) -> Self {
         self.model = Some(model.into());
         self
     }
 
+    /// States whether the agent refused, instead of leaving it to the refusal detector.
     pub fn with_refusal(mut self, refused: bool) -> Self {
         self.refusal = Some(refused);
         self
     }
 
+    /// Adds a version the agent ran with (`prompt` → its hash, `index` → its version).
     pub fn with_envelope(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.envelope.insert(key.into(), value.into());
         self
@@ -382,6 +415,7 @@ impl Observation {
 ///  "memory": [{"turn": 1, "retained": ["order"]}, {"turn": 2, "retained": ["order", "mood"]}]}
 /// ```
 impl Observation {
+    /// The observation in the `http` target's default answer shape, shown above.
     pub fn to_wire_json(&self) -> Value {
         let mut map = serde_json::Map::new();
         let output = match &self.output.json {

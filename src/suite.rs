@@ -205,49 +205,49 @@ pub struct RetryPolicy {
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Suite {
-    pub name: String,
+    pub(crate) name: String,
     /// The evals folder (holding `evalgate.yaml` and `cases/`).
-    pub dir: PathBuf,
-    pub cases_dir: PathBuf,
-    pub target: Option<TargetConfig>,
-    pub defaults: Defaults,
-    pub concurrency: usize,
-    pub retries: RetryPolicy,
-    pub inconclusive: InconclusivePolicy,
+    pub(crate) dir: PathBuf,
+    pub(crate) cases_dir: PathBuf,
+    pub(crate) target: Option<TargetConfig>,
+    pub(crate) defaults: Defaults,
+    pub(crate) concurrency: usize,
+    pub(crate) retries: RetryPolicy,
+    pub(crate) inconclusive: InconclusivePolicy,
     /// Versions declared for the agent under test (model, prompt, tools, index, sampling).
-    pub envelope: BTreeMap<String, String>,
+    pub(crate) envelope: BTreeMap<String, String>,
     /// Versions in force (corpus, policy, tool surface), against which case pins are compared.
-    pub pins: BTreeMap<String, String>,
-    pub record_output_bytes: usize,
-    pub response_bytes: usize,
-    pub refusal_patterns: Vec<regex::Regex>,
+    pub(crate) pins: BTreeMap<String, String>,
+    pub(crate) record_output_bytes: usize,
+    pub(crate) response_bytes: usize,
+    pub(crate) refusal_patterns: Vec<regex::Regex>,
     /// The planner's branch catalog (`branches.yaml` or the suite file's `catalog:`).
     pub catalog: Option<BranchCatalog>,
     /// Gates, including the defaults a catalog brings.
-    pub gates: Vec<Gate>,
+    pub(crate) gates: Vec<Gate>,
     /// Where each sample's trace file is, when decisions come from traces.
-    pub traces: Option<TraceFiles>,
-    pub snapshots: SnapshotSettings,
+    pub(crate) traces: Option<TraceFiles>,
+    pub(crate) snapshots: SnapshotSettings,
     /// The history store set in the suite (`history.path`); `$EVALGATE_HISTORY` wins, and
     /// the default is `history.sqlite` in the output folder.
-    pub history: Option<PathBuf>,
-    pub decay: DecayPolicy,
+    pub(crate) history: Option<PathBuf>,
+    pub(crate) decay: DecayPolicy,
     /// The baseline runs are compared with, when the suite names one.
-    pub baseline: Option<BaselinePolicy>,
+    pub(crate) baseline: Option<BaselinePolicy>,
     /// The most samples one run (one process) may take for adaptive sampling (`budget:`).
-    pub budget: Option<u64>,
+    pub(crate) budget: Option<u64>,
     /// Named load conditions cases may run under (`load:`).
-    pub load: Option<LoadPolicy>,
+    pub(crate) load: Option<LoadPolicy>,
     /// Prices, time zone and drift level for the operational signals.
-    pub signals: SignalsConfig,
+    pub(crate) signals: SignalsConfig,
     /// When memory counts as changed between envelopes.
-    pub memory: MemoryPolicy,
+    pub(crate) memory: MemoryPolicy,
     /// The agent's serving tiers (`tiers:`), when declared; empty: any name goes.
-    pub tiers: Vec<String>,
+    pub(crate) tiers: Vec<String>,
     /// Which JUnit readers `junit.xml` is written for (`junit: {schema: ...}`).
-    pub junit: JunitSchema,
+    pub(crate) junit: JunitSchema,
     /// The rubrics in force, by id.
-    pub rubrics: BTreeMap<String, Rubric>,
+    pub(crate) rubrics: BTreeMap<String, Rubric>,
     display_base: Option<PathBuf>,
 }
 

@@ -72,7 +72,9 @@ pub(crate) fn validate_rule(rule: PassRule, samples: u32) -> Result<(), (String,
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
+    /// The samples meet the pass rule.
     Pass,
+    /// They do not.
     Fail,
     /// The samples cannot tell whether the pass rate meets the rule (interval straddles it).
     Inconclusive,
@@ -81,6 +83,7 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// The verdict as records and reports spell it: `pass`, `fail`, `inconclusive` or `error`.
     pub fn as_str(self) -> &'static str {
         match self {
             Verdict::Pass => "pass",
@@ -101,8 +104,11 @@ impl fmt::Display for Verdict {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SampleVerdict {
+    /// Every expectation held.
     Pass,
+    /// An expectation did not hold.
     Fail,
+    /// No answer to check: the call failed, timed out or was malformed.
     Error,
 }
 

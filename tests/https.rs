@@ -33,8 +33,8 @@ use tokio::net::TcpListener;
 use tokio::runtime::Runtime;
 use tokio::sync::oneshot;
 use tokio_rustls::TlsAcceptor;
+use tokio_rustls::rustls::ServerConfig;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-use tokio_rustls::rustls::{self, ServerConfig};
 
 // ---------------------------------------------------------------------------------------
 // certificates
@@ -117,10 +117,8 @@ impl TlsAgent {
 }
 
 fn serve(rt: &Runtime, pki: &Pki, answer: Answer) -> TlsAgent {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("TLS versions")
+    // The provider rustls's features name: ring, the only one this build has.
+    let config = ServerConfig::builder()
         .with_no_client_auth()
         .with_single_cert(
             pki.server_chain.clone(),

@@ -216,22 +216,31 @@ impl Run {
     }
 }
 
-/// libtest's word for a case: `ok` or `FAILED` (the names are padded to one width).
+/// libtest's word for a case, on its line after `...`: `ok`, `FAILED` or `ignored` (the
+/// names are padded to one width).
 fn outcome<'a>(log: &'a str, case: &str) -> &'a str {
-    const OUTCOMES: [&str; 3] = ["ok", "FAILED", "ignored"];
     let prefix = format!("test evals::{case} ");
-    let mut lines = log.lines();
-    let Some(rest) = lines.find_map(|l| l.strip_prefix(prefix.as_str())) else {
-        return "missing";
-    };
-    match rest.rsplit(' ').next() {
-        Some(last) if OUTCOMES.contains(&last) => last,
-        // insta writes its box from another test's thread between libtest's `test … ...`
-        // and the outcome, which then comes on a line of its own (issue: outputs people
-        // read; the box should not land in the test list).
-        _ => lines
-            .find(|l| OUTCOMES.contains(&l.trim()))
-            .map_or("missing", str::trim),
+    log.lines()
+        .find_map(|l| l.strip_prefix(prefix.as_str()))
+        .and_then(|rest| rest.trim_start().strip_prefix("... "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or("missing")
+}
+
+/// Every case's line carries its outcome, and insta's own report (its "Snapshot Summary"
+/// box, whose `Source:` named evalgate's file) is nowhere in the output: printed from a
+/// worker thread, it landed between another case's `test … ...` and its result. The
+/// case's failure says what differs and where the new output is.
+fn assert_no_insta_report(log: &str) {
+    for line in log.lines().filter(|l| l.starts_with("test evals::")) {
+        let case = line["test evals::".len()..].split(' ').next().unwrap();
+        assert!(
+            ["ok", "FAILED", "ignored"].contains(&outcome(log, case)),
+            "{line:?} has no outcome on its line:\n{log}"
+        );
+    }
+    for insta in ["Snapshot Summary", "Source: ", "Snapshot Contents"] {
+        assert!(!log.contains(insta), "insta's report ({insta}) in:\n{log}");
     }
 }
 
@@ -253,8 +262,9 @@ fn today() -> String {
 fn assert_header(snap: &str, tools: &str, dates: &[String]) {
     let (header, body) = split(snap);
     assert!(
-        header.starts_with("source: "),
-        "cargo-insta needs `source:` first:\n{snap}"
+        header.starts_with("source: evals/cases/refunds/over-limit.yaml\n"),
+        "the case file is the source (first: cargo-insta needs it there), not evalgate's \
+         own file:\n{snap}"
     );
     assert!(
         header.contains("input_file: evals/cases/refunds/over-limit.yaml"),
@@ -299,6 +309,7 @@ fn snapshots_are_compared_redacted_and_never_written_under_ci() {
     assert!(!run.ok(), "{log}");
     assert!(log.contains("no snapshot accepted yet"), "{log}");
     assert!(log.contains("refunds__over-limit.snap.new"), "{log}");
+    assert_no_insta_report(&log);
     assert_eq!(outcome(&log, "plain"), "ok", "{log}");
     assert!(
         log.contains("an earlier sample's output is the one handed to insta"),
@@ -401,6 +412,12 @@ fn snapshots_are_compared_redacted_and_never_written_under_ci() {
     assert!(run.ok(), "{}", run.log());
     let updated = project.read("evals/snapshots/refunds__over-limit.snap");
     assert!(split(&updated).1.contains("needs a human: we escalated it"));
+    assert!(
+        split(&updated)
+            .0
+            .starts_with("source: evals/cases/refunds/over-limit.yaml\n"),
+        "updated in place, with the case file as its source:\n{updated}"
+    );
     assert!(project.test(&v2).ok());
     assert_eq!(
         project.snapshots(),
@@ -429,8 +446,27 @@ fn cargo_insta_reviews_accepts_and_finds_unreferenced_snapshots() {
     }
     let snap = "evals/snapshots/refunds__over-limit.snap";
 
-    // (1) + (2) A first run leaves pending snapshots; `cargo insta accept` accepts them.
-    assert!(!project.test(&[]).ok());
+    // (1) + (2) A first run leaves pending snapshots, which cargo-insta shows with the
+    // case file's `snapshot:` line as their source; `cargo insta accept` accepts them.
+    let run = project.test(&[]);
+    assert!(!run.ok(), "{}", run.log());
+    assert_no_insta_report(&run.log());
+    let show = project.cargo(
+        &[
+            "insta",
+            "show",
+            "evals/snapshots/refunds__over-limit.snap.new",
+        ],
+        &[],
+    );
+    assert!(show.ok(), "{}", show.log());
+    assert!(
+        show.log()
+            .lines()
+            .any(|l| l.trim_end() == "Source: evals/cases/refunds/over-limit.yaml:2"),
+        "{}",
+        show.log()
+    );
     let accept = project.cargo(&["insta", "accept"], &[]);
     assert!(accept.ok(), "{}", accept.log());
     assert_eq!(

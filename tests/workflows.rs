@@ -195,7 +195,8 @@ fn every_cargo_install_is_pinned() {
 }
 
 /// The published package holds what users build from — the library, the binary, the
-/// README — and not this repository's tests, benches, eval suite or CI.
+/// README, the texts of both licences the manifest offers — and not this repository's tests,
+/// benches, eval suite or CI; and cargo finds the metadata crates.io shows complete.
 #[test]
 fn the_package_holds_what_users_build_from() {
     let output =
@@ -210,7 +211,19 @@ fn the_package_holds_what_users_build_from() {
         String::from_utf8_lossy(&output.stderr)
     );
     let files = String::from_utf8(output.stdout).unwrap();
-    for needed in ["src/lib.rs", "src/main.rs", "README.md", "Cargo.toml"] {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !stderr.contains("warning"),
+        "cargo package warns:\n{stderr}"
+    );
+    for needed in [
+        "src/lib.rs",
+        "src/main.rs",
+        "README.md",
+        "Cargo.toml",
+        "LICENSE-MIT",
+        "LICENSE-APACHE",
+    ] {
         assert!(
             files.lines().any(|f| f == needed),
             "{needed} missing:\n{files}"

@@ -156,12 +156,11 @@ pub fn generate() -> RunData {
             pid: None,
         });
     }
-    RunData {
-        runs,
-        samples,
-        cases,
-        ..RunData::default()
-    }
+    let mut data = RunData::default();
+    data.runs = runs;
+    data.samples = samples;
+    data.cases = cases;
+    data
 }
 
 fn check(expectation: &str, line: u32, expected: &str, actual: &str, passed: bool) -> CheckResult {

@@ -166,7 +166,11 @@ pub struct CaseJudgement {
     pub p_value: f64,
     /// The level it had to reach: α over the cases compared.
     pub threshold: f64,
+    /// The samples agreed with the baseline: a drop of the size the design is built to see had
+    /// become implausible.
     pub agreed: bool,
+    /// Whether the comparison could call a regression at all: were every sample to fail, the
+    /// p-value would reach `threshold`.
     pub can_call_a_break: bool,
     /// Whether the case's test was decided by the comparison or by its own rule.
     pub judged_by: Judge,

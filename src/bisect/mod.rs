@@ -34,7 +34,7 @@ use serde::Serialize;
 mod decide;
 mod text;
 
-pub use decide::{Significance, Tallies, Tally, decide, decide_bad_envelope, decide_cases};
+pub use decide::{Significance, Tallies, Tally, decide_bad_envelope, decide_cases};
 
 /// What running one configuration showed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]

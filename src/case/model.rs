@@ -114,6 +114,7 @@ pub struct Source {
     /// e.g. a ticket id or URL.
     #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
+    /// When the ticket or incident happened.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub date: Option<jiff::civil::Date>,
     /// The helpdesk an imported ticket came from (`zendesk`, `intercom`, ...).
@@ -131,7 +132,9 @@ pub struct Source {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Label {
+    /// Who gave the label.
     pub annotator: String,
+    /// The label they gave (e.g. `correct`).
     pub label: String,
 }
 
@@ -146,6 +149,7 @@ pub enum Status {
     Draft,
     /// Kept for history and decay reports, never run; counted in the report.
     Retired {
+        /// Why it was retired.
         reason: String,
         /// When it was retired.
         date: jiff::civil::Date,

@@ -19,10 +19,15 @@ use crate::observation::{Decision, Observation, contains_word};
 pub struct CheckResult {
     /// The expectation's key (`contains`, `branches`, ...).
     pub expectation: String,
+    /// The line of the expectation in the case file.
     pub line: u32,
+    /// Its column.
     pub column: u32,
+    /// Whether the expectation held.
     pub passed: bool,
+    /// What it expected, for people.
     pub expected: String,
+    /// What the sample did instead, or what it matched.
     pub actual: String,
 }
 

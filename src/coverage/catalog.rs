@@ -66,9 +66,13 @@ pub(crate) struct BranchFile {
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Risk {
+    /// Must be covered: counted by the `coverage.high_risk_uncovered` gate, and listed first when
+    /// unreached.
     High,
+    /// The default.
     #[default]
     Medium,
+    /// Listed last when unreached.
     Low,
 }
 
@@ -89,6 +93,7 @@ impl fmt::Display for Risk {
 pub struct BranchCatalog {
     /// The YAML file the catalog is written in, as shown to users.
     pub file: String,
+    /// When a person last reviewed the catalog against the planner's sources (`reviewed:`).
     pub reviewed: Option<jiff::civil::Date>,
     /// Decision points, in the order of the file.
     pub points: Vec<CatalogPoint>,
@@ -100,21 +105,30 @@ pub struct BranchCatalog {
     pub stale: Vec<StaleSource>,
 }
 
+/// One decision point of the catalog, e.g. `route`, and its branches.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CatalogPoint {
+    /// The point's name.
     pub name: String,
+    /// What the point decides, as the catalog describes it.
     pub description: Option<String>,
+    /// The line of the point in the catalog file.
     pub line: u32,
+    /// The branches the planner has, in the order of the file.
     pub branches: Vec<CatalogBranch>,
     /// Branches the planner no longer has.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub removed: Vec<String>,
 }
 
+/// One branch of a decision point.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CatalogBranch {
+    /// The branch's name, e.g. `handoff` (the decision `route.handoff`).
     pub name: String,
+    /// What taking the branch means, as the catalog describes it.
     pub description: Option<String>,
+    /// How bad it is when the branch misbehaves unseen.
     pub risk: Risk,
     /// The line of the branch in the catalog file (what LCOV points at).
     pub line: u32,
@@ -123,7 +137,9 @@ pub struct CatalogBranch {
 /// A file the catalog was derived from that no longer has the reviewed content.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StaleSource {
+    /// The source file (a prompt, a tool schema), relative to the catalog file's folder.
     pub path: String,
+    /// Its SHA-256 when the catalog was last reviewed against it.
     pub reviewed_sha256: String,
     /// `None` when the file is gone.
     pub current_sha256: Option<String>,
@@ -256,6 +272,7 @@ impl BranchCatalog {
             .is_some_and(|p| p.removed.contains(&decision.branch))
     }
 
+    /// The decision point named `name`.
     pub fn point(&self, name: &str) -> Option<&CatalogPoint> {
         self.points.iter().find(|p| p.name == name)
     }

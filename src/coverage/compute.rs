@@ -17,37 +17,53 @@ pub struct Coverage {
     /// The catalog file; `None` when the suite has no catalog (then `points` lists what was
     /// observed and there is no denominator).
     pub catalog: Option<String>,
+    /// Samples counted.
     pub samples: u64,
     /// Samples that reported at least one decision.
     pub samples_with_decisions: u64,
+    /// Branches the catalog lists.
     pub branches_total: usize,
+    /// Catalog branches at least one sample reached.
     pub branches_covered: usize,
+    /// Each decision point, in catalog order (observed points without a catalog).
     pub points: Vec<PointCoverage>,
     /// Observed branches the catalog does not list.
     pub unknown: Vec<BranchCoverage>,
+    /// Which consecutive decision pairs samples took.
     pub transitions: Transitions,
+    /// Files the catalog was derived from whose content changed since it was reviewed.
     pub stale: Vec<StaleSource>,
 }
 
+/// Coverage of one decision point of the catalog.
 #[derive(Debug, Clone, Serialize)]
 pub struct PointCoverage {
+    /// The point's name, e.g. `route`.
     pub name: String,
+    /// The catalog's description of the point.
     pub description: Option<String>,
     /// The line of the point in the catalog file.
     pub line: Option<u32>,
     /// Samples that reached any branch of the point.
     pub samples: u64,
+    /// Branches the catalog lists for the point.
     pub total: usize,
+    /// Those of them at least one sample reached.
     pub covered: usize,
+    /// Each branch of the point, in catalog order.
     pub branches: Vec<BranchCoverage>,
 }
 
+/// Coverage of one branch: how often it was reached and by which cases.
 #[derive(Debug, Clone, Serialize)]
 pub struct BranchCoverage {
+    /// The branch, `point.branch`.
     pub decision: Decision,
+    /// The catalog's description of the branch.
     pub description: Option<String>,
     /// `None` for branches not in the catalog.
     pub risk: Option<Risk>,
+    /// The line of the branch in the catalog file; `None` for branches not in the catalog.
     pub line: Option<u32>,
     /// Samples that reached the branch (at least once).
     pub samples: u64,
@@ -74,15 +90,20 @@ pub struct Transitions {
     pub seen: Vec<TransitionSeen>,
     /// Pairs the catalog declares reachable (0 when it declares none).
     pub declared: usize,
+    /// Declared pairs at least one sample took.
     pub declared_seen: usize,
     /// Declared pairs no sample took.
     pub unseen: Vec<(Decision, Decision)>,
 }
 
+/// One consecutive decision pair the samples took.
 #[derive(Debug, Clone, Serialize)]
 pub struct TransitionSeen {
+    /// The earlier decision.
     pub from: Decision,
+    /// The decision right after it.
     pub to: Decision,
+    /// Samples that took the pair (at least once).
     pub samples: u64,
     /// Whether the catalog declares the pair (`None` when it declares no pairs).
     pub declared: Option<bool>,
@@ -105,6 +126,7 @@ impl Coverage {
 }
 
 impl PointCoverage {
+    /// Covered over total branches of the point; `None` when the point lists none.
     pub fn ratio(&self) -> Option<f64> {
         (self.total > 0).then(|| self.covered as f64 / self.total as f64)
     }
@@ -170,6 +192,7 @@ struct Tally {
 }
 
 impl<'c> CoverageBuilder<'c> {
+    /// A builder counting against `catalog` (or, without one, collecting what was observed).
     pub fn new(catalog: Option<&'c BranchCatalog>) -> Self {
         let mut builder = CoverageBuilder {
             catalog,
@@ -275,6 +298,7 @@ impl<'c> CoverageBuilder<'c> {
         }
     }
 
+    /// The coverage of everything added.
     pub fn finish(self) -> Coverage {
         // Samples of concurrent cases interleave in the records, so a branch's list holds
         // each case many times: drop repeats on the ids before making names of them.

@@ -15,6 +15,7 @@ use crate::stats::cohens_kappa;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct RubricAgreement {
+    /// The rubric's id (all its versions together).
     pub rubric: String,
     /// Cases with labels from at least two annotators.
     pub cases: usize,

@@ -21,9 +21,13 @@ use crate::errors::Error;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct RetiredCase {
+    /// The case id.
     pub case: String,
+    /// The case file, as shown to users.
     pub file: String,
+    /// Why it was retired (`status: {retired: {reason}}`).
     pub reason: String,
+    /// When it was retired.
     pub date: jiff::civil::Date,
 }
 
@@ -49,7 +53,9 @@ pub struct DecayReport {
     pub envelope: RunEnvelope,
     /// Active cases: what the shares are taken over.
     pub active: usize,
+    /// Draft cases, counted apart from the active ones.
     pub drafts: usize,
+    /// Retired cases: kept, never run.
     pub retired: Vec<RetiredCase>,
     /// Every finding, by case then detector.
     pub findings: Vec<DecayFinding>,
@@ -63,10 +69,16 @@ pub struct DecayReport {
     pub passing: usize,
     /// Passing cases with at least one finding: green, but no longer evidence.
     pub green_but_stale: usize,
+    /// Their ids.
     pub green_but_stale_cases: Vec<String>,
+    /// How many cases changed verdict between the two most recent envelopes in history;
+    /// `None` until history holds two.
     pub discrimination: Option<Discrimination>,
+    /// What the history store contributed.
     pub history: HistorySummary,
+    /// Annotator agreement per rubric, where cases carry labels from several annotators.
     pub agreement: Vec<RubricAgreement>,
+    /// How well the cases cover production inputs, when the suite names a production sample.
     pub representativeness: Option<Representativeness>,
 }
 

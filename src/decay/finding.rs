@@ -27,6 +27,7 @@ pub enum Detector {
 }
 
 impl Detector {
+    /// Every detector, in the order reports list them.
     pub const ALL: [Detector; 8] = [
         Detector::ReviewAge,
         Detector::PinDrift,
@@ -38,6 +39,7 @@ impl Detector {
         Detector::NoTraffic,
     ];
 
+    /// The detector as `decay.json` and the reports name it (`review_age`, `stale_snapshot`...).
     pub fn as_str(self) -> &'static str {
         match self {
             Detector::ReviewAge => "review_age",
@@ -62,10 +64,14 @@ impl fmt::Display for Detector {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DecayFinding {
+    /// The case id.
     pub case: String,
     /// The case file and line, as shown to users.
     pub file: String,
+    /// The line of the key the finding is about (`reviewed:`, `pins:`...), else the case's first
+    /// line.
     pub line: u32,
+    /// Which detector found it.
     pub detector: Detector,
     /// Why, with the values that show it.
     pub reason: String,

@@ -15,11 +15,11 @@ mod saturation;
 pub use agreement::RubricAgreement;
 pub(crate) use assess::{DecayInputs, assess};
 pub use assess::{DecayReport, HistorySummary, RetiredCase};
-pub use context::{CaseFacts, DecayContext, SnapshotFacts};
+pub use context::DecayContext;
 pub use finding::{DecayFinding, Detector};
 pub(crate) use policy::DEFAULT_MIN_SIMILARITY;
 pub(crate) use policy::DecayFile;
-pub use policy::{DecayPolicy, ProductionPolicy};
+pub use policy::DecayPolicy;
 pub use representativeness::analyse as representativeness;
 pub(crate) use representativeness::similar;
 pub use representativeness::{

@@ -31,6 +31,7 @@ pub struct Discrimination {
     pub compared: usize,
     /// Of those, cases whose verdict differed.
     pub differed: usize,
+    /// `differed / compared`: the share of cases that still tell the envelopes apart.
     pub rate: f64,
 }
 

@@ -33,13 +33,18 @@ pub const KB_INDEX: &str = "kb-2026-11";
 /// Where an order is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OrderStatus {
+    /// Paid, not yet shipped: it has an ETA.
     Processing,
+    /// On its way: it has an ETA.
     Shipped,
+    /// Arrived: it has a delivery date, and can be refunded or exchanged within the return window.
     Delivered,
+    /// Cancelled: neither an ETA nor a delivery date.
     Cancelled,
 }
 
 impl OrderStatus {
+    /// The status as the agent words it: `processing`, `shipped`, `delivered` or `cancelled`.
     pub fn as_str(self) -> &'static str {
         match self {
             OrderStatus::Processing => "processing",
@@ -53,10 +58,15 @@ impl OrderStatus {
 /// One order of the shop.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Order {
+    /// `A1001`..`A1012` for recent orders, `H<customer><nnn>` for archived ones.
     pub id: String,
+    /// The customer's handle, e.g. `alice`.
     pub customer: &'static str,
+    /// What was ordered.
     pub item: &'static str,
+    /// The amount in cents.
     pub amount_cents: u64,
+    /// Where the order is.
     pub status: OrderStatus,
     /// Expected arrival date of a processing or shipped order.
     pub eta: Option<&'static str>,
@@ -278,9 +288,13 @@ pub fn orders_of(customer: &str) -> Vec<Order> {
 /// A knowledge-base article; `keywords` are lowercase phrases matched on word boundaries.
 #[derive(Debug)]
 pub struct Article {
+    /// The article's id, e.g. `kb-returns`.
     pub id: &'static str,
+    /// The article's title.
     pub title: &'static str,
+    /// Lowercase phrases that find the article, matched on word boundaries.
     pub keywords: &'static [&'static str],
+    /// The article's text, as the agent quotes it.
     pub body: &'static str,
 }
 

@@ -68,7 +68,7 @@
 pub mod catalog;
 mod memory;
 mod planner;
-pub mod server;
+pub(crate) mod server;
 mod tools;
 
 use std::fmt;
@@ -88,11 +88,15 @@ pub const CANNED_REPLY: &str =
 /// The two versions of the demo agent, so a suite can compare them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DemoVersion {
+    /// The first version: refunds any delivered order in the window, guesses on ambiguous messages.
     V1,
+    /// The second: escalates refunds over $500, answers status in JSON on request, asks when a
+    /// message is ambiguous.
     V2,
 }
 
 impl DemoVersion {
+    /// `v1` or `v2`, as `EVALGATE_DEMO_VERSION` and `--demo` take it.
     pub fn as_str(self) -> &'static str {
         match self {
             DemoVersion::V1 => "v1",
@@ -148,10 +152,12 @@ pub struct DemoAgent {
 }
 
 impl DemoAgent {
+    /// The agent behaving as `version`.
     pub fn new(version: DemoVersion) -> Self {
         DemoAgent { version }
     }
 
+    /// Which version the agent behaves as.
     pub fn version(&self) -> DemoVersion {
         self.version
     }

@@ -103,6 +103,7 @@ impl DemoServer {
         })
     }
 
+    /// The address the server listens on (`127.0.0.1` and the port it was given).
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }

@@ -72,11 +72,17 @@ impl RecordRef<'_> {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct IngestStats {
+    /// Run records.
     pub runs: u64,
+    /// Sample records.
     pub samples: u64,
+    /// Case records.
     pub cases: u64,
+    /// Rerun records.
     pub reruns: u64,
+    /// Outcome records (how reported runs ended).
     pub outcomes: u64,
+    /// End records (processes that finished or were interrupted).
     pub ends: u64,
 }
 

@@ -14,7 +14,7 @@ mod store;
 
 pub use ingest::IngestStats;
 pub(crate) use ingest::axes_key;
-pub use store::{Attempt, CaseVerdictRow, HistoryStore, PoolQuery, Pooled, PooledCase, RunRow};
+pub use store::{CaseVerdictRow, HistoryStore, PoolQuery, Pooled, PooledCase, RunRow};
 
 #[cfg(test)]
 mod tests;

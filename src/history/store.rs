@@ -31,10 +31,15 @@ pub struct HistoryStore {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct CaseVerdictRow {
+    /// The case id.
     pub case: String,
+    /// The run the verdict is from.
     pub run_id: String,
+    /// When the run started.
     pub started_at: jiff::Timestamp,
+    /// The id of the envelope the run was measured under.
     pub envelope_id: String,
+    /// The case's verdict in that run.
     pub verdict: Verdict,
 }
 
@@ -106,14 +111,19 @@ pub struct Attempt {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct RunRow {
+    /// The run's id.
     pub run_id: String,
     /// When its earliest process started.
     pub started_at: jiff::Timestamp,
+    /// The suite's name.
     pub suite: String,
+    /// The id of its envelope: runs with one id were measured under the same versions.
     pub envelope_id: String,
+    /// The versions it was measured under.
     pub envelope: Envelope,
-    /// The branch and commit it measured, when it could tell.
+    /// The branch it measured, when it could tell.
     pub branch: Option<String>,
+    /// The commit it measured, when it could tell.
     pub commit: Option<String>,
     /// It did not finish (killed, interrupted, cases without a result): never a reference.
     pub partial: bool,
@@ -184,7 +194,7 @@ impl HistoryStore {
 
     /// [`HistoryStore::case_verdicts`] of the runs of one suite only: another suite sharing
     /// the store is not its history.
-    pub fn case_verdicts_of(&self, suite: &str) -> Result<Vec<CaseVerdictRow>, Error> {
+    pub(crate) fn case_verdicts_of(&self, suite: &str) -> Result<Vec<CaseVerdictRow>, Error> {
         self.verdicts(Some(suite))
     }
 
@@ -235,7 +245,7 @@ impl HistoryStore {
     /// A case-by-case baseline pooled from the recent runs of a branch: the latest run that
     /// may be a baseline sets the envelope (never pooled across a change of the branch's
     /// own envelope), then up to `window` runs under it, none started before `since`.
-    pub fn pooled_baseline(&self, query: &PoolQuery) -> Result<Pooled, Error> {
+    pub(crate) fn pooled_baseline(&self, query: &PoolQuery) -> Result<Pooled, Error> {
         let excluded = serde_json::to_string(query.excluding)
             .map_err(|e| Error::Internal(format!("run ids do not serialize: {e}")))?;
         let eligible = "suite = ?1 AND branch = ?2 AND suite_tier IS NULL AND partial = 0
@@ -354,7 +364,7 @@ impl HistoryStore {
     /// of `branch` when given) in which that case reported memory or probed recall: each
     /// such run, newest first, with the samples of the cases it is the latest for. Cases no
     /// such run holds are left out.
-    pub fn memory_references(
+    pub(crate) fn memory_references(
         &self,
         suite: &str,
         cases: &[&str],
@@ -430,7 +440,7 @@ impl HistoryStore {
     /// The runs of `suite` at `commit` under `envelope_id` and `axes` (not of a suite tier)
     /// started before `before`, other than `excluding`, oldest first: the earlier attempts of
     /// a run.
-    pub fn attempts(
+    pub(crate) fn attempts(
         &self,
         suite: &str,
         commit: &str,
@@ -480,7 +490,10 @@ impl HistoryStore {
     }
 
     /// Each case's passes and failures in each of `runs`: `(run, case, passes, failures)`.
-    pub fn case_counts(&self, runs: &[&str]) -> Result<Vec<(String, String, u32, u32)>, Error> {
+    pub(crate) fn case_counts(
+        &self,
+        runs: &[&str],
+    ) -> Result<Vec<(String, String, u32, u32)>, Error> {
         let ids = serde_json::to_string(runs)
             .map_err(|e| Error::Internal(format!("run ids do not serialize: {e}")))?;
         let mut stmt = self
@@ -502,7 +515,7 @@ impl HistoryStore {
     }
 
     /// The reruns of `suite`'s cases at `commit` under `envelope_id`, oldest first.
-    pub fn reruns_at(
+    pub(crate) fn reruns_at(
         &self,
         suite: &str,
         commit: &str,
@@ -516,7 +529,7 @@ impl HistoryStore {
     }
 
     /// The envelope axes run `run_id` forced on the agent, if history holds the run.
-    pub fn run_axes(&self, run_id: &str) -> Result<Option<BTreeMap<String, String>>, Error> {
+    pub(crate) fn run_axes(&self, run_id: &str) -> Result<Option<BTreeMap<String, String>>, Error> {
         let axes: Option<Option<String>> = self
             .conn
             .query_row("SELECT axes FROM runs WHERE run_id = ?1", [run_id], |row| {
@@ -533,7 +546,7 @@ impl HistoryStore {
     }
 
     /// The run `run_id`, if history holds it.
-    pub fn run(&self, run_id: &str) -> Result<Option<RunRow>, Error> {
+    pub(crate) fn run(&self, run_id: &str) -> Result<Option<RunRow>, Error> {
         Ok(self
             .select_runs("WHERE run_id = ?1", [run_id])?
             .into_iter()
@@ -541,7 +554,7 @@ impl HistoryStore {
     }
 
     /// The case records stored for `run_id` (one per case), by case id.
-    pub fn case_records_of_run(&self, run_id: &str) -> Result<Vec<CaseRecord>, Error> {
+    pub(crate) fn case_records_of_run(&self, run_id: &str) -> Result<Vec<CaseRecord>, Error> {
         self.records_of_run(
             "SELECT case_id, record FROM case_records WHERE run_id = ?1 ORDER BY case_id",
             run_id,
@@ -549,7 +562,7 @@ impl HistoryStore {
     }
 
     /// The sample records stored for `run_id`, by case and sample index.
-    pub fn sample_records_of_run(&self, run_id: &str) -> Result<Vec<SampleRecord>, Error> {
+    pub(crate) fn sample_records_of_run(&self, run_id: &str) -> Result<Vec<SampleRecord>, Error> {
         self.records_of_run(
             "SELECT case_id, record FROM sample_records WHERE run_id = ?1
              ORDER BY case_id, sample",
@@ -594,7 +607,7 @@ impl HistoryStore {
 
     /// The reruns of `suite`'s cases started in `[since, until]`, on `branch` when given
     /// (reruns that could not tell their branch are listed whatever it is), newest first.
-    pub fn reruns_of(
+    pub(crate) fn reruns_of(
         &self,
         suite: &str,
         since: jiff::Timestamp,

@@ -84,6 +84,7 @@ pub struct Condition {
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct StatusFault {
+    /// The status to answer with.
     pub code: FaultStatus,
     /// Sent as `Retry-After` in whole seconds, rounded up.
     #[serde(
@@ -92,6 +93,7 @@ pub struct StatusFault {
         skip_serializing_if = "Option::is_none"
     )]
     pub retry_after: Option<Duration>,
+    /// Which requests get it.
     pub when: Injection,
 }
 
@@ -116,6 +118,7 @@ pub enum FaultStatus {
 }
 
 impl FaultStatus {
+    /// The numeric HTTP status: 429, 503 or 529.
     pub fn code(self) -> u16 {
         match self {
             FaultStatus::TooManyRequests => 429,
@@ -169,8 +172,10 @@ pub enum Injection {
 pub struct Share(f64);
 
 impl Share {
+    /// Every request.
     pub const ALL: Share = Share(1.0);
 
+    /// The probability, in (0, 1].
     pub fn get(self) -> f64 {
         self.0
     }

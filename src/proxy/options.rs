@@ -28,11 +28,13 @@ impl Default for ProxyOptions {
 }
 
 impl ProxyOptions {
+    /// Sets [`ProxyOptions::upstream_timeout`].
     pub fn with_upstream_timeout(mut self, timeout: Duration) -> Self {
         self.upstream_timeout = timeout;
         self
     }
 
+    /// Sets [`ProxyOptions::idle_body_timeout`].
     pub fn with_idle_body_timeout(mut self, timeout: Duration) -> Self {
         self.idle_body_timeout = timeout;
         self

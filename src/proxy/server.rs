@@ -76,6 +76,7 @@ impl FaultProxy {
         })
     }
 
+    /// The address the proxy listens on (`127.0.0.1` and the port it was given).
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
@@ -85,10 +86,12 @@ impl FaultProxy {
         format!("http://{}", self.addr)
     }
 
+    /// The load condition it applies.
     pub fn condition(&self) -> &Condition {
         &self.condition
     }
 
+    /// What it did so far, over all sessions.
     pub fn stats(&self) -> ProxyStats {
         self.counters.snapshot()
     }
@@ -173,8 +176,7 @@ fn upstream_base(upstream: &str) -> Result<reqwest::Url, String> {
 /// The client the proxy forwards with: no redirects followed (the agent sees them), no
 /// system proxy, TLS by rustls with ring for `https` upstreams.
 fn upstream_client(base: &reqwest::Url) -> Result<reqwest::Client, Error> {
-    // Installing twice is harmless (the first provider stays); a user's own choice wins.
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    crate::target::install_tls_provider();
     let mut builder = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()

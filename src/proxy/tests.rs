@@ -176,7 +176,7 @@ async fn serve(request: hyper::Request<Incoming>) -> Result<Response<UpstreamBod
 }
 
 fn client() -> reqwest::Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    crate::target::install_tls_provider();
     reqwest::Client::builder()
         .no_proxy()
         .tls_certs_only(Vec::new())

@@ -34,11 +34,17 @@ pub const SCHEMA_VERSION: u32 = 1;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Record {
+    /// `kind: run`: a process started running cases.
     Run(Box<RunRecord>),
+    /// `kind: sample`: one call of the agent and its checks.
     Sample(Box<SampleRecord>),
+    /// `kind: case`: a case's verdict from all its samples.
     Case(Box<CaseRecord>),
+    /// `kind: rerun`: an `evalgate rerun` of one case.
     Rerun(Box<RerunRecord>),
+    /// `kind: outcome`: how a reported run ended (history exports only).
     Outcome(Box<OutcomeRecord>),
+    /// `kind: end`: a process finished or was interrupted.
     End(Box<EndRecord>),
 }
 
@@ -47,11 +53,15 @@ pub enum Record {
 /// is incomplete.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EndRecord {
+    /// The record schema version it was written under ([`SCHEMA_VERSION`] by this build).
     pub schema: u32,
+    /// The run the process belongs to (shared by every process of one run).
     pub run_id: String,
     /// The process, as its run record names it (pid and start).
     pub pid: u32,
+    /// When the process started, as in its run record.
     pub started_at: jiff::Timestamp,
+    /// When the process wrote this marker.
     pub finished_at: jiff::Timestamp,
     /// SIGINT or SIGTERM stopped it: cases it planned may not have run.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -82,19 +92,24 @@ impl EndRecord {
 /// commit and envelope is seen, and counted by the `runs.reruns_to_green` gate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OutcomeRecord {
+    /// The record schema version it was written under ([`SCHEMA_VERSION`] by this build).
     pub schema: u32,
+    /// The run it describes.
     pub run_id: String,
+    /// The suite's name.
     pub suite: String,
     /// Whether the run failed: a failing case or a failing `fail` gate.
     pub red: bool,
-    /// The cases whose test failed, and the `fail` gates that failed.
+    /// The cases whose test failed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub failed_cases: Vec<String>,
+    /// The `fail` gates that failed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub failed_gates: Vec<String>,
     /// The run did not finish: never a baseline, decay or memory reference.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub incomplete: bool,
+    /// When the run's reports were written.
     pub reported_at: jiff::Timestamp,
 }
 
@@ -103,46 +118,69 @@ pub struct OutcomeRecord {
 /// to green unseen; its samples never count as a run of the suite.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RerunRecord {
+    /// The record schema version it was written under ([`SCHEMA_VERSION`] by this build).
     pub schema: u32,
+    /// Names the rerun, as `run_id` names a run.
     pub rerun_id: String,
+    /// The suite's name.
     pub suite: String,
+    /// The case id.
     pub case: String,
+    /// What the person running it expected to learn, as written before the samples ran.
     pub hypothesis: String,
     /// The pass rate the hypothesis predicts.
     pub expect_rate: f64,
-    /// Samples asked for (K), and what they came to.
+    /// Samples asked for (K).
     pub runs: u32,
+    /// Samples that passed.
     pub passes: u32,
+    /// Samples that failed.
     pub failures: u32,
+    /// Samples that errored (never counted as passes or failures).
     pub errors: u32,
     /// 95 % Clopper-Pearson interval of the pass rate over answered samples.
     pub interval: [f64; 2],
     /// Whether the predicted rate lies in the interval; `None` when errored samples leave
     /// the rerun unable to tell.
     pub consistent: Option<bool>,
+    /// Input tokens of all its samples, as the agent reported them.
     pub input_tokens: u64,
+    /// Output tokens of all its samples, as the agent reported them.
     pub output_tokens: u64,
+    /// The branch of the repository it ran on, when it could be told.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub branch: Option<String>,
+    /// The commit it ran on, when it could be told.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commit: Option<String>,
     /// The envelope its samples ran under: with the commit, which run's attempts it adds to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub envelope_id: Option<String>,
+    /// When the rerun started.
     pub started_at: jiff::Timestamp,
+    /// When its last sample finished.
     pub finished_at: jiff::Timestamp,
 }
 
 /// Written once per process when it starts running cases.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunRecord {
+    /// The record schema version it was written under ([`SCHEMA_VERSION`] by this build).
     pub schema: u32,
+    /// The run the process belongs to: every process of one `cargo test`, nextest run or CI shard
+    /// set shares it, so their records merge.
     pub run_id: String,
+    /// The suite's name.
     pub suite: String,
+    /// How the agent was reached: `http`, `openai`, `command` or `in_process`.
     pub target: String,
+    /// The evalgate version that wrote the records.
     pub evalgate_version: String,
+    /// The process id: with `started_at`, names the process for its end record.
     pub pid: u32,
+    /// When the process started running cases.
     pub started_at: jiff::Timestamp,
+    /// How many samples the process ran at once.
     pub concurrency: usize,
     /// Versions declared in the suite for the agent under test.
     #[serde(default)]
@@ -208,24 +246,39 @@ impl RunRecord {
 /// One sample: one call of the agent and its checks.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SampleRecord {
+    /// The record schema version it was written under ([`SCHEMA_VERSION`] by this build).
     pub schema: u32,
+    /// The run it belongs to.
     pub run_id: String,
+    /// The case id.
     pub case: String,
+    /// The case file, as shown to users.
     pub file: String,
+    /// Which sample of the case, from 0.
     pub sample: u32,
+    /// Whether the sample passed its checks, failed one, or errored.
     pub verdict: SampleVerdict,
+    /// Each expectation's result, in the order the case declares them.
     #[serde(default)]
     pub checks: Vec<CheckResult>,
     /// The output, cut to `limits.record_output_bytes`.
     pub output: String,
+    /// The length of the whole output in bytes, before any cut.
     pub output_bytes: usize,
+    /// Whether `output` was cut to the limit.
     pub output_truncated: bool,
+    /// The planner decisions the sample made, in order.
     #[serde(default)]
     pub decisions: Vec<Decision>,
+    /// How long the agent took to answer, retries included.
     pub latency_ms: f64,
+    /// Tokens used, when the agent reported them.
     pub usage: Option<Usage>,
+    /// The serving tier that answered, as the agent reported it.
     pub tier: Option<String>,
+    /// The model that answered, as the agent reported it.
     pub model: Option<String>,
+    /// Why generation stopped, as the agent reported it (`stop`, `length`, `tool_calls`...).
     pub finish_reason: Option<String>,
     /// Whether the sample refused: the agent's own statement, else what the refusal
     /// detector found in the output; `None` for a sample without an answer.
@@ -243,7 +296,9 @@ pub struct SampleRecord {
     /// Problems that did not stop the sample (a trace span missing an attribute...).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// When the call started.
     pub started_at: jiff::Timestamp,
+    /// When the sample's checks were done.
     pub finished_at: jiff::Timestamp,
     /// The customer the case speaks for (`customer:`), for cost per customer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -266,38 +321,60 @@ pub struct SampleRecord {
 /// One case: its verdict from all its samples.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CaseRecord {
+    /// The record schema version it was written under ([`SCHEMA_VERSION`] by this build).
     pub schema: u32,
+    /// The run it belongs to.
     pub run_id: String,
+    /// The case id (the test name after `evals::`).
     pub case: String,
+    /// The case file, as shown to users.
     pub file: String,
+    /// The line the case starts at: its `id:` when set, else 1.
     pub line: u32,
+    /// The folder under `cases/`, dotted (`refunds.eu`), or `evals` at the top level: JUnit's
+    /// classname.
     pub classname: String,
+    /// The case's `description:`.
     pub description: Option<String>,
+    /// The case's `tags:`.
     #[serde(default)]
     pub tags: Vec<String>,
+    /// The case's verdict: pass, fail, inconclusive or error.
     pub verdict: Verdict,
     /// Whether the verdict fails the test (`inconclusive` under `inconclusive: warn` does not).
     pub failed: bool,
+    /// Samples taken.
     pub samples: u32,
+    /// Samples that passed.
     pub passes: u32,
+    /// Samples that failed.
     pub failures: u32,
+    /// Samples that errored (never counted as passes or failures).
     pub errors: u32,
     /// The pass rule, as declared (`at_least 3`, `min_rate 0.9`).
     pub rule: String,
     /// 95 % Wilson interval of the pass rate.
     pub interval: [f64; 2],
+    /// How long the case took, from its start to its verdict.
     pub duration_ms: f64,
     /// What went wrong, for people (expected vs actual with file:line).
     pub message: Option<String>,
+    /// When a person last reviewed the case (`reviewed:`).
     pub reviewed: Option<jiff::civil::Date>,
+    /// `rubric-id@version` the case's labels and expectations were written under.
     pub rubric: Option<String>,
+    /// The versions the case was written against (`pins:`), compared with the suite's pins in
+    /// force.
     #[serde(default)]
     pub pins: BTreeMap<String, String>,
+    /// Where the case came from (`source:`): a ticket, an incident, a trace.
     pub source: Option<Source>,
     /// Branches the case expects to reach (`branches`, `path`), for coverage.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub expects: Vec<Decision>,
+    /// When the case started.
     pub started_at: jiff::Timestamp,
+    /// When its verdict was reached.
     pub finished_at: jiff::Timestamp,
     /// The samples the case declared, when sequential sampling stopped before taking them
     /// all (`samples` is what was taken): the verdict was already decided.

@@ -14,8 +14,11 @@ use crate::errors::Error;
 /// Every record found, in file order.
 #[derive(Debug, Clone, Default)]
 pub struct RunData {
+    /// Run records, one per process.
     pub runs: Vec<RunRecord>,
+    /// Sample records.
     pub samples: Vec<SampleRecord>,
+    /// Case records.
     pub cases: Vec<CaseRecord>,
     /// `evalgate rerun` records (in a rerun's own folder, never in a run's).
     pub reruns: Vec<RerunRecord>,
@@ -26,7 +29,7 @@ pub struct RunData {
     /// Lines that could not be read (a process killed mid-line), with where they are.
     pub skipped_lines: Vec<String>,
     /// The catalog and gates the run was made under (`suite.json`), when recorded.
-    pub policy: Option<RunPolicy>,
+    pub(crate) policy: Option<RunPolicy>,
     /// The cases the run should hold when its processes' plans cannot tell (each ran one
     /// case, as under nextest): set by `evalgate report` from the evals folder, so a case
     /// whose process never started is missing, not silently absent.

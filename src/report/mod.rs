@@ -20,9 +20,9 @@ mod xml_text;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-pub use attempts::{Attempts, EarlierAttempt, PooledEvidence};
+pub use attempts::Attempts;
 pub(crate) use decay::{history_path, preflight};
-pub use gates::{GateInputs, GateOutcome, GateResult, evaluate};
+pub use gates::{GateInputs, GateResult, evaluate};
 pub use junit::{JunitSchema, junit_report};
 pub use summary::Summary;
 pub(crate) use xml_text::xml_safe;
@@ -40,7 +40,9 @@ use crate::signals::{Signals, render_text, signals_of};
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct ReportPaths {
+    /// The JUnit XML report (`junit.xml`).
     pub junit: PathBuf,
+    /// Planner coverage (`coverage.json`).
     pub coverage: PathBuf,
     /// Written when the suite has a branch catalog.
     pub lcov: Option<PathBuf>,
@@ -107,29 +109,31 @@ pub(crate) fn first_failing_lines(data: &RunData) -> HashMap<(&str, &str), u32> 
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct RunReport {
+    /// Verdict counts, samples, tokens and latency.
     pub summary: Summary,
+    /// Which catalog branches the samples reached.
     pub coverage: Coverage,
-    pub gates: Vec<GateResult>,
+    pub(crate) gates: Vec<GateResult>,
     /// Why coverage gates were not applied (a filtered run, one shard alone), if so.
     pub partial: Option<String>,
     /// Snapshot decay, when the suite's facts are known.
     pub decay: Option<DecayReport>,
     /// The comparison with the suite's baseline, when it names one that could be read.
-    pub baseline: Option<BaselineComparison>,
+    pub(crate) baseline: Option<BaselineComparison>,
     /// Why there is no comparison although the suite names a baseline, when that is not an
     /// error (the first run of the baseline branch).
-    pub baseline_note: Option<String>,
+    pub(crate) baseline_note: Option<String>,
     /// Reruns of the suite's cases recorded in history lately (newest first): listed in
     /// every report, so no case is rerolled to green unseen.
-    pub reruns: Vec<RerunRecord>,
+    pub(crate) reruns: Vec<RerunRecord>,
     /// Capability SLIs, tier mix, latency (per condition, per hour) and cost.
-    pub signals: Signals,
+    pub(crate) signals: Signals,
     /// Memory divergence against a reference run, when any sample reported memory or
     /// probed recall.
-    pub memory: Option<MemoryReport>,
+    pub(crate) memory: Option<MemoryReport>,
     /// The run's earlier attempts (runs of the same commit and envelope, reruns of it), when
     /// there are any; why they were not looked for, when they were not.
-    pub attempts: Result<Option<Attempts>, String>,
+    pub(crate) attempts: Result<Option<Attempts>, String>,
 }
 
 impl RunReport {

@@ -12,36 +12,52 @@ use crate::verdict::{SampleVerdict, Verdict};
 /// run folder) count once, by their latest record.
 #[derive(Debug, Clone, Default)]
 pub struct Summary {
+    /// Every case once, by its latest record, sorted by id.
     pub cases: Vec<CaseRecord>,
+    /// How many cases got each verdict.
     pub verdicts: BTreeMap<Verdict, usize>,
     /// Cases that fail their test (includes `inconclusive` under `inconclusive: fail`).
     pub failed: usize,
     /// What the run left undone: killed or interrupted processes, cases planned or begun
     /// without a result. An incomplete run is never green.
     pub completion: Completion,
+    /// Sample records.
     pub samples: usize,
+    /// Samples that errored.
     pub sample_errors: usize,
+    /// Retries of agent calls (429, 5xx, connection), over all samples.
     pub retries: usize,
+    /// Input tokens the agent reported, over all samples.
     pub input_tokens: u64,
+    /// Output tokens the agent reported, over all samples.
     pub output_tokens: u64,
+    /// Median latency of the samples that did not error, nearest rank; `None` without one.
     pub latency_p50_ms: Option<f64>,
+    /// 95th percentile of the same.
     pub latency_p95_ms: Option<f64>,
     /// Warnings samples recorded (a trace span missing an attribute...), as `case: warning`.
     pub warnings: Vec<String>,
     /// Sequential sampling: the cases that stopped early, and the samples they declared
     /// but did not need (the verdict was already settled).
     pub stopped_early: usize,
+    /// The samples those cases declared but did not take.
     pub samples_saved: u64,
+    /// The samples the cases not sampled adaptively declared in all.
     pub samples_planned: u64,
     /// Adaptive sampling (cases looked at look by look against their baseline): how many
     /// cases, the samples they took and the most they could have, and why they stopped.
     pub adaptive_cases: usize,
+    /// The samples the adaptive cases took.
     pub adaptive_samples: u64,
+    /// The most samples they could have taken.
     pub adaptive_max: u64,
+    /// Why each adaptive case stopped, with how many stopped so (`agreed with the baseline`,
+    /// `settled`, `took the most`...).
     pub adaptive_stops: BTreeMap<&'static str, usize>,
 }
 
 impl Summary {
+    /// The summary of `data`'s records.
     pub fn new(data: &RunData) -> Summary {
         let mut latest: HashMap<&str, &CaseRecord> = HashMap::new();
         for case in &data.cases {
@@ -106,6 +122,7 @@ impl Summary {
         summary
     }
 
+    /// How many cases got `verdict`.
     pub fn count(&self, verdict: Verdict) -> usize {
         self.verdicts.get(&verdict).copied().unwrap_or(0)
     }

@@ -5,7 +5,7 @@
 //! suite file consume them.
 //!
 //! `config` (the suite section) · `baseline` (what a later run is compared with) ·
-//! `compute` ([`signals_of`]) · one file per signal (`sli`, `drift`, `tiers`, `latency`,
+//! `compute` (`signals_of`) · one file per signal (`sli`, `drift`, `tiers`, `latency`,
 //! `cost`) over `rate` and `distribution` · `text` and `markdown` render them.
 
 mod baseline;
@@ -24,24 +24,18 @@ mod tiers;
 #[cfg(test)]
 mod tests;
 
-pub use baseline::{MAX_OUTPUT_LENGTHS, SignalBaseline};
-pub use compute::{Signals, UNREPORTED_TIER, signals_of};
-pub use config::{
-    DEFAULT_TIME_ZONE, DEFAULT_VERBOSITY_ALPHA, NO_CONDITION, Price, PriceFile, SignalsConfig,
-    SignalsFile, VerbosityFile, time_zone, validate,
-};
-pub use cost::{
-    CaseCost, Cost, NO_CUSTOMER, Spend, TopShare, UNKNOWN_MODEL, billed_model, sample_cost,
-};
-pub use distribution::Percentiles;
+pub(crate) use baseline::SignalBaseline;
+pub(crate) use compute::{Signals, UNREPORTED_TIER, signals_of};
+pub use config::Price;
+pub(crate) use cost::{Cost, NO_CUSTOMER, sample_cost};
+pub(crate) use distribution::Percentiles;
 pub(crate) use distribution::nearest_rank;
-pub use drift::{MIN_SAMPLES_PER_SIDE, MannWhitney, VerbosityDrift, mann_whitney_u};
-pub use latency::{Latency, Slice};
-pub use markdown::render_markdown;
-pub use rate::Rate;
-pub use sli::{ModelBumps, Slis};
-pub use text::render_text;
+pub(crate) use drift::VerbosityDrift;
+pub(crate) use latency::{Latency, Slice};
+pub(crate) use markdown::render_markdown;
+pub(crate) use rate::Rate;
+pub(crate) use text::render_text;
 pub(crate) use text::usd;
-pub use tiers::{ForcedTier, TierMix, TierShare};
+pub(crate) use tiers::TierMix;
 
 use compute::{Pins, answered, ordinary};

@@ -3,6 +3,9 @@
 
 use serde_json::json;
 
+use super::config::{PriceFile, SignalsConfig, SignalsFile, validate};
+use super::cost::billed_model;
+use super::sli::ModelBumps;
 use super::*;
 use crate::record::{RunData, RunRecord, SampleRecord};
 

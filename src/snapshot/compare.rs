@@ -236,7 +236,28 @@ impl Snapshots {
         }
     }
 
+    /// insta's assertion for one sample, then the `source:` of what insta wrote set to the
+    /// case file's `snapshot:` line: the pending `.snap.new`, and the `.snap` when insta
+    /// changed it (updated in place). An accepted `.snap` insta left alone is never
+    /// rewritten.
     fn assert(&self, case: &Case, produced: &Produced) -> Decided {
+        let path = self.dir.join(stored::file_name(&case.id));
+        let accepted = std::fs::read(&path).ok();
+        let line = case.key_lines.get("snapshot").copied().unwrap_or(case.line);
+        let decided = self.assert_with_insta(case, produced);
+        let pending = path.with_extension("snap.new");
+        let updated = std::fs::read(&path)
+            .ok()
+            .filter(|now| Some(now) != accepted.as_ref());
+        for (file, written) in [(&pending, pending.exists()), (&path, updated.is_some())] {
+            if written && let Err(e) = stored::name_the_case_as_source(file, line) {
+                eprintln!("evalgate: {}", e.render());
+            }
+        }
+        decided
+    }
+
+    fn assert_with_insta(&self, case: &Case, produced: &Produced) -> Decided {
         let name = stored::snapshot_name(&case.id);
         let description = match &case.description {
             Some(text) => format!("{}: {}", case.id, text.trim()),

@@ -19,5 +19,4 @@ pub(crate) use compare::{Action, Comparison, Difference, Mode, Snapshots};
 pub(crate) use process::prepare_process;
 pub(crate) use settings::SnapshotsFile;
 pub use settings::{Redaction, SnapshotSettings};
-pub use stored::AcceptedSnapshot;
 pub(crate) use stored::accepted;

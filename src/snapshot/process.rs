@@ -1,4 +1,5 @@
-//! Process setup for insta: telling it which cargo workspace the snapshots belong to.
+//! Process setup for insta: which cargo workspace the snapshots belong to, and keeping
+//! insta's own report off the test list.
 //!
 //! insta's macros find the workspace from `CARGO_MANIFEST_DIR` as it was when the crate
 //! calling them was compiled — evalgate, whose folder is a registry checkout for a user,
@@ -6,26 +7,44 @@
 //! case under nextest). `INSTA_WORKSPACE_ROOT` at run time wins over that, so evalgate sets
 //! it to the user's workspace: insta then reads the project's `insta.yaml`, and stores the
 //! case file in the snapshot relative to the project.
+//!
+//! insta prints its "Snapshot Summary" box to stdout from the thread that asserted: with
+//! cases running in parallel it lands between another case's `test … ...` and its result,
+//! and its `Source:` names evalgate's file. The case's failure already says what differs,
+//! where the new output is and how to review it, so evalgate sets `INSTA_OUTPUT=none`
+//! unless the user chose an output; `cargo insta review` shows the full diff.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 const WORKSPACE_VAR: &str = "INSTA_WORKSPACE_ROOT";
+const OUTPUT_VAR: &str = "INSTA_OUTPUT";
 
-/// Sets `INSTA_WORKSPACE_ROOT` for insta, unless it is set already (by the user, for a
-/// hermetic build) or no selected case has a snapshot. Call it before the harness starts
-/// any thread, so the environment is not written while another thread reads it.
+/// Sets `INSTA_WORKSPACE_ROOT` and `INSTA_OUTPUT=none` for insta, each unless it is set
+/// already (by the user: a hermetic build, a wish to see insta's box), and nothing when no
+/// selected case has a snapshot. Call it before the harness starts any thread, so the
+/// environment is not written while another thread reads it.
 pub(crate) fn prepare_process(evals_dir: &Path, snapshot_cases: bool) {
-    if !snapshot_cases || std::env::var_os(WORKSPACE_VAR).is_some() {
+    if !snapshot_cases {
         return;
     }
-    let package = package_dir(std::env::var_os("CARGO_MANIFEST_DIR"), evals_dir);
-    let root = workspace_root(&package);
+    let root = std::env::var_os(WORKSPACE_VAR).is_none().then(|| {
+        let package = package_dir(std::env::var_os("CARGO_MANIFEST_DIR"), evals_dir);
+        workspace_root(&package)
+    });
+    let quiet = std::env::var_os(OUTPUT_VAR).is_none();
     // SAFETY: setting a variable races only with reads that bypass std's environment lock
     // (C code calling `getenv` on another thread). The harness calls this before it starts
     // its runtime and libtest's workers; a thread the caller started earlier (`evalgate
     // demo`'s loopback server) is waiting for connections, not reading the environment.
-    unsafe { std::env::set_var(WORKSPACE_VAR, root) };
+    unsafe {
+        if let Some(root) = root {
+            std::env::set_var(WORKSPACE_VAR, root);
+        }
+        if quiet {
+            std::env::set_var(OUTPUT_VAR, "none");
+        }
+    }
 }
 
 /// The package under test: cargo and nextest say it (`CARGO_MANIFEST_DIR` at run time);

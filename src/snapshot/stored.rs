@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::SnapshotSettings;
+use crate::atomic_file::write_atomic;
 use crate::envelope::Envelope;
 use crate::errors::{ConfigError, Error};
 
@@ -144,6 +145,59 @@ impl StoredSnapshot {
     }
 }
 
+/// `text` (a snapshot file insta wrote) with its header's `source:` naming the case file —
+/// the header's `input_file:` — instead of the evalgate file that called insta, and its
+/// `assertion_line:` (a pending file has one) the case's `line`; `None` when there is
+/// nothing to change, or the header lacks `source:` or `input_file:`.
+///
+/// insta records where its assertion macro was called; for a case that is evalgate's own
+/// source, a path into the cargo registry that differs between machines. `cargo insta
+/// review` shows it as the snapshot's source, and an accepted file keeps it.
+pub(crate) fn with_case_as_source(text: &str, line: u32) -> Option<String> {
+    let rest = text.strip_prefix("---\n")?;
+    let end = rest.find("\n---\n")?;
+    let header: Vec<&str> = rest[..end].lines().collect();
+    // Only top-level keys: an indented line belongs to `info:` or a multi-line value.
+    let case_file = header.iter().find_map(|l| l.strip_prefix("input_file: "))?;
+    let source = format!("source: {case_file}");
+    let assertion_line = format!("assertion_line: {line}");
+    let mut named = false;
+    let fixed: Vec<&str> = header
+        .iter()
+        .map(|&l| {
+            if l.starts_with("source: ") {
+                named = true;
+                source.as_str()
+            } else if l.starts_with("assertion_line: ") {
+                assertion_line.as_str()
+            } else {
+                l
+            }
+        })
+        .collect();
+    if !named || fixed == header {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    out.push_str("---\n");
+    for l in fixed {
+        out.push_str(l);
+        out.push('\n');
+    }
+    out.push_str(&rest[end + 1..]);
+    Some(out)
+}
+
+/// Rewrites the snapshot file at `path`, which insta just wrote, so that its `source:`
+/// names the case file at `line` (see [`with_case_as_source`]).
+pub(crate) fn name_the_case_as_source(path: &Path, line: u32) -> Result<(), Error> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    match with_case_as_source(&text, line) {
+        Some(text) => write_atomic(path, text.as_bytes()),
+        None => Ok(()),
+    }
+}
+
 /// The accepted snapshot of a case, when there is one: its path, and the envelope and date
 /// its header records.
 pub(crate) fn accepted(
@@ -240,5 +294,45 @@ mod tests {
         .unwrap();
         let e = accepted(&settings, "bad").unwrap_err().to_string();
         assert!(e.contains("bad.snap") && e.contains("last tuesday"), "{e}");
+    }
+
+    #[test]
+    fn the_case_file_becomes_the_source_and_nothing_else_changes() {
+        // What insta 1.49 writes for a user's case when evalgate comes from the registry.
+        let written = "---\nsource: \"../../.cargo/registry/src/index/evalgate-0.1.0/src/snapshot/assert.rs\"\n\
+                       assertion_line: 100\n\
+                       description: \"refunds/over-limit: A refund.\"\ninfo:\n  case: refunds/over-limit\n  \
+                       input_file: not/top-level.yaml\n  date: 2026-11-28\n\
+                       input_file: evals/cases/refunds/over-limit.yaml\n---\nline 1\n---\nline 3\n";
+        let fixed = with_case_as_source(written, 2).unwrap();
+        assert_eq!(
+            fixed,
+            written
+                .replace(
+                    "source: \"../../.cargo/registry/src/index/evalgate-0.1.0/src/snapshot/assert.rs\"",
+                    "source: evals/cases/refunds/over-limit.yaml"
+                )
+                .replace("assertion_line: 100", "assertion_line: 2")
+        );
+        assert_eq!(
+            with_case_as_source(&fixed, 2),
+            None,
+            "already the case file"
+        );
+        let accepted = fixed.replace("assertion_line: 2\n", "");
+        assert_eq!(with_case_as_source(&accepted, 2), None, "no line to set");
+        let no_case = "---\nsource: src/snapshot/assert.rs\n---\nhello\n";
+        assert_eq!(with_case_as_source(no_case, 2), None);
+        assert_eq!(with_case_as_source("hello\n", 2), None, "no header");
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("refunds__over-limit.snap.new");
+        std::fs::write(&path, written).unwrap();
+        name_the_case_as_source(&path, 2).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), fixed);
+        assert_eq!(
+            StoredSnapshot::read(&path).unwrap().unwrap().body,
+            "line 1\n---\nline 3"
+        );
     }
 }

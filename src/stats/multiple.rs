@@ -21,6 +21,7 @@ pub enum Correction {
 }
 
 impl Correction {
+    /// The correction as the suite file spells it: `holm` or `bh`.
     pub fn as_str(self) -> &'static str {
         match self {
             Correction::Holm => "holm",

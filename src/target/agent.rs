@@ -21,5 +21,7 @@ pub type AgentError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// }
 /// ```
 pub trait Agent: Send + Sync + 'static {
+    /// Answers one sample's request. An `Err` makes the sample's verdict `error`; a panic is caught
+    /// and counts as one too.
     fn respond(&self, request: &Request) -> Result<Observation, AgentError>;
 }

@@ -25,7 +25,6 @@ pub use command::CommandConfig;
 pub use http::HttpConfig;
 pub use openai::OpenAiConfig;
 pub use otlp::{TraceDecisions, read_decisions};
-pub use wire::ResponseMap;
 
 use crate::errors::{ConfigError, error_chain};
 use crate::observation::{Observation, Request};
@@ -247,8 +246,7 @@ pub(crate) fn http_client(
     target: &str,
 ) -> Result<reqwest::Client, String> {
     let key = format!("{target}.ca_file");
-    // Installing twice is harmless (the first provider stays); a user's own choice wins.
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    install_tls_provider();
     let ca_certs = match ca_file {
         None => Vec::new(),
         Some(ca_file) => {
@@ -294,6 +292,20 @@ pub(crate) fn http_client(
             ),
         }
     })
+}
+
+/// Installs rustls's ring provider as this process's TLS provider, unless one is installed
+/// already: a user's own choice wins, and installing twice is harmless. reqwest is built
+/// without a provider of its own (`rustls-no-provider`), so every client needs this first.
+///
+/// ring and not aws-lc-rs because aws-lc adds about 25 s to every cold build of a user's
+/// tests. rustls 0.23.48 deprecated ring's provider for lacking post-quantum key exchange;
+/// that deprecation is accepted here, in the one place the provider is chosen, rather than
+/// warned about in every build of a user's tests.
+pub(crate) fn install_tls_provider() {
+    #[allow(deprecated)]
+    let ring = rustls::crypto::ring::default_provider();
+    let _ = ring.install_default();
 }
 
 /// How messages name an HTTP target: its URL as shown (`${NAME}` for what a variable

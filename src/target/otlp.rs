@@ -26,6 +26,7 @@ use crate::observation::Decision;
 #[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct TraceDecisions {
+    /// The decisions, by span start or event time, ties in file order.
     pub decisions: Vec<Decision>,
     /// Problems that did not stop reading (a span missing an attribute, an id that is not
     /// hex...), each naming the file and line.

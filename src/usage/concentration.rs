@@ -24,9 +24,11 @@ const HEAVY_TAIL_PER: usize = 100;
 pub struct CostConcentration {
     /// The usage file, as given.
     pub source: String,
+    /// What the cost is grouped by: customers or models.
     pub by: GroupBy,
     /// Lines that are not blank (blank lines are skipped and counted apart).
     pub lines: u64,
+    /// Blank lines, skipped.
     pub blank_lines: u64,
     /// Lines added to the cost: priced calls.
     pub valid_lines: u64,
@@ -36,8 +38,11 @@ pub struct CostConcentration {
     pub warnings: Vec<WarningGroup>,
     /// How many customers (or models) had a priced call.
     pub groups: u64,
+    /// Input tokens of the priced calls.
     pub input_tokens: u64,
+    /// Output tokens of the priced calls.
     pub output_tokens: u64,
+    /// What the priced calls cost in all, in USD.
     pub total_cost_usd: f64,
     /// The revenue of the groups that reported some; None when none did.
     pub total_revenue_usd: Option<f64>,
@@ -70,9 +75,13 @@ pub struct GroupCost {
     pub rank: u64,
     /// Untrusted text from the usage file.
     pub id: String,
+    /// Its priced calls.
     pub calls: u64,
+    /// Input tokens of its calls.
     pub input_tokens: u64,
+    /// Output tokens of its calls.
     pub output_tokens: u64,
+    /// What its calls cost, in USD.
     pub cost_usd: f64,
     /// What its calls reported; None when none did.
     pub revenue_usd: Option<f64>,
@@ -88,6 +97,7 @@ pub struct TopShare {
     pub percent: f64,
     /// floor(n × percent / 100).
     pub groups: u64,
+    /// What they cost, in USD; `None` when the figure is unavailable.
     pub cost_usd: Option<f64>,
     /// `cost_usd` over the total.
     pub share: Option<f64>,
@@ -101,7 +111,9 @@ pub struct TopShare {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Losses {
+    /// How many groups cost more than they brought in.
     pub groups: u64,
+    /// What they lost in all, in USD.
     pub total_loss_usd: f64,
     /// The largest losses, at most [`TOP_LISTED`].
     pub largest: Vec<Loss>,
@@ -114,6 +126,7 @@ pub struct Losses {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct RevenueUnknown {
+    /// How many groups had a cost and reported no revenue.
     pub groups: u64,
     /// What they cost in all.
     pub cost_usd: f64,
@@ -125,15 +138,21 @@ pub struct RevenueUnknown {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct UnknownRevenueGroup {
+    /// The customer (or model); untrusted text from the usage file.
     pub id: String,
+    /// What its calls cost, in USD.
     pub cost_usd: f64,
 }
 
+/// A group whose cost exceeds the revenue it reported.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Loss {
+    /// The customer (or model); untrusted text from the usage file.
     pub id: String,
+    /// What its calls cost, in USD.
     pub cost_usd: f64,
+    /// The revenue its calls reported, in USD.
     pub revenue_usd: f64,
     /// Cost minus revenue.
     pub loss_usd: f64,
@@ -145,8 +164,11 @@ pub struct Loss {
 pub struct UnpricedModel {
     /// Untrusted text from the usage file.
     pub model: String,
+    /// Lines of usage that named it.
     pub lines: u64,
+    /// Input tokens of those lines, not priced.
     pub input_tokens: u64,
+    /// Output tokens of those lines, not priced.
     pub output_tokens: u64,
 }
 

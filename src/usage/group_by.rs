@@ -6,7 +6,9 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum GroupBy {
+    /// Per customer (`--by customer`, the default): the `customer` field of each line.
     Customer,
+    /// Per model (`--by model`): the `model` field.
     Model,
 }
 

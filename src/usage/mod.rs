@@ -31,8 +31,8 @@ pub use concentration::{
 pub use group_by::GroupBy;
 pub use lorenz::LorenzPoint;
 pub(crate) use markdown::render as markdown;
-pub use outputs::{CostPaths, write_outputs};
-pub use text::terminal;
+pub(crate) use outputs::write_outputs;
+pub(crate) use text::terminal;
 pub use warnings::{WarningExample, WarningGroup, WarningKind};
 
 #[cfg(test)]

@@ -29,6 +29,7 @@ pub enum WarningKind {
 }
 
 impl WarningKind {
+    /// Every kind, in the order a line's first problem is looked for.
     pub const ALL: [WarningKind; 7] = [
         WarningKind::MalformedJson,
         WarningKind::MissingCustomer,
@@ -57,7 +58,9 @@ impl WarningKind {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct WarningGroup {
+    /// Why these lines were left out.
     pub kind: WarningKind,
+    /// How many lines.
     pub lines: u64,
     /// The first few, in file order.
     pub examples: Vec<WarningExample>,

@@ -17,6 +17,7 @@ use crate::errors::Error;
 /// A case as the comparison sees it.
 #[derive(Debug, Clone)]
 pub struct CaseText {
+    /// The case id.
     pub id: String,
     /// The case's user messages, joined.
     pub text: String,

@@ -38,6 +38,7 @@ pub struct UncoveredCluster {
 /// What one case matches in the traffic.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CaseMatch {
+    /// The case id.
     pub case: String,
     /// Inputs at `threshold` or more from this case (an input may match several cases).
     pub matched_inputs: u64,
