@@ -1,0 +1,74 @@
+//! A run's console: libtest's lines as cases finish, then its failures and result.
+
+use std::time::Instant;
+
+use libtest_mimic::Arguments;
+
+use super::test_lines::{Counts, Outcome, TestLines};
+use crate::errors::Error;
+
+/// What a finished case shows.
+pub(crate) struct CaseLine {
+    pub failed: bool,
+    /// Why it failed, for libtest's `failures:` section.
+    pub message: Option<String>,
+}
+
+pub(crate) struct Console {
+    lines: TestLines,
+    counts: Counts,
+    failures: Vec<(String, Option<String>)>,
+    started: Instant,
+}
+
+impl Console {
+    /// Starts a run's output: `running N tests` for the tests `names` (what the filters
+    /// keep, ignored ones included); `filtered_out` were left out.
+    pub(crate) fn start<'a>(
+        args: &Arguments,
+        names: impl Iterator<Item = &'a str> + Clone,
+        filtered_out: u64,
+    ) -> Result<Console, Error> {
+        let mut lines = TestLines::new(args, names.clone())?;
+        lines.title(names.count());
+        Ok(Console {
+            lines,
+            counts: Counts {
+                filtered_out,
+                ..Counts::default()
+            },
+            failures: Vec::new(),
+            started: Instant::now(),
+        })
+    }
+
+    /// A test that does not run (a draft without `--ignored`).
+    pub(crate) fn ignored(&mut self, name: &str) {
+        self.counts.ignored += 1;
+        self.lines.test(name, Outcome::Ignored, None);
+    }
+
+    /// A case that just finished.
+    pub(crate) fn finished(&mut self, name: &str, line: CaseLine) {
+        let outcome = if line.failed {
+            self.counts.failed += 1;
+            Outcome::Failed
+        } else {
+            self.counts.passed += 1;
+            Outcome::Passed
+        };
+        self.lines.test(name, outcome, line.message.as_deref());
+        if line.failed {
+            self.failures.push((name.to_string(), line.message));
+        }
+    }
+
+    /// The failures (by name, whatever order they finished in) and libtest's result line;
+    /// whether any test failed.
+    pub(crate) fn finish(mut self) -> bool {
+        self.failures.sort_by(|a, b| a.0.cmp(&b.0));
+        self.lines.failures(&self.failures);
+        self.lines.summary(self.counts, self.started.elapsed());
+        self.counts.failed > 0
+    }
+}
