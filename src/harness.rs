@@ -23,7 +23,7 @@ use crate::record::{EndRecord, Record, Recorder, RunData, RunPolicy, RunRecord};
 use crate::report::github::{self, Fence};
 use crate::report::{GateResult, history_path, preflight, shown, write_in_progress, write_reports};
 use crate::run::interrupt::{self, grace_from_env};
-use crate::run::{CaseOutcome, Interrupt, RunSetup, Runner};
+use crate::run::{CaseOutcome, Interrupt, RunEvent, RunSetup, Runner};
 use crate::suite::Suite;
 use crate::target::{Agent, Overrides, Secrets, Target};
 
@@ -345,7 +345,7 @@ impl Harness {
         let filtered_out = (0..cases.len())
             .filter(|i| tagged(&cases[*i]) && !kept[*i])
             .count();
-        let mut console = Console::start(&args, tests, filtered_out as u64)?;
+        let mut console = Console::start(&args, tests, to_run.len(), filtered_out as u64)?;
         for index in (0..cases.len()).filter(|i| kept[*i] && !selected[*i]) {
             console.ignored(&names[index]);
         }
@@ -353,7 +353,13 @@ impl Harness {
         // each one's line is written the moment it finishes.
         runner.run_all(
             to_run.iter().map(|i| Arc::clone(&cases[*i])).collect(),
-            |index, outcome| console.finished(&names[to_run[index]], case_line(outcome)),
+            console.redraw_every(),
+            |event| match event {
+                RunEvent::Tick => console.tick(),
+                RunEvent::Finished(index, outcome) => {
+                    console.finished(&names[to_run[index]], case_line(*outcome));
+                }
+            },
         );
         let has_failed = console.finish();
         drop(runner);

@@ -2,17 +2,24 @@
 //! harness `cargo test` runs):
 //!
 //! - each case's libtest line is written the moment the case finishes, not in name order:
-//!   a slow case named first holds back no other case's line.
+//!   a slow case named first holds back no other case's line;
+//! - on a terminal, a run that goes on a while shows a progress line on standard error,
+//!   redrawn in place and erased before any line is written, so what stays on the screen
+//!   is the lines alone; piped, on a `TERM=dumb` terminal or under CI nothing extra is
+//!   written, and a short run shows none.
 
 #[path = "support/mock_agent.rs"]
 mod mock_agent;
 #[path = "support/suite.rs"]
 mod suite;
+#[cfg(target_os = "linux")]
+#[path = "support/terminal.rs"]
+mod terminal;
 #[path = "support/test_lines.rs"]
 mod test_lines;
 
 use std::io::{BufRead, BufReader};
-use std::process::Stdio;
+use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -22,6 +29,9 @@ use tokio::sync::watch;
 
 /// The text the agent holds back: cases whose question holds it finish when the test says.
 const HOLD: &str = "hold me";
+
+/// Long enough for a progress line to be due (it shows after two seconds).
+const PAST_THE_PROGRESS_DELAY: Duration = Duration::from_secs(3);
 
 /// What a test waits for at most before it calls something never written.
 const PATIENCE: Duration = Duration::from_secs(60);
@@ -75,6 +85,16 @@ impl HeldSuite {
         self.held.len() + 1
     }
 
+    /// `evalgate run evals`, on a terminal of kind `term` where one is used, outside CI.
+    fn command(&self, term: &str) -> Command {
+        let mut cmd = self.suite.command(&["run", "evals"]);
+        cmd.env("TERM", term);
+        for var in ["CI", "TF_BUILD", "NO_COLOR", "CLICOLOR", "CLICOLOR_FORCE"] {
+            cmd.env_remove(var);
+        }
+        cmd
+    }
+
     fn release(&self) {
         self.release.send_replace(true);
     }
@@ -84,8 +104,7 @@ impl HeldSuite {
 fn a_case_line_is_written_when_the_case_finishes_not_in_name_order() {
     let f = HeldSuite::new();
     let mut child = f
-        .suite
-        .command(&["run", "evals"])
+        .command("xterm")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -122,5 +141,123 @@ fn a_case_line_is_written_when_the_case_finishes_not_in_name_order() {
     assert!(
         after.contains(&format!("test result: ok. {} passed; 0 failed", f.total())),
         "{after}"
+    );
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn on_a_terminal_a_progress_line_shows_after_a_while_and_leaves_only_the_lines() {
+    let f = HeldSuite::new();
+    let run = terminal::OnTerminal::spawn(f.command("xterm-256color"));
+    // The fast case is done and counted while the slow ones run.
+    run.wait_for(
+        &format!("evalgate: 1/{} cases done · 0 failed · ", f.total()),
+        PATIENCE,
+    );
+    f.release();
+    let (code, written) = run.finish();
+    let raw = String::from_utf8_lossy(&written);
+    assert_eq!(code, 0, "{raw}");
+    assert!(raw.contains("\r\u{1b}[K"), "erased in place: {raw:?}");
+    let screen = terminal::screen(&written);
+    let shown = screen.join("\n");
+    assert!(!shown.contains("cases done"), "erased for good:\n{shown}");
+    for id in f.held.iter().map(String::as_str).chain(["z-fast"]) {
+        let name = format!("evals::{id}");
+        let line = screen
+            .iter()
+            .find(|l| test_lines::test_line(l, &name).is_some())
+            .unwrap_or_else(|| panic!("no line for {name}:\n{shown}"));
+        assert!(line.ends_with(" ... ok"), "a whole line: {line:?}\n{shown}");
+    }
+    assert!(
+        screen
+            .iter()
+            .any(|l| l.starts_with(&format!("test result: ok. {} passed;", f.total()))),
+        "{shown}"
+    );
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn piped_on_a_dumb_terminal_or_under_ci_a_long_run_writes_no_progress_line() {
+    let f = HeldSuite::new();
+    let piped = f
+        .command("xterm")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("evalgate runs");
+    let dumb = terminal::OnTerminal::spawn(f.command("dumb"));
+    let mut ci = f.command("xterm");
+    ci.env("CI", "true");
+    let ci = terminal::OnTerminal::spawn(ci);
+    std::thread::sleep(PAST_THE_PROGRESS_DELAY);
+    f.release();
+
+    let piped = piped.wait_with_output().unwrap();
+    assert!(piped.status.success());
+    for bytes in [&piped.stdout, &piped.stderr] {
+        let text = String::from_utf8_lossy(bytes);
+        assert!(
+            !text.contains('\r') && !text.contains('\u{1b}') && !text.contains("cases done"),
+            "{text:?}"
+        );
+    }
+    // libtest's output, in the order the cases finished, and nothing else.
+    let stdout = String::from_utf8(piped.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    let n = f.total();
+    assert_eq!(lines[..2], ["", &format!("running {n} tests")], "{stdout}");
+    let mut tests = lines[2..2 + n].to_vec();
+    tests.sort();
+    let width = "evals::a-held-00".len();
+    let expected: Vec<String> = f
+        .held
+        .iter()
+        .map(String::as_str)
+        .chain(["z-fast"])
+        .map(|id| format!("test {:<width$} ... ok", format!("evals::{id}")))
+        .collect();
+    assert_eq!(tests, expected, "{stdout}");
+    assert_eq!(lines[2 + n], "");
+    let result = format!(
+        "test result: ok. {n} passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in "
+    );
+    assert!(lines[3 + n].starts_with(&result), "{stdout}");
+    assert_eq!(lines[4 + n..], [""], "{stdout}");
+
+    for (how, run) in [("TERM=dumb", dumb), ("CI", ci)] {
+        let (code, written) = run.finish();
+        let raw = String::from_utf8_lossy(&written);
+        assert_eq!(code, 0, "{how}: {raw}");
+        assert!(
+            !raw.contains("cases done") && !raw.contains("\u{1b}[K"),
+            "{how}: {raw:?}"
+        );
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_short_run_on_a_terminal_shows_no_progress_line() {
+    let runtime = mock_agent::runtime();
+    let agent = mock_agent::serve(&runtime, Behaviour::Echo);
+    let suite = TempSuite::new(&format!(
+        "target:\n  http: {{url: \"{}/v1/agent\"}}\n",
+        agent.url
+    ));
+    suite.case("quick.yaml", &simple_case("quick", "  - contains: quick"));
+    let mut cmd = suite.command(&["run", "evals"]);
+    cmd.env("TERM", "xterm")
+        .env_remove("CI")
+        .env_remove("TF_BUILD");
+    let (code, written) = terminal::OnTerminal::spawn(cmd).finish();
+    let raw = String::from_utf8_lossy(&written);
+    assert_eq!(code, 0, "{raw}");
+    assert!(raw.contains("test evals::quick ... "), "{raw:?}");
+    assert!(
+        !raw.contains("cases done") && !raw.contains("\u{1b}[K"),
+        "{raw:?}"
     );
 }

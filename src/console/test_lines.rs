@@ -112,6 +112,11 @@ impl TestLines {
         })
     }
 
+    /// Whether lines are libtest's pretty ones (not `--quiet`'s marks, not JSON events).
+    pub(crate) fn is_pretty(&self) -> bool {
+        self.format == FormatSetting::Pretty
+    }
+
     /// `running N tests`.
     pub(crate) fn title(&mut self, tests: usize) {
         let text = match self.format {
@@ -235,8 +240,20 @@ fn json_text(text: &str) -> String {
 mod tests {
     use super::*;
 
+    fn lines(args: &[&str]) -> TestLines {
+        let args = Arguments::from_iter(std::iter::once("t").chain(args.iter().copied()));
+        TestLines::new(&args, ["evals::a", "evals::longer"].into_iter()).unwrap()
+    }
+
     #[test]
     fn json_text_escapes_as_rfc_8259_requires() {
         assert_eq!(json_text("a\"b\\c\nd\u{1}é"), "a\\\"b\\\\c\\nd\\u0001é");
+    }
+
+    #[test]
+    fn the_format_follows_quiet_and_format() {
+        assert!(lines(&[]).is_pretty());
+        assert!(!lines(&["--quiet"]).is_pretty());
+        assert!(!lines(&["--format", "json"]).is_pretty());
     }
 }

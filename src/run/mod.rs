@@ -30,6 +30,7 @@ use crate::suite::{InconclusivePolicy, LoadPolicy, Suite, TraceFiles};
 use crate::target::{Attempts, Overrides, Secrets, Target, read_decisions};
 use crate::verdict::{SampleVerdict, Tally, Verdict, decide, samples_to_decide, settled_verdict};
 
+pub(crate) use batch::RunEvent;
 pub(crate) use interrupt::Interrupt;
 
 /// What a case means for its test: its record, or `None` when the run was interrupted
