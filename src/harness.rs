@@ -406,11 +406,13 @@ fn case_line(outcome: Result<CaseOutcome, String>) -> CaseLine {
     match outcome {
         Ok(outcome) => CaseLine {
             failed: outcome.failed(),
+            samples: outcome.record.as_ref().map(|r| (r.passes, r.samples)),
             message: outcome.failed().then(|| outcome.message()),
         },
         Err(why) => CaseLine {
             failed: true,
             message: Some(why),
+            samples: None,
         },
     }
 }

@@ -6,7 +6,9 @@
 //! - on a terminal, a run that goes on a while shows a progress line on standard error,
 //!   redrawn in place and erased before any line is written, so what stays on the screen
 //!   is the lines alone; piped, on a `TERM=dumb` terminal or under CI nothing extra is
-//!   written, and a short run shows none.
+//!   written, and a short run shows none;
+//! - a case that took several samples says how many passed (`ok 3/4`), on libtest's pretty
+//!   lines only.
 
 #[path = "support/mock_agent.rs"]
 mod mock_agent;
@@ -23,7 +25,8 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use mock_agent::{Behaviour, MockAgent};
+use mock_agent::{Behaviour, MockAgent, Responder};
+use serde_json::json;
 use suite::{TempSuite, simple_case};
 use tokio::sync::watch;
 
@@ -260,4 +263,92 @@ fn a_short_run_on_a_terminal_shows_no_progress_line() {
         !raw.contains("cases done") && !raw.contains("\u{1b}[K"),
         "{raw:?}"
     );
+}
+
+/// Four cases of several samples against an agent scripted per case and sample, a case of
+/// one sample and a draft.
+fn sampled_suite(runtime: &tokio::runtime::Runtime) -> (MockAgent, TempSuite) {
+    let agent = mock_agent::serve(
+        runtime,
+        Behaviour::Respond(Responder::new(|request| {
+            let case = request["case"].as_str().unwrap_or_default();
+            let sample = request["sample"].as_u64().unwrap_or_default();
+            let output = match (case, sample) {
+                ("single", _) | ("flaky", 0..=2) => "right",
+                ("mixed", 1) => "wrong: too short",
+                _ => "wrong",
+            };
+            json!({"output": output})
+        })),
+    );
+    let suite = TempSuite::new(&format!(
+        "target:\n  http: {{url: \"{}/v1/agent\"}}\n",
+        agent.url
+    ));
+    let case = |samples: &str| {
+        format!(
+            "{samples}input:\n  messages: [{{role: user, content: q}}]\nexpect:\n  - contains: right\n"
+        )
+    };
+    suite
+        .case("single.yaml", &case(""))
+        .case("flaky.yaml", &case("samples: 4\npass: {at_least: 2}\n"))
+        .case("broken.yaml", &case("samples: 3\n"))
+        .case("mixed.yaml", &case("samples: 4\n"))
+        .case(
+            "draft.yaml",
+            &format!("status: draft\n{}", case("samples: 2\n")),
+        );
+    (agent, suite)
+}
+
+/// `stdout` with the test lines in name order and the time taken hidden.
+fn in_name_order(stdout: &str) -> String {
+    let mut lines: Vec<&str> = stdout.lines().collect();
+    let tests = lines
+        .iter()
+        .position(|l| l.starts_with("test "))
+        .unwrap_or(0);
+    let end = tests
+        + lines[tests..]
+            .iter()
+            .take_while(|l| l.starts_with("test "))
+            .count();
+    lines[tests..end].sort();
+    let text = lines.join("\n");
+    let time = regex::Regex::new(r"finished in [0-9.]+s").unwrap();
+    time.replace(&text, "finished in [time]").into_owned()
+}
+
+#[test]
+fn a_case_of_several_samples_says_how_many_passed() {
+    let runtime = mock_agent::runtime();
+    let (_agent, suite) = sampled_suite(&runtime);
+    let run = suite.run(&[]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    let line = |id: &str| test_lines::test_line(&run.stdout, &format!("evals::{id}"));
+    assert_eq!(line("single"), Some(("ok", None)));
+    assert_eq!(line("flaky"), Some(("ok", Some("3/4"))));
+    assert_eq!(line("broken"), Some(("FAILED", Some("0/3"))));
+    assert_eq!(line("mixed"), Some(("FAILED", Some("0/4"))));
+    assert_eq!(line("draft"), Some(("ignored", None)));
+    insta::assert_snapshot!("sampled_cases", in_name_order(&run.stdout));
+
+    // `--quiet`'s marks and JSON events are read by programs comparing whole values: the
+    // counts are not added there.
+    let quiet = suite.run(&["--quiet"]);
+    let marks = quiet.stdout.lines().nth(2).unwrap_or_default();
+    let mut marks: Vec<char> = marks.chars().collect();
+    marks.sort();
+    assert_eq!(marks, ['.', '.', 'F', 'F', 'i'], "{}", quiet.stdout);
+    let events = suite.run(&["--format", "json"]);
+    for line in events.stdout.lines().filter(|l| !l.is_empty()) {
+        let event: serde_json::Value = serde_json::from_str(line).unwrap();
+        if event["type"] == "test" && event["event"] != "started" {
+            assert!(
+                ["ok", "failed", "ignored"].contains(&event["event"].as_str().unwrap()),
+                "{line}"
+            );
+        }
+    }
 }

@@ -216,7 +216,8 @@ impl Run {
     }
 }
 
-/// libtest's word for a case: `ok` or `FAILED` (the names are padded to one width).
+/// libtest's word for a case: `ok` or `FAILED` (the names are padded to one width, and a
+/// case of several samples has how many passed after the word: `ok 2/2`).
 fn outcome<'a>(log: &'a str, case: &str) -> &'a str {
     const OUTCOMES: [&str; 3] = ["ok", "FAILED", "ignored"];
     let prefix = format!("test evals::{case} ");
@@ -224,7 +225,7 @@ fn outcome<'a>(log: &'a str, case: &str) -> &'a str {
     let Some(rest) = lines.find_map(|l| l.strip_prefix(prefix.as_str())) else {
         return "missing";
     };
-    match rest.rsplit(' ').next() {
+    match rest.split_whitespace().nth(1) {
         Some(last) if OUTCOMES.contains(&last) => last,
         // insta writes its box from another test's thread between libtest's `test … ...`
         // and the outcome, which then comes on a line of its own (issue: outputs people

@@ -13,6 +13,8 @@ pub(crate) struct CaseLine {
     pub failed: bool,
     /// Why it failed, for libtest's `failures:` section.
     pub message: Option<String>,
+    /// How many samples passed of how many were taken, when the case has a result.
+    pub samples: Option<(u32, u32)>,
 }
 
 pub(crate) struct Console {
@@ -55,7 +57,7 @@ impl Console {
     /// A test that does not run (a draft without `--ignored`).
     pub(crate) fn ignored(&mut self, name: &str) {
         self.counts.ignored += 1;
-        self.write(name, Outcome::Ignored, None);
+        self.write(name, Outcome::Ignored, None, None);
     }
 
     /// A case that just finished.
@@ -68,7 +70,7 @@ impl Console {
             Outcome::Passed
         };
         self.progress.finished(line.failed);
-        self.write(name, outcome, line.message.as_deref());
+        self.write(name, outcome, line.samples, line.message.as_deref());
         if line.failed {
             self.failures.push((name.to_string(), line.message));
         }
@@ -91,8 +93,14 @@ impl Console {
     }
 
     /// Writes a test's line, the progress line erased first.
-    fn write(&mut self, name: &str, outcome: Outcome, message: Option<&str>) {
+    fn write(
+        &mut self,
+        name: &str,
+        outcome: Outcome,
+        samples: Option<(u32, u32)>,
+        message: Option<&str>,
+    ) {
         self.progress.erase();
-        self.lines.test(name, outcome, message);
+        self.lines.test(name, outcome, samples, message);
     }
 }

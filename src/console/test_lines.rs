@@ -133,15 +133,36 @@ impl TestLines {
         self.write(&text);
     }
 
-    /// One test's line: `test NAME ... ok`, a mark, or its JSON events.
-    pub(crate) fn test(&mut self, name: &str, outcome: Outcome, message: Option<&str>) {
+    /// One test's line: `test NAME ... ok`, a mark, or its JSON events. `samples` (passed
+    /// of taken) is shown after the word when the case took more than one sample.
+    pub(crate) fn test(
+        &mut self,
+        name: &str,
+        outcome: Outcome,
+        samples: Option<(u32, u32)>,
+        message: Option<&str>,
+    ) {
         let style = outcome.style();
         let text = match self.format {
-            FormatSetting::Pretty => format!(
-                "test {name:<width$} ... {style}{}{style:#}\n",
-                outcome.word(),
-                width = self.name_width
-            ),
+            // `ok 6/8`: a case that passes on 6 of 8 samples is not the same news as one
+            // that passes on 8, and the line is where people look. The count goes after the
+            // word, as libtest itself puts `ignored, <reason>` and `--report-time`'s
+            // `ok <0.012s>` there: readers of libtest lines take the word after ` ... `
+            // and tolerate what follows it. It is not in the name (filters, `--exact` and
+            // nextest's one process per test run by name), nor in `--quiet`'s marks or the
+            // JSON events, whose consumers compare the whole value; nextest reads the exit
+            // status of its one-test processes, which the count does not change.
+            FormatSetting::Pretty => {
+                let counted = samples
+                    .filter(|(_, taken)| *taken > 1)
+                    .map(|(passed, taken)| format!(" {passed}/{taken}"))
+                    .unwrap_or_default();
+                format!(
+                    "test {name:<width$} ... {style}{}{style:#}{counted}\n",
+                    outcome.word(),
+                    width = self.name_width
+                )
+            }
             FormatSetting::Terse => format!("{style}{}{style:#}", outcome.terse()),
             FormatSetting::Json => {
                 let name = json_text(name);
