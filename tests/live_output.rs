@@ -8,7 +8,7 @@
 //!   is the lines alone; piped, on a `TERM=dumb` terminal or under CI nothing extra is
 //!   written, and a short run shows none;
 //! - a case that took several samples says how many passed (`ok 3/4`), on libtest's pretty
-//!   lines only.
+//!   lines only; samples that failed for the same reason are told once, with a count.
 
 #[path = "support/mock_agent.rs"]
 mod mock_agent;
@@ -321,7 +321,7 @@ fn in_name_order(stdout: &str) -> String {
 }
 
 #[test]
-fn a_case_of_several_samples_says_how_many_passed() {
+fn a_case_of_several_samples_says_how_many_passed_and_tells_each_failure_once() {
     let runtime = mock_agent::runtime();
     let (_agent, suite) = sampled_suite(&runtime);
     let run = suite.run(&[]);
