@@ -7,11 +7,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use libtest_mimic::{Arguments, Failed, Trial};
+use libtest_mimic::{Arguments, Trial};
 
 use crate::baseline::judge::RunBaseline;
 use crate::baseline::{Resolved, Subject};
 use crate::case::{Case, Selection, Status, SuiteTier, TEST_PREFIX, TIER_ENV, discover};
+use crate::console::{CaseLine, Console};
 use crate::decay::DecayContext;
 use crate::env::non_empty_env;
 use crate::errors::Error;
@@ -22,7 +23,7 @@ use crate::record::{EndRecord, Record, Recorder, RunData, RunPolicy, RunRecord};
 use crate::report::github::{self, Fence};
 use crate::report::{GateResult, history_path, preflight, shown, write_in_progress, write_reports};
 use crate::run::interrupt::{self, grace_from_env};
-use crate::run::{Interrupt, RunSetup, Runner};
+use crate::run::{CaseOutcome, Interrupt, RunEvent, RunSetup, Runner};
 use crate::suite::Suite;
 use crate::target::{Agent, Overrides, Secrets, Target};
 
@@ -194,15 +195,18 @@ impl Harness {
             return Ok(exit::PASS);
         }
 
-        // What libtest will run: filters, `--skip`, `--ignored` applied as it does.
-        let selected: Vec<bool> = cases
+        // libtest's view, filters, `--skip`, `--ignored` applied as it does: the tests it
+        // shows (drafts included) and those of them that run.
+        let names: Vec<String> = cases.iter().map(|c| c.test_name()).collect();
+        let (kept, selected): (Vec<bool>, Vec<bool>) = cases
             .iter()
-            .map(|case| {
-                let probe =
-                    Trial::test(case.test_name(), || Ok(())).with_ignored_flag(case.is_ignored());
-                tagged(case) && !args.is_filtered_out(&probe) && !args.is_ignored(&probe)
+            .zip(&names)
+            .map(|(case, name)| {
+                let probe = Trial::test(name, || Ok(())).with_ignored_flag(case.is_ignored());
+                let kept = tagged(case) && !args.is_filtered_out(&probe);
+                (kept, kept && !args.is_ignored(&probe))
             })
-            .collect();
+            .unzip();
         if !selected.contains(&true) {
             let asked = match &args.filter {
                 _ if tags.is_some() => format!(
@@ -316,7 +320,7 @@ impl Harness {
         .with_memory(suite.memory)
         .with_junit(suite.junit)
         .save(&run_dir)?;
-        let runner = Arc::new(Runner::new(
+        let runner = Runner::new(
             runtime.handle().clone(),
             target,
             RunSetup {
@@ -330,34 +334,37 @@ impl Harness {
                 baseline,
                 interrupt: Arc::clone(&interrupt),
             },
-        ));
+        );
 
         // From the first agent call on, output is untrusted (an in-process agent's logging,
         // libtest's failure messages): under GitHub Actions none of it is read as a command.
         let fence = Fence::open();
-        // Start every selected case now, so the agent sees `concurrency` calls in flight
-        // whatever libtest's thread count; each trial then waits for its own case.
-        let trials: Vec<Trial> = cases
+        let tests = names
             .iter()
-            .zip(&selected)
-            .filter(|(case, _)| tagged(case))
-            .map(|(case, selected)| {
-                let handle = selected.then(|| runner.spawn(Arc::clone(case)));
-                let runner = Arc::clone(&runner);
-                let ignored = case.is_ignored();
-                let case = Arc::clone(case);
-                Trial::test(case.test_name(), move || {
-                    let handle = handle.unwrap_or_else(|| runner.spawn(Arc::clone(&case)));
-                    let outcome = runner.wait(handle).map_err(Failed::from)?;
-                    if outcome.failed() {
-                        return Err(Failed::from(outcome.message()));
-                    }
-                    Ok(())
-                })
-                .with_ignored_flag(ignored)
-            })
-            .collect();
-        let conclusion = libtest_mimic::run(&args, trials);
+            .zip(&kept)
+            .filter(|(_, kept)| **kept)
+            .map(|(name, _)| name.as_str());
+        let to_run: Vec<usize> = (0..cases.len()).filter(|i| selected[*i]).collect();
+        let filtered_out = (0..cases.len())
+            .filter(|i| tagged(&cases[*i]) && !kept[*i])
+            .count();
+        let mut console = Console::start(&args, tests, to_run.len(), filtered_out as u64)?;
+        for index in (0..cases.len()).filter(|i| kept[*i] && !selected[*i]) {
+            console.ignored(&names[index]);
+        }
+        // Every selected case starts now, so the agent sees `concurrency` calls in flight;
+        // each one's line is written the moment it finishes.
+        runner.run_all(
+            to_run.iter().map(|i| Arc::clone(&cases[*i])).collect(),
+            console.redraw_every(),
+            |event| match event {
+                RunEvent::Tick => console.tick(),
+                RunEvent::Finished(index, outcome) => {
+                    console.finished(&names[to_run[index]], case_line(*outcome));
+                }
+            },
+        );
+        let has_failed = console.finish();
         drop(runner);
         runtime.shutdown_background();
         // From here a signal stops the process at once: the reports say the run is
@@ -389,11 +396,27 @@ impl Harness {
         }
         Ok(if interrupted {
             interrupt::EXIT
-        } else if conclusion.has_failed() || gate_failed {
+        } else if has_failed || gate_failed {
             exit::FAILED
         } else {
             exit::PASS
         })
+    }
+}
+
+/// What a case's test shows: its verdict's line, or why it has none.
+fn case_line(outcome: Result<CaseOutcome, String>) -> CaseLine {
+    match outcome {
+        Ok(outcome) => CaseLine {
+            failed: outcome.failed(),
+            samples: outcome.record.as_ref().map(|r| (r.passes, r.samples)),
+            message: outcome.failed().then(|| outcome.message()),
+        },
+        Err(why) => CaseLine {
+            failed: true,
+            message: Some(why),
+            samples: None,
+        },
     }
 }
 

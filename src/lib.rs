@@ -23,6 +23,7 @@ mod case;
 mod check;
 pub mod cli;
 mod commands;
+mod console;
 mod coverage;
 mod decay;
 pub mod demo;

@@ -12,6 +12,8 @@ mod mock_agent;
 mod reports;
 #[path = "support/suite.rs"]
 mod suite;
+#[path = "support/test_lines.rs"]
+mod test_lines;
 
 use mock_agent::{Behaviour, Responder, runtime, serve};
 use reports::{gate, read_json};
@@ -64,11 +66,9 @@ fn on(s: &TempSuite, branch: &str, commit: &str) -> Run {
 
 /// What libtest printed for case `id` (`ok`, `FAILED`), whatever its padding.
 fn outcome_of<'a>(run: &'a Run, id: &str) -> &'a str {
-    run.stdout
-        .lines()
-        .find(|l| l.split_whitespace().nth(1) == Some(&format!("evals::{id}")))
-        .and_then(|l| l.rsplit(' ').next())
+    test_lines::test_line(&run.stdout, &format!("evals::{id}"))
         .unwrap_or_else(|| panic!("no test line for {id}\n{}", run.stdout))
+        .0
 }
 
 /// The gate `name` of the latest report, as JSON.

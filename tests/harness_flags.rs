@@ -9,6 +9,8 @@ mod mock_agent;
 mod reports;
 #[path = "support/suite.rs"]
 mod suite;
+#[path = "support/test_lines.rs"]
+mod test_lines;
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -61,11 +63,7 @@ fn cases_run(suite: &TempSuite) -> BTreeSet<String> {
 
 /// Whether libtest printed `test <name> ... <outcome>` (names are padded to align).
 fn printed(stdout: &str, name: &str, outcome: &str) -> bool {
-    stdout.lines().any(|l| {
-        l.strip_prefix("test ")
-            .and_then(|rest| rest.split_once(" ..."))
-            .is_some_and(|(n, o)| n.trim_end() == name && o.trim() == outcome)
-    })
+    test_lines::outcome(stdout, name) == outcome
 }
 
 fn set(ids: &[&str]) -> BTreeSet<String> {

@@ -217,7 +217,8 @@ impl Run {
 }
 
 /// libtest's word for a case, on its line after `...`: `ok`, `FAILED` or `ignored` (the
-/// names are padded to one width).
+/// names are padded to one width, and a case of several samples has how many passed after
+/// the word: `ok 2/2`).
 fn outcome<'a>(log: &'a str, case: &str) -> &'a str {
     let prefix = format!("test evals::{case} ");
     log.lines()

@@ -23,8 +23,11 @@ pub(crate) struct Outcome<'a> {
     pub samples_to_decide: Option<u32>,
 }
 
-/// How many failing samples a message details; the rest are in the records.
-const DETAILED_SAMPLES: usize = 3;
+/// How many different reasons for failing a message details; the rest are in the records.
+const DETAILED_REASONS: usize = 3;
+
+/// How many sample numbers a group of samples failing alike names.
+const NAMED_SAMPLES: usize = 5;
 
 pub(crate) fn explain(case: &Case, outcome: &Outcome, samples: &[SampleRecord]) -> Option<String> {
     let Outcome {
@@ -102,40 +105,80 @@ pub(crate) fn explain(case: &Case, outcome: &Outcome, samples: &[SampleRecord]) 
             against_baseline(judgement, tally, outcome.failed)
         );
     }
-    let file = case.file.display();
     let failing = samples
         .iter()
         .filter(|s| s.verdict != SampleVerdict::Pass)
-        .collect::<Vec<_>>();
-    for sample in failing.iter().take(DETAILED_SAMPLES) {
-        let _ = writeln!(text, "sample {}:", sample.sample);
-        if let Some(error) = &sample.error {
-            let _ = writeln!(text, "  error: {}", printable(&excerpt(error)));
-            for retry in &sample.retries {
-                let _ = writeln!(text, "  retry: {}", printable(&excerpt(retry)));
-            }
-            continue;
-        }
-        for check in sample.checks.iter().filter(|c| !c.passed) {
-            let _ = writeln!(
-                text,
-                "  {file}:{}:{}: {}\n    expected: {}\n    actual:   {}",
-                check.line,
-                check.column,
-                check.expectation,
-                check.expected,
-                printable(&check.actual)
-            );
-        }
+        .map(|sample| (sample.sample, why_failed(case, sample)));
+    let groups = same_reasons(failing);
+    for (indices, why) in groups.iter().take(DETAILED_REASONS) {
+        let _ = writeln!(text, "{}:\n{why}", samples_named(indices));
     }
-    if failing.len() > DETAILED_SAMPLES {
-        let _ = writeln!(
-            text,
-            "({} more failing samples in the run records)",
-            failing.len() - DETAILED_SAMPLES
-        );
+    let untold: usize = groups
+        .iter()
+        .skip(DETAILED_REASONS)
+        .map(|(indices, _)| indices.len())
+        .sum();
+    if untold > 0 {
+        let _ = writeln!(text, "({untold} more failing samples in the run records)");
     }
     Some(text.trim_end().to_string())
+}
+
+/// Why a sample did not pass: its error (and the attempts before it), or each failed
+/// expectation as `file:line:column`, expected vs actual.
+fn why_failed(case: &Case, sample: &SampleRecord) -> String {
+    let mut text = String::new();
+    if let Some(error) = &sample.error {
+        let _ = writeln!(text, "  error: {}", printable(&excerpt(error)));
+        for retry in &sample.retries {
+            let _ = writeln!(text, "  retry: {}", printable(&excerpt(retry)));
+        }
+    }
+    let file = case.file.display();
+    for check in sample.checks.iter().filter(|c| !c.passed) {
+        let _ = writeln!(
+            text,
+            "  {file}:{}:{}: {}\n    expected: {}\n    actual:   {}",
+            check.line,
+            check.column,
+            check.expectation,
+            check.expected,
+            printable(&check.actual)
+        );
+    }
+    text.trim_end().to_string()
+}
+
+/// The samples that failed for the same reason, told once: each reason with the samples
+/// that gave it, in the order the reasons were first seen.
+fn same_reasons(failing: impl Iterator<Item = (u32, String)>) -> Vec<(Vec<u32>, String)> {
+    let mut groups: Vec<(Vec<u32>, String)> = Vec::new();
+    for (index, why) in failing {
+        match groups.iter_mut().find(|(_, seen)| *seen == why) {
+            Some((indices, _)) => indices.push(index),
+            None => groups.push((vec![index], why)),
+        }
+    }
+    groups
+}
+
+/// `sample 3`, or for samples that failed alike `samples 0, 2, 5 (×3)`.
+fn samples_named(indices: &[u32]) -> String {
+    if let [one] = indices {
+        return format!("sample {one}");
+    }
+    let named: Vec<String> = indices
+        .iter()
+        .take(NAMED_SAMPLES)
+        .map(u32::to_string)
+        .collect();
+    let more = indices.len().saturating_sub(NAMED_SAMPLES);
+    let more = if more > 0 {
+        format!(" and {more} more")
+    } else {
+        String::new()
+    };
+    format!("samples {}{more} (×{})", named.join(", "), indices.len())
 }
 
 /// What the comparison with the baseline says about a case that does not pass its rule,
@@ -178,5 +221,35 @@ fn rule_words(rule: PassRule, n: u32) -> String {
         PassRule::AtLeast(k) if k == n => format!("all {n} samples must pass"),
         PassRule::AtLeast(k) => format!("at least {k} of {n} samples must pass"),
         PassRule::MinRate(p) => format!("pass rate ≥ {p} with 95 % confidence"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn samples_failing_alike_are_told_once_in_the_order_first_seen() {
+        let failing = [(0, "b"), (1, "a"), (2, "b"), (4, "b"), (5, "c"), (7, "a")]
+            .map(|(i, why)| (i, why.to_string()));
+        let groups = same_reasons(failing.into_iter());
+        let shown: Vec<(Vec<u32>, &str)> = groups
+            .iter()
+            .map(|(indices, why)| (indices.clone(), why.as_str()))
+            .collect();
+        assert_eq!(
+            shown,
+            [(vec![0, 2, 4], "b"), (vec![1, 7], "a"), (vec![5], "c")]
+        );
+    }
+
+    #[test]
+    fn a_group_names_its_samples_and_counts_them() {
+        assert_eq!(samples_named(&[3]), "sample 3");
+        assert_eq!(samples_named(&[0, 2, 5]), "samples 0, 2, 5 (×3)");
+        assert_eq!(
+            samples_named(&(0..12).collect::<Vec<_>>()),
+            "samples 0, 1, 2, 3, 4 and 7 more (×12)"
+        );
     }
 }

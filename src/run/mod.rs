@@ -2,6 +2,7 @@
 //! suite's concurrency (a semaphore, independent of libtest's threads) and by the case's
 //! timeout. Each sample and case record is appended the moment it is known.
 
+mod batch;
 pub(crate) mod interrupt;
 mod message;
 
@@ -29,6 +30,7 @@ use crate::suite::{InconclusivePolicy, LoadPolicy, Suite, TraceFiles};
 use crate::target::{Attempts, Overrides, Secrets, Target, read_decisions};
 use crate::verdict::{SampleVerdict, Tally, Verdict, decide, samples_to_decide, settled_verdict};
 
+pub(crate) use batch::RunEvent;
 pub(crate) use interrupt::Interrupt;
 
 /// What a case means for its test: its record, or `None` when the run was interrupted
@@ -153,8 +155,8 @@ impl Runner {
         self.runtime.spawn(run_case(shared, case))
     }
 
-    /// Waits for a started case from a non-runtime thread (a libtest worker), or until the
-    /// grace after an interruption is over (the case is then given up).
+    /// Waits for a started case from a non-runtime thread, or until the grace after an
+    /// interruption is over (the case is then given up).
     pub(crate) fn wait(&self, handle: JoinHandle<CaseOutcome>) -> Result<CaseOutcome, String> {
         let interrupt = Arc::clone(&self.inner.interrupt);
         self.runtime.block_on(async move {

@@ -56,6 +56,12 @@ pub enum Behaviour {
     /// `status` with `Location: location` for every request whose path is not the path of
     /// `location`; a request to that path is echoed (so a redirect within the mock lands).
     Redirect { status: u16, location: String },
+    /// Echo; but a request whose body contains `matching` is answered only once `release`
+    /// holds `true` (the test decides when those cases finish).
+    Held {
+        matching: &'static str,
+        release: watch::Receiver<bool>,
+    },
 }
 
 /// The function behind [`Behaviour::Respond`].
@@ -265,6 +271,12 @@ async fn answer(
             // up to its 1 ms tick, which would make a "50 ms" agent answer in ~51.7 ms.
             let delay = *delay;
             let _ = tokio::task::spawn_blocking(move || std::thread::sleep(delay)).await;
+            echo(&body)
+        }
+        Behaviour::Held { matching, release } => {
+            if String::from_utf8_lossy(&body).contains(matching) {
+                let _ = release.clone().wait_for(|released| *released).await;
+            }
             echo(&body)
         }
         Behaviour::Status(status) => response(*status, full(Bytes::new()), false),

@@ -69,6 +69,16 @@ impl TempSuite {
     }
 
     pub fn evalgate_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut cmd = self.command(args);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        Run::from(cmd.output().expect("evalgate runs"))
+    }
+
+    /// The command `evalgate <args>` as [`TempSuite::evalgate`] runs it, to run otherwise
+    /// (its output read as it comes, on a terminal).
+    pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_evalgate"));
         cmd.args(args)
             .current_dir(self.root.path())
@@ -91,10 +101,7 @@ impl TempSuite {
         ] {
             cmd.env_remove(var);
         }
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        Run::from(cmd.output().expect("evalgate runs"))
+        cmd
     }
 
     /// `evalgate run evals -- <libtest args>`.
