@@ -68,7 +68,7 @@ pub use coverage::{
 pub use decay::{
     CaseMatch, CaseText, DecayFinding, DecayReport, Detector, Discrimination, HistorySummary,
     NearInput, ProductionSample, Representativeness, RepresentativenessOptions, RetiredCase,
-    RubricAgreement, UncoveredCluster, representativeness,
+    RubricAgreement, Severity, UncoveredCluster, representativeness,
 };
 pub use errors::{ConfigError, Error, Position};
 pub use harness::{Harness, main};

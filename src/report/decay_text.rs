@@ -37,6 +37,14 @@ pub(super) fn render(decay: &DecayReport, text: &mut String) {
         .map(|(d, n)| format!("{d} {n}"))
         .collect();
     let _ = write!(text, "\n  findings: {}", counts.join(" · "));
+    if decay.low_findings > 0 {
+        let _ = write!(
+            text,
+            "\n  not counted as stale: {} low-severity finding(s) (cases never reviewed, whose \
+             first run is more recent than `decay.review_max_age`)",
+            decay.low_findings
+        );
+    }
     if let Some(d) = &decay.discrimination {
         let _ = write!(
             text,

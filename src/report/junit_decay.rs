@@ -1,7 +1,8 @@
 //! `evalgate.decay` in the JUnit: one testcase per detector listing its findings, one for
 //! the envelope (and any silent model bump), and each retired case as a skipped testcase,
 //! so retired cases stay counted where CI shows tests. Findings do not fail testcases: the
-//! decay gates decide whether they fail the run.
+//! decay gates decide whether they fail the run. A low-severity finding (a case never
+//! reviewed, still new) is listed as such and left out of `stale_cases`.
 
 use quick_junit::{Property, TestCase, TestCaseStatus, TestSuite};
 
@@ -13,6 +14,7 @@ pub(super) fn decay_suite(decay: &DecayReport) -> TestSuite {
     let properties = [
         ("active", decay.active.to_string()),
         ("stale_cases", decay.stale_cases.to_string()),
+        ("low_findings", decay.low_findings.to_string()),
         ("stale_share", format!("{:.4}", decay.stale_share)),
         ("passing", decay.passing.to_string()),
         ("green_but_stale", decay.green_but_stale.to_string()),
@@ -62,8 +64,17 @@ pub(super) fn decay_suite(decay: &DecayReport) -> TestSuite {
             .filter(|f| f.detector == *detector)
             .map(|f| {
                 format!(
-                    "{}:{} {}: {} → {}",
-                    f.file, f.line, f.case, f.reason, f.action
+                    "{}:{} {}: {}{} → {}",
+                    f.file,
+                    f.line,
+                    f.case,
+                    if f.counts() {
+                        ""
+                    } else {
+                        "(low, not counted) "
+                    },
+                    f.reason,
+                    f.action
                 )
             })
             .collect();
