@@ -578,3 +578,35 @@ fn a_case_never_reviewed_counts_as_stale_only_once_it_is_older_than_the_policy()
     assert_eq!(decay["findings"][0]["severity"], "stale");
     assert_eq!(decay["stale_cases"], 1);
 }
+
+/// A suite that declares no versions, against an agent that reports none, has no envelope:
+/// neither the terminal nor the JUnit shows the id of nothing.
+#[test]
+fn no_envelope_is_not_shown_as_the_hash_of_nothing() {
+    let rt = runtime();
+    let agent = serve(&rt, Behaviour::Fixed(answer()));
+    let s = TempSuite::new(&format!(
+        "target:\n  http: {{url: \"{}/v1/agent\"}}\ndecay: {{review_max_age: 30d}}\n",
+        agent.url
+    ));
+    s.case("a.yaml", &case(&today(), ""));
+    let run = s.run(&[]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    let decay = read_json(&s.out().join("decay.json"));
+    let nothing = decay["envelope"]["id"].as_str().unwrap();
+    assert!(
+        run.stderr.contains("evalgate: decay — "),
+        "the configured section is shown: {}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains(nothing), "{}", run.stderr);
+    assert!(!run.stderr.contains("  envelope "), "{}", run.stderr);
+    let junit = s.junit();
+    assert!(!junit.contains(nothing), "{junit}");
+    assert!(
+        junit.contains(
+            "no envelope: the suite declares no versions (`envelope:`) and the agent reported none"
+        ),
+        "{junit}"
+    );
+}

@@ -22,12 +22,16 @@ pub(super) fn render(decay: &DecayReport, text: &mut String) {
         decay.retired.len(),
         decay.drafts,
     );
-    let _ = write!(
-        text,
-        "\n  envelope {}: {}",
-        decay.envelope.id,
-        printable(&decay.envelope.envelope.describe())
-    );
+    // A suite that declares no version, and an agent that reports none, have no envelope:
+    // the id of nothing says nothing.
+    if !decay.envelope.envelope.0.is_empty() {
+        let _ = write!(
+            text,
+            "\n  envelope {}: {}",
+            decay.envelope.id,
+            printable(&decay.envelope.envelope.describe())
+        );
+    }
     for bump in &decay.envelope.model_bumps {
         let _ = write!(text, "\n  WARNING {}", printable(&bump.to_string()));
     }

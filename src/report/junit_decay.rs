@@ -19,10 +19,13 @@ pub(super) fn decay_suite(decay: &DecayReport) -> TestSuite {
         ("passing", decay.passing.to_string()),
         ("green_but_stale", decay.green_but_stale.to_string()),
         ("retired", decay.retired.len().to_string()),
-        ("envelope", decay.envelope.id.clone()),
     ];
     for (name, value) in properties {
         suite.add_property(Property::new(name, xml_safe(&value)));
+    }
+    let enveloped = !decay.envelope.envelope.0.is_empty();
+    if enveloped {
+        suite.add_property(Property::new("envelope", xml_safe(&decay.envelope.id)));
     }
     if let Some(d) = &decay.discrimination {
         suite.add_property(Property::new(
@@ -39,11 +42,16 @@ pub(super) fn decay_suite(decay: &DecayReport) -> TestSuite {
 
     let mut envelope = TestCase::new("envelope", TestCaseStatus::success());
     envelope.set_classname("evalgate.decay");
-    let mut out = format!(
-        "envelope {}: {}",
-        decay.envelope.id,
-        decay.envelope.envelope.describe()
-    );
+    let mut out = if enveloped {
+        format!(
+            "envelope {}: {}",
+            decay.envelope.id,
+            decay.envelope.envelope.describe()
+        )
+    } else {
+        "no envelope: the suite declares no versions (`envelope:`) and the agent reported none"
+            .to_string()
+    };
     for bump in &decay.envelope.model_bumps {
         out.push_str(&format!("\nWARNING {bump}"));
     }
