@@ -31,7 +31,7 @@ pub(crate) fn case_findings(
         file: case.file.clone(),
         severity: Severity::Stale,
         line: case.line_of(match detector {
-            Detector::ReviewAge => "reviewed",
+            Detector::ReviewAge | Detector::NeverReviewed => "reviewed",
             Detector::PinDrift => "pins",
             Detector::RubricDrift => "rubric",
             Detector::StaleSnapshot => "snapshot",
@@ -252,6 +252,8 @@ mod tests {
     fn a_case_never_reviewed_counts_only_once_older_than_the_policy() {
         let mut c = case("new");
         c.reviewed = None;
+        // No `reviewed:` key: the finding points at the case, where the date goes.
+        c.key_lines = BTreeMap::from([("expect".to_string(), 7)]);
         let ctx = context(vec![c.clone()]);
         let judged = |first_run| {
             let found = case_findings(&ctx, &c, first_run, today(), &Envelope::default());
@@ -262,6 +264,7 @@ mod tests {
         // First run today, or 90 days ago: listed, not counted.
         let young = judged(FirstRun::On(today()));
         assert_eq!(young.severity, Severity::Low);
+        assert_eq!(young.line, c.line);
         assert!(
             young
                 .reason
