@@ -6,10 +6,11 @@ use std::fmt::Write;
 
 use super::coverage_text::printable;
 use crate::decay::DecayReport;
+use crate::output::Shown;
 
 const SHOWN_CLUSTERS: usize = 3;
 
-pub(super) fn render(decay: &DecayReport, text: &mut String) {
+pub(super) fn render(decay: &DecayReport, shown: Shown<'_>, text: &mut String) {
     let percent = |x: f64| format!("{:.1} %", x * 100.0);
     let _ = write!(
         text,
@@ -30,6 +31,12 @@ pub(super) fn render(decay: &DecayReport, text: &mut String) {
             "\n  envelope {}: {}",
             decay.envelope.id,
             printable(&decay.envelope.envelope.describe())
+        );
+    } else if shown.everything() {
+        let _ = write!(
+            text,
+            "\n  no envelope: the suite declares no versions (`envelope:`) and the agent \
+             reported none"
         );
     }
     for bump in &decay.envelope.model_bumps {

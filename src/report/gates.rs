@@ -31,6 +31,15 @@ pub struct GateResult {
     /// The decision points this gate blames (for the per-point coverage testcases).
     #[serde(default)]
     pub points: Vec<String>,
+    /// Whether the suite declared the gate (`false`: one of the defaults every suite, a
+    /// catalog or a baseline brings, shown at normal verbosity only when it fires).
+    #[serde(default = "declared_by_default")]
+    pub declared: bool,
+}
+
+/// Results written before `declared` was recorded are shown as declared ones were.
+fn declared_by_default() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,6 +101,7 @@ pub fn evaluate(gates: &[Gate], inputs: &GateInputs) -> Vec<GateResult> {
                 } else {
                     Vec::new()
                 },
+                declared: gate.declared,
             }
         })
         .collect()
