@@ -15,6 +15,7 @@ use crate::errors::Error;
 use crate::exit;
 use crate::harness::{Harness, default_out_dir};
 use crate::history::HistoryStore;
+use crate::output::Verbosity;
 use crate::record::RunData;
 use crate::report::github::{self, Fence};
 use crate::report::{history_path, write_reports};
@@ -325,6 +326,8 @@ fn report(
         eprintln!("evalgate: warning: skipped a record line cut short by a crash: {line}");
     }
     learn_suite_cases(&mut data, dir, partial)?;
+    let verbosity =
+        Verbosity::resolve(false, data.policy.as_ref().and_then(|p| p.output.verbosity))?;
     let (report, paths) = write_reports(&data, &out)?;
     // Failure messages quote agent output: under GitHub Actions none of it is a command.
     let fence = Fence::open();
@@ -339,8 +342,10 @@ fn report(
             eprintln!("{message}");
         }
     }
-    eprintln!("{}", report.render_after_headline());
-    eprintln!("{}", paths.render());
+    eprintln!("{}", report.render_after_headline_at(verbosity));
+    if verbosity != Verbosity::Quiet {
+        eprintln!("{}", paths.render());
+    }
     fence.close();
     github::publish(&data, &report)?;
     // Merged shards are meant to be the whole suite: one missing shard would otherwise

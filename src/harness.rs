@@ -18,6 +18,7 @@ use crate::env::non_empty_env;
 use crate::errors::Error;
 use crate::exit;
 use crate::history::HistoryStore;
+use crate::output::Verbosity;
 use crate::provenance::Provenance;
 use crate::record::{EndRecord, Record, Recorder, RunData, RunPolicy, RunRecord};
 use crate::report::github::{self, Fence};
@@ -136,6 +137,7 @@ impl Harness {
             self.axes.clone()
         };
         let suite = Suite::load(&dir)?;
+        let verbosity = Verbosity::resolve(args.quiet, suite.output.verbosity)?;
         let selection = match (&args.filter, args.exact, args.skip.is_empty()) {
             (Some(filter), true, true) => match filter.strip_prefix(TEST_PREFIX) {
                 Some(id) => Selection::Exact(id),
@@ -319,6 +321,7 @@ impl Harness {
         )
         .with_memory(suite.memory)
         .with_junit(suite.junit)
+        .with_output(suite.output.clone())
         .save(&run_dir)?;
         let runner = Runner::new(
             runtime.handle().clone(),
@@ -386,8 +389,8 @@ impl Harness {
             let data = RunData::read(std::slice::from_ref(&run_dir))?;
             let (report, paths) = write_reports(&data, &out_dir)?;
             gate_failed = report.gates.iter().any(GateResult::fails_run);
-            if !args.quiet || report.has_failed() {
-                eprintln!("{}", report.render());
+            eprintln!("{}", report.render_at(verbosity));
+            if verbosity != Verbosity::Quiet {
                 eprintln!("evalgate: records  {}", shown(&run_dir));
                 eprintln!("{}", paths.render());
             }

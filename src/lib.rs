@@ -8,7 +8,8 @@
 //!
 //! Data flow: `case` (YAML → `Case`) → `run` (samples through a `target`) → `check`
 //! (expectations) → `verdict` → `record` (JSON Lines) → `coverage` (planner branches) and
-//! `gate` (policies on the run) → `report` (terminal, JUnit, coverage JSON and LCOV). Beside
+//! `gate` (policies on the run) → `report` (terminal, JUnit, coverage JSON and LCOV; how much
+//! the terminal shows is `output`). Beside
 //! them: `snapshot` (insta snapshots of outputs), `history` (every run's records in SQLite),
 //! `envelope` (the versions under test) and `decay` (when green stopped meaning the product).
 
@@ -39,6 +40,7 @@ mod history;
 pub mod instrument;
 mod memory;
 mod observation;
+mod output;
 mod parallel;
 mod provenance;
 pub mod proxy;
@@ -68,13 +70,14 @@ pub use coverage::{
 pub use decay::{
     CaseMatch, CaseText, DecayFinding, DecayReport, Detector, Discrimination, HistorySummary,
     NearInput, ProductionSample, Representativeness, RepresentativenessOptions, RetiredCase,
-    RubricAgreement, UncoveredCluster, representativeness,
+    RubricAgreement, Severity, UncoveredCluster, representativeness,
 };
 pub use errors::{ConfigError, Error, Position};
 pub use harness::{Harness, main};
 pub use history::{CaseVerdictRow, HistoryStore, IngestStats, RunRow};
 pub use instrument::{DecisionLayer, install_decision_layer};
 pub use observation::{Decision, MemoryTurn, Message, Observation, Output, Request, Role, Usage};
+pub use output::Verbosity;
 pub use record::{
     CaseRecord, Completion, EndRecord, OutcomeRecord, Record, RerunRecord, RunData, RunRecord,
     SCHEMA_VERSION, SampleRecord, Stop,

@@ -1,7 +1,7 @@
 //! The suite file (`evals/evalgate.yaml`): how the agent is reached, defaults for cases,
 //! concurrency, retries and the versions in force.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -15,6 +15,7 @@ use crate::duration::HumanDuration;
 use crate::errors::{ConfigError, Position};
 use crate::gate::{Gate, GateFile, Metric, SignalMetric};
 use crate::memory::policy::MemoryPolicy;
+use crate::output::{Feature, OutputPolicy, Verbosity};
 use crate::proxy::{Condition, ConditionFile};
 use crate::report::JunitSchema;
 use crate::signals::config::{
@@ -61,8 +62,7 @@ struct SuiteFile {
     #[serde(default)]
     history: HistoryFile,
     /// Snapshot-decay policy: review age, rubrics, saturation, production sample.
-    #[serde(default)]
-    decay: DecayFile,
+    decay: Option<DecayFile>,
     /// What runs are compared with, and how.
     baseline: Option<BaselineFile>,
     /// The most samples one run may take for adaptive sampling.
@@ -80,6 +80,14 @@ struct SuiteFile {
     verbosity: Option<VerbosityFile>,
     /// When an agent's effective past counts as changed between envelopes.
     memory: Option<MemoryFile>,
+    /// How much the terminal report shows.
+    output: Option<OutputFile>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OutputFile {
+    verbosity: Option<Verbosity>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -248,6 +256,8 @@ pub struct Suite {
     pub(crate) junit: JunitSchema,
     /// The rubrics in force, by id.
     pub(crate) rubrics: BTreeMap<String, Rubric>,
+    /// The verbosity the suite asks for (`output.verbosity`) and the features it configures.
+    pub(crate) output: OutputPolicy,
     display_base: Option<PathBuf>,
 }
 
@@ -322,7 +332,7 @@ impl Suite {
             traces: None,
             snapshots: SnapshotsFile::default(),
             history: HistoryFile::default(),
-            decay: DecayFile::default(),
+            decay: None,
             baseline: None,
             budget: None,
             load: None,
@@ -331,10 +341,25 @@ impl Suite {
             time_zone: None,
             verbosity: None,
             memory: None,
+            output: None,
         });
         let err = |position: Position, message: String| {
             ConfigError::new(&path, message).at(position, &source)
         };
+        // What the suite file configures, for the sections the terminal report shows (its
+        // gates add theirs below).
+        let mut configured: BTreeSet<Feature> = [
+            (file.decay.is_some(), Feature::Decay),
+            (file.memory.is_some(), Feature::Memory),
+            (!file.refusal.patterns.is_empty(), Feature::Slis),
+            (file.verbosity.is_some(), Feature::OutputLength),
+            (!file.tiers.is_empty(), Feature::Tiers),
+            (file.time_zone.is_some(), Feature::TimeZone),
+            (!file.prices.is_empty(), Feature::Cost),
+        ]
+        .into_iter()
+        .filter_map(|(written, feature)| written.then_some(feature))
+        .collect();
         let samples = file.defaults.samples.as_ref().map(|s| s.value);
         if let Some(spec) = &file.defaults.samples
             && let Err(message) = spec.value.validate(MAX_SAMPLES)
@@ -395,8 +420,9 @@ impl Suite {
         };
         let catalog = load_catalog(dir, file.catalog, &path, &source, display_base.as_deref())?;
         let snapshots = file.snapshots.settings(dir, &path, &source)?;
-        let decay = file.decay.policy(dir, &path, &source)?;
-        let rubrics = load_rubrics(&file.decay.rubrics_dir(dir), |p| {
+        let decay_file = file.decay.unwrap_or_default();
+        let decay = decay_file.policy(dir, &path, &source)?;
+        let rubrics = load_rubrics(&decay_file.rubrics_dir(dir), |p| {
             display(p, display_base.as_deref())
         })?;
         let history = file.history.path.as_ref().map(|p| dir.join(p));
@@ -521,6 +547,16 @@ impl Suite {
                 return Err(ConfigError::new(&path, message));
             }
         }
+        configured.extend(
+            gates
+                .iter()
+                .filter(|g| g.declared)
+                .filter_map(|g| Feature::of_metric(&g.metric)),
+        );
+        let output = OutputPolicy {
+            verbosity: file.output.and_then(|o| o.verbosity),
+            configured,
+        };
         let name = file.name.unwrap_or_else(|| {
             dir.canonicalize()
                 .ok()
@@ -575,6 +611,7 @@ impl Suite {
             tiers: file.tiers,
             junit: file.junit.schema,
             rubrics,
+            output,
             display_base,
         })
     }

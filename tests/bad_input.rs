@@ -481,3 +481,32 @@ fn the_demo_outside_a_clone_says_what_it_needs() {
     );
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
 }
+
+/// A verbosity that is not one is refused — in the suite file at its line, in
+/// `EVALGATE_VERBOSITY` by name — before anything runs.
+#[test]
+fn a_bad_verbosity_is_refused_in_the_suite_file_and_the_environment() {
+    let s = TempSuite::new(&format!("{SUITE}output:\n  verbosity: loud\n"));
+    s.case("a.yaml", &simple_case("hi", "  - contains: x"));
+    let run = run_suite(&s);
+    assert_points_at(
+        &run,
+        "evals/evalgate.yaml:4:14",
+        "  verbosity: loud",
+        "unknown variant `loud`",
+    );
+
+    let s = TempSuite::new(SUITE);
+    s.case("a.yaml", &simple_case("hi", "  - contains: x"));
+    let run = s.evalgate_env(&["run", "evals"], &[("EVALGATE_VERBOSITY", "loud")]);
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(
+        run.stderr.contains(
+            "EVALGATE_VERBOSITY=\"loud\" is not a verbosity; use quiet, normal or verbose"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.all().contains("test result"), "{}", run.all());
+    assert!(!s.out().join("junit.xml").exists());
+}

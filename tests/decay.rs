@@ -459,3 +459,154 @@ fn another_suite_in_the_same_store_is_not_this_suites_history() {
     assert_eq!(decay["history"]["envelopes"], 1, "{}", decay["history"]);
     assert!(decay["discrimination"].is_null());
 }
+
+/// Shifts every timestamp in a JSON value `days` into the past.
+fn backdate(value: &mut Value, days: i64) {
+    match value {
+        Value::String(text) => {
+            if let Ok(at) = text.parse::<jiff::Timestamp>() {
+                *text = (at - jiff::SignedDuration::from_hours(24 * days)).to_string();
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| backdate(v, days)),
+        Value::Object(map) => map.values_mut().for_each(|v| backdate(v, days)),
+        _ => {}
+    }
+}
+
+/// A case without `reviewed:` is its own low-severity finding while it is new: a new suite
+/// is not "100 % stale". Once its first run in history is older than `review_max_age` it
+/// counts; with history off its age is unknown, and it counts.
+#[test]
+fn a_case_never_reviewed_counts_as_stale_only_once_it_is_older_than_the_policy() {
+    let rt = runtime();
+    let agent = serve(&rt, Behaviour::Fixed(answer()));
+    let s = TempSuite::new(&suite_yaml(
+        &agent.url,
+        "gates:\n  - {metric: decay.stale_share, max: 0}\n",
+    ));
+    s.case(
+        "new.yaml",
+        "input:\n  messages: [{role: user, content: \"Refund order A1002 please\"}]\nexpect: [{contains: Refund}]\n",
+    );
+    let run = s.run(&[]);
+    assert_eq!(run.code, 0, "a new case is not stale: {}", run.all());
+    let decay = read_json(&s.out().join("decay.json"));
+    let finding = &decay["findings"][0];
+    assert_eq!(finding["detector"], "never_reviewed");
+    assert_eq!(finding["severity"], "low");
+    assert_eq!(decay["stale_cases"], 0);
+    assert_eq!(decay["stale_share"], 0.0);
+    assert_eq!(decay["green_but_stale"], 0);
+    assert_eq!(decay["low_findings"], 1);
+    assert_eq!(decay["by_detector"]["never_reviewed"], 1);
+    let junit = s.junit();
+    let doc = roxmltree::Document::parse(&junit).unwrap();
+    let decay_suite = doc
+        .descendants()
+        .find(|n| n.has_tag_name("testsuite") && n.attribute("name") == Some("evalgate.decay"))
+        .unwrap();
+    let property = |name: &str| {
+        decay_suite
+            .descendants()
+            .find(|n| n.has_tag_name("property") && n.attribute("name") == Some(name))
+            .and_then(|n| n.attribute("value"))
+            .map(str::to_string)
+    };
+    assert_eq!(property("stale_cases").as_deref(), Some("0"));
+    assert_eq!(property("low_findings").as_deref(), Some("1"));
+    let out = decay_suite
+        .children()
+        .find(|n| n.has_tag_name("testcase") && n.attribute("name") == Some("never_reviewed"))
+        .and_then(|n| n.children().find(|c| c.has_tag_name("system-out")))
+        .and_then(|n| n.text())
+        .unwrap()
+        .to_string();
+    assert!(
+        out.contains(&format!(
+            "new: (low, not counted) never reviewed (no `reviewed:` date); first run {}",
+            today()
+        )),
+        "{out}"
+    );
+
+    // The same history, 100 days older: the case's first run is past the 90 days.
+    let exported = s.root.path().join("history.jsonl");
+    let export = s.evalgate(&["history", "export", "--to", exported.to_str().unwrap()]);
+    assert_eq!(export.code, 0, "{}", export.all());
+    let older: Vec<String> = std::fs::read_to_string(&exported)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let mut record: Value = serde_json::from_str(line).unwrap();
+            backdate(&mut record, 100);
+            record.to_string()
+        })
+        .collect();
+    std::fs::write(&exported, older.join("\n") + "\n").unwrap();
+    std::fs::remove_file(s.out().join("history.sqlite")).unwrap();
+    let import = s.evalgate(&["history", "import", exported.to_str().unwrap()]);
+    assert_eq!(import.code, 0, "{}", import.all());
+    let run = s.run(&[]);
+    assert_eq!(run.code, 1, "the case now counts: {}", run.all());
+    let decay = read_json(&s.out().join("decay.json"));
+    assert_eq!(decay["findings"][0]["severity"], "stale");
+    assert!(
+        decay["findings"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("100 days ago (policy: 90 days)"),
+        "{}",
+        decay["findings"][0]
+    );
+    assert_eq!(decay["stale_cases"], 1);
+    assert!(
+        run.stderr.contains("FAIL    decay.stale_share"),
+        "{}",
+        run.stderr
+    );
+
+    // History off: how long the case has existed is unknown, so it counts.
+    let off = TempSuite::new(&suite_yaml(&agent.url, ""));
+    off.case(
+        "new.yaml",
+        "input:\n  messages: [{role: user, content: \"Refund order A1002 please\"}]\nexpect: [{contains: Refund}]\n",
+    );
+    let run = off.evalgate_env(&["run", "evals"], &[("EVALGATE_HISTORY", "off")]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    let decay = read_json(&off.out().join("decay.json"));
+    assert_eq!(decay["findings"][0]["severity"], "stale");
+    assert_eq!(decay["stale_cases"], 1);
+}
+
+/// A suite that declares no versions, against an agent that reports none, has no envelope:
+/// neither the terminal nor the JUnit shows the id of nothing.
+#[test]
+fn no_envelope_is_not_shown_as_the_hash_of_nothing() {
+    let rt = runtime();
+    let agent = serve(&rt, Behaviour::Fixed(answer()));
+    let s = TempSuite::new(&format!(
+        "target:\n  http: {{url: \"{}/v1/agent\"}}\ndecay: {{review_max_age: 30d}}\n",
+        agent.url
+    ));
+    s.case("a.yaml", &case(&today(), ""));
+    let run = s.run(&[]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    let decay = read_json(&s.out().join("decay.json"));
+    let nothing = decay["envelope"]["id"].as_str().unwrap();
+    assert!(
+        run.stderr.contains("evalgate: decay — "),
+        "the configured section is shown: {}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains(nothing), "{}", run.stderr);
+    assert!(!run.stderr.contains("  envelope "), "{}", run.stderr);
+    let junit = s.junit();
+    assert!(!junit.contains(nothing), "{junit}");
+    assert!(
+        junit.contains(
+            "no envelope: the suite declares no versions (`envelope:`) and the agent reported none"
+        ),
+        "{junit}"
+    );
+}

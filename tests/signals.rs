@@ -83,7 +83,8 @@ fn slo_tier_and_cost_gates_measure_the_run_and_an_unpriced_model_fails_the_budge
             &agent.url,
             "  m-2: {input: 2.5, output: 10}\n",
             "  - {metric: cost.run_usd, max: 0.03}\n  - {metric: cost.case_max_usd, max: 0.02}\n",
-            "",
+            // The terminal shows the tier mix of a suite that declares its tiers.
+            "tiers: [primary, secondary]\n",
         ),
     )
     .unwrap();

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::context::{CaseFacts, DecayContext};
-use super::finding::{DecayFinding, Detector};
+use super::finding::{DecayFinding, Detector, Severity};
 use crate::stats::cohens_kappa;
 
 /// Agreement under one rubric.
@@ -78,6 +78,7 @@ pub(crate) fn agreement(context: &DecayContext) -> (Vec<RubricAgreement>, Vec<De
                         action: format!(
                             "adjudicate the label, and make rubric {rubric} precise enough that annotators agree"
                         ),
+                        severity: Severity::Stale,
                     });
                 }
             }

@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use super::agreement::{RubricAgreement, agreement};
 use super::context::DecayContext;
-use super::detectors::case_findings;
-use super::finding::{DecayFinding, Detector};
+use super::detectors::{FirstRun, case_findings};
+use super::finding::{DecayFinding, Detector, Severity};
 use super::representativeness::{
     CaseText, ProductionSample, Representativeness, RepresentativenessOptions, analyse,
 };
@@ -59,15 +59,17 @@ pub struct DecayReport {
     pub retired: Vec<RetiredCase>,
     /// Every finding, by case then detector.
     pub findings: Vec<DecayFinding>,
-    /// Findings per detector (every detector listed, zeros included).
+    /// Findings per detector (every detector listed, zeros included), low-severity ones too.
     pub by_detector: BTreeMap<Detector, usize>,
-    /// Active cases with at least one finding.
+    /// Findings of low severity: listed, not counted in the shares below.
+    pub low_findings: usize,
+    /// Active cases with at least one finding that counts (not of low severity).
     pub stale_cases: usize,
     /// `stale_cases / active`.
     pub stale_share: f64,
     /// Cases that passed in this run.
     pub passing: usize,
-    /// Passing cases with at least one finding: green, but no longer evidence.
+    /// Passing cases with at least one finding that counts: green, but no longer evidence.
     pub green_but_stale: usize,
     /// Their ids.
     pub green_but_stale_cases: Vec<String>,
@@ -89,9 +91,19 @@ pub(crate) struct DecayInputs<'a> {
     pub envelope: RunEnvelope,
     /// Cases whose verdict in this run is `pass`.
     pub passing: HashSet<&'a str>,
-    /// The store as shown and every case verdict in it (this run included), oldest first;
-    /// `None` when history is off, an error text when the store could not be used.
-    pub history: Option<Result<(String, Vec<VerdictAt>), String>>,
+    /// What the store holds (this run included); `None` when history is off, an error text
+    /// when the store could not be used.
+    pub history: Option<Result<CaseHistory, String>>,
+}
+
+/// What the history store says about the suite's cases.
+pub(crate) struct CaseHistory {
+    /// The store, as shown to users.
+    pub path: String,
+    /// Every case verdict, oldest first.
+    pub verdicts: Vec<VerdictAt>,
+    /// The day each case first ran.
+    pub first_runs: BTreeMap<String, jiff::civil::Date>,
 }
 
 /// Builds the decay report, and the error of a broken production sample (its file and line
@@ -100,9 +112,20 @@ pub(crate) fn assess(inputs: DecayInputs<'_>) -> (DecayReport, Option<Error>) {
     let context = inputs.context;
     let mut findings: Vec<DecayFinding> = Vec::new();
     for case in context.active() {
+        // A case the history has not seen yet runs for the first time now.
+        let first_run = match &inputs.history {
+            Some(Ok(history)) => FirstRun::On(
+                history
+                    .first_runs
+                    .get(&case.case)
+                    .map_or(inputs.date, |first| (*first).min(inputs.date)),
+            ),
+            None | Some(Err(_)) => FirstRun::Unknown,
+        };
         findings.extend(case_findings(
             context,
             case,
+            first_run,
             inputs.date,
             &inputs.envelope.envelope,
         ));
@@ -130,7 +153,11 @@ pub(crate) fn assess(inputs: DecayInputs<'_>) -> (DecayReport, Option<Error>) {
                 )),
             },
         ),
-        Some(Ok((path, rows))) => {
+        Some(Ok(CaseHistory {
+            path,
+            verdicts: rows,
+            ..
+        })) => {
             let judged = from_history(context, rows);
             findings.extend(judged.findings);
             let note = (judged.envelopes < n as usize).then(|| {
@@ -191,6 +218,7 @@ pub(crate) fn assess(inputs: DecayInputs<'_>) -> (DecayReport, Option<Error>) {
                         result.inputs, result.threshold
                     ),
                     action: "check that users still ask this; update the input to how they ask now, or retire the case".into(),
+                    severity: Severity::Stale,
                 });
             }
         }
@@ -202,7 +230,12 @@ pub(crate) fn assess(inputs: DecayInputs<'_>) -> (DecayReport, Option<Error>) {
     for f in &findings {
         *by_detector.entry(f.detector).or_default() += 1;
     }
-    let stale: HashSet<&str> = findings.iter().map(|f| f.case.as_str()).collect();
+    let low_findings = findings.iter().filter(|f| !f.counts()).count();
+    let stale: HashSet<&str> = findings
+        .iter()
+        .filter(|f| f.counts())
+        .map(|f| f.case.as_str())
+        .collect();
     let active = context.active().count();
     let mut green_but_stale_cases: Vec<String> = inputs
         .passing
@@ -245,6 +278,7 @@ pub(crate) fn assess(inputs: DecayInputs<'_>) -> (DecayReport, Option<Error>) {
         green_but_stale_cases,
         findings,
         by_detector,
+        low_findings,
         discrimination,
         history,
         agreement,

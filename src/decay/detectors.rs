@@ -1,26 +1,37 @@
-//! The detectors that look at one case at a time: review age, pin drift, references to
-//! removed branches, rubric drift, stale snapshots.
+//! The detectors that look at one case at a time: review age (and cases never reviewed),
+//! pin drift, references to removed branches, rubric drift, stale snapshots.
 
 use super::context::{CaseFacts, DecayContext};
-use super::finding::{DecayFinding, Detector};
+use super::finding::{DecayFinding, Detector, Severity};
 use crate::envelope::{Envelope, MODEL};
 
 /// The envelope axes whose change makes an accepted snapshot stale: the output is a
 /// function of the model and the prompt first of all.
 const SNAPSHOT_AXES: [&str; 2] = [MODEL, "prompt"];
 
+/// How long a case has existed, as far as the run history tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FirstRun {
+    /// The day of its first run in history (the day of this run, for a new case).
+    On(jiff::civil::Date),
+    /// History is off or could not be read: the case may be of any age.
+    Unknown,
+}
+
 /// Every case-local finding for `case`, judged on `today` under the `current` envelope.
 pub(crate) fn case_findings(
     context: &DecayContext,
     case: &CaseFacts,
+    first_run: FirstRun,
     today: jiff::civil::Date,
     current: &Envelope,
 ) -> Vec<DecayFinding> {
     let finding = |detector: Detector, reason: String, action: String| DecayFinding {
         case: case.case.clone(),
         file: case.file.clone(),
+        severity: Severity::Stale,
         line: case.line_of(match detector {
-            Detector::ReviewAge => "reviewed",
+            Detector::ReviewAge | Detector::NeverReviewed => "reviewed",
             Detector::PinDrift => "pins",
             Detector::RubricDrift => "rubric",
             Detector::StaleSnapshot => "snapshot",
@@ -33,10 +44,15 @@ pub(crate) fn case_findings(
     let mut findings = Vec::new();
     let max_age = context.policy.review_max_age_days;
     match case.reviewed {
-        None => findings.push(finding(
-            Detector::ReviewAge,
-            "never reviewed (no `reviewed:` date)".into(),
-            format!("review the case against the product today and set `reviewed: {today}`"),
+        None => findings.push(never_reviewed(
+            finding(
+                Detector::NeverReviewed,
+                String::new(),
+                format!("review the case against the product today and set `reviewed: {today}`"),
+            ),
+            first_run,
+            today,
+            max_age,
         )),
         Some(reviewed) if reviewed > today => findings.push(finding(
             Detector::ReviewAge,
@@ -139,6 +155,52 @@ pub(crate) fn case_findings(
     findings
 }
 
+/// A case without a `reviewed:` date is as old as its first run: young, it is a low-severity
+/// finding (a new suite is not stale on day one); older than the policy, or of unknown age,
+/// it counts as stale as an overdue review does.
+fn never_reviewed(
+    mut finding: DecayFinding,
+    first_run: FirstRun,
+    today: jiff::civil::Date,
+    max_age: u32,
+) -> DecayFinding {
+    let (reason, severity) = match first_run {
+        FirstRun::Unknown => (
+            "never reviewed (no `reviewed:` date), and its age is unknown without run history: \
+             counted as stale"
+                .to_string(),
+            Severity::Stale,
+        ),
+        FirstRun::On(first) => {
+            let age = (today - first).get_days();
+            if age > i32::try_from(max_age).unwrap_or(i32::MAX) {
+                (
+                    format!(
+                        "never reviewed (no `reviewed:` date) since its first run on {first}, \
+                         {age} days ago (policy: {max_age} days)"
+                    ),
+                    Severity::Stale,
+                )
+            } else {
+                let from = first
+                    .checked_add(jiff::Span::new().days(i64::from(max_age) + 1))
+                    .map(|d| format!(" from {d}"))
+                    .unwrap_or_default();
+                (
+                    format!(
+                        "never reviewed (no `reviewed:` date); first run {first}, counted as \
+                         stale{from} (policy: {max_age} days)"
+                    ),
+                    Severity::Low,
+                )
+            }
+        }
+    };
+    finding.reason = reason;
+    finding.severity = severity;
+    finding
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
@@ -155,7 +217,7 @@ mod tests {
 
     fn detectors(c: &CaseFacts, current: &Envelope) -> Vec<Detector> {
         let ctx = context(vec![c.clone()]);
-        case_findings(&ctx, c, today(), current)
+        case_findings(&ctx, c, FirstRun::Unknown, today(), current)
             .into_iter()
             .map(|f| f.detector)
             .collect()
@@ -173,7 +235,7 @@ mod tests {
         assert!(detectors(&c, &Envelope::default()).is_empty());
         c.reviewed = Some(jiff::civil::date(2026, 8, 29)); // 91 days
         let ctx = context(vec![c.clone()]);
-        let f = &case_findings(&ctx, &c, today(), &Envelope::default())[0];
+        let f = &case_findings(&ctx, &c, FirstRun::Unknown, today(), &Envelope::default())[0];
         assert_eq!(f.detector, Detector::ReviewAge);
         assert_eq!(f.line, 3, "the `reviewed:` line");
         assert!(
@@ -181,11 +243,48 @@ mod tests {
             "{}",
             f.reason
         );
-        c.reviewed = None;
-        assert_eq!(detectors(&c, &Envelope::default()), [Detector::ReviewAge]);
         // A typo in the future would otherwise never go stale.
         c.reviewed = Some(jiff::civil::date(2062, 11, 28));
         assert_eq!(detectors(&c, &Envelope::default()), [Detector::ReviewAge]);
+    }
+
+    #[test]
+    fn a_case_never_reviewed_counts_only_once_older_than_the_policy() {
+        let mut c = case("new");
+        c.reviewed = None;
+        // No `reviewed:` key: the finding points at the case, where the date goes.
+        c.key_lines = BTreeMap::from([("expect".to_string(), 7)]);
+        let ctx = context(vec![c.clone()]);
+        let judged = |first_run| {
+            let found = case_findings(&ctx, &c, first_run, today(), &Envelope::default());
+            assert_eq!(found.len(), 1, "{found:?}");
+            assert_eq!(found[0].detector, Detector::NeverReviewed);
+            found[0].clone()
+        };
+        // First run today, or 90 days ago: listed, not counted.
+        let young = judged(FirstRun::On(today()));
+        assert_eq!(young.severity, Severity::Low);
+        assert_eq!(young.line, c.line);
+        assert!(
+            young
+                .reason
+                .contains("first run 2026-11-28, counted as stale from 2027-02-27"),
+            "{}",
+            young.reason
+        );
+        let day_90 = judged(FirstRun::On(jiff::civil::date(2026, 8, 30)));
+        assert_eq!(day_90.severity, Severity::Low);
+        // 91 days: as stale as an overdue review.
+        let old = judged(FirstRun::On(jiff::civil::date(2026, 8, 29)));
+        assert_eq!(old.severity, Severity::Stale);
+        assert!(
+            old.reason
+                .contains("2026-08-29, 91 days ago (policy: 90 days)"),
+            "{}",
+            old.reason
+        );
+        // Without history its age is unknown: counted, never assumed young.
+        assert_eq!(judged(FirstRun::Unknown).severity, Severity::Stale);
     }
 
     #[test]

@@ -8,8 +8,11 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Detector {
-    /// `reviewed:` missing or older than the policy.
+    /// `reviewed:` older than the policy (or in the future).
     ReviewAge,
+    /// No `reviewed:` date at all: low severity until the case has existed longer than the
+    /// policy's review age (by its first run in history), then it counts as stale.
+    NeverReviewed,
     /// The case pins a corpus / policy / tool-surface version other than the one in force.
     PinDrift,
     /// The case names a branch (or tool) the planner no longer has.
@@ -28,8 +31,9 @@ pub enum Detector {
 
 impl Detector {
     /// Every detector, in the order reports list them.
-    pub const ALL: [Detector; 8] = [
+    pub const ALL: [Detector; 9] = [
         Detector::ReviewAge,
+        Detector::NeverReviewed,
         Detector::PinDrift,
         Detector::MissingReference,
         Detector::RubricDrift,
@@ -43,6 +47,7 @@ impl Detector {
     pub fn as_str(self) -> &'static str {
         match self {
             Detector::ReviewAge => "review_age",
+            Detector::NeverReviewed => "never_reviewed",
             Detector::PinDrift => "pin_drift",
             Detector::MissingReference => "missing_reference",
             Detector::RubricDrift => "rubric_drift",
@@ -58,6 +63,17 @@ impl fmt::Display for Detector {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// How much a finding weighs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// The case is no longer evidence: counted in the stale share and green-but-stale.
+    #[default]
+    Stale,
+    /// Worth knowing, not (yet) a reason to distrust the case: listed, not counted.
+    Low,
 }
 
 /// One finding on one case.
@@ -77,4 +93,14 @@ pub struct DecayFinding {
     pub reason: String,
     /// What to do about it.
     pub action: String,
+    /// Whether it makes the case stale (findings written before severities were: all do).
+    #[serde(default)]
+    pub severity: Severity,
+}
+
+impl DecayFinding {
+    /// Whether the finding counts the case as stale.
+    pub fn counts(&self) -> bool {
+        self.severity == Severity::Stale
+    }
 }

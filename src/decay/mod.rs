@@ -13,10 +13,10 @@ mod rubric;
 mod saturation;
 
 pub use agreement::RubricAgreement;
-pub(crate) use assess::{DecayInputs, assess};
+pub(crate) use assess::{CaseHistory, DecayInputs, assess};
 pub use assess::{DecayReport, HistorySummary, RetiredCase};
 pub use context::DecayContext;
-pub use finding::{DecayFinding, Detector};
+pub use finding::{DecayFinding, Detector, Severity};
 pub(crate) use policy::DEFAULT_MIN_SIMILARITY;
 pub(crate) use policy::DecayFile;
 pub use policy::DecayPolicy;

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use super::context::DecayContext;
-use super::finding::{DecayFinding, Detector};
+use super::finding::{DecayFinding, Detector, Severity};
 use crate::verdict::Verdict;
 
 /// One case's verdict in one run of the history, oldest first.
@@ -96,6 +96,7 @@ pub(crate) fn from_history(context: &DecayContext, rows: &[VerdictAt]) -> Histor
                         ids.join(", ")
                     ),
                     action: "make the case harder or sharper (a rarer input, a stricter expectation), or retire it".into(),
+                    severity: Severity::Stale,
                 });
             }
         }

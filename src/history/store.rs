@@ -237,6 +237,29 @@ impl HistoryStore {
         Ok(verdicts)
     }
 
+    /// When each case of `suite` first ran: the earliest start of its case records, in any
+    /// run of the suite (one that did not finish too: the case existed).
+    pub fn first_runs_of(&self, suite: &str) -> Result<BTreeMap<String, jiff::Timestamp>, Error> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT c.case_id, MIN(c.started_s)
+                 FROM case_records c JOIN runs r ON r.run_id = c.run_id
+                 WHERE r.suite = ?1 GROUP BY c.case_id",
+            )
+            .map_err(|e| database_error(&self.path, e))?;
+        let mut rows = stmt
+            .query([suite])
+            .map_err(|e| database_error(&self.path, e))?;
+        let mut first = BTreeMap::new();
+        while let Some(row) = rows.next().map_err(|e| database_error(&self.path, e))? {
+            let (case, seconds): (String, i64) =
+                (|| Ok((row.get(0)?, row.get(1)?)))().map_err(|e| database_error(&self.path, e))?;
+            first.insert(case, self.timestamp((seconds, 0))?);
+        }
+        Ok(first)
+    }
+
     /// Every run known, newest first (ties by run id, descending).
     pub fn runs(&self) -> Result<Vec<RunRow>, Error> {
         self.select_runs("ORDER BY started_s DESC, started_ns DESC, run_id DESC", [])

@@ -15,6 +15,7 @@ use crate::decay::DecayContext;
 use crate::errors::Error;
 use crate::gate::Gate;
 use crate::memory::policy::MemoryPolicy;
+use crate::output::OutputPolicy;
 use crate::report::JunitSchema;
 use crate::signals::config::SignalsConfig;
 
@@ -48,6 +49,10 @@ pub struct RunPolicy {
     /// Which JUnit readers `junit.xml` is written for.
     #[serde(default)]
     pub junit: JunitSchema,
+    /// The verbosity the suite asks for and the features it configures (the terminal
+    /// report's sections).
+    #[serde(default)]
+    pub output: OutputPolicy,
 }
 
 impl RunPolicy {
@@ -71,6 +76,7 @@ impl RunPolicy {
             signals,
             memory: MemoryPolicy::default(),
             junit: JunitSchema::default(),
+            output: OutputPolicy::default(),
         }
     }
 
@@ -83,6 +89,12 @@ impl RunPolicy {
     /// The policy writing `junit.xml` for `schema`'s readers.
     pub(crate) fn with_junit(mut self, schema: JunitSchema) -> Self {
         self.junit = schema;
+        self
+    }
+
+    /// The policy with the suite's output settings.
+    pub(crate) fn with_output(mut self, output: OutputPolicy) -> Self {
+        self.output = output;
         self
     }
 

@@ -2,21 +2,34 @@
 
 use std::fmt::Write;
 
-use super::RunReport;
+use super::gates::GateOutcome;
+use super::{GateResult, RunReport};
 use crate::coverage::Coverage;
+use crate::output::Shown;
 
-pub(super) fn render_gates(report: &RunReport, text: &mut String) {
-    if report.gates.is_empty() {
+/// The gate table: every gate at verbose; at normal the gates the suite declares and any
+/// other that fired (a default gate that passed, or could not be applied, is not news);
+/// at quiet only the gates that fired.
+pub(super) fn render_gates(report: &RunReport, shown: Shown<'_>, text: &mut String) {
+    let gates: Vec<&GateResult> = report
+        .gates
+        .iter()
+        .filter(|g| {
+            shown.everything()
+                || g.outcome == GateOutcome::Failed
+                || (g.declared && shown.findings())
+        })
+        .collect();
+    if gates.is_empty() {
         return;
     }
     let _ = write!(text, "\nevalgate: gates");
-    let width = report
-        .gates
+    let width = gates
         .iter()
         .map(|g| g.name.chars().count())
         .max()
         .unwrap_or(0);
-    for gate in &report.gates {
+    for gate in gates {
         let value = match gate.value {
             Some(v) if v.fract() == 0.0 => format!("{v:.0}"),
             Some(v) => format!("{v:.3}"),
@@ -34,10 +47,11 @@ pub(super) fn render_gates(report: &RunReport, text: &mut String) {
     }
 }
 
-pub(super) fn render_coverage(coverage: &Coverage, text: &mut String) {
+pub(super) fn render_coverage(coverage: &Coverage, shown: Shown<'_>, text: &mut String) {
     let Some(catalog) = &coverage.catalog else {
+        // Without a catalog there is no coverage: what was observed is a hint, at verbose.
         let observed: usize = coverage.points.iter().map(|p| p.branches.len()).sum();
-        if observed > 0 {
+        if observed > 0 && shown.everything() {
             let _ = write!(
                 text,
                 "\nevalgate: {observed} planner branches observed in {} decision points; \

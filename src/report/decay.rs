@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use super::attempts::{self, Attempts};
 use super::{Summary, shown};
 use crate::baseline::{self, Resolved};
-use crate::decay::{DecayInputs, DecayReport, VerdictAt, assess};
+use crate::decay::{CaseHistory, DecayInputs, DecayReport, VerdictAt, assess};
 use crate::envelope::RunEnvelope;
 use crate::errors::Error;
 use crate::history::HistoryStore;
@@ -82,9 +82,9 @@ pub(crate) fn ingest_and_judge(
     let mut store = None;
     let history = match &history_path {
         Some(path) => match ingest(path, data, suite) {
-            Ok((opened, rows)) => {
+            Ok((opened, history)) => {
                 store = Some(opened);
-                Some(Ok((shown(path), rows)))
+                Some(Ok(history))
             }
             Err(e) => {
                 let why = e.to_string();
@@ -308,19 +308,24 @@ fn judge_memory(
     ))
 }
 
-/// Ingests `data` and reads back every verdict of `suite`'s runs, oldest first: another
-/// suite sharing the store is not this suite's history.
+/// Ingests `data` and reads back every verdict of `suite`'s runs, oldest first, and the
+/// day each of its cases first ran: another suite sharing the store is not this suite's
+/// history.
 fn ingest(
     path: &Path,
     data: &RunData,
     suite: Option<&str>,
-) -> Result<(HistoryStore, Vec<VerdictAt>), Error> {
+) -> Result<(HistoryStore, CaseHistory), Error> {
     let mut store = HistoryStore::open(path)?;
     store.ingest(data)?;
-    let rows = match suite {
-        Some(suite) => store.case_verdicts_of(suite)?,
-        None => store.case_verdicts()?,
+    let (rows, first_runs) = match suite {
+        Some(suite) => (store.case_verdicts_of(suite)?, store.first_runs_of(suite)?),
+        None => (store.case_verdicts()?, BTreeMap::new()),
     };
+    let first_runs = first_runs
+        .into_iter()
+        .map(|(case, at)| (case, at.to_zoned(jiff::tz::TimeZone::UTC).date()))
+        .collect();
     let verdicts = rows
         .into_iter()
         .map(|row| VerdictAt {
@@ -329,7 +334,14 @@ fn ingest(
             verdict: row.verdict,
         })
         .collect();
-    Ok((store, verdicts))
+    Ok((
+        store,
+        CaseHistory {
+            path: shown(path),
+            verdicts,
+            first_runs,
+        },
+    ))
 }
 
 /// Before any agent call: the history store opens (a corrupt, foreign or newer file is

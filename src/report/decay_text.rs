@@ -6,10 +6,11 @@ use std::fmt::Write;
 
 use super::coverage_text::printable;
 use crate::decay::DecayReport;
+use crate::output::Shown;
 
 const SHOWN_CLUSTERS: usize = 3;
 
-pub(super) fn render(decay: &DecayReport, text: &mut String) {
+pub(super) fn render(decay: &DecayReport, shown: Shown<'_>, text: &mut String) {
     let percent = |x: f64| format!("{:.1} %", x * 100.0);
     let _ = write!(
         text,
@@ -22,12 +23,22 @@ pub(super) fn render(decay: &DecayReport, text: &mut String) {
         decay.retired.len(),
         decay.drafts,
     );
-    let _ = write!(
-        text,
-        "\n  envelope {}: {}",
-        decay.envelope.id,
-        printable(&decay.envelope.envelope.describe())
-    );
+    // A suite that declares no version, and an agent that reports none, have no envelope:
+    // the id of nothing says nothing.
+    if !decay.envelope.envelope.0.is_empty() {
+        let _ = write!(
+            text,
+            "\n  envelope {}: {}",
+            decay.envelope.id,
+            printable(&decay.envelope.envelope.describe())
+        );
+    } else if shown.everything() {
+        let _ = write!(
+            text,
+            "\n  no envelope: the suite declares no versions (`envelope:`) and the agent \
+             reported none"
+        );
+    }
     for bump in &decay.envelope.model_bumps {
         let _ = write!(text, "\n  WARNING {}", printable(&bump.to_string()));
     }
@@ -37,6 +48,14 @@ pub(super) fn render(decay: &DecayReport, text: &mut String) {
         .map(|(d, n)| format!("{d} {n}"))
         .collect();
     let _ = write!(text, "\n  findings: {}", counts.join(" · "));
+    if decay.low_findings > 0 {
+        let _ = write!(
+            text,
+            "\n  not counted as stale: {} low-severity finding(s) (cases never reviewed, whose \
+             first run is more recent than `decay.review_max_age`)",
+            decay.low_findings
+        );
+    }
     if let Some(d) = &decay.discrimination {
         let _ = write!(
             text,

@@ -1,13 +1,15 @@
 //! Evaluating the suite's gates on a run: each metric measured from the records' summary
 //! and the coverage, compared with its bound.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::Summary;
 pub(crate) use super::measured::Measured;
 use crate::baseline::{BaselineComparison, Change};
 use crate::coverage::{Coverage, Risk};
-use crate::decay::DecayReport;
+use crate::decay::{DecayReport, Detector};
 use crate::gate::{Bound, Gate, GateLevel, Metric};
 use crate::memory::MemoryReport;
 use crate::signals::Signals;
@@ -29,6 +31,15 @@ pub struct GateResult {
     /// The decision points this gate blames (for the per-point coverage testcases).
     #[serde(default)]
     pub points: Vec<String>,
+    /// Whether the suite declared the gate (`false`: one of the defaults every suite, a
+    /// catalog or a baseline brings, shown at normal verbosity only when it fires).
+    #[serde(default = "declared_by_default")]
+    pub declared: bool,
+}
+
+/// Results written before `declared` was recorded are shown as declared ones were.
+fn declared_by_default() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,6 +101,7 @@ pub fn evaluate(gates: &[Gate], inputs: &GateInputs) -> Vec<GateResult> {
                 } else {
                     Vec::new()
                 },
+                declared: gate.declared,
             }
         })
         .collect()
@@ -309,7 +321,12 @@ fn measure_decay(metric: &Metric, decay: &DecayReport) -> Measured {
                 "{} of {} active cases have a decay finding",
                 decay.stale_cases, decay.active
             ));
-            for (detector, n) in decay.by_detector.iter().filter(|(_, n)| **n > 0) {
+            // What counted: a low-severity finding (a case not reviewed yet, but new) did not.
+            let mut counted: BTreeMap<Detector, usize> = BTreeMap::new();
+            for f in decay.findings.iter().filter(|f| f.counts()) {
+                *counted.entry(f.detector).or_default() += 1;
+            }
+            for (detector, n) in counted {
                 m.details.push(format!("{detector}: {n}"));
             }
             m

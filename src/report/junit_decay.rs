@@ -1,7 +1,8 @@
 //! `evalgate.decay` in the JUnit: one testcase per detector listing its findings, one for
 //! the envelope (and any silent model bump), and each retired case as a skipped testcase,
 //! so retired cases stay counted where CI shows tests. Findings do not fail testcases: the
-//! decay gates decide whether they fail the run.
+//! decay gates decide whether they fail the run. A low-severity finding (a case never
+//! reviewed, still new) is listed as such and left out of `stale_cases`.
 
 use quick_junit::{Property, TestCase, TestCaseStatus, TestSuite};
 
@@ -13,14 +14,18 @@ pub(super) fn decay_suite(decay: &DecayReport) -> TestSuite {
     let properties = [
         ("active", decay.active.to_string()),
         ("stale_cases", decay.stale_cases.to_string()),
+        ("low_findings", decay.low_findings.to_string()),
         ("stale_share", format!("{:.4}", decay.stale_share)),
         ("passing", decay.passing.to_string()),
         ("green_but_stale", decay.green_but_stale.to_string()),
         ("retired", decay.retired.len().to_string()),
-        ("envelope", decay.envelope.id.clone()),
     ];
     for (name, value) in properties {
         suite.add_property(Property::new(name, xml_safe(&value)));
+    }
+    let enveloped = !decay.envelope.envelope.0.is_empty();
+    if enveloped {
+        suite.add_property(Property::new("envelope", xml_safe(&decay.envelope.id)));
     }
     if let Some(d) = &decay.discrimination {
         suite.add_property(Property::new(
@@ -37,11 +42,16 @@ pub(super) fn decay_suite(decay: &DecayReport) -> TestSuite {
 
     let mut envelope = TestCase::new("envelope", TestCaseStatus::success());
     envelope.set_classname("evalgate.decay");
-    let mut out = format!(
-        "envelope {}: {}",
-        decay.envelope.id,
-        decay.envelope.envelope.describe()
-    );
+    let mut out = if enveloped {
+        format!(
+            "envelope {}: {}",
+            decay.envelope.id,
+            decay.envelope.envelope.describe()
+        )
+    } else {
+        "no envelope: the suite declares no versions (`envelope:`) and the agent reported none"
+            .to_string()
+    };
     for bump in &decay.envelope.model_bumps {
         out.push_str(&format!("\nWARNING {bump}"));
     }
@@ -62,8 +72,17 @@ pub(super) fn decay_suite(decay: &DecayReport) -> TestSuite {
             .filter(|f| f.detector == *detector)
             .map(|f| {
                 format!(
-                    "{}:{} {}: {} → {}",
-                    f.file, f.line, f.case, f.reason, f.action
+                    "{}:{} {}: {}{} → {}",
+                    f.file,
+                    f.line,
+                    f.case,
+                    if f.counts() {
+                        ""
+                    } else {
+                        "(low, not counted) "
+                    },
+                    f.reason,
+                    f.action
                 )
             })
             .collect();

@@ -33,6 +33,7 @@ use crate::coverage::{BranchCatalog, Coverage, CoverageBuilder, lcov};
 use crate::decay::DecayReport;
 use crate::errors::Error;
 use crate::memory::MemoryReport;
+use crate::output::{Feature, OutputPolicy, Shown, Verbosity};
 use crate::record::{OutcomeRecord, RerunRecord, RunData};
 use crate::signals::{Signals, render_text, signals_of};
 
@@ -134,6 +135,9 @@ pub struct RunReport {
     /// The run's earlier attempts (runs of the same commit and envelope, reruns of it), when
     /// there are any; why they were not looked for, when they were not.
     pub(crate) attempts: Result<Option<Attempts>, String>,
+    /// The verbosity the suite asks for and the features it configures: which sections the
+    /// terminal shows.
+    pub(crate) output: OutputPolicy,
 }
 
 impl RunReport {
@@ -252,6 +256,11 @@ impl RunReport {
                 signals,
                 memory,
                 attempts,
+                output: data
+                    .policy
+                    .as_ref()
+                    .map(|p| p.output.clone())
+                    .unwrap_or_default(),
             },
             problem,
         )
@@ -262,19 +271,43 @@ impl RunReport {
         self.summary.has_failed() || self.gates.iter().any(GateResult::fails_run)
     }
 
-    /// The human report printed after libtest's lines.
+    /// The human report printed after libtest's lines, at normal verbosity.
     pub fn render(&self) -> String {
+        self.render_at(Verbosity::Normal)
+    }
+
+    /// The human report printed after libtest's lines, at `verbosity`.
+    pub fn render_at(&self, verbosity: Verbosity) -> String {
         let mut text = self.summary.headline();
-        text.push_str(&self.render_after_headline());
+        text.push_str(&self.render_after_headline_at(verbosity));
         text
     }
 
-    /// The report without the summary's headline (printed first by whoever shows it).
+    /// The report without the summary's headline (printed first by whoever shows it), at
+    /// normal verbosity.
     pub fn render_after_headline(&self) -> String {
+        self.render_after_headline_at(Verbosity::Normal)
+    }
+
+    /// The report without the summary's headline, at `verbosity`: quiet is the line of
+    /// verdicts and the gates that fired; normal adds the sections of what the suite
+    /// configures and whatever must not go unseen (findings that count, warnings, reruns,
+    /// earlier attempts); verbose is every section.
+    pub fn render_after_headline_at(&self, verbosity: Verbosity) -> String {
+        let shown = Shown::new(verbosity, &self.output);
+        if !shown.findings() {
+            let mut text = self.summary.render_verdicts();
+            coverage_text::render_gates(self, shown, &mut text);
+            return text;
+        }
         let mut text = self.summary.render_counts();
-        coverage_text::render_coverage(&self.coverage, &mut text);
-        if let Some(decay) = &self.decay {
-            decay_text::render(decay, &mut text);
+        coverage_text::render_coverage(&self.coverage, shown, &mut text);
+        if let Some(decay) = &self.decay
+            && (shown.feature(Feature::Decay)
+                || decay.stale_cases > 0
+                || !decay.envelope.model_bumps.is_empty())
+        {
+            decay_text::render(decay, shown, &mut text);
         }
         if let Some(baseline) = &self.baseline {
             baseline_text::render(baseline, &mut text);
@@ -282,15 +315,17 @@ impl RunReport {
         if let Some(note) = &self.baseline_note {
             text.push_str(&format!("\nevalgate: baseline: {note}"));
         }
-        render_text(&self.signals, &mut text);
-        if let Some(memory) = &self.memory {
+        render_text(&self.signals, shown, &mut text);
+        if let Some(memory) = &self.memory
+            && (shown.feature(Feature::Memory) || !memory.changed.is_empty())
+        {
             crate::memory::render(memory, &mut text);
         }
         rerun_text::render(&self.reruns, &mut text);
         if let Ok(Some(attempts)) = &self.attempts {
             attempts::render(attempts, !self.has_failed(), &mut text);
         }
-        coverage_text::render_gates(self, &mut text);
+        coverage_text::render_gates(self, shown, &mut text);
         text
     }
 }

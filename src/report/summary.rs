@@ -162,8 +162,8 @@ impl Summary {
         text
     }
 
-    /// The summary without its headline.
-    pub fn render_counts(&self) -> String {
+    /// The line of verdicts: how many cases ended how.
+    pub fn render_verdicts(&self) -> String {
         let mut text = String::new();
         let _ = write!(
             text,
@@ -177,6 +177,12 @@ impl Summary {
         if !self.completion.missing.is_empty() {
             let _ = write!(text, ", {} without a result", self.completion.missing.len());
         }
+        text
+    }
+
+    /// The summary without its headline.
+    pub fn render_counts(&self) -> String {
+        let mut text = self.render_verdicts();
         let _ = write!(
             text,
             "\nevalgate: {} samples ({} errored, {} retries) · tokens {} in / {} out",

@@ -7,6 +7,7 @@ use super::config::{PriceFile, SignalsConfig, SignalsFile, validate};
 use super::cost::billed_model;
 use super::sli::ModelBumps;
 use super::*;
+use crate::output::{Feature, OutputPolicy, Shown, Verbosity};
 use crate::record::{RunData, RunRecord, SampleRecord};
 
 /// What varies between fixture samples; the rest is a plain passing sample.
@@ -406,7 +407,7 @@ fn eventful() -> Signals {
 fn the_terminal_section() {
     let signals = eventful();
     let mut text = String::new();
-    render_text(&signals, &mut text);
+    render_text(&signals, everything(), &mut text);
     assert!(text.starts_with("\nevalgate: signals: 8 samples, 7 answered"));
     assert!(
         text.lines().skip(1).all(|l| l.starts_with("evalgate: ")),
@@ -457,11 +458,77 @@ fn the_terminal_section() {
         None,
     );
     let mut text = String::new();
-    render_text(&quiet, &mut text);
+    render_text(&quiet, everything(), &mut text);
     assert!(!text.contains("condition"), "{text}");
     assert!(!text.contains("hour"), "{text}");
-    assert!(text.contains("refusals none measured"), "{text}");
+    // What nothing measured is left out, not shown as "none".
+    assert!(!text.contains("none measured"), "{text}");
+    assert!(!text.contains("refusals"), "{text}");
     assert!(text.contains("evalgate: latency: p50 100.0 ms"), "{text}");
+}
+
+/// Every part, as at `verbose`.
+fn everything() -> Shown<'static> {
+    static OUTPUT: std::sync::LazyLock<OutputPolicy> =
+        std::sync::LazyLock::new(OutputPolicy::default);
+    Shown::new(Verbosity::Verbose, &OUTPUT)
+}
+
+/// At normal verbosity a suite that configures nothing sees only the warnings; each part
+/// shows once the suite configures its feature.
+#[test]
+fn the_terminal_section_shows_what_the_suite_configures() {
+    let signals = eventful();
+    let mut output = OutputPolicy::default();
+    let mut text = String::new();
+    render_text(&signals, Shown::new(Verbosity::Normal, &output), &mut text);
+    let lines: Vec<&str> = text.lines().skip(1).collect();
+    // The tier mix shows because a case forced a tier: the case configured it.
+    assert!(
+        lines.iter().all(|l| l.contains("WARNING")
+            || l.starts_with("evalgate: condition ")
+            || l.starts_with("evalgate: tiers: ")),
+        "only warnings, the tier mix and the load conditions that ran: {text}"
+    );
+    assert!(text.contains("WARNING silent model bump"), "{text}");
+    assert!(text.contains("WARNING forced tier"), "{text}");
+    for (feature, line) in [
+        (Feature::Slis, "evalgate: signals: 8 samples"),
+        (Feature::Cost, "evalgate: cost: $0.0132 total"),
+        (Feature::Latency, "evalgate: latency: p50"),
+        (Feature::TimeZone, "evalgate: hour 12 (UTC)"),
+        (Feature::OutputLength, "evalgate: output length"),
+    ] {
+        assert!(!text.contains(line), "{feature:?} unconfigured: {text}");
+        output.configured.insert(feature);
+        let mut text = String::new();
+        render_text(&signals, Shown::new(Verbosity::Normal, &output), &mut text);
+        assert!(text.contains(line), "{feature:?} configured: {text}");
+        output.configured.clear();
+    }
+    assert!(text.contains("evalgate: tiers: "), "{text}");
+    let mut quiet = String::new();
+    render_text(&signals, Shown::new(Verbosity::Quiet, &output), &mut quiet);
+    assert_eq!(quiet, "");
+}
+
+/// With no price for any model, the cost is unknown — one line saying so, never "$0.00".
+#[test]
+fn a_run_without_prices_has_an_unknown_cost() {
+    let (data, _) = priced_run();
+    let signals = signals_of(&data, &SignalsConfig::default(), None);
+    let mut text = String::new();
+    render_text(&signals, everything(), &mut text);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("evalgate: cost: "))
+        .unwrap();
+    assert!(
+        line.starts_with("evalgate: cost: unknown · tokens "),
+        "{line}"
+    );
+    assert!(!line.contains('$'), "{line}");
+    assert!(line.contains("add it to `prices:`"), "{line}");
 }
 
 /// The step summary's escaping rules, as the caller hands them over: HTML's `&<>` as
