@@ -89,6 +89,38 @@ fn a_new_suites_green_run_says_little_after_its_test_lines() {
 
 /// What the suite configures gets its section; the gates it declares are listed, the
 /// defaults are not until they fire.
+/// The step summary follows the same rule: a new suite's green run shows no gates table of
+/// default gates that did not fire, no decay line and no signals; at verbose, all of them.
+#[test]
+fn a_new_suites_step_summary_says_little_too() {
+    let rt = runtime();
+    let agent = serve(&rt, Behaviour::Echo);
+    let s = new_suite(&agent.url, "");
+    let summary = s.root.path().join("summary.md");
+    let step = summary.to_str().unwrap();
+    let run = s.evalgate_env(&["run", "evals"], &[("GITHUB_STEP_SUMMARY", step)]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    let md = std::fs::read_to_string(&summary).unwrap();
+    for absent in ["### Gates", "**Decay:**", "Operational signals"] {
+        assert!(!md.contains(absent), "{absent:?} is not configured:\n{md}");
+    }
+    assert!(md.contains("✅ passed"), "{md}");
+
+    std::fs::remove_file(&summary).unwrap();
+    let run = s.evalgate_env(
+        &["run", "evals"],
+        &[
+            ("GITHUB_STEP_SUMMARY", step),
+            ("EVALGATE_VERBOSITY", "verbose"),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.all());
+    let md = std::fs::read_to_string(&summary).unwrap();
+    for present in ["### Gates", "Operational signals"] {
+        assert!(md.contains(present), "{present:?} at verbose:\n{md}");
+    }
+}
+
 #[test]
 fn configured_features_get_their_sections() {
     let rt = runtime();

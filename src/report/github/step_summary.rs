@@ -7,7 +7,9 @@ use std::collections::HashMap;
 use std::fmt::Write;
 
 use crate::baseline::Change;
+use crate::output::{Feature, Shown, Verbosity};
 use crate::report::RunReport;
+use crate::report::gates::GateOutcome;
 
 /// GitHub refuses step summaries over 1 MiB; leave room for the note.
 pub(crate) const MAX_BYTES: usize = 1024 * 1024 - 1024;
@@ -141,12 +143,21 @@ pub(crate) fn render(
         );
     }
     failures(&mut md, report, links, failing_lines);
-    if !report.gates.is_empty() {
+    // The terminal's rule at the verbosity the run asks for (a bad variable was refused
+    // before the run): what the suite does not configure is not news.
+    let verbosity = Verbosity::resolve(false, report.output.verbosity).unwrap_or_default();
+    let shown = Shown::new(verbosity, &report.output);
+    let gates: Vec<_> = report
+        .gates
+        .iter()
+        .filter(|g| shown.everything() || g.outcome == GateOutcome::Failed || g.declared)
+        .collect();
+    if !gates.is_empty() {
         let _ = writeln!(
             md,
             "### Gates\n\n| status | gate | value | required | details |\n|---|---|---|---|---|"
         );
-        for gate in &report.gates {
+        for gate in gates {
             let value = gate
                 .value
                 .map(|v| format!("{v:.3}"))
@@ -173,7 +184,9 @@ pub(crate) fn render(
             escape(catalog)
         );
     }
-    if let Some(decay) = &report.decay {
+    if let Some(decay) = report.decay.as_ref().filter(|d| {
+        shown.feature(Feature::Decay) || d.stale_cases > 0 || !d.envelope.model_bumps.is_empty()
+    }) {
         let _ = writeln!(
             md,
             "**Decay:** green but stale: {} of {} passing cases · {} of {} active cases with findings · {} retired{}\n",
@@ -320,9 +333,17 @@ pub(crate) fn render(
         }
         md.push('\n');
     }
-    // Signals, cost and customers: for whoever looks further, folded so the verdict, the
-    // failures and the gates are what the page shows.
-    if !signals.trim().is_empty() {
+    // Signals, cost and customers, when the suite configures any of them: for whoever looks
+    // further, folded so the verdict, the failures and the gates are what the page shows.
+    let signal_features = [
+        Feature::Slis,
+        Feature::OutputLength,
+        Feature::Tiers,
+        Feature::Latency,
+        Feature::TimeZone,
+        Feature::Cost,
+    ];
+    if signal_features.into_iter().any(|f| shown.feature(f)) && !signals.trim().is_empty() {
         let _ = writeln!(
             md,
             "<details><summary>Operational signals: SLIs, tiers, latency, cost per case and customer</summary>\n{signals}\n</details>\n"
