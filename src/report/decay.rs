@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use super::attempts::{self, Attempts};
 use super::{Summary, shown};
 use crate::baseline::{self, Resolved};
-use crate::decay::{CaseHistory, DecayInputs, DecayReport, VerdictAt, assess};
+use crate::decay::{CaseHistory, DecayContext, DecayInputs, DecayReport, VerdictAt, assess};
 use crate::envelope::RunEnvelope;
 use crate::errors::Error;
 use crate::history::HistoryStore;
@@ -81,7 +81,7 @@ pub(crate) fn ingest_and_judge(
     let mut problem = None;
     let mut store = None;
     let history = match &history_path {
-        Some(path) => match ingest(path, data, suite) {
+        Some(path) => match ingest(path, data, suite, context) {
             Ok((opened, history)) => {
                 store = Some(opened);
                 Some(Ok(history))
@@ -309,17 +309,23 @@ fn judge_memory(
 }
 
 /// Ingests `data` and reads back every verdict of `suite`'s runs, oldest first, and the
-/// day each of its cases first ran: another suite sharing the store is not this suite's
-/// history.
+/// day each of its cases first ran — only when a case of the suite was never reviewed (the
+/// one detector that needs it; a query over every case record of the store): another suite
+/// sharing the store is not this suite's history.
 fn ingest(
     path: &Path,
     data: &RunData,
     suite: Option<&str>,
+    context: Option<&DecayContext>,
 ) -> Result<(HistoryStore, CaseHistory), Error> {
     let mut store = HistoryStore::open(path)?;
     store.ingest(data)?;
+    let never_reviewed = context.is_some_and(|c| c.active().any(|case| case.reviewed.is_none()));
     let (rows, first_runs) = match suite {
-        Some(suite) => (store.case_verdicts_of(suite)?, store.first_runs_of(suite)?),
+        Some(suite) if never_reviewed => {
+            (store.case_verdicts_of(suite)?, store.first_runs_of(suite)?)
+        }
+        Some(suite) => (store.case_verdicts_of(suite)?, BTreeMap::new()),
         None => (store.case_verdicts()?, BTreeMap::new()),
     };
     let first_runs = first_runs
