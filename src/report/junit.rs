@@ -152,7 +152,6 @@ pub fn junit_report(data: &RunData, run_report: &RunReport) -> Report {
             .or_default()
             .push(sample);
     }
-    let failing_lines = super::first_failing_lines(data);
     let changes: HashMap<&str, &CaseChange> = run_report
         .baseline
         .iter()
@@ -164,9 +163,12 @@ pub fn junit_report(data: &RunData, run_report: &RunReport) -> Report {
             .get(&(case.case.as_str(), case.run_id.as_str()))
             .map(Vec::as_slice)
             .unwrap_or_default();
-        let line = failing_lines
-            .get(&(case.case.as_str(), case.run_id.as_str()))
-            .copied()
+        // Where a reader should look: the first failing expectation, else the case's first
+        // key (as the step summary links it).
+        let line = samples
+            .iter()
+            .filter_map(|s| super::first_failing_line(s))
+            .min()
             .unwrap_or(case.line);
         suite.add_test_case(test_case(
             case,

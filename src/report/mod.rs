@@ -34,7 +34,7 @@ use crate::decay::DecayReport;
 use crate::errors::Error;
 use crate::memory::MemoryReport;
 use crate::output::{Feature, OutputPolicy, Shown, Verbosity};
-use crate::record::{OutcomeRecord, RerunRecord, RunData};
+use crate::record::{OutcomeRecord, RerunRecord, RunData, SampleRecord};
 use crate::signals::{Signals, render_text, signals_of};
 
 /// Where the reports of a run were written.
@@ -95,8 +95,7 @@ pub(crate) use crate::terminal::shown;
 pub(crate) fn first_failing_lines(data: &RunData) -> HashMap<(&str, &str), u32> {
     let mut lines: HashMap<(&str, &str), u32> = HashMap::new();
     for sample in &data.samples {
-        let failing = sample.checks.iter().filter(|c| !c.passed).map(|c| c.line);
-        if let Some(line) = failing.min() {
+        if let Some(line) = first_failing_line(sample) {
             let at = lines
                 .entry((sample.case.as_str(), sample.run_id.as_str()))
                 .or_insert(line);
@@ -104,6 +103,16 @@ pub(crate) fn first_failing_lines(data: &RunData) -> HashMap<(&str, &str), u32> 
         }
     }
     lines
+}
+
+/// The line of `sample`'s first failing expectation, if one failed.
+pub(crate) fn first_failing_line(sample: &SampleRecord) -> Option<u32> {
+    sample
+        .checks
+        .iter()
+        .filter(|c| !c.passed)
+        .map(|c| c.line)
+        .min()
 }
 
 /// Everything a run's records say: verdicts, planner coverage, and the gates' decision.
@@ -302,11 +311,7 @@ impl RunReport {
         }
         let mut text = self.summary.render_counts();
         coverage_text::render_coverage(&self.coverage, shown, &mut text);
-        if let Some(decay) = &self.decay
-            && (shown.feature(Feature::Decay)
-                || decay.stale_cases > 0
-                || !decay.envelope.model_bumps.is_empty())
-        {
+        if let Some(decay) = self.decay.as_ref().filter(|d| decay_shown(d, shown)) {
             decay_text::render(decay, shown, &mut text);
         }
         if let Some(baseline) = &self.baseline {
@@ -328,6 +333,12 @@ impl RunReport {
         coverage_text::render_gates(self, shown, &mut text);
         text
     }
+}
+
+/// Whether a report shows the decay section: the suite configures decay, or it has what
+/// must not go unseen (a finding that counts, a silent model bump).
+pub(crate) fn decay_shown(decay: &DecayReport, shown: Shown<'_>) -> bool {
+    shown.feature(Feature::Decay) || decay.stale_cases > 0 || !decay.envelope.model_bumps.is_empty()
 }
 
 /// The coverage of a run: every sample's decisions, and what each case (its latest record)

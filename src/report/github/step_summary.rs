@@ -184,9 +184,11 @@ pub(crate) fn render(
             escape(catalog)
         );
     }
-    if let Some(decay) = report.decay.as_ref().filter(|d| {
-        shown.feature(Feature::Decay) || d.stale_cases > 0 || !d.envelope.model_bumps.is_empty()
-    }) {
+    if let Some(decay) = report
+        .decay
+        .as_ref()
+        .filter(|d| crate::report::decay_shown(d, shown))
+    {
         let _ = writeln!(
             md,
             "**Decay:** green but stale: {} of {} passing cases · {} of {} active cases with findings · {} retired{}\n",
@@ -409,15 +411,7 @@ fn pre(text: &str, max: usize) -> String {
     while !text.is_char_boundary(end) {
         end -= 1;
     }
-    let mut out = String::with_capacity(end + 64);
-    for c in text[..end].chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            c => out.push(c),
-        }
-    }
+    let mut out = html_escape::encode_text(&text[..end]).into_owned();
     if end < text.len() {
         let _ = write!(
             out,
