@@ -6,45 +6,52 @@
 
 use std::path::{Component, Path, PathBuf};
 
-/// The folder paths under `dir` are shown relative to: `GITHUB_WORKSPACE` when `dir` is in
-/// it (the checkout Actions resolves paths in), else the root of the git work tree holding
-/// `dir` (the nearest folder up with a `.git`), else the working directory (outside any
-/// repository, as users type paths).
-pub(crate) fn base_for(dir: &Path) -> Option<PathBuf> {
-    let cwd = std::env::current_dir().ok()?;
-    let dir = absolute(dir, &cwd);
-    if let Some(workspace) = std::env::var_os("GITHUB_WORKSPACE").filter(|w| !w.is_empty()) {
-        let workspace = absolute(Path::new(&workspace), &cwd);
-        // The workspace as given, or as the file system resolves it (a symlinked checkout).
-        let resolved = workspace
-            .canonicalize()
-            .unwrap_or_else(|_| workspace.clone());
-        for base in [workspace, resolved] {
-            if dir.starts_with(&base) {
-                return Some(base);
-            }
-        }
-    }
-    let git_root = dir
-        .ancestors()
-        .find(|a| a.join(".git").exists())
-        .map(Path::to_path_buf);
-    git_root.or(Some(cwd))
+/// Where a suite's paths are shown from: the root they are written relative to, and the
+/// working directory relative paths are resolved against — both read once, when the suite
+/// loads, not for each of its paths.
+#[derive(Debug, Clone)]
+pub(crate) struct RepoRoot {
+    root: PathBuf,
+    cwd: PathBuf,
 }
 
-/// `path` relative to `base` when it is under it; else as given.
-pub(crate) fn relative_to(path: &Path, base: Option<&Path>) -> PathBuf {
-    let Some(base) = base else {
-        return path.to_path_buf();
-    };
-    let Ok(cwd) = std::env::current_dir() else {
-        return path.to_path_buf();
-    };
-    let absolute = absolute(path, &cwd);
-    absolute
-        .strip_prefix(base)
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|_| path.to_path_buf())
+impl RepoRoot {
+    /// The root for paths under `dir`: `GITHUB_WORKSPACE` when `dir` is in it (the checkout
+    /// Actions resolves paths in), else the root of the git work tree holding `dir` (the
+    /// nearest folder up with a `.git`), else the working directory (outside any
+    /// repository, as users type paths).
+    pub(crate) fn for_dir(dir: &Path) -> Option<RepoRoot> {
+        let cwd = std::env::current_dir().ok()?;
+        let dir = absolute(dir, &cwd);
+        if let Some(workspace) = std::env::var_os("GITHUB_WORKSPACE").filter(|w| !w.is_empty()) {
+            let workspace = absolute(Path::new(&workspace), &cwd);
+            // The workspace as given, or as the file system resolves it (a symlinked checkout).
+            let resolved = workspace
+                .canonicalize()
+                .unwrap_or_else(|_| workspace.clone());
+            for root in [workspace, resolved] {
+                if dir.starts_with(&root) {
+                    return Some(RepoRoot { root, cwd });
+                }
+            }
+        }
+        let git_root = dir
+            .ancestors()
+            .find(|a| a.join(".git").exists())
+            .map(Path::to_path_buf);
+        Some(RepoRoot {
+            root: git_root.unwrap_or_else(|| cwd.clone()),
+            cwd,
+        })
+    }
+
+    /// `path` relative to the root when it is under it; else as given.
+    pub(crate) fn relative(&self, path: &Path) -> PathBuf {
+        absolute(path, &self.cwd)
+            .strip_prefix(&self.root)
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|_| path.to_path_buf())
+    }
 }
 
 /// `path` made absolute against `cwd`, with `.` and `..` resolved lexically (no file system

@@ -17,6 +17,7 @@ use crate::gate::{Gate, GateFile, Metric, SignalMetric};
 use crate::memory::policy::MemoryPolicy;
 use crate::output::{Feature, OutputPolicy, Verbosity};
 use crate::proxy::{Condition, ConditionFile};
+use crate::repo_path::RepoRoot;
 use crate::report::JunitSchema;
 use crate::signals::config::{
     NO_CONDITION, PriceFile, SignalsConfig, SignalsFile, VerbosityFile,
@@ -258,7 +259,7 @@ pub struct Suite {
     pub(crate) rubrics: BTreeMap<String, Rubric>,
     /// The verbosity the suite asks for (`output.verbosity`) and the features it configures.
     pub(crate) output: OutputPolicy,
-    display_base: Option<PathBuf>,
+    display_base: Option<RepoRoot>,
 }
 
 /// Where each sample's OpenTelemetry trace file is: a path relative to the run folder with
@@ -294,11 +295,11 @@ const MAX_CONCURRENCY: usize = 4096;
 impl Suite {
     /// Loads `dir/evalgate.yaml` (or `.yml`); a folder without one gets the defaults.
     pub fn load(dir: &Path) -> Result<Suite, ConfigError> {
-        let display_base = crate::repo_path::base_for(dir);
+        let display_base = RepoRoot::for_dir(dir);
         let file_path = SUITE_FILES.iter().map(|f| dir.join(f)).find(|p| p.exists());
         let (file, source, path) = match file_path {
             Some(path) => {
-                let shown = display(&path, display_base.as_deref());
+                let shown = display(&path, display_base.as_ref());
                 let source = crate::yaml::read(&path).map_err(|e| ConfigError {
                     path: shown.clone(),
                     ..e
@@ -418,12 +419,12 @@ impl Suite {
                 Some(TraceFiles { template })
             }
         };
-        let catalog = load_catalog(dir, file.catalog, &path, &source, display_base.as_deref())?;
+        let catalog = load_catalog(dir, file.catalog, &path, &source, display_base.as_ref())?;
         let snapshots = file.snapshots.settings(dir, &path, &source)?;
         let decay_file = file.decay.unwrap_or_default();
         let decay = decay_file.policy(dir, &path, &source)?;
         let rubrics = load_rubrics(&decay_file.rubrics_dir(dir), |p| {
-            display(p, display_base.as_deref())
+            display(p, display_base.as_ref())
         })?;
         let history = file.history.path.as_ref().map(|p| dir.join(p));
         let baseline = match &file.baseline {
@@ -618,7 +619,7 @@ impl Suite {
 
     /// How `path` is shown in messages, JUnit and annotations.
     pub(crate) fn display_path(&self, path: &Path) -> PathBuf {
-        display(path, self.display_base.as_deref())
+        display(path, self.display_base.as_ref())
     }
 }
 
@@ -629,7 +630,7 @@ fn load_catalog(
     inline: Option<CatalogFile>,
     suite_path: &Path,
     suite_source: &str,
-    display_base: Option<&Path>,
+    display_base: Option<&RepoRoot>,
 ) -> Result<Option<BranchCatalog>, ConfigError> {
     let file_path = dir.join(CATALOG_FILE);
     let base = suite_path.parent().unwrap_or(Path::new("."));
@@ -654,6 +655,6 @@ fn load_catalog(
     }
 }
 
-fn display(path: &Path, base: Option<&Path>) -> PathBuf {
-    crate::repo_path::relative_to(path, base)
+fn display(path: &Path, base: Option<&RepoRoot>) -> PathBuf {
+    base.map_or_else(|| path.to_path_buf(), |b| b.relative(path))
 }
