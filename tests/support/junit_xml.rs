@@ -74,54 +74,51 @@ pub fn xsd() -> std::path::PathBuf {
 /// installed (outside CI; CI installs it and must not skip).
 pub fn junit2html(file: &std::path::Path) -> Option<String> {
     let html = file.with_extension("html");
-    match std::process::Command::new("junit2html")
-        .arg(file)
-        .arg(&html)
-        .output()
-    {
-        Ok(out) => {
-            assert!(
-                out.status.success(),
-                "junit2html failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            Some(std::fs::read_to_string(&html).unwrap())
-        }
-        Err(e) => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "junit2html (PyPI) is needed in CI: {e}"
-            );
-            eprintln!("junit2html not installed: its rendering is not checked here ({e})");
-            None
-        }
-    }
+    let out = installed_tool(
+        std::process::Command::new("junit2html")
+            .arg(file)
+            .arg(&html),
+        "junit2html (PyPI)",
+    )?;
+    assert!(
+        out.status.success(),
+        "junit2html failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(std::fs::read_to_string(&html).unwrap())
 }
 
 /// `xmllint --schema` on `file`: `None` when xmllint is not installed (outside CI; CI
 /// installs it and must not skip), else whether it validates, with xmllint's words.
 pub fn xmllint(file: &std::path::Path) -> Option<(bool, String)> {
-    let out = match std::process::Command::new("xmllint")
-        .arg("--noout")
-        .arg("--schema")
-        .arg(xsd())
-        .arg(file)
-        .output()
-    {
-        Ok(out) => out,
-        Err(e) => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "xmllint (libxml2-utils) is needed in CI: {e}"
-            );
-            eprintln!("xmllint not installed: the XSD check is skipped here ({e})");
-            return None;
-        }
-    };
+    let out = installed_tool(
+        std::process::Command::new("xmllint")
+            .arg("--noout")
+            .arg("--schema")
+            .arg(xsd())
+            .arg(file),
+        "xmllint (libxml2-utils)",
+    )?;
     Some((
         out.status.success(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     ))
+}
+
+/// What `command` printed, or `None` when its program is not installed — allowed outside
+/// CI only (`.ci/run` installs `what`, and a check it skips there is a check that lies).
+fn installed_tool(command: &mut std::process::Command, what: &str) -> Option<std::process::Output> {
+    match command.output() {
+        Ok(out) => Some(out),
+        Err(e) => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "{what} is needed in CI: {e}"
+            );
+            eprintln!("{what} is not installed: its check is skipped here ({e})");
+            None
+        }
+    }
 }
 
 pub fn child<'a>(case: Node<'a, 'a>, tag: &str) -> Option<Node<'a, 'a>> {
