@@ -65,7 +65,7 @@ impl Project {
     fn new(agent_url: &str) -> Project {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
-        let evalgate = env!("CARGO_MANIFEST_DIR");
+        let evalgate = concat!(env!("CARGO_MANIFEST_DIR"), "/crates/evalgate");
         std::fs::write(
             root.join("Cargo.toml"),
             format!(
@@ -110,13 +110,13 @@ impl Project {
         // Our own Cargo.lock pins the same dependency versions; a shared target directory
         // under ours keeps the second build of evalgate incremental.
         std::fs::copy(
-            Path::new(evalgate).join("Cargo.lock"),
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.lock"),
             root.join("Cargo.lock"),
         )
         .unwrap();
         let target_dir = std::env::var_os("CARGO_TARGET_DIR")
             .map(PathBuf::from)
-            .unwrap_or_else(|| Path::new(evalgate).join("target"))
+            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
             .join("user-project");
         Project { dir, target_dir }
     }

@@ -99,11 +99,11 @@ impl Project {
     /// A project whose package is `name` (distinct per test: both share a target dir).
     fn new(name: &str) -> Project {
         let dir = tempfile::tempdir().unwrap();
-        let evalgate = env!("CARGO_MANIFEST_DIR");
+        let evalgate = concat!(env!("CARGO_MANIFEST_DIR"), "/crates/evalgate");
         let project = Project {
             target_dir: std::env::var_os("CARGO_TARGET_DIR")
                 .map(PathBuf::from)
-                .unwrap_or_else(|| Path::new(evalgate).join("target"))
+                .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
                 .join("user-project"),
             dir,
         };
@@ -139,7 +139,7 @@ impl Project {
             "input:\n  messages: [{role: user, content: \"status?\"}]\nexpect: [{contains: order}]\n",
         );
         std::fs::copy(
-            Path::new(evalgate).join("Cargo.lock"),
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.lock"),
             project.path("Cargo.lock"),
         )
         .unwrap();

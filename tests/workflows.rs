@@ -194,45 +194,56 @@ fn every_cargo_install_is_pinned() {
     }
 }
 
-/// The published package holds what users build from — the library, the binary, the
-/// README, the texts of both licences the manifest offers — and not this repository's tests,
-/// benches, eval suite or CI; and cargo finds the metadata crates.io shows complete.
+/// Each published package holds what users build from — the library (`evalgate`) or the
+/// binary (`evalgate-cli`), the README, the texts of both licences the manifest offers — and
+/// not this repository's tests, benches, eval suite or CI; and cargo finds the metadata
+/// crates.io shows complete.
 #[test]
-fn the_package_holds_what_users_build_from() {
-    let output =
-        std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .args(["package", "--list", "--allow-dirty", "--offline"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .output()
-            .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let files = String::from_utf8(output.stdout).unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        !stderr.contains("warning"),
-        "cargo package warns:\n{stderr}"
-    );
-    for needed in [
-        "src/lib.rs",
-        "src/main.rs",
-        "README.md",
-        "Cargo.toml",
-        "LICENSE-MIT",
-        "LICENSE-APACHE",
-    ] {
+fn the_packages_hold_what_users_build_from() {
+    for (package, source) in [("evalgate", "src/lib.rs"), ("evalgate-cli", "src/main.rs")] {
+        let output =
+            std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+                .args([
+                    "package",
+                    "--list",
+                    "--allow-dirty",
+                    "--offline",
+                    "-p",
+                    package,
+                ])
+                .current_dir(env!("CARGO_MANIFEST_DIR"))
+                .output()
+                .unwrap();
         assert!(
-            files.lines().any(|f| f == needed),
-            "{needed} missing:\n{files}"
+            output.status.success(),
+            "{package}: {}",
+            String::from_utf8_lossy(&output.stderr)
         );
-    }
-    for left_out in ["tests/", "benches/", "evals/", ".github/", ".ci/"] {
+        let files = String::from_utf8(output.stdout).unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(
-            !files.lines().any(|f| f.starts_with(left_out)),
-            "{left_out} is packaged:\n{files}"
+            !stderr.contains("warning"),
+            "cargo package -p {package} warns:\n{stderr}"
         );
+        for needed in [
+            source,
+            "README.md",
+            "Cargo.toml",
+            "LICENSE-MIT",
+            "LICENSE-APACHE",
+        ] {
+            assert!(
+                files.lines().any(|f| f == needed),
+                "{package}: {needed} missing:\n{files}"
+            );
+        }
+        for left_out in [
+            "tests/", "benches/", "evals/", ".github/", ".ci/", "crates/",
+        ] {
+            assert!(
+                !files.lines().any(|f| f.starts_with(left_out)),
+                "{package}: {left_out} is packaged:\n{files}"
+            );
+        }
     }
 }

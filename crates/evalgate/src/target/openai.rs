@@ -493,7 +493,7 @@ mod tests {
     #[test]
     fn reads_the_reference_tool_call_completion() {
         let json: Value = serde_json::from_str(include_str!(
-            "../../tests/fixtures/openai/chat_completion_tool_calls.json"
+            "../../../../tests/fixtures/openai/chat_completion_tool_calls.json"
         ))
         .unwrap();
         let o = observe_completion(&json).unwrap();
@@ -538,7 +538,7 @@ mod tests {
     #[test]
     fn the_reference_stream_observes_as_its_completion() {
         let (completion, tokens) = assemble(include_str!(
-            "../../tests/fixtures/openai/chat_completion_stream_tool_calls.sse"
+            "../../../../tests/fixtures/openai/chat_completion_stream_tool_calls.sse"
         ))
         .unwrap();
         assert_eq!(tokens, [true, true, true, false]);
@@ -550,7 +550,7 @@ mod tests {
         let streamed = observe_completion(&completion).unwrap();
         let whole = observe_completion(
             &serde_json::from_str(include_str!(
-                "../../tests/fixtures/openai/chat_completion_tool_calls.json"
+                "../../../../tests/fixtures/openai/chat_completion_tool_calls.json"
             ))
             .unwrap(),
         )

@@ -447,7 +447,9 @@ mod tests {
         });
         assert_eq!(decisions(&collected), ["route.handoff.now"]);
         assert_eq!(collected.warnings.len(), 3, "{:#?}", collected.warnings);
-        assert!(collected.warnings[0].starts_with("`decision!` at src/instrument.rs:"));
+        assert!(
+            collected.warnings[0].starts_with("`decision!` at crates/evalgate/src/instrument.rs:")
+        );
         assert!(collected.warnings[2].contains("`route.v2` contains a dot"));
     }
 
@@ -564,7 +566,7 @@ mod tests {
         assert_eq!(collected.warnings.len(), 2, "{:#?}", collected.warnings);
         let first = &collected.warnings[0];
         assert!(
-            first.starts_with("tracing event at src/instrument.rs:"),
+            first.starts_with("tracing event at crates/evalgate/src/instrument.rs:"),
             "{first}"
         );
         assert!(

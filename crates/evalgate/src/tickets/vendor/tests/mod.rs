@@ -16,7 +16,7 @@ use super::read_exports;
 use crate::errors::Error;
 use crate::tickets::model::{Parsed, Speaker, Ticket, Vendor};
 
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tickets");
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/tickets");
 
 /// Large enough for every test file.
 const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;

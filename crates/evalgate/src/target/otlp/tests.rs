@@ -7,7 +7,7 @@ use std::io::Write;
 
 fn fixture(name: &str) -> TraceDecisions {
     let path = format!(
-        "{}/tests/fixtures/traces/{name}",
+        "{}/../../tests/fixtures/traces/{name}",
         env!("CARGO_MANIFEST_DIR")
     );
     read_decisions(Path::new(&path)).unwrap()
