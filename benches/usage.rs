@@ -1,4 +1,4 @@
-//! Production cost concentration at scale: `evalgate::usage::analyse` over a usage file of
+//! Production cost concentration at scale: `evalgate_cli::usage::analyse` over a usage file of
 //! 10,000,000 calls from 200,000 customers, the target being ≤ 10 s on 2 cores, with memory
 //! that grows with the customers, never with the lines. Run with `cargo bench --bench
 //! usage`; `EVALGATE_BENCH_USAGE_LINES` sets the number of lines (default 10,000,000; the
@@ -34,7 +34,7 @@ use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
 use evalgate::signals::Price;
-use evalgate::usage::{CostConcentration, GroupBy, analyse};
+use evalgate_cli::usage::{CostConcentration, GroupBy, analyse};
 use proc_status::status_kib;
 use serde_json::{Value, json};
 use xorshift::XorShift;

@@ -1,3 +1,3 @@
 fn main() -> std::process::ExitCode {
-    evalgate::cli::main()
+    evalgate_cli::cli::main()
 }

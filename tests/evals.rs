@@ -1,7 +1,7 @@
 //! The project's own eval suite (`evals/`), run against the demo support agent in-process.
 //! `EVALGATE_DEMO_VERSION=v2` evaluates the other version.
 
-use evalgate::demo::{DemoAgent, DemoVersion};
+use evalgate_cli::demo::{DemoAgent, DemoVersion};
 
 fn main() -> std::process::ExitCode {
     let version = std::env::var("EVALGATE_DEMO_VERSION")

@@ -523,7 +523,7 @@ fn command_target_faults_are_errors_and_timeouts_kill_the_process() {
 
 #[test]
 fn openai_target_against_the_demo_agent_and_the_key_never_leaks() {
-    use evalgate::demo::{DemoAgent, DemoServer, DemoVersion};
+    use evalgate_cli::demo::{DemoAgent, DemoServer, DemoVersion};
 
     const SECRET: &str = "sk-test-SECRET-123";
     let openai_suite = |base: &str| {

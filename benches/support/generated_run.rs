@@ -156,11 +156,12 @@ pub fn generate() -> RunData {
             pid: None,
         });
     }
-    let mut data = RunData::default();
-    data.runs = runs;
-    data.samples = samples;
-    data.cases = cases;
-    data
+    RunData {
+        runs,
+        samples,
+        cases,
+        ..RunData::default()
+    }
 }
 
 fn check(expectation: &str, line: u32, expected: &str, actual: &str, passed: bool) -> CheckResult {

@@ -8,7 +8,7 @@ use crate::errors::Error;
 
 /// Writes `bytes` to `path` with write-then-rename. The temporary file's name carries the
 /// process id, so concurrent writers (one nextest process per case) never share one.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     let name = path.file_name().unwrap_or_default().to_string_lossy();
     let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
     std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;

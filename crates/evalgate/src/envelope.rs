@@ -179,7 +179,7 @@ impl RunEnvelope {
 
 /// The variable naming the envelope axes a run passes to the agent: a JSON object of
 /// strings, `{"model": "gpt-4o-2024-11-20", "tools": "catalog-7"}`.
-pub(crate) const AXES_ENV: &str = "EVALGATE_AXES";
+pub const AXES_ENV: &str = "EVALGATE_AXES";
 
 /// The environment variable a `command` agent reads an axis from: `EVALGATE_AXIS_MODEL`.
 pub(crate) fn axis_env(axis: &str) -> String {
@@ -198,7 +198,7 @@ pub(crate) fn axis_env(axis: &str) -> String {
 
 /// Refuses an axis a target could not set: every axis travels as a header name and an
 /// environment variable name, so it is letters, digits, `-` and `_`.
-pub(crate) fn check_axes(axes: &BTreeMap<String, String>) -> Result<(), String> {
+pub fn check_axes(axes: &BTreeMap<String, String>) -> Result<(), String> {
     for (axis, value) in axes {
         if axis.is_empty()
             || !axis

@@ -104,7 +104,7 @@ impl Harness {
     }
 
     /// Runs as `evalgate run` does: a filter that matches no case is an error.
-    pub(crate) fn standalone(mut self) -> Self {
+    pub fn standalone(mut self) -> Self {
         self.standalone = true;
         self
     }
@@ -510,7 +510,7 @@ fn default_dir() -> Result<PathBuf, Error> {
 }
 
 /// `$EVALGATE_OUT`, else `<cargo target dir>/evalgate`.
-pub(crate) fn default_out_dir() -> Result<PathBuf, Error> {
+pub fn default_out_dir() -> Result<PathBuf, Error> {
     if let Some(dir) = non_empty_env("EVALGATE_OUT")? {
         return Ok(PathBuf::from(dir));
     }

@@ -17,48 +17,105 @@
 // a page and its own docs, not a bare name in a signature).
 #![warn(missing_docs, unnameable_types)]
 
-mod atomic_file;
-mod baseline;
-mod bisect;
-mod case;
-mod check;
-pub mod cli;
-mod commands;
-mod console;
-mod coverage;
-mod decay;
-pub mod demo;
-mod duration;
-mod economics;
-mod env;
+#[doc(hidden)]
+#[allow(missing_docs, unnameable_types)]
+pub mod atomic_file;
+#[doc(hidden)]
+#[allow(missing_docs, unnameable_types)]
+pub mod baseline;
+#[doc(hidden)]
+#[allow(missing_docs, unnameable_types)]
+pub mod case;
+#[doc(hidden)]
+#[allow(missing_docs, unnameable_types)]
+pub mod check;
+#[doc(hidden)]
+#[allow(missing_docs, unnameable_types)]
+pub mod console;
+#[doc(hidden)]
+#[allow(missing_docs, unnameable_types)]
+pub mod coverage;
+#[doc(hidden)]
+#[allow(missing_docs, unnameable_types)]
+pub mod decay;
+#[doc(hidden)]
+#[allow(missing_docs, unnameable_types)]
+pub mod duration;
+#[doc(hidden)]
+#[allow(missing_docs, unnameable_types)]
+pub mod env;
 pub mod envelope;
-mod errors;
+#[doc(hidden)]
+#[allow(missing_docs, unnameable_types)]
+pub mod errors;
 pub mod exit;
-mod gate;
-mod harness;
-mod history;
+#[doc(hidden)]
+#[allow(missing_docs, unnameable_types)]
+pub mod gate;
+#[doc(hidden)]
+#[allow(missing_docs, unnameable_types)]
+pub mod harness;
+#[doc(hidden)]
+#[allow(missing_docs, unnameable_types)]
+pub mod history;
 pub mod instrument;
-mod memory;
-mod observation;
-mod output;
-mod parallel;
-mod provenance;
+#[doc(hidden)]
+#[allow(missing_docs, unnameable_types)]
+pub mod memory;
+#[doc(hidden)]
+#[allow(missing_docs, unnameable_types)]
+pub mod observation;
+#[doc(hidden)]
+#[allow(missing_docs, unnameable_types)]
+pub mod output;
+#[doc(hidden)]
+#[allow(missing_docs, unnameable_types)]
+pub mod parallel;
+#[doc(hidden)]
+#[allow(missing_docs, unnameable_types)]
+pub mod provenance;
+#[doc(hidden)]
+#[allow(missing_docs, unnameable_types)]
 pub mod proxy;
-mod record;
-mod repo_path;
-mod report;
-mod rerun;
-mod run;
+#[doc(hidden)]
+#[allow(missing_docs, unnameable_types)]
+pub mod record;
+#[doc(hidden)]
+#[allow(missing_docs, unnameable_types)]
+pub mod repo_path;
+#[doc(hidden)]
+#[allow(missing_docs, unnameable_types)]
+pub mod report;
+#[doc(hidden)]
+#[allow(missing_docs, unnameable_types)]
+pub mod rerun;
+#[doc(hidden)]
+#[allow(missing_docs, unnameable_types)]
+pub mod run;
+#[doc(hidden)]
+#[allow(missing_docs, unnameable_types)]
 pub mod signals;
-mod snapshot;
+#[doc(hidden)]
+#[allow(missing_docs, unnameable_types)]
+pub mod snapshot;
+#[doc(hidden)]
+#[allow(missing_docs, unnameable_types)]
 pub mod stats;
-mod suite;
-mod target;
-mod terminal;
-mod tickets;
-pub mod usage;
-mod verdict;
-mod yaml;
+#[doc(hidden)]
+#[allow(missing_docs, unnameable_types)]
+pub mod suite;
+#[doc(hidden)]
+#[allow(missing_docs, unnameable_types)]
+pub mod target;
+#[doc(hidden)]
+#[allow(missing_docs, unnameable_types)]
+pub mod terminal;
+#[doc(hidden)]
+#[allow(missing_docs, unnameable_types)]
+pub mod verdict;
+#[doc(hidden)]
+#[allow(missing_docs, unnameable_types)]
+pub mod yaml;
 
 pub use baseline::{CaseJudgement, Judge};
 pub use case::{Label, Source, Status};

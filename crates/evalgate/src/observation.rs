@@ -33,7 +33,7 @@ pub enum Role {
 }
 
 /// The contents of the user messages, in order: turn `n` of a conversation is the `n`-th.
-pub(crate) fn user_messages(messages: &[Message]) -> Vec<&str> {
+pub fn user_messages(messages: &[Message]) -> Vec<&str> {
     messages
         .iter()
         .filter(|m| m.role == Role::User)
@@ -43,7 +43,7 @@ pub(crate) fn user_messages(messages: &[Message]) -> Vec<&str> {
 
 /// The user messages, joined by newlines: the text representativeness and ticket import
 /// compare a case by.
-pub(crate) fn user_text(messages: &[Message]) -> String {
+pub fn user_text(messages: &[Message]) -> String {
     user_messages(messages).join("\n")
 }
 

@@ -40,7 +40,7 @@ impl Verbosity {
     /// The verbosity of a run: libtest's `--quiet` (`quiet_flag`), else
     /// `$EVALGATE_VERBOSITY`, else the suite's `output.verbosity`, else normal. A bad value
     /// of the variable is a usage error.
-    pub(crate) fn resolve(quiet_flag: bool, suite: Option<Verbosity>) -> Result<Verbosity, Error> {
+    pub fn resolve(quiet_flag: bool, suite: Option<Verbosity>) -> Result<Verbosity, Error> {
         if quiet_flag {
             return Ok(Verbosity::Quiet);
         }
@@ -63,7 +63,7 @@ impl Verbosity {
 /// only when the suite configures it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub(crate) enum Feature {
+pub enum Feature {
     /// `decay:`, or a gate on `decay.*` or `envelope.model_bumps`.
     Decay,
     /// `memory:`, or a gate on `memory.changed_cases`.
@@ -116,7 +116,7 @@ impl Feature {
 /// features it configures. Saved with the run's policy, so `evalgate report` shows what the
 /// run would have shown.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub(crate) struct OutputPolicy {
+pub struct OutputPolicy {
     /// `output.verbosity`, when the suite sets it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verbosity: Option<Verbosity>,

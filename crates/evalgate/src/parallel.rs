@@ -3,11 +3,7 @@
 
 /// `f` over `items`, in chunks on up to 8 threads when there are at least `min_items`;
 /// the results in the order of `items`.
-pub(crate) fn map<T: Sync, R: Send>(
-    items: &[T],
-    min_items: usize,
-    f: impl Fn(&T) -> R + Sync,
-) -> Vec<R> {
+pub fn map<T: Sync, R: Send>(items: &[T], min_items: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let threads = std::thread::available_parallelism()
         .map_or(1, usize::from)
         .min(8);

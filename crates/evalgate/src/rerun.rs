@@ -28,7 +28,7 @@ const MAX_CONSISTENT_WIDTH: f64 = 0.5;
 
 /// What `evalgate rerun` was asked.
 #[derive(Debug, Clone)]
-pub(crate) struct RerunRequest {
+pub struct RerunRequest {
     pub dir: PathBuf,
     pub out_dir: PathBuf,
     pub case: String,
@@ -65,7 +65,7 @@ impl RerunRequest {
 }
 
 /// Runs the rerun, records it in history and returns its record.
-pub(crate) fn rerun(request: &RerunRequest) -> Result<RerunRecord, Error> {
+pub fn rerun(request: &RerunRequest) -> Result<RerunRecord, Error> {
     request.check()?;
     let suite = Suite::load(&request.dir)?;
     let history = history_path(suite.history.as_deref(), &request.out_dir)?.ok_or_else(|| {
@@ -247,7 +247,7 @@ fn outcome(
 }
 
 /// The terminal lines of a rerun.
-pub(crate) fn render(record: &RerunRecord) -> String {
+pub fn render(record: &RerunRecord) -> String {
     let answered = record.passes + record.failures;
     let verdict = match record.consistent {
         Some(true) => "consistent with the hypothesis".to_string(),

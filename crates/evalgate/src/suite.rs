@@ -214,17 +214,17 @@ pub struct RetryPolicy {
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Suite {
-    pub(crate) name: String,
+    pub name: String,
     /// The evals folder (holding `evalgate.yaml` and `cases/`).
-    pub(crate) dir: PathBuf,
-    pub(crate) cases_dir: PathBuf,
+    pub dir: PathBuf,
+    pub cases_dir: PathBuf,
     pub(crate) target: Option<TargetConfig>,
     pub(crate) defaults: Defaults,
     pub(crate) concurrency: usize,
     pub(crate) retries: RetryPolicy,
     pub(crate) inconclusive: InconclusivePolicy,
     /// Versions declared for the agent under test (model, prompt, tools, index, sampling).
-    pub(crate) envelope: BTreeMap<String, String>,
+    pub envelope: BTreeMap<String, String>,
     /// Versions in force (corpus, policy, tool surface), against which case pins are compared.
     pub(crate) pins: BTreeMap<String, String>,
     pub(crate) record_output_bytes: usize,
@@ -239,18 +239,18 @@ pub struct Suite {
     pub(crate) snapshots: SnapshotSettings,
     /// The history store set in the suite (`history.path`); `$EVALGATE_HISTORY` wins, and
     /// the default is `history.sqlite` in the output folder.
-    pub(crate) history: Option<PathBuf>,
-    pub(crate) decay: DecayPolicy,
+    pub history: Option<PathBuf>,
+    pub decay: DecayPolicy,
     /// The baseline runs are compared with, when the suite names one.
-    pub(crate) baseline: Option<BaselinePolicy>,
+    pub baseline: Option<BaselinePolicy>,
     /// The most samples one run (one process) may take for adaptive sampling (`budget:`).
     pub(crate) budget: Option<u64>,
     /// Named load conditions cases may run under (`load:`).
     pub(crate) load: Option<LoadPolicy>,
     /// Prices, time zone and drift level for the operational signals.
-    pub(crate) signals: SignalsConfig,
+    pub signals: SignalsConfig,
     /// When memory counts as changed between envelopes.
-    pub(crate) memory: MemoryPolicy,
+    pub memory: MemoryPolicy,
     /// The agent's serving tiers (`tiers:`), when declared; empty: any name goes.
     pub(crate) tiers: Vec<String>,
     /// Which JUnit readers `junit.xml` is written for (`junit: {schema: ...}`).
@@ -618,7 +618,7 @@ impl Suite {
     }
 
     /// How `path` is shown in messages, JUnit and annotations.
-    pub(crate) fn display_path(&self, path: &Path) -> PathBuf {
+    pub fn display_path(&self, path: &Path) -> PathBuf {
         display(path, self.display_base.as_ref())
     }
 }

@@ -4,12 +4,12 @@ use std::path::Path;
 
 /// Agent-chosen text reaches the terminal and CI logs (decisions, tier and model names,
 /// envelope values, case text, a command agent's stderr). Characters that would move the
-/// cursor, start a new line or reorder the text ([`is_unprintable`]) are shown escaped
+/// cursor, start a new line or reorder the text (`is_unprintable`) are shown escaped
 /// (`\n`, `\u{1b}`, `\u{0}`), and the text cannot be read as a GitHub Actions workflow
 /// command: the runner obeys `::name::` at the start of a line (after blanks) and the
 /// legacy `##[name]` anywhere in one, so a leading `::` is shown as `\::` and `##[` as
 /// `##\[`. Every agent-controlled string printed on stdout or stderr goes through here.
-pub(crate) fn printable(text: &str) -> String {
+pub fn printable(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if is_unprintable(c) {
@@ -41,7 +41,7 @@ pub(crate) fn is_unprintable(c: char) -> bool {
 }
 
 /// `path` relative to the working directory when it is under it, as users type paths.
-pub(crate) fn shown(path: &Path) -> String {
+pub fn shown(path: &Path) -> String {
     let cwd = std::env::current_dir().ok();
     cwd.and_then(|c| path.strip_prefix(c).ok().map(|p| p.display().to_string()))
         .unwrap_or_else(|| path.display().to_string())

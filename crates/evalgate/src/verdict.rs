@@ -170,7 +170,7 @@ pub fn decide(rule: PassRule, tally: Tally) -> (Verdict, (f64, f64)) {
 /// About how many samples in all would decide an `inconclusive` verdict, if the pass rate
 /// stayed what it is: the fewest n at which the 95 % Wilson interval of that rate no longer
 /// straddles the rule's rate. `None` when the rule is not a rate, the rate sits exactly on
-/// the threshold (no number of samples decides it), or more than [`MAX_SAMPLES`] would be
+/// the threshold (no number of samples decides it), or more than `MAX_SAMPLES` would be
 /// needed.
 pub fn samples_to_decide(rule: PassRule, tally: Tally) -> Option<u32> {
     let PassRule::MinRate(threshold) = rule else {

@@ -30,8 +30,8 @@ fn options() -> Options {
     options
 }
 
-/// Reads `path` (refusing files over [`MAX_FILE_BYTES`]) and returns its text.
-pub(crate) fn read(path: &Path) -> Result<String, ConfigError> {
+/// Reads `path` (refusing files over `MAX_FILE_BYTES`) and returns its text.
+pub fn read(path: &Path) -> Result<String, ConfigError> {
     let meta = std::fs::metadata(path)
         .map_err(|e| ConfigError::new(path, format!("cannot read file: {e}")))?;
     if meta.len() > MAX_FILE_BYTES {
@@ -57,7 +57,7 @@ pub(crate) fn read(path: &Path) -> Result<String, ConfigError> {
 }
 
 /// Parses `source` (the text of `path`) into `T`.
-pub(crate) fn parse<T: DeserializeOwned>(path: &Path, source: &str) -> Result<T, ConfigError> {
+pub fn parse<T: DeserializeOwned>(path: &Path, source: &str) -> Result<T, ConfigError> {
     serde_saphyr::from_str_with_options(source, options()).map_err(|e| {
         let position = e.location().map(|l| Position::of(&l)).unwrap_or_default();
         let message = plain_message(&e);

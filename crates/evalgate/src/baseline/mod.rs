@@ -1,13 +1,13 @@
 //! The baseline a pull request is compared with: each case's pooled samples from the
 //! recent runs of a branch in the history store, or a committed file saved by `evalgate
-//! baseline save`. Comparing ([`compare`]) gives each case a one-sided p-value for a drop,
+//! baseline save`. Comparing (`compare`) gives each case a one-sided p-value for a drop,
 //! valid for how its samples were taken, adjusted over the run's compared cases so that a
-//! run with nothing changed turns red with probability at most α. [`judge`] is the same
+//! run with nothing changed turns red with probability at most α. `judge` is the same
 //! comparison while a case runs: when to stop sampling, and whether a failing case is red.
 
 mod compare;
 pub(crate) mod judge;
-pub(crate) mod plan;
+pub mod plan;
 mod policy;
 
 use std::collections::BTreeMap;
@@ -32,7 +32,7 @@ use crate::verdict::Verdict;
 
 /// What a run is compared with.
 #[derive(Debug)]
-pub(crate) enum Resolved {
+pub enum Resolved {
     /// The baseline, and what it is as shown to users.
     Found(Box<Baseline>, String),
     /// The run is on the baseline branch and history holds no earlier run of it: there is
@@ -42,7 +42,7 @@ pub(crate) enum Resolved {
 
 /// The run being compared, as far as choosing its baseline goes.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Subject<'a> {
+pub struct Subject<'a> {
     pub suite: &'a str,
     /// Its processes' run ids: never its own baseline.
     pub run_ids: &'a [&'a str],
@@ -63,7 +63,7 @@ pub(crate) struct Subject<'a> {
 /// when history (off, or unreadable: `None`) has none, the file at `path`. Neither: an
 /// error, so a comparison never passes on nothing — except for the first run of the
 /// baseline branch itself, which has nothing to regress against.
-pub(crate) fn resolve(
+pub fn resolve(
     policy: &BaselinePolicy,
     subject: &Subject,
     history: Option<&HistoryStore>,
@@ -189,7 +189,7 @@ fn pooled_source(branch: &str, runs: &[RunRow], window: u32) -> String {
 }
 
 /// The first 12 characters of a commit id, as reports show it.
-pub(crate) fn short_commit(commit: &str) -> String {
+pub fn short_commit(commit: &str) -> String {
     commit.chars().take(12).collect()
 }
 
@@ -268,7 +268,7 @@ impl BaselineCase {
 
 impl Baseline {
     /// The baseline of one run: each case's latest record, and its samples' signals.
-    pub(crate) fn of(
+    pub fn of(
         suite: &str,
         envelope: String,
         axes: &BTreeMap<String, String>,
@@ -343,7 +343,7 @@ impl Baseline {
             .map(|i| &self.cases[i])
     }
 
-    pub(crate) fn save(&self, path: &Path) -> Result<(), Error> {
+    pub fn save(&self, path: &Path) -> Result<(), Error> {
         let json = serde_json::to_vec_pretty(self)
             .map_err(|e| Error::Internal(format!("serializing the baseline failed: {e}")))?;
         write_atomic(path, &json)

@@ -10,7 +10,7 @@ use crate::suite::Suite;
 
 /// Which cases to load.
 #[derive(Debug, Clone, Copy)]
-pub(crate) enum Selection<'a> {
+pub enum Selection<'a> {
     All,
     /// One case, by id; falls back to a full scan when no file has the id as its path.
     Exact(&'a str),
@@ -18,7 +18,7 @@ pub(crate) enum Selection<'a> {
 
 /// What discovery touched: the proof that `--exact` does not scan the tree.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct DiscoveryStats {
+pub struct DiscoveryStats {
     pub dirs_listed: usize,
     pub files_parsed: usize,
 }
@@ -26,7 +26,7 @@ pub(crate) struct DiscoveryStats {
 const EXTENSIONS: [&str; 2] = ["yaml", "yml"];
 
 /// Loads the cases under `suite.cases_dir` that `selection` asks for.
-pub(crate) fn discover(
+pub fn discover(
     suite: &Suite,
     selection: Selection<'_>,
 ) -> Result<(Vec<Case>, DiscoveryStats), Error> {
@@ -54,7 +54,7 @@ pub(crate) fn discover(
 
 /// Every case under the suite's cases folder, none when it has no case files: for commands
 /// that add cases (`evalgate import`) and must compare with what is there.
-pub(crate) fn existing_cases(suite: &Suite) -> Result<Vec<Case>, Error> {
+pub fn existing_cases(suite: &Suite) -> Result<Vec<Case>, Error> {
     if !suite.cases_dir.is_dir() {
         return Ok(Vec::new());
     }

@@ -1,7 +1,7 @@
-//! Cases: the YAML format ([`model`]), finding case files ([`discover`]) and the validated,
+//! Cases: the YAML format (`model`), finding case files (`discover`) and the validated,
 //! ready-to-run [`Case`].
 
-mod discover;
+pub mod discover;
 pub(crate) mod model;
 mod tier;
 
@@ -12,9 +12,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-pub(crate) use discover::{Selection, discover, existing_cases};
+pub use discover::{Selection, discover, existing_cases};
 pub use model::{Label, Source, Status};
-pub(crate) use tier::{SuiteTier, TIER_ENV, tier_path};
+pub use tier::{SuiteTier, TIER_ENV, tier_path};
 
 use crate::coverage::BranchCatalog;
 use crate::decay::RubricRef;
@@ -210,7 +210,7 @@ impl Case {
 
     /// Parses and validates the text of a case file as if it were at `display` (`rel` under
     /// `cases/`): for case files about to be written.
-    pub(crate) fn from_source(
+    pub fn from_source(
         source: &str,
         display: PathBuf,
         rel: &Path,

@@ -21,7 +21,7 @@ use crate::suite::Suite;
 pub(crate) const TIERS_DIR: &str = "tiers";
 
 /// The environment variable naming the suite tier to run.
-pub(crate) const TIER_ENV: &str = "EVALGATE_SUITE_TIER";
+pub const TIER_ENV: &str = "EVALGATE_SUITE_TIER";
 
 /// A tier file as written.
 #[derive(Debug, Deserialize)]
@@ -50,7 +50,7 @@ impl SuiteTier {
     }
 
     /// Loads `tiers/<name>.yaml` of the suite.
-    pub(crate) fn load(suite: &Suite, name: &str) -> Result<SuiteTier, ConfigError> {
+    pub fn load(suite: &Suite, name: &str) -> Result<SuiteTier, ConfigError> {
         let path = tier_path(suite, name).map_err(|m| ConfigError::new(&suite.dir, m))?;
         let display = suite.display_path(&path);
         let source = crate::yaml::read(&path).map_err(|e| ConfigError {
@@ -94,7 +94,7 @@ impl SuiteTier {
     /// Keeps the cases of the tier; every id it lists must be an active case of `cases`
     /// (the whole suite), else the tier is stale: a retired case or a draft it names would
     /// not run, and the tier would be smaller than it says.
-    pub(crate) fn select(&self, cases: Vec<Case>) -> Result<Vec<Case>, ConfigError> {
+    pub fn select(&self, cases: Vec<Case>) -> Result<Vec<Case>, ConfigError> {
         let known: BTreeSet<&str> = cases
             .iter()
             .filter(|c| c.status == Status::Active)
@@ -130,7 +130,7 @@ impl SuiteTier {
 }
 
 /// `tiers/<name>.yaml` of the suite, for a name of letters, digits, `-` and `_`.
-pub(crate) fn tier_path(suite: &Suite, name: &str) -> Result<PathBuf, String> {
+pub fn tier_path(suite: &Suite, name: &str) -> Result<PathBuf, String> {
     let valid = !name.is_empty()
         && name
             .chars()

@@ -1,5 +1,5 @@
-//! Planner branch coverage: the branch catalog ([`catalog`]), coverage of a run computed
-//! from its sample records ([`compute`]), and its LCOV rendering ([`lcov`]).
+//! Planner branch coverage: the branch catalog (`catalog`), coverage of a run computed
+//! from its sample records (`compute`), and its LCOV rendering (`lcov`).
 
 mod catalog;
 mod compute;
@@ -13,5 +13,5 @@ pub use compute::{
     BranchCoverage, Coverage, CoverageBuilder, PointCoverage, TransitionSeen, Transitions,
 };
 pub use lcov::lcov;
-pub(crate) use stamp::stamp;
-pub(crate) use suggest::suggest;
+pub use stamp::stamp;
+pub use suggest::suggest;

@@ -18,7 +18,7 @@ struct WithCatalog {
 }
 
 /// Stamps the catalog of the suite in `dir`; returns what changed, for people.
-pub(crate) fn stamp(dir: &Path) -> Result<Vec<String>, Error> {
+pub fn stamp(dir: &Path) -> Result<Vec<String>, Error> {
     let own_file = dir.join(CATALOG_FILE);
     let (path, file) = if own_file.exists() {
         let source = crate::yaml::read(&own_file)?;

@@ -22,7 +22,7 @@ struct Seen {
 
 /// The proposed catalog as YAML, from a tools JSON (`(path, path as shown in sources:)`)
 /// and the `(case, decisions)` of recorded samples.
-pub(crate) fn suggest<'a>(
+pub fn suggest<'a>(
     tools: Option<(&Path, &str)>,
     samples: Option<impl IntoIterator<Item = (&'a str, &'a [Decision])>>,
 ) -> Result<String, Error> {

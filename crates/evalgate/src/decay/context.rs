@@ -67,7 +67,7 @@ pub struct SnapshotFacts {
 }
 
 impl DecayContext {
-    pub(crate) fn new<'a>(
+    pub fn new<'a>(
         suite: &Suite,
         cases: impl IntoIterator<Item = &'a Case>,
     ) -> Result<DecayContext, Error> {

@@ -17,19 +17,18 @@ pub(crate) use assess::{CaseHistory, DecayInputs, assess};
 pub use assess::{DecayReport, HistorySummary, RetiredCase};
 pub use context::DecayContext;
 pub use finding::{DecayFinding, Detector, Severity};
-pub(crate) use policy::DEFAULT_MIN_SIMILARITY;
+pub use policy::DEFAULT_MIN_SIMILARITY;
 pub(crate) use policy::DecayFile;
 pub use policy::DecayPolicy;
 pub use representativeness::analyse as representativeness;
-pub(crate) use representativeness::similar;
+pub use representativeness::similar;
 pub use representativeness::{
     CaseMatch, CaseText, NearInput, ProductionSample, Representativeness,
     RepresentativenessOptions, UncoveredCluster,
 };
-// The streaming of a JSON Lines file through a worker per core, shared with `crate::usage`.
-pub(crate) use representativeness::{
-    Batch, BatchReader, BatchWorker, fan_out, is_blank, one_per_core,
-};
+// The streaming of a JSON Lines file through a worker per core, shared with the usage
+// analysis of the command line.
+pub use representativeness::{Batch, BatchReader, BatchWorker, fan_out, is_blank, one_per_core};
 pub(crate) use rubric::load_rubrics;
 pub use rubric::{Rubric, RubricRef};
 pub use saturation::Discrimination;

@@ -61,7 +61,7 @@ const DEFAULT_REVIEW_DAYS: u32 = 90;
 const DEFAULT_MIN_AGREEMENT: f64 = 0.6;
 const DEFAULT_SATURATION: u32 = 3;
 const DEFAULT_FIELD: &str = "input";
-pub(crate) const DEFAULT_MIN_SIMILARITY: f64 = 0.3;
+pub const DEFAULT_MIN_SIMILARITY: f64 = 0.3;
 
 impl Default for DecayPolicy {
     fn default() -> Self {

@@ -43,7 +43,7 @@ pub struct CaseVerdictRow {
     pub verdict: Verdict,
 }
 
-/// Which runs of a branch a baseline may pool (see [`HistoryStore::pooled_baseline`]).
+/// Which runs of a branch a baseline may pool (see `HistoryStore::pooled_baseline`).
 #[derive(Debug, Clone)]
 pub struct PoolQuery<'a> {
     pub suite: &'a str,
@@ -194,7 +194,7 @@ impl HistoryStore {
 
     /// [`HistoryStore::case_verdicts`] of the runs of one suite only: another suite sharing
     /// the store is not its history.
-    pub(crate) fn case_verdicts_of(&self, suite: &str) -> Result<Vec<CaseVerdictRow>, Error> {
+    pub fn case_verdicts_of(&self, suite: &str) -> Result<Vec<CaseVerdictRow>, Error> {
         self.verdicts(Some(suite))
     }
 
@@ -569,7 +569,7 @@ impl HistoryStore {
     }
 
     /// The run `run_id`, if history holds it.
-    pub(crate) fn run(&self, run_id: &str) -> Result<Option<RunRow>, Error> {
+    pub fn run(&self, run_id: &str) -> Result<Option<RunRow>, Error> {
         Ok(self
             .select_runs("WHERE run_id = ?1", [run_id])?
             .into_iter()
@@ -577,7 +577,7 @@ impl HistoryStore {
     }
 
     /// The case records stored for `run_id` (one per case), by case id.
-    pub(crate) fn case_records_of_run(&self, run_id: &str) -> Result<Vec<CaseRecord>, Error> {
+    pub fn case_records_of_run(&self, run_id: &str) -> Result<Vec<CaseRecord>, Error> {
         self.records_of_run(
             "SELECT case_id, record FROM case_records WHERE run_id = ?1 ORDER BY case_id",
             run_id,
@@ -585,7 +585,7 @@ impl HistoryStore {
     }
 
     /// The sample records stored for `run_id`, by case and sample index.
-    pub(crate) fn sample_records_of_run(&self, run_id: &str) -> Result<Vec<SampleRecord>, Error> {
+    pub fn sample_records_of_run(&self, run_id: &str) -> Result<Vec<SampleRecord>, Error> {
         self.records_of_run(
             "SELECT case_id, record FROM sample_records WHERE run_id = ?1
              ORDER BY case_id, sample",

@@ -114,7 +114,7 @@ impl RunPolicy {
 
     /// The `cases` a policy records from a full discovery: the active ones (drafts and
     /// retired cases do not run by default, so a whole run need not cover them).
-    pub(crate) fn active_cases<'a>(cases: impl IntoIterator<Item = &'a Case>) -> Vec<String> {
+    pub fn active_cases<'a>(cases: impl IntoIterator<Item = &'a Case>) -> Vec<String> {
         cases
             .into_iter()
             .filter(|c| c.status == Status::Active)

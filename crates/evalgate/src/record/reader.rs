@@ -29,7 +29,7 @@ pub struct RunData {
     /// Lines that could not be read (a process killed mid-line), with where they are.
     pub skipped_lines: Vec<String>,
     /// The catalog and gates the run was made under (`suite.json`), when recorded.
-    pub(crate) policy: Option<RunPolicy>,
+    pub policy: Option<RunPolicy>,
     /// The cases the run should hold when its processes' plans cannot tell (each ran one
     /// case, as under nextest): set by `evalgate report` from the evals folder, so a case
     /// whose process never started is missing, not silently absent.

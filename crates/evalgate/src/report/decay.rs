@@ -21,10 +21,7 @@ pub(crate) const HISTORY_FILE: &str = "history.sqlite";
 
 /// Where the history store is: `$EVALGATE_HISTORY` (`off` for none), else the suite's
 /// `history.path`, else `history.sqlite` in the output folder.
-pub(crate) fn history_path(
-    suite_path: Option<&Path>,
-    out_dir: &Path,
-) -> Result<Option<PathBuf>, Error> {
+pub fn history_path(suite_path: Option<&Path>, out_dir: &Path) -> Result<Option<PathBuf>, Error> {
     match std::env::var("EVALGATE_HISTORY") {
         Ok(v) if v == "off" => return Ok(None),
         Ok(v) if !v.is_empty() => return Ok(Some(PathBuf::from(v))),
@@ -353,7 +350,7 @@ fn ingest(
 /// Before any agent call: the history store opens (a corrupt, foreign or newer file is
 /// refused now, not after the run) and the production sample exists. Its lines are read
 /// only when judging, after the run.
-pub(crate) fn preflight(
+pub fn preflight(
     suite_history: Option<&Path>,
     production: Option<&Path>,
     out_dir: &Path,

@@ -8,7 +8,7 @@ mod coverage_text;
 mod decay;
 mod decay_text;
 mod gates;
-pub(crate) mod github;
+pub mod github;
 mod junit;
 mod junit_decay;
 mod measured;
@@ -21,11 +21,11 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 pub use attempts::Attempts;
-pub(crate) use decay::{history_path, preflight};
+pub use decay::{history_path, preflight};
 pub use gates::{GateInputs, GateResult, evaluate};
 pub use junit::{JunitSchema, junit_report};
 pub use summary::Summary;
-pub(crate) use xml_text::xml_safe;
+pub use xml_text::xml_safe;
 
 use crate::atomic_file::write_atomic;
 use crate::baseline::{BaselineComparison, Resolved, compare};
@@ -137,7 +137,7 @@ pub struct RunReport {
     /// every report, so no case is rerolled to green unseen.
     pub(crate) reruns: Vec<RerunRecord>,
     /// Capability SLIs, tier mix, latency (per condition, per hour) and cost.
-    pub(crate) signals: Signals,
+    pub signals: Signals,
     /// Memory divergence against a reference run, when any sample reported memory or
     /// probed recall.
     pub(crate) memory: Option<MemoryReport>,

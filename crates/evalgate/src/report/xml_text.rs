@@ -9,7 +9,7 @@ fn kept(c: char) -> bool {
     matches!(c, '\n' | '\u{20}'..='\u{7E}' | '\u{A0}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')
 }
 
-pub(crate) fn xml_safe(text: &str) -> String {
+pub fn xml_safe(text: &str) -> String {
     if text.chars().all(kept) {
         return text.to_string();
     }

@@ -27,7 +27,7 @@ mod tests;
 pub(crate) use baseline::SignalBaseline;
 pub(crate) use compute::{Signals, UNREPORTED_TIER, signals_of};
 pub use config::Price;
-pub(crate) use cost::{Cost, NO_CUSTOMER, sample_cost};
+pub use cost::{Cost, NO_CUSTOMER, sample_cost};
 pub(crate) use distribution::Percentiles;
 pub(crate) use distribution::nearest_rank;
 pub(crate) use drift::VerbosityDrift;
@@ -35,7 +35,7 @@ pub(crate) use latency::{Latency, Slice};
 pub(crate) use markdown::render_markdown;
 pub(crate) use rate::Rate;
 pub(crate) use text::render_text;
-pub(crate) use text::usd;
+pub use text::usd;
 pub(crate) use tiers::TierMix;
 
 use compute::{Pins, answered, ordinary};

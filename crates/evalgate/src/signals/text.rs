@@ -312,7 +312,7 @@ pub(super) fn percentiles(p: &Percentiles, unit: &str) -> String {
 }
 
 /// Dollars with three significant digits below $1 (`$0.000123`), cents above.
-pub(crate) fn usd(x: f64) -> String {
+pub fn usd(x: f64) -> String {
     let decimals = if x > 0.0 && x < 1.0 {
         (2 - x.log10().floor() as i32).clamp(2, 9) as usize
     } else {

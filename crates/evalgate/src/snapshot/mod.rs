@@ -4,9 +4,9 @@
 //! of a snapshot records the envelope and date its output was produced under; under CI
 //! nothing is written and a missing or different snapshot fails.
 //!
-//! [`settings`]: the suite's `snapshots:` section; [`normalise`]: output → snapshot text;
-//! [`stored`]: file names and reading `.snap` files; [`compare`]: the comparison and the
-//! CI / local policy; [`assert`]: one call of insta; [`process`]: process setup for insta.
+//! `settings`: the suite's `snapshots:` section; `normalise`: output → snapshot text;
+//! `stored`: file names and reading `.snap` files; `compare`: the comparison and the
+//! CI / local policy; `assert`: one call of insta; `process`: process setup for insta.
 
 mod assert;
 mod compare;

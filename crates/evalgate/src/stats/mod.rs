@@ -14,8 +14,7 @@ mod multiple;
 mod normal;
 mod pass_at_k;
 mod proportion;
-#[cfg(test)]
-pub(crate) mod random;
+pub mod random;
 mod search;
 mod sequential;
 

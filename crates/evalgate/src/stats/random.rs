@@ -1,8 +1,9 @@
-//! A deterministic uniform source for the simulation checks of the tests: the same seed
+//! A deterministic uniform source for the simulation checks of the tests (this crate's and
+//! the command line's): the same seed
 //! gives the same draws on every machine.
 
 /// xorshift64* (Vigna).
-pub(crate) struct XorShift(pub u64);
+pub struct XorShift(pub u64);
 
 impl XorShift {
     /// A uniform number in [0, 1).

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 /// Values that take precedence over the environment (e.g. the demo agent's URL).
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Overrides(pub BTreeMap<String, String>);
+pub struct Overrides(pub BTreeMap<String, String>);
 
 /// A text with its variables expanded.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -222,7 +222,7 @@ fn panic_message(join: tokio::task::JoinError) -> String {
     }
 }
 
-pub(crate) use expand::Overrides;
+pub use expand::Overrides;
 pub(crate) use secrets::Secrets;
 
 /// The shared HTTP client: one connection pool for the whole run, TLS by rustls with ring.

@@ -23,13 +23,13 @@ mod matcher;
 mod minhash;
 mod pipeline;
 mod production;
-pub(crate) mod similar;
+pub mod similar;
 mod text;
 
 pub use analysis::{CaseText, ProductionSample, RepresentativenessOptions, analyse};
 pub use findings::{CaseMatch, NearInput, Representativeness, UncoveredCluster};
-pub(crate) use pipeline::{BatchWorker, fan_out, one_per_core};
-pub(crate) use production::{Batch, BatchReader, is_blank};
+pub use pipeline::{BatchWorker, fan_out, one_per_core};
+pub use production::{Batch, BatchReader, is_blank};
 
 #[cfg(test)]
 mod tests;

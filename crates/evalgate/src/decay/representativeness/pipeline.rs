@@ -20,7 +20,7 @@ use crate::errors::Error;
 const BATCHES_IN_FLIGHT_PER_WORKER: usize = 4;
 
 /// What one worker thread does with the batches it is handed.
-pub(crate) trait BatchWorker {
+pub trait BatchWorker {
     /// What a batch gives back, handed to the caller in file order.
     type Outcome: Send;
     /// What the worker has added up once the file is read.
@@ -30,7 +30,7 @@ pub(crate) trait BatchWorker {
 }
 
 /// One worker per core, as the machine reports it (1 where it cannot tell).
-pub(crate) fn one_per_core() -> usize {
+pub fn one_per_core() -> usize {
     std::thread::available_parallelism().map_or(1, NonZeroUsize::get)
 }
 
@@ -39,7 +39,7 @@ pub(crate) fn one_per_core() -> usize {
 /// (a worker's, the reader's or `in_order`'s) stops the stream and is returned. Returns
 /// each worker's tallies, in no meaningful order: which batches a worker took depends on
 /// thread timing, so they must be merged by an order of their own.
-pub(crate) fn fan_out<W, N, F>(
+pub fn fan_out<W, N, F>(
     mut reader: BatchReader<'_>,
     workers: usize,
     new_worker: N,

@@ -16,7 +16,7 @@ const READ_BUFFER: usize = 256 * 1024;
 
 /// Consecutive lines of the file.
 #[derive(Debug)]
-pub(crate) struct Batch {
+pub struct Batch {
     /// The batch's place in the file: 0, 1, 2…
     pub(crate) seq: u64,
     /// The 1-based line number of the first line.
@@ -28,7 +28,7 @@ pub(crate) struct Batch {
 
 impl Batch {
     /// Each line with its 1-based number, without its line ending.
-    pub(crate) fn lines(&self) -> impl Iterator<Item = (u64, &[u8])> {
+    pub fn lines(&self) -> impl Iterator<Item = (u64, &[u8])> {
         let starts = std::iter::once(0).chain(self.ends.iter().map(|&end| end + 1));
         starts
             .zip(&self.ends)
@@ -45,13 +45,13 @@ impl Batch {
 
 /// Whether a line holds nothing but whitespace: such lines (a trailing empty line, a
 /// blank line between records) are not inputs, as JSON Lines tools commonly allow.
-pub(crate) fn is_blank(line: &[u8]) -> bool {
+pub fn is_blank(line: &[u8]) -> bool {
     line.iter().all(u8::is_ascii_whitespace)
 }
 
 /// Reads the file a batch at a time.
 #[derive(Debug)]
-pub(crate) struct BatchReader<'p> {
+pub struct BatchReader<'p> {
     path: &'p Path,
     reader: BufReader<File>,
     lines_per_batch: usize,
@@ -72,7 +72,7 @@ impl<'p> BatchReader<'p> {
     }
 
     /// Reads `file`, opened from `path` by the caller (who words its own error).
-    pub(crate) fn new(path: &'p Path, file: File) -> BatchReader<'p> {
+    pub fn new(path: &'p Path, file: File) -> BatchReader<'p> {
         BatchReader {
             path,
             reader: BufReader::with_capacity(READ_BUFFER, file),
@@ -85,7 +85,7 @@ impl<'p> BatchReader<'p> {
 
     /// Batches of `lines` lines (or fewer) instead of the default: for tests that vary
     /// how a file is cut.
-    pub(crate) fn with_lines_per_batch(mut self, lines: usize) -> BatchReader<'p> {
+    pub fn with_lines_per_batch(mut self, lines: usize) -> BatchReader<'p> {
         self.lines_per_batch = lines.max(1);
         self
     }

@@ -15,7 +15,7 @@ use super::text::{Shingle, Shingler};
 /// How texts are compared: the threshold, the hash functions, and the buffer a text is
 /// measured from.
 #[derive(Debug)]
-pub(crate) struct Similarity {
+pub struct Similarity {
     hasher: MinHasher,
     threshold: Threshold,
     table: ShingleTable,
@@ -24,21 +24,21 @@ pub(crate) struct Similarity {
 /// A text as the comparison sees it: its shingle set and MinHash sketch. Making one is most
 /// of the cost of a comparison, and needs no state, so callers make them on every core.
 #[derive(Debug, Clone)]
-pub(crate) struct Fingerprinted {
+pub struct Fingerprinted {
     set: Vec<Shingle>,
     sketch: Sketch,
 }
 
 impl Fingerprinted {
     /// Whether the text has no word at all (punctuation, emoji): it resembles nothing.
-    pub(crate) fn is_empty(&self) -> bool {
+    pub fn is_empty(&self) -> bool {
         self.set.is_empty()
     }
 }
 
 /// Known texts, indexed to be searched.
 #[derive(Debug)]
-pub(crate) struct KnownTexts {
+pub struct KnownTexts {
     index: CaseIndex,
     scratch: SearchScratch,
     hits: Vec<CaseHit>,
@@ -47,14 +47,14 @@ pub(crate) struct KnownTexts {
 /// Texts grouped as they come: each joins the group whose first text it resembles most,
 /// or starts a group.
 #[derive(Debug)]
-pub(crate) struct Grouping {
+pub struct Grouping {
     clusters: UncoveredClusters,
 }
 
 impl Similarity {
     /// Texts are alike when the Jaccard similarity of their shingles is at least
     /// `threshold`, in (0, 1].
-    pub(crate) fn new(threshold: f64) -> Result<Similarity, String> {
+    pub fn new(threshold: f64) -> Result<Similarity, String> {
         Ok(Similarity {
             hasher: MinHasher::new(),
             threshold: Threshold::new(threshold)?,
@@ -63,7 +63,7 @@ impl Similarity {
     }
 
     /// The shingles and sketch of `text` (callable from any thread).
-    pub(crate) fn fingerprint(&self, text: &str) -> Fingerprinted {
+    pub fn fingerprint(&self, text: &str) -> Fingerprinted {
         let mut set = Vec::new();
         Shingler::default().shingles(text, &mut set);
         into_set(&mut set);
@@ -73,7 +73,7 @@ impl Similarity {
         }
     }
 
-    pub(crate) fn index<'t>(&self, texts: impl IntoIterator<Item = &'t str>) -> KnownTexts {
+    pub fn index<'t>(&self, texts: impl IntoIterator<Item = &'t str>) -> KnownTexts {
         let index = CaseIndex::build(texts, &self.hasher);
         KnownTexts {
             scratch: SearchScratch::for_index(&index),
@@ -84,7 +84,7 @@ impl Similarity {
 
     /// The known text `text` resembles most, at the threshold or above, with the
     /// similarity; of equally close ones, the first. A text without words resembles none.
-    pub(crate) fn most_similar(
+    pub fn most_similar(
         &mut self,
         known: &mut KnownTexts,
         text: &Fingerprinted,
@@ -104,7 +104,7 @@ impl Similarity {
             .map(|hit| (hit.case, hit.similarity.value()))
     }
 
-    pub(crate) fn grouping(&self) -> Grouping {
+    pub fn grouping(&self) -> Grouping {
         Grouping {
             clusters: UncoveredClusters::unbounded(self.threshold),
         }
@@ -112,7 +112,7 @@ impl Similarity {
 
     /// Adds the next text, numbered `ordinal` (increasing): the ordinal of the text that
     /// leads the group it joined, or its own when it starts one.
-    pub(crate) fn group(&self, grouping: &mut Grouping, ordinal: u64, text: Fingerprinted) -> u64 {
+    pub fn group(&self, grouping: &mut Grouping, ordinal: u64, text: Fingerprinted) -> u64 {
         let input = UncoveredInput {
             line: ordinal,
             excerpt: String::new(),

@@ -54,14 +54,14 @@ pub(crate) fn fresh_token() -> String {
 /// While open, the runner reads no workflow commands on this process's output: everything
 /// untrusted (libtest's lines with agent output, the report text) is printed inside it. It
 /// closes when dropped, so an early return cannot leave our own annotations muted.
-pub(crate) struct Fence {
+pub struct Fence {
     token: Option<String>,
 }
 
 impl Fence {
     /// Prints `::stop-commands::<token>` on stdout under GitHub Actions; does nothing
     /// elsewhere.
-    pub(crate) fn open() -> Fence {
+    pub fn open() -> Fence {
         if !super::active() {
             return Fence { token: None };
         }
@@ -72,7 +72,7 @@ impl Fence {
     }
 
     /// Prints `::<token>::`: the runner reads commands again.
-    pub(crate) fn close(mut self) {
+    pub fn close(mut self) {
         self.end();
     }
 

@@ -8,8 +8,8 @@ mod step_summary;
 use std::io::Write as _;
 use std::path::PathBuf;
 
-pub(crate) use commands::Fence;
-pub(crate) use step_summary::escape;
+pub use commands::Fence;
+pub use step_summary::escape;
 
 use crate::errors::Error;
 use crate::record::RunData;
@@ -21,7 +21,7 @@ pub(crate) fn active() -> bool {
 }
 
 /// Appends `markdown` to the step summary when `$GITHUB_STEP_SUMMARY` is set; whether it was.
-pub(crate) fn append_step_summary(markdown: &str) -> Result<bool, Error> {
+pub fn append_step_summary(markdown: &str) -> Result<bool, Error> {
     let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) else {
         return Ok(false);
     };
@@ -42,7 +42,7 @@ pub(crate) fn append_step_summary(markdown: &str) -> Result<bool, Error> {
 
 /// Appends the step summary (when `$GITHUB_STEP_SUMMARY` is set) and prints the annotations
 /// to stdout (under GitHub Actions). Call it with command processing on (outside a fence).
-pub(crate) fn publish(data: &RunData, report: &RunReport) -> Result<(), Error> {
+pub fn publish(data: &RunData, report: &RunReport) -> Result<(), Error> {
     let suite = data
         .runs
         .first()

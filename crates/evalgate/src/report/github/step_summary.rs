@@ -16,7 +16,7 @@ pub(crate) const MAX_BYTES: usize = 1024 * 1024 - 1024;
 
 /// Untrusted text as inert Markdown on one line: HTML's `&<>` as entities, every Markdown
 /// punctuation character backslash-escaped, line breaks as spaces.
-pub(crate) fn escape(text: &str) -> String {
+pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
         match c {
