@@ -1,16 +1,34 @@
-//! The README's YAML is real: every example of a case or a suite file in it loads.
+//! The book's YAML is real: every example of a case or a suite file in its chapters
+//! (`docs/src/`, in the order of `docs/src/SUMMARY.md`) and in the README loads.
 
 #[path = "support/suite.rs"]
 mod suite;
 
 use suite::TempSuite;
 
-/// The ```yaml blocks of the README, in order.
+/// The chapters `docs/src/SUMMARY.md` lists, in its order, then the README.
+fn documents() -> Vec<String> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let read = |path: std::path::PathBuf| {
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    };
+    let summary = read(root.join("docs/src/SUMMARY.md"));
+    let mut documents: Vec<String> = summary
+        .split("](")
+        .skip(1)
+        .map(|link| read(root.join("docs/src").join(&link[..link.find(')').unwrap()])))
+        .collect();
+    assert!(documents.len() >= 20, "chapters: {}", documents.len());
+    documents.push(read(root.join("README.md")));
+    documents
+}
+
+/// The ```yaml blocks of the book's chapters, then of the README, in order.
 fn yaml_blocks() -> Vec<String> {
-    let readme = include_str!("../README.md");
+    let documents = documents();
     let mut blocks = Vec::new();
     let mut current: Option<String> = None;
-    for line in readme.lines() {
+    for line in documents.iter().flat_map(|d| d.lines()) {
         match (&mut current, line.trim_end()) {
             (None, "```yaml") => current = Some(String::new()),
             (Some(block), "```") => {
@@ -27,13 +45,13 @@ fn yaml_blocks() -> Vec<String> {
     blocks
 }
 
-/// What the README's case and suite examples refer to: its rubric file, and a production
+/// What the book's case and suite examples refer to: its rubric file, and a production
 /// sample in the shape its `decay.production` reads.
 fn add_rubric_and_production_sample(s: &TempSuite) {
     let rubric = yaml_blocks()
         .into_iter()
         .find(|b| b.starts_with("# evals/rubrics/support-quality.yaml"))
-        .expect("the README shows a rubric");
+        .expect("the book shows a rubric");
     std::fs::create_dir_all(s.evals().join("rubrics")).unwrap();
     std::fs::write(s.evals().join("rubrics/support-quality.yaml"), rubric).unwrap();
     std::fs::create_dir_all(s.evals().join("production")).unwrap();
@@ -45,12 +63,12 @@ fn add_rubric_and_production_sample(s: &TempSuite) {
 }
 
 #[test]
-fn every_yaml_example_in_the_readme_loads() {
+fn every_yaml_example_in_the_book_loads() {
     let blocks = yaml_blocks();
     let case = blocks
         .iter()
         .find(|b| b.contains("input:") && b.contains("expect:"))
-        .expect("the README shows a case");
+        .expect("the book shows a case");
     let suites: Vec<&String> = blocks
         .iter()
         .filter(|b| b.starts_with("target:") || b.contains("\ntarget:"))
@@ -77,16 +95,16 @@ fn every_yaml_example_in_the_readme_loads() {
     }
 }
 
-/// The README's branch catalog and gates load together with its case (whose decisions must
+/// The book's branch catalog and gates load together with its case (whose decisions must
 /// be branches of the catalog), and the catalog's missing source file shows as stale.
 #[test]
-fn the_readme_catalog_and_gates_load_with_its_case() {
+fn the_book_catalog_and_gates_load_with_its_case() {
     let blocks = yaml_blocks();
     let find = |what: &str, test: &dyn Fn(&String) -> bool| {
         blocks
             .iter()
             .find(|b| test(b))
-            .unwrap_or_else(|| panic!("the README shows {what}"))
+            .unwrap_or_else(|| panic!("the book shows {what}"))
             .clone()
     };
     let case = find("a case", &|b| b.contains("input:") && b.contains("expect:"));
@@ -111,19 +129,19 @@ fn the_readme_catalog_and_gates_load_with_its_case() {
     );
 }
 
-/// The README's imported draft is a case the suite lists as an ignored test, and its suite
+/// The book's imported draft is a case the suite lists as an ignored test, and its suite
 /// tier runs the cases it names.
 #[test]
-fn the_readme_draft_and_suite_tier_load() {
+fn the_book_draft_and_suite_tier_load() {
     let blocks = yaml_blocks();
     let draft = blocks
         .iter()
         .find(|b| b.contains("status: draft") && b.contains("todo:"))
-        .expect("the README shows an imported draft");
+        .expect("the book shows an imported draft");
     let tier = blocks
         .iter()
         .find(|b| b.contains("evals/tiers/smoke.yaml"))
-        .expect("the README shows a suite tier");
+        .expect("the book shows a suite tier");
     let s = TempSuite::new("name: s\ntarget:\n  http: {url: \"http://127.0.0.1:9\"}\n");
     s.case("inbox/intercom-367.yaml", draft);
     for id in [
