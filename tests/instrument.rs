@@ -1,7 +1,8 @@
-//! An in-process agent instrumented the way the README suggests, one line per branch
-//! (`evalgate::decision!` and a `tracing` event with `decision`/`branch` fields), run
-//! through the real harness: its decisions reach the records and the `branches:` checks,
-//! each sample keeps its own, and a failing check shows the observed sequence.
+//! An in-process agent instrumented the way the book suggests (`docs/src/coverage.md`), one
+//! line per branch (`evalgate::decision!` and a `tracing` event with `decision`/`branch`
+//! fields), run through the real harness: its decisions reach the records and the
+//! `branches:` checks, each sample keeps its own, and a failing check shows the observed
+//! sequence.
 
 #[path = "support/suite.rs"]
 mod suite;

@@ -149,7 +149,7 @@ fn this_repositorys_ci_runs_ci_run_and_uploads_the_reports() {
         .collect();
     assert!(
         steps.iter().any(|s| s["run"] == "bash .ci/run"),
-        "CI runs what .ci/run checks (fmt, clippy, cargo test, nextest, the demo)"
+        "CI runs what .ci/run checks (fmt, clippy, the book, cargo test, nextest, the demo)"
     );
     let upload = steps
         .iter()
@@ -172,6 +172,7 @@ fn this_repositorys_ci_runs_ci_run_and_uploads_the_reports() {
         "cargo test",
         "cargo nextest run",
         "-- demo",
+        "mdbook build docs",
     ] {
         assert!(run.contains(check), ".ci/run does not run {check}");
     }
