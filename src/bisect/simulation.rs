@@ -1,5 +1,6 @@
 //! Seeded simulations of a bisection against noisy cases: how often it names the right
-//! causes (power) and how often it names a wrong one (false causes), the figures the README
+//! causes (power) and how often it names a wrong one (false causes), the figures the book's
+//! "Regression bisection" chapter (docs/src/bisect.md)
 //! gives. Each world holds cases whose samples fail at a "good" rate unless the
 //! configuration holds their cause, then at a "bad" rate; the probe draws rounds of samples
 //! and decides as `evalgate bisect` does ([`decide_cases`], rounds until every case is
@@ -170,7 +171,7 @@ fn simulate(world: &World) -> Figures {
     figures
 }
 
-/// One line of the README's table.
+/// One line of the book's table (docs/src/bisect.md).
 fn report(name: &str, world: &World, figures: &Figures) {
     let percent = |n: u64| 100.0 * n as f64 / SEEDS as f64;
     println!(

@@ -145,7 +145,7 @@ impl Error {
         }
     }
 
-    /// The process exit code this error maps to (see the README's exit code table).
+    /// The process exit code this error maps to (see docs/src/exit-codes.md).
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Config(_) | Error::Configs(_) | Error::Usage(_) => crate::exit::CONFIG,

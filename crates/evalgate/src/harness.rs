@@ -91,7 +91,7 @@ impl Harness {
     }
 
     /// The value of an envelope axis to pass to the agent with every request (default: the
-    /// axes of `$EVALGATE_AXES`); see the README's "Regression bisection".
+    /// axes of `$EVALGATE_AXES`); see the book's "Regression bisection" (docs/src/bisect.md).
     pub fn axis(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.axes.insert(name.into(), value.into());
         self
@@ -109,7 +109,7 @@ impl Harness {
         self
     }
 
-    /// Runs and returns the process exit code (see the README's table).
+    /// Runs and returns the process exit code (see docs/src/exit-codes.md).
     pub fn run(self) -> ExitCode {
         match self.try_run() {
             Ok(code) => ExitCode::from(code),

@@ -1,5 +1,5 @@
 //! evalgate: YAML eval cases for LLM agents, run as a `cargo test` harness with honest
-//! verdicts, streamed run records and JUnit. See the README for the case and suite format.
+//! verdicts, streamed run records and JUnit. The case and suite format are in the book (docs/src/ in the repository).
 //!
 //! Where to start: [`main`] is the whole `main` of a `harness = false` test target;
 //! [`Harness`] evaluates an in-process [`Agent`] or another evals folder; [`decision!`]

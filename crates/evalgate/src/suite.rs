@@ -483,7 +483,7 @@ impl Suite {
                 for (name, condition) in &load.conditions {
                     let condition = crate::proxy::validate(name, condition).map_err(|m| {
                         ConfigError::new(&path, format!("load: {m}"))
-                            .with_help("see the README's \"Load conditions\"")
+                            .with_help("see docs/src/tiers-and-load-conditions.md")
                     })?;
                     conditions.insert(name.clone(), condition);
                 }

@@ -11,7 +11,7 @@ use crate::duration::HumanDuration;
 use crate::observation::{Decision, Message};
 use crate::verdict::PassRule;
 
-/// A case file as written. See the README's "Case format".
+/// A case file as written. See the book's "Case format" (docs/src/case-format.md).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CaseFile {

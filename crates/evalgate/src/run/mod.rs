@@ -716,7 +716,7 @@ fn decision_names_accepted(observation: Observation) -> Result<Observation, Stri
         decision.check_name().map_err(|why| {
             format!(
                 "malformed answer: decision {} {why}; a decision name is printable text (see \
-                 the README's \"Decision events\")",
+                 docs/src/coverage.md, \"Decision events\")",
                 check::excerpt(&decision.to_string())
             )
         })?;

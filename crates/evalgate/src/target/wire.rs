@@ -9,7 +9,7 @@ use super::Failure;
 use crate::observation::{Decision, MemoryTurn, Observation, Output, Usage};
 
 /// Where in the agent's JSON answer each part of the observation is (RFC 6901 JSON
-/// pointers). The defaults match the shape in the README (and the demo agent).
+/// pointers). The defaults match the shape in the book's "Targets" (docs/src/suite-file.md) (and the demo agent).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ResponseMap {
