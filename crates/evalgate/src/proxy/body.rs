@@ -19,6 +19,7 @@ use hyper::body::{Body, Frame};
 
 use super::options::Counters;
 use crate::errors::error_chain;
+use crate::target::client::Response;
 
 /// Why the proxy stopped forwarding a response body.
 #[derive(Debug, thiserror::Error)]
@@ -50,11 +51,7 @@ pub(super) struct FaultBody {
 }
 
 impl FaultBody {
-    pub(super) fn new(
-        upstream: reqwest::Response,
-        shape: BodyShape,
-        counters: Arc<Counters>,
-    ) -> Self {
+    pub(super) fn new(upstream: Response, shape: BodyShape, counters: Arc<Counters>) -> Self {
         let pump = Pump {
             upstream,
             shape,
@@ -102,7 +99,7 @@ enum PumpState {
 }
 
 struct Pump {
-    upstream: reqwest::Response,
+    upstream: Response,
     shape: BodyShape,
     counters: Arc<Counters>,
     /// Bytes still allowed through (`None`: no limit).

@@ -18,6 +18,7 @@ use super::config::{Condition, StatusFault};
 use super::options::{Counters, ProxyOptions};
 use super::plan::{Sessions, session_of};
 use crate::errors::error_chain;
+use crate::target::client::{Client, parse_url};
 
 /// Request bodies larger than this are refused (413): model requests are far smaller.
 const MAX_REQUEST_BODY: usize = 64 * 1024 * 1024;
@@ -48,7 +49,7 @@ pub(super) struct Shared {
     pub(super) upstream: String,
     pub(super) condition: Condition,
     pub(super) options: ProxyOptions,
-    pub(super) client: reqwest::Client,
+    pub(super) client: Client,
     pub(super) planner: Arc<Mutex<Sessions>>,
     pub(super) counters: Arc<Counters>,
 }
@@ -123,7 +124,7 @@ pub(super) async fn handle(
 async fn forward(shared: &Shared, parts: Parts, path: &str, body: Bytes) -> Response<ProxyBody> {
     let counters = &shared.counters;
     let url = format!("{}{path}", shared.upstream);
-    let url = match reqwest::Url::parse(&url) {
+    let url = match parse_url(&url) {
         Ok(url) => url,
         Err(e) => {
             let message = format!("cannot forward to `{url}`: {e}");
@@ -132,7 +133,7 @@ async fn forward(shared: &Shared, parts: Parts, path: &str, body: Bytes) -> Resp
     };
     let request = shared
         .client
-        .request(parts.method, url)
+        .request(parts.method, &url)
         .headers(forwardable(&parts.headers, &REQUEST_ONLY))
         .body(body);
     let timeout = shared.options.upstream_timeout;

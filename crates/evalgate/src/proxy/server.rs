@@ -16,6 +16,7 @@ use super::forward::{Shared, handle};
 use super::options::{Counters, ProxyOptions, ProxyStats};
 use super::plan::{SESSION_PREFIX, Sessions};
 use crate::errors::{Error, error_chain};
+use crate::target::client::{Client, Redirects, Roots};
 
 /// A reverse proxy on `127.0.0.1` that forwards every request to one upstream under a load
 /// [`Condition`]. Dropping it (or [`FaultProxy::shutdown`]) closes the listener and aborts
@@ -59,7 +60,7 @@ impl FaultProxy {
         let counters = Arc::new(Counters::default());
         let sessions = Arc::new(Mutex::new(Sessions::new(seed)));
         let shared = Arc::new(Shared {
-            upstream: base.as_str().trim_end_matches('/').to_string(),
+            upstream: base.to_string().trim_end_matches('/').to_string(),
             condition: condition.clone(),
             options,
             client,
@@ -156,18 +157,19 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
 }
 
 /// Checks the upstream base URL: `http` or `https`, a host, no query or fragment.
-fn upstream_base(upstream: &str) -> Result<reqwest::Url, String> {
-    let url = reqwest::Url::parse(upstream)
-        .map_err(|e| format!("proxy upstream `{upstream}` is not a URL: {e}"))?;
-    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-        return Err(format!(
-            "proxy upstream `{upstream}` must be an http:// or https:// URL with a host"
-        ));
-    }
-    if url.query().is_some() || url.fragment().is_some() {
+fn upstream_base(upstream: &str) -> Result<http::Uri, String> {
+    if upstream.contains('?') || upstream.contains('#') {
         return Err(format!(
             "proxy upstream `{upstream}` must not have a query or fragment: request paths are \
              appended to it"
+        ));
+    }
+    let url: http::Uri = upstream
+        .parse()
+        .map_err(|e| format!("proxy upstream `{upstream}` is not a URL: {e}"))?;
+    if !matches!(url.scheme_str(), Some("http" | "https")) || url.host().is_none_or(str::is_empty) {
+        return Err(format!(
+            "proxy upstream `{upstream}` must be an http:// or https:// URL with a host"
         ));
     }
     Ok(url)
@@ -175,18 +177,14 @@ fn upstream_base(upstream: &str) -> Result<reqwest::Url, String> {
 
 /// The client the proxy forwards with: no redirects followed (the agent sees them), no
 /// system proxy, TLS by rustls with ring for `https` upstreams.
-fn upstream_client(base: &reqwest::Url) -> Result<reqwest::Client, Error> {
-    crate::target::install_tls_provider();
-    let mut builder = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .tcp_nodelay(true)
-        .pool_idle_timeout(Duration::from_secs(30));
-    if base.scheme() == "http" {
-        // Plain HTTP: skip loading the system's root certificates.
-        builder = builder.tls_certs_only(Vec::new());
-    }
-    builder.build().map_err(|e| {
+fn upstream_client(base: &http::Uri) -> Result<Client, Error> {
+    // Plain HTTP: skip loading the system's root certificates.
+    let roots = if base.scheme_str() == Some("http") {
+        Roots::Only(Vec::new())
+    } else {
+        Roots::SystemAnd(Vec::new())
+    };
+    Client::new(roots, Redirects::None, usize::MAX).map_err(|e| {
         Error::Internal(format!(
             "cannot build the fault proxy's HTTP client: {}",
             error_chain(&e)

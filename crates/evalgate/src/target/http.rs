@@ -30,11 +30,11 @@ pub struct HttpConfig {
 }
 
 pub(crate) struct HttpTarget {
-    client: reqwest::Client,
-    url: reqwest::Url,
+    client: super::client::Client,
+    url: ::http::Uri,
     /// How messages name the target (see [`super::target_name`]).
     name: String,
-    headers: reqwest::header::HeaderMap,
+    headers: ::http::header::HeaderMap,
     response: ResponseMap,
     retries: RetryPolicy,
     body_limit: usize,
@@ -51,7 +51,7 @@ impl HttpTarget {
             .expand_shown(&config.url)
             .map_err(|e| fail(format!("target.http.url: {e}")))?;
         let name = super::target_name(&url.shown);
-        let url = reqwest::Url::parse(&url.value)
+        let url = super::client::parse_url(&url.value)
             .map_err(|e| fail(format!("target.http.url `{}` is not a URL: {e}", url.shown)))?;
         config
             .response
@@ -80,9 +80,12 @@ impl HttpTarget {
         let answer = exchange(
             || {
                 self.client
-                    .post(self.url.clone())
+                    .post(&self.url)
                     .headers(self.headers.clone())
-                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .header(
+                        ::http::header::CONTENT_TYPE,
+                        ::http::HeaderValue::from_static("application/json"),
+                    )
                     .headers(request_headers(request))
                     .body(body.clone())
             },
@@ -106,7 +109,7 @@ pub(crate) const ENVELOPE_HEADER_PREFIX: &str = "x-evalgate-envelope-";
 
 /// Versions the agent reports in response headers — for agents behind a gateway that adds
 /// them, or that cannot change their JSON. What the JSON says wins.
-fn envelope_from_headers(headers: &reqwest::header::HeaderMap, observation: &mut Observation) {
+fn envelope_from_headers(headers: &::http::header::HeaderMap, observation: &mut Observation) {
     for (name, value) in headers {
         let Ok(value) = value.to_str() else { continue };
         let name = name.as_str();
@@ -133,8 +136,8 @@ pub(crate) const PROVIDER_URL_HEADER: &str = "x-evalgate-provider-url";
 
 /// What the request says beyond its body, as headers: the trace file (when the suite reads
 /// decisions from traces), the forced tier, the load condition and its provider URL.
-pub(crate) fn request_headers(request: &Request) -> reqwest::header::HeaderMap {
-    let mut map = reqwest::header::HeaderMap::new();
+pub(crate) fn request_headers(request: &Request) -> ::http::header::HeaderMap {
+    let mut map = ::http::header::HeaderMap::new();
     for (name, value) in [
         (TRACE_FILE_HEADER, &request.trace_file),
         (TIER_HEADER, &request.tier),
@@ -142,17 +145,17 @@ pub(crate) fn request_headers(request: &Request) -> reqwest::header::HeaderMap {
         (PROVIDER_URL_HEADER, &request.provider_url),
     ] {
         if let Some(value) = value
-            && let Ok(value) = reqwest::header::HeaderValue::from_str(value)
+            && let Ok(value) = ::http::header::HeaderValue::from_str(value)
         {
             map.insert(name, value);
         }
     }
     for (axis, value) in &request.axes {
         if let (Ok(name), Ok(value)) = (
-            reqwest::header::HeaderName::from_bytes(
+            ::http::header::HeaderName::from_bytes(
                 format!("{AXIS_HEADER_PREFIX}{axis}").as_bytes(),
             ),
-            reqwest::header::HeaderValue::from_str(value),
+            ::http::header::HeaderValue::from_str(value),
         ) {
             map.insert(name, value);
         }
@@ -205,15 +208,15 @@ pub(crate) fn resolve_ca_file(
 pub(crate) fn header_map(
     headers: &BTreeMap<String, String>,
     overrides: &Overrides,
-) -> Result<reqwest::header::HeaderMap, String> {
-    let mut map = reqwest::header::HeaderMap::new();
+) -> Result<::http::header::HeaderMap, String> {
+    let mut map = ::http::header::HeaderMap::new();
     for (name, value) in headers {
         let value = overrides
             .expand(value)
             .map_err(|e| format!("header `{name}`: {e}"))?;
-        let name = reqwest::header::HeaderName::from_bytes(name.as_bytes())
+        let name = ::http::header::HeaderName::from_bytes(name.as_bytes())
             .map_err(|e| format!("header name `{name}`: {e}"))?;
-        let mut value = reqwest::header::HeaderValue::from_str(&value)
+        let mut value = ::http::header::HeaderValue::from_str(&value)
             .map_err(|e| format!("header `{name}` has an invalid value: {e}"))?;
         value.set_sensitive(true);
         map.insert(name, value);

@@ -4,6 +4,7 @@
 //! an [`Observation`] or a [`Failure`]; transport retries are bounded and counted.
 
 pub mod agent;
+pub(crate) mod client;
 mod command;
 pub(crate) use command::kill_agent_processes;
 mod expand;
@@ -16,7 +17,6 @@ mod sse;
 mod wire;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde::Deserialize;
 
@@ -234,31 +234,26 @@ pub(crate) use secrets::Secrets;
 /// to; one to another origin (`http://` to `https://` included) fails the call.
 ///
 /// `ca_file` (already resolved against the evals folder) holds PEM certificates that are
-/// trusted as roots in addition to the system's (`tls_certs_merge`: on Linux/Unix and
+/// trusted as roots in addition to the system's (on Linux/Unix and
 /// Windows rustls-platform-verifier builds one webpki root store of the system roots plus
 /// these). For an `http://` endpoint they are the only roots (the system's stay unloaded).
 /// A missing, unreadable or certificate-less file, or a certificate rustls rejects, is an
 /// error naming the file. `target` prefixes messages (`target.http`, `target.openai`).
 pub(crate) fn http_client(
     suite: &Suite,
-    url: &reqwest::Url,
+    url: &::http::Uri,
     ca_file: Option<&http::CaFile>,
     target: &str,
-) -> Result<reqwest::Client, String> {
+) -> Result<client::Client, String> {
     let key = format!("{target}.ca_file");
-    install_tls_provider();
     let ca_certs = match ca_file {
         None => Vec::new(),
         Some(ca_file) => {
             let shown = &ca_file.shown;
             let pem = std::fs::read(&ca_file.path)
                 .map_err(|e| format!("{key}: cannot read `{shown}`: {e}"))?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-                format!(
-                    "{key}: `{shown}` is not a PEM certificate bundle: {}",
-                    error_chain(&e)
-                )
-            })?;
+            let certs = client::pem_certificates(&pem)
+                .map_err(|e| format!("{key}: `{shown}` is not a PEM certificate bundle: {e}"))?;
             if certs.is_empty() {
                 return Err(format!(
                     "{key}: `{shown}` holds no PEM certificate (`-----BEGIN CERTIFICATE-----`)"
@@ -267,19 +262,12 @@ pub(crate) fn http_client(
             certs
         }
     };
-    let mut builder = reqwest::Client::builder()
-        .pool_max_idle_per_host(suite.concurrency)
-        .pool_idle_timeout(Duration::from_secs(30))
-        .tcp_nodelay(true)
-        .referer(false)
-        .redirect(same_origin_redirects())
-        .no_proxy();
-    builder = if url.scheme() == "http" {
-        builder.tls_certs_only(ca_certs)
+    let roots = if url.scheme_str() == Some("http") {
+        client::Roots::Only(ca_certs)
     } else {
-        builder.tls_certs_merge(ca_certs)
+        client::Roots::SystemAnd(ca_certs)
     };
-    builder.build().map_err(|e| {
+    client::Client::new(roots, client::Redirects::SameOrigin, suite.concurrency).map_err(|e| {
         let why = error_chain(&e);
         match ca_file {
             Some(ca_file) => format!(
@@ -295,8 +283,8 @@ pub(crate) fn http_client(
 }
 
 /// Installs rustls's ring provider as this process's TLS provider, unless one is installed
-/// already: a user's own choice wins, and installing twice is harmless. reqwest is built
-/// without a provider of its own (`rustls-no-provider`), so every client needs this first.
+/// already: a user's own choice wins, and installing twice is harmless. The HTTP client
+/// (`client`) is built on the installed provider, so every client needs this first.
 ///
 /// ring and not aws-lc-rs because aws-lc adds about 25 s to every cold build of a user's
 /// tests. rustls 0.23.48 deprecated ring's provider for lacking post-quantum key exchange;
@@ -316,27 +304,4 @@ fn target_name(shown_url: &str) -> String {
         .next()
         .unwrap_or_default()
         .to_string()
-}
-
-/// How many redirects within its origin one call follows (reqwest's own default).
-const MAX_REDIRECTS: usize = 10;
-
-/// Follows a redirect only within the origin the call was made to; one elsewhere is an
-/// error naming that origin (never its path or query, which the agent chose).
-fn same_origin_redirects() -> reqwest::redirect::Policy {
-    reqwest::redirect::Policy::custom(|attempt| {
-        let origin = attempt.url().origin();
-        let first = attempt.previous().first().map(reqwest::Url::origin);
-        if first.as_ref() != Some(&origin) {
-            let to = origin.ascii_serialization();
-            attempt.error(format!(
-                "it points to another origin, {to}, and evalgate follows redirects within the \
-                 target's origin only (the call's headers and URL may carry credentials)"
-            ))
-        } else if attempt.previous().len() > MAX_REDIRECTS {
-            attempt.error(format!("more than {MAX_REDIRECTS} redirects"))
-        } else {
-            attempt.follow()
-        }
-    })
 }

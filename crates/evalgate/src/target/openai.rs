@@ -49,11 +49,11 @@ pub struct OpenAiConfig {
 }
 
 pub(crate) struct OpenAiTarget {
-    client: reqwest::Client,
-    url: reqwest::Url,
+    client: super::client::Client,
+    url: ::http::Uri,
     /// How messages name the target (see [`super::target_name`]).
     name: String,
-    headers: reqwest::header::HeaderMap,
+    headers: ::http::header::HeaderMap,
     model: String,
     tools: Vec<Value>,
     temperature: Option<f64>,
@@ -76,7 +76,7 @@ impl OpenAiTarget {
             .map_err(|e| fail(format!("target.openai.base_url: {e}")))?;
         let completions = |base: &str| format!("{}/chat/completions", base.trim_end_matches('/'));
         let name = super::target_name(&completions(&base.shown));
-        let url = reqwest::Url::parse(&completions(&base.value)).map_err(|e| {
+        let url = super::client::parse_url(&completions(&base.value)).map_err(|e| {
             fail(format!(
                 "target.openai.base_url `{}` is not a URL: {e}",
                 base.shown
@@ -91,14 +91,14 @@ impl OpenAiTarget {
                     "target.openai.api_key_env: environment variable `{var}` is not set"
                 ))
             })?;
-            let mut value = reqwest::header::HeaderValue::from_str(&format!("Bearer {key}"))
+            let mut value = ::http::header::HeaderValue::from_str(&format!("Bearer {key}"))
                 .map_err(|_| {
                     fail(format!(
                         "the API key in `{var}` is not a valid header value"
                     ))
                 })?;
             value.set_sensitive(true);
-            headers.insert(reqwest::header::AUTHORIZATION, value);
+            headers.insert(::http::header::AUTHORIZATION, value);
         }
         for tool in &config.tools {
             if tool
@@ -141,9 +141,12 @@ impl OpenAiTarget {
         let body = serde_json::to_vec(&self.request_body(request)).expect("requests serialize");
         let post = || {
             self.client
-                .post(self.url.clone())
+                .post(&self.url)
                 .headers(self.headers.clone())
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .header(
+                    ::http::header::CONTENT_TYPE,
+                    ::http::HeaderValue::from_static("application/json"),
+                )
                 .headers(request_headers(request))
                 .body(body.clone())
         };
@@ -193,7 +196,7 @@ impl OpenAiTarget {
 /// time from sending the request to the first event carrying a token.
 async fn read_stream(
     mut stream: sse::EventStream,
-) -> Result<(Observation, reqwest::header::HeaderMap), Failure> {
+) -> Result<(Observation, ::http::header::HeaderMap), Failure> {
     let mut assembly = ChunkAssembly::default();
     let mut first_token: Option<Instant> = None;
     let mut events = 0usize;
@@ -239,7 +242,7 @@ async fn read_stream(
                 } else if events == 0 {
                     let kind = stream
                         .headers
-                        .get(reqwest::header::CONTENT_TYPE)
+                        .get(::http::header::CONTENT_TYPE)
                         .and_then(|v| v.to_str().ok())
                         .unwrap_or("none");
                     reason.push_str(&format!(

@@ -3,13 +3,15 @@
 //! is counted and its reason kept for the record. A wrong answer is never retried.
 //!
 //! Reasons name the target by its shown URL (`${NAME}` for what a variable gave, without
-//! the query); reqwest's own errors quote the URL as called, so they are shown without it.
+//! the query); the client's errors never quote the URL as called.
 
 use std::error::Error as _;
 use std::time::Duration;
 
-use reqwest::StatusCode;
-use reqwest::header::{HeaderMap, RETRY_AFTER};
+use http::StatusCode;
+use http::header::{HeaderMap, RETRY_AFTER};
+
+use super::client::{ClientError, RequestBuilder, Response};
 
 use super::{Attempts, Failure};
 use crate::errors::error_chain;
@@ -26,7 +28,7 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(200);
 /// Sends the request built by `build` to `target` (its shown URL) until it succeeds, fails
 /// for good, or retries run out.
 pub(crate) async fn exchange(
-    build: impl Fn() -> reqwest::RequestBuilder,
+    build: impl Fn() -> RequestBuilder,
     target: &str,
     policy: RetryPolicy,
     body_limit: usize,
@@ -43,11 +45,11 @@ pub(crate) async fn exchange(
 /// comes), and when the successful attempt was sent. Only 429, 5xx and connection errors
 /// are retried, all before any byte of a 2xx body is read.
 pub(crate) async fn send(
-    build: impl Fn() -> reqwest::RequestBuilder,
+    build: impl Fn() -> RequestBuilder,
     target: &str,
     policy: RetryPolicy,
     attempts: &mut Attempts,
-) -> Result<(reqwest::Response, std::time::Instant), Failure> {
+) -> Result<(Response, std::time::Instant), Failure> {
     let mut backoff = FIRST_BACKOFF;
     loop {
         attempts.count += 1;
@@ -137,7 +139,7 @@ fn httpdate_to_timestamp(value: &str) -> Option<jiff::Timestamp> {
     jiff::fmt::rfc2822::parse(value).ok().map(|z| z.timestamp())
 }
 
-async fn read_limited(mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>, Failure> {
+async fn read_limited(mut response: Response, limit: usize) -> Result<Vec<u8>, Failure> {
     if let Some(length) = response.content_length()
         && length > limit as u64
     {
@@ -167,13 +169,14 @@ async fn read_limited(mut response: reqwest::Response, limit: usize) -> Result<V
     }
 }
 
-/// A reqwest error and its causes, without the URL it quotes (which may carry credentials).
-pub(crate) fn without_url(e: reqwest::Error) -> String {
-    error_chain(&e.without_url())
+/// A client error and its causes (the client never quotes the URL, which may carry
+/// credentials).
+pub(crate) fn without_url(e: ClientError) -> String {
+    error_chain(&e)
 }
 
 /// The first bytes of an error body, to say what the server said.
-async fn body_snippet(response: reqwest::Response) -> String {
+async fn body_snippet(response: Response) -> String {
     match read_limited(response, 64 * 1024).await {
         Ok(body) if !body.is_empty() => {
             // Hidden before it is cut: a secret cut in two would be matched by neither half.
@@ -188,7 +191,7 @@ async fn body_snippet(response: reqwest::Response) -> String {
 /// Whether the TLS handshake rejected the server's certificate. rustls says so as
 /// "invalid peer certificate" (its error hides behind an `io::Error` in the chain, whose
 /// `source()` skips it, so the text is the reliable signal).
-fn is_certificate_error(e: &reqwest::Error) -> bool {
+fn is_certificate_error(e: &ClientError) -> bool {
     error_chain(e).contains("invalid peer certificate")
 }
 

@@ -116,14 +116,9 @@ impl Secrets {
             _ => None,
         };
         if let Some(Ok(url)) = url.map(|u| overrides.expand(u))
-            && let Ok(url) = reqwest::Url::parse(&url)
-            && !url.username().is_empty()
+            && let Some((user, password)) = super::client::user_info(&url)
         {
-            let credentials = format!(
-                "{}:{}",
-                percent_decoded(url.username()),
-                percent_decoded(url.password().unwrap_or(""))
-            );
+            let credentials = format!("{}:{}", percent_decoded(user), percent_decoded(password));
             values.push((
                 "the target URL's user info".into(),
                 base64(credentials.as_bytes()),
@@ -237,28 +232,39 @@ fn written_forms(value: &str) -> Vec<String> {
             forms.push(quoted);
         }
     }
-    let in_url = [
-        reqwest::Url::parse(&format!("http://h/{value}"))
-            .ok()
-            .map(|u| u.path()[1..].to_string()),
-        reqwest::Url::parse(&format!("http://h/?{value}"))
-            .ok()
-            .and_then(|u| u.query().map(str::to_string)),
-        reqwest::Url::parse(&format!("http://{value}@h/"))
-            .ok()
-            .map(|u| u.username().to_string()),
-    ];
-    // Encoding only lengthens a value; a shorter form is a value the URL cut (at `?`, `#`).
-    for form in in_url.into_iter().flatten() {
-        if form.len() >= value.len() && !forms.contains(&form) {
+    // The percent-encode sets of the WHATWG URL standard, which URL libraries and
+    // browsers follow: the path, the query (of an http URL) and the user info.
+    let path = |b: u8| b" \"#<>?`{}".contains(&b);
+    let query = |b: u8| b" \"#<>'".contains(&b);
+    let user_info = |b: u8| path(b) || b"/:;=@[\\]^|".contains(&b);
+    for form in [
+        percent_encoded(value, path),
+        percent_encoded(value, query),
+        percent_encoded(value, user_info),
+    ] {
+        if !forms.contains(&form) {
             forms.push(form);
         }
     }
     forms
 }
 
-/// `text` with its `%XX` escapes decoded (as reqwest decodes user info for Basic auth).
-fn percent_decoded(text: &str) -> String {
+/// `value` with every byte `encode` names, every control and every non-ASCII byte written
+/// as `%XX`.
+fn percent_encoded(value: &str, encode: impl Fn(u8) -> bool) -> String {
+    let mut out = String::with_capacity(value.len());
+    for &b in value.as_bytes() {
+        if !(0x20..0x7f).contains(&b) || encode(b) {
+            out.push_str(&format!("%{b:02X}"));
+        } else {
+            out.push(b as char);
+        }
+    }
+    out
+}
+
+/// `text` with its `%XX` escapes decoded (as user info is decoded for Basic auth).
+pub(crate) fn percent_decoded(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -279,7 +285,7 @@ fn percent_decoded(text: &str) -> String {
 }
 
 /// Standard base64 with padding, as an `Authorization: Basic` header carries it.
-fn base64(bytes: &[u8]) -> String {
+pub(crate) fn base64(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {

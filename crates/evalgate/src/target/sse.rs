@@ -6,7 +6,9 @@
 use std::collections::VecDeque;
 use std::time::Instant;
 
-use reqwest::header::HeaderMap;
+use http::header::HeaderMap;
+
+use super::client::{RequestBuilder, Response};
 
 use super::retry::{send, without_url};
 use super::{Attempts, Failure};
@@ -113,7 +115,7 @@ pub(crate) struct EventStream {
     pub sent: Instant,
     /// Body bytes read so far.
     pub bytes: usize,
-    response: reqwest::Response,
+    response: Response,
     parser: SseParser,
     ready: VecDeque<Event>,
     limit: usize,
@@ -157,7 +159,7 @@ impl EventStream {
 /// event stream, timed from the successful attempt. (`exchange` reads the whole body
 /// before returning, which would hide when the first token came.)
 pub(crate) async fn open(
-    build: impl Fn() -> reqwest::RequestBuilder,
+    build: impl Fn() -> RequestBuilder,
     target: &str,
     policy: RetryPolicy,
     body_limit: usize,
