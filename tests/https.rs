@@ -16,20 +16,19 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use bytes::Bytes;
+use evalgate::serve;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::header::{CONTENT_TYPE, HeaderValue};
-use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
     KeyUsagePurpose,
 };
 use serde_json::{Value, json};
 use suite::{Run, TempSuite, simple_case};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::runtime::Runtime;
 use tokio::sync::oneshot;
 use tokio_rustls::TlsAcceptor;
@@ -103,7 +102,7 @@ enum Answer {
     Completion,
 }
 
-/// An HTTPS agent on `127.0.0.1:0`; dropping it stops the accept loop.
+/// An HTTPS agent on `127.0.0.1:0`; dropping it stops accepting connections.
 struct TlsAgent {
     port: u16,
     hits: Arc<AtomicUsize>,
@@ -132,33 +131,27 @@ fn serve(rt: &Runtime, pki: &Pki, answer: Answer) -> TlsAgent {
     let port = listener.local_addr().unwrap().port();
     let hits = Arc::new(AtomicUsize::new(0));
     let counter = hits.clone();
-    let (stop, mut stopped) = oneshot::channel::<()>();
-    rt.spawn(async move {
-        loop {
-            let stream = tokio::select! {
-                _ = &mut stopped => break,
-                accepted = listener.accept() => match accepted {
-                    Ok((stream, _)) => stream,
-                    Err(_) => continue,
-                },
-            };
-            let acceptor = acceptor.clone();
-            let counter = counter.clone();
-            tokio::spawn(async move {
-                // A client that rejects the certificate aborts the handshake here.
-                let Ok(tls) = acceptor.accept(stream).await else {
-                    return;
-                };
-                let service = service_fn(move |req| {
-                    counter.fetch_add(1, Ordering::SeqCst);
-                    respond(answer, req)
-                });
-                let _ = http1::Builder::new()
-                    .serve_connection(TokioIo::new(tls), service)
-                    .await;
-            });
-        }
+    let (stop, stopped) = oneshot::channel::<()>();
+    let service = service_fn(move |req| {
+        counter.fetch_add(1, Ordering::SeqCst);
+        respond(answer, req)
     });
+    // A client that rejects the certificate aborts the handshake: the connection is dropped.
+    let handshake = move |stream: TcpStream| {
+        let acceptor = acceptor.clone();
+        async move { acceptor.accept(stream).await.ok() }
+    };
+    // Once dropped, the agent stops accepting and leaves open connections to their clients;
+    // an accept error is retried at once; no TCP_NODELAY.
+    let options = serve::Options {
+        nodelay: false,
+        on_accept_error: serve::AcceptError::Retry,
+        on_stop: serve::OnStop::Detach,
+    };
+    let stopped = async {
+        let _ = stopped.await;
+    };
+    rt.spawn(serve::http1(listener, options, handshake, service, stopped));
     TlsAgent {
         port,
         hits,

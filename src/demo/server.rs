@@ -18,22 +18,21 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::header::{CONTENT_TYPE, HeaderValue};
-use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
-use tokio::sync::{oneshot, watch};
+use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use evalgate::observation::{Message, Observation, Request, Role};
+use evalgate::serve;
 use evalgate::target::agent::Agent;
 
 const TIER_HEADER: &str = "x-evalgate-tier";
@@ -57,45 +56,23 @@ impl DemoServer {
     pub async fn start(agent: Arc<dyn Agent>) -> std::io::Result<DemoServer> {
         let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
         let addr = listener.local_addr()?;
-        let (shutdown, mut stopped) = oneshot::channel::<()>();
+        let (shutdown, stopped) = oneshot::channel::<()>();
         let state = Arc::new(State {
             agent,
             completions: AtomicU64::new(0),
         });
-        let task = tokio::spawn(async move {
-            // Dropped when the accept loop ends, which tells connections to close.
-            let (_closing, closed) = watch::channel(());
-            loop {
-                let stream = tokio::select! {
-                    _ = &mut stopped => break,
-                    accepted = listener.accept() => match accepted {
-                        Ok((stream, _)) => stream,
-                        Err(_) => {
-                            // e.g. out of file descriptors: back off instead of spinning.
-                            tokio::time::sleep(Duration::from_millis(5)).await;
-                            continue;
-                        }
-                    },
-                };
-                let _ = stream.set_nodelay(true);
-                let state = state.clone();
-                let mut closed = closed.clone();
-                tokio::spawn(async move {
-                    let service = service_fn(move |req| handle(state.clone(), req));
-                    let conn = http1::Builder::new()
-                        .keep_alive(true)
-                        .serve_connection(TokioIo::new(stream), service);
-                    tokio::pin!(conn);
-                    tokio::select! {
-                        _ = conn.as_mut() => {}
-                        _ = closed.changed() => {
-                            conn.as_mut().graceful_shutdown();
-                            let _ = conn.await;
-                        }
-                    }
-                });
-            }
-        });
+        let service = service_fn(move |req| handle(state.clone(), req));
+        // Once stopped, connections finish the request they serve and close.
+        let stopped = async {
+            let _ = stopped.await;
+        };
+        let task = tokio::spawn(serve::http1(
+            listener,
+            serve::Options::default(),
+            serve::tcp,
+            service,
+            stopped,
+        ));
         Ok(DemoServer {
             addr,
             shutdown: Some(shutdown),
@@ -119,7 +96,8 @@ impl Drop for DemoServer {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
-        // Detach: the accept loop ends on its own once it sees the signal.
+        // Detach: the task stops accepting once it sees the signal, and ends when the open
+        // connections have closed.
         drop(self.task.take());
     }
 }
@@ -337,6 +315,7 @@ fn chat_endpoint(state: &State, body: &[u8], tier_hint: Option<String>) -> Respo
 mod tests {
     use super::*;
     use crate::demo::{DemoAgent, DemoVersion};
+    use std::time::Duration;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::TcpStream;
 

@@ -12,14 +12,13 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
+use evalgate::serve;
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Body, Frame, Incoming};
 use hyper::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
-use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::{oneshot, watch};
@@ -128,48 +127,26 @@ pub async fn start(behaviour: Behaviour) -> MockAgent {
     let addr = listener.local_addr().expect("mock agent: local address");
     let hits = Arc::new(AtomicUsize::new(0));
     let heads = Arc::new(Mutex::new(Vec::new()));
-    let (shutdown, mut stopped) = oneshot::channel::<()>();
+    let (shutdown, stopped) = oneshot::channel::<()>();
     let behaviour = Arc::new(behaviour);
     let counter = hits.clone();
     let seen = heads.clone();
-    tokio::spawn(async move {
-        let (_closing, closed) = watch::channel(());
-        loop {
-            let stream = tokio::select! {
-                _ = &mut stopped => break,
-                accepted = listener.accept() => match accepted {
-                    Ok((stream, _)) => stream,
-                    Err(_) => {
-                        tokio::time::sleep(Duration::from_millis(5)).await;
-                        continue;
-                    }
-                },
-            };
-            let _ = stream.set_nodelay(true);
-            let behaviour = behaviour.clone();
-            let counter = counter.clone();
-            let seen = seen.clone();
-            let mut closed = closed.clone();
-            tokio::spawn(async move {
-                let service = service_fn(move |req: hyper::Request<Incoming>| {
-                    let n = counter.fetch_add(1, Ordering::SeqCst);
-                    seen.lock().unwrap().push(head(&req));
-                    answer(behaviour.clone(), n, req)
-                });
-                let conn = http1::Builder::new()
-                    .keep_alive(true)
-                    .serve_connection(TokioIo::new(stream), service);
-                tokio::pin!(conn);
-                tokio::select! {
-                    _ = conn.as_mut() => {}
-                    _ = closed.changed() => {
-                        conn.as_mut().graceful_shutdown();
-                        let _ = conn.await;
-                    }
-                }
-            });
-        }
+    let service = service_fn(move |req: hyper::Request<Incoming>| {
+        let n = counter.fetch_add(1, Ordering::SeqCst);
+        seen.lock().unwrap().push(head(&req));
+        answer(behaviour.clone(), n, req)
     });
+    // Once dropped, connections finish the request they serve and close.
+    let stopped = async {
+        let _ = stopped.await;
+    };
+    tokio::spawn(serve::http1(
+        listener,
+        serve::Options::default(),
+        serve::tcp,
+        service,
+        stopped,
+    ));
     MockAgent {
         url: format!("http://{addr}"),
         addr,

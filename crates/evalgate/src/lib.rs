@@ -94,6 +94,9 @@ pub mod rerun;
 pub mod run;
 #[doc(hidden)]
 #[allow(missing_docs, unnameable_types)]
+pub mod serve;
+#[doc(hidden)]
+#[allow(missing_docs, unnameable_types)]
 pub mod signals;
 #[doc(hidden)]
 #[allow(missing_docs, unnameable_types)]

@@ -3,19 +3,17 @@
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::task::JoinHandle;
 
 use super::config::Condition;
 use super::forward::{Shared, handle};
 use super::options::{Counters, ProxyOptions, ProxyStats};
 use super::plan::{SESSION_PREFIX, Sessions};
 use crate::errors::{Error, error_chain};
+use crate::serve;
 use crate::target::client::{Client, Redirects, Roots};
 
 /// A reverse proxy on `127.0.0.1` that forwards every request to one upstream under a load
@@ -129,31 +127,21 @@ impl Drop for FaultProxy {
     }
 }
 
-/// Accepts until aborted. Connections live in the loop's `JoinSet`, so aborting the loop
-/// drops the listener and aborts every connection with it.
+/// Serves until aborted: aborting the task drops the listener and every connection with it.
 async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
-    let mut connections = JoinSet::new();
-    loop {
-        while connections.try_join_next().is_some() {}
-        let stream = match listener.accept().await {
-            Ok((stream, _)) => stream,
-            Err(_) => {
-                // e.g. out of file descriptors: back off instead of spinning.
-                tokio::time::sleep(Duration::from_millis(5)).await;
-                continue;
-            }
-        };
-        let _ = stream.set_nodelay(true);
-        let shared = shared.clone();
-        connections.spawn(async move {
-            let service = service_fn(move |request| handle(shared.clone(), request));
-            // An error here is the client going away or a cut body: nothing to report.
-            let _ = http1::Builder::new()
-                .keep_alive(true)
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
-        });
-    }
+    let options = serve::Options {
+        on_stop: serve::OnStop::Abort,
+        ..serve::Options::default()
+    };
+    let service = service_fn(move |request| handle(shared.clone(), request));
+    serve::http1(
+        listener,
+        options,
+        serve::tcp,
+        service,
+        std::future::pending(),
+    )
+    .await;
 }
 
 /// Checks the upstream base URL: `http` or `https`, a host, no query or fragment.

@@ -14,17 +14,16 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Either, Full};
 use hyper::body::{Body, Frame, Incoming};
-use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::task::JoinHandle;
 
 use super::*;
 use crate::errors::Error;
+use crate::serve;
 
 /// Far above any timing asserted here: a test that reaches it has hung.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -67,25 +66,24 @@ impl Upstream {
         let addr = listener.local_addr().unwrap();
         let hits = Arc::new(AtomicU64::new(0));
         let counted = hits.clone();
-        let task = tokio::spawn(async move {
-            let mut connections = JoinSet::new();
-            loop {
-                while connections.try_join_next().is_some() {}
-                let Ok((stream, _)) = listener.accept().await else {
-                    continue;
-                };
-                let hits = counted.clone();
-                connections.spawn(async move {
-                    let service = service_fn(move |request| {
-                        hits.fetch_add(1, Ordering::Relaxed);
-                        serve(request)
-                    });
-                    let _ = http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
+        // Dropping it aborts the server and every connection; an accept error is retried at
+        // once; no TCP_NODELAY.
+        let options = serve::Options {
+            nodelay: false,
+            on_accept_error: serve::AcceptError::Retry,
+            on_stop: serve::OnStop::Abort,
+        };
+        let service = service_fn(move |request| {
+            counted.fetch_add(1, Ordering::Relaxed);
+            serve(request)
         });
+        let task = tokio::spawn(serve::http1(
+            listener,
+            options,
+            serve::tcp,
+            service,
+            std::future::pending(),
+        ));
         Upstream { addr, hits, task }
     }
 
