@@ -1,4 +1,27 @@
 //! The terminal's planner coverage table and gate table.
+//!
+//! # Why no table crate
+//!
+//! The terminal's tables (these two, the baseline lines, and in the command line the economics,
+//! plan and bisection tables) are `format!` width specifiers, with one column width taken from
+//! the longest name. comfy-table 8.0.1 and tabled 0.22.0 were measured against them (2 cores,
+//! CPU-seconds as user + system time) and are not used:
+//!
+//! - Cost: comfy-table without its default `tty` feature adds 2 packages (comfy-table,
+//!   unicode-segmentation) to the 213 a harness user builds, and 1.2 CPU-seconds to a cold
+//!   debug build (2.4 in release); with `tty`, 5 (crossterm, document-features, litrs). tabled
+//!   with `std` only adds 2 (papergrid, tabled) and 5.0 CPU-seconds (11.7 in release); with
+//!   its default `derive`, 4 and about 12 (26).
+//! - Same output: comfy-table reproduces these rows only when every column is set up by hand
+//!   (its gap, alignment and minimum width): 29 lines for the gate rows where the `format!`
+//!   version takes 9. So set up, it matched the gate rows byte for byte in 1,993 of 2,000 random
+//!   ASCII tables whose cells fit the fixed widths (the 7 others had only empty names), and the
+//!   baseline lines in 2,000 of 2,000. It differs where a cell is wider than a fixed column
+//!   (it widens the column for every row; 444 of 2,000 the same) and where names hold wide
+//!   characters (it counts display columns where libtest-mimic's test lines above count
+//!   chars; 275 of 2,000 the same).
+//!
+//! What either would take over is the width of the longest name, computed twice below.
 
 use std::fmt::Write;
 
