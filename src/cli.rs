@@ -415,7 +415,7 @@ fn history(
                     let mut lock = std::io::BufWriter::new(stdout.lock());
                     let lines = store.export(&mut lock)?;
                     std::io::Write::flush(&mut lock)
-                        .map_err(|e| Error::io(std::path::Path::new("<stdout>"), e))?;
+                        .map_err(|e| Error::write(std::path::Path::new("<stdout>"), e))?;
                     lines
                 }
             };

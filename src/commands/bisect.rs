@@ -117,7 +117,7 @@ impl Runner {
         }
         if measured {
             if out.exists() {
-                std::fs::remove_dir_all(&out).map_err(|e| Error::io(&out, e))?;
+                std::fs::remove_dir_all(&out).map_err(|e| Error::write(&out, e))?;
             }
             let axes = serde_json::to_string(&self.axes(bad_axes)).expect("axes serialize");
             let exe = std::env::current_exe()
@@ -158,7 +158,7 @@ impl Runner {
             }
         }
         let dirs: Vec<PathBuf> = std::fs::read_dir(&runs)
-            .map_err(|e| Error::io(&runs, e))?
+            .map_err(|e| Error::read(&runs, e))?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .collect();
         let data = RunData::read(&dirs)?;
@@ -170,7 +170,7 @@ impl Runner {
             .iter()
             .any(|s| s.verdict == SampleVerdict::Error);
         if !errored && measured {
-            std::fs::write(&finished, b"").map_err(|e| Error::io(&finished, e))?;
+            std::fs::write(&finished, b"").map_err(|e| Error::write(&finished, e))?;
         }
         // A round reused from disk is ingested only when history lacks it (history moved,
         // or kept none before): the store holds each round once, written once.
@@ -324,7 +324,7 @@ fn envelope_of(given: &Path, suite: &Suite, out: &Path) -> Result<BTreeMap<Strin
 /// in path order.
 fn hash_folder(root: &Path, dir: &Path, hasher: &mut Sha256) -> Result<(), Error> {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| Error::io(dir, e))?
+        .map_err(|e| Error::read(dir, e))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .collect();
     entries.sort();
@@ -335,7 +335,7 @@ fn hash_folder(root: &Path, dir: &Path, hasher: &mut Sha256) -> Result<(), Error
             let rel = path.strip_prefix(root).unwrap_or(&path);
             hasher.update(rel.to_string_lossy().as_bytes());
             hasher.update([0]);
-            hasher.update(std::fs::read(&path).map_err(|e| Error::io(&path, e))?);
+            hasher.update(std::fs::read(&path).map_err(|e| Error::read(&path, e))?);
             hasher.update([0]);
         }
     }
@@ -419,7 +419,7 @@ pub(crate) fn run(args: BisectArgs) -> Result<ExitCode, Error> {
     if args.fresh {
         let root = out.join("bisect").join(&key);
         if root.exists() {
-            std::fs::remove_dir_all(&root).map_err(|e| Error::io(&root, e))?;
+            std::fs::remove_dir_all(&root).map_err(|e| Error::write(&root, e))?;
         }
     }
     let mut runner = Runner {

@@ -96,7 +96,7 @@ pub(crate) fn run(args: RunArgs) -> Result<ExitCode, Error> {
         Some(out) => out.clone(),
         None => evalgate::harness::default_out_dir()?,
     };
-    std::fs::create_dir_all(&out).map_err(|e| Error::io(&out, e))?;
+    std::fs::create_dir_all(&out).map_err(|e| Error::write(&out, e))?;
     let path = out.join("economics.json");
     let json = serde_json::to_vec_pretty(&serde_json::json!({
         "economics": economics,
@@ -166,7 +166,7 @@ pub(crate) fn select(args: SelectArgs) -> Result<ExitCode, Error> {
         let _ = writeln!(yaml, "  - {}", crate::tickets::quoted(case));
     }
     if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+        std::fs::create_dir_all(parent).map_err(|e| Error::write(parent, e))?;
     }
     write_atomic(&path, yaml.as_bytes())?;
     let tier = SuiteTier::load(&suite, &args.name)?;

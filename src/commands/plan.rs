@@ -240,7 +240,7 @@ pub(crate) fn run(args: PlanArgs) -> Result<ExitCode, Error> {
         cases: planned,
         totals,
     };
-    std::fs::create_dir_all(&out).map_err(|e| Error::io(&out, e))?;
+    std::fs::create_dir_all(&out).map_err(|e| Error::write(&out, e))?;
     let path = out.join("plan.json");
     let json = serde_json::to_vec_pretty(&plan)
         .map_err(|e| Error::Internal(format!("serializing the plan failed: {e}")))?;

@@ -23,7 +23,7 @@ pub struct CostPaths {
 
 /// Writes the four files into `out_dir` (created if missing).
 pub fn write_outputs(report: &CostConcentration, out_dir: &Path) -> Result<CostPaths, Error> {
-    std::fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, e))?;
+    std::fs::create_dir_all(out_dir).map_err(|e| Error::write(out_dir, e))?;
     let paths = CostPaths {
         json: out_dir.join("cost.json"),
         csv: out_dir.join("customers.csv"),

@@ -117,9 +117,11 @@ pub enum Error {
     /// The command line is wrong; exit code 2.
     #[error("{0}")]
     Usage(String),
-    /// Reading or writing run records or reports failed; exit code 3.
-    #[error("error writing {path}")]
+    /// Reading or writing a file (cases, records, reports, the history) failed; exit code 3.
+    #[error("error {action} {path}")]
     Io {
+        /// What evalgate was doing with it.
+        action: IoAction,
         /// The file or folder.
         path: PathBuf,
         /// What the operating system reported.
@@ -131,6 +133,27 @@ pub enum Error {
     Internal(String),
 }
 
+/// What evalgate was doing with a file when the operating system said no.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IoAction {
+    /// Reading it (or listing a folder).
+    Reading,
+    /// Writing, creating, renaming or removing it.
+    Writing,
+    /// Opening it for both (the run history's database).
+    Opening,
+}
+
+impl fmt::Display for IoAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            IoAction::Reading => "reading",
+            IoAction::Writing => "writing",
+            IoAction::Opening => "opening",
+        })
+    }
+}
+
 impl From<ConfigError> for Error {
     fn from(e: ConfigError) -> Self {
         Error::Config(Box::new(e))
@@ -138,8 +161,20 @@ impl From<ConfigError> for Error {
 }
 
 impl Error {
-    pub fn io(path: &Path, source: std::io::Error) -> Self {
+    /// Writing, creating, renaming or removing `path` failed.
+    pub fn write(path: &Path, source: std::io::Error) -> Self {
+        Error::io(IoAction::Writing, path, source)
+    }
+
+    /// Reading `path` (or listing the folder) failed.
+    pub fn read(path: &Path, source: std::io::Error) -> Self {
+        Error::io(IoAction::Reading, path, source)
+    }
+
+    /// `action` on `path` failed.
+    pub fn io(action: IoAction, path: &Path, source: std::io::Error) -> Self {
         Error::Io {
+            action,
             path: path.to_path_buf(),
             source,
         }

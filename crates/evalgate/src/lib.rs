@@ -132,7 +132,7 @@ pub use decay::{
     NearInput, ProductionSample, Representativeness, RepresentativenessOptions, RetiredCase,
     RubricAgreement, Severity, UncoveredCluster, representativeness,
 };
-pub use errors::{ConfigError, Error, Position};
+pub use errors::{ConfigError, Error, IoAction, Position};
 pub use harness::{Harness, main};
 pub use history::{CaseVerdictRow, HistoryStore, IngestStats, RunRow};
 pub use instrument::{DecisionLayer, install_decision_layer};

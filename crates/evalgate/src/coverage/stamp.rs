@@ -46,12 +46,12 @@ pub fn stamp(dir: &Path) -> Result<Vec<String>, Error> {
         (suite, file)
     };
     let base = path.parent().unwrap_or(Path::new("."));
-    let mut source = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+    let mut source = std::fs::read_to_string(&path).map_err(|e| Error::read(&path, e))?;
     let mut edits: Vec<(Position, String)> = Vec::new();
     let mut changes = Vec::new();
     for entry in &file.sources {
         let file_path = base.join(&entry.path.value);
-        let hash = sha256_file(&file_path).map_err(|e| Error::io(&file_path, e))?;
+        let hash = sha256_file(&file_path).map_err(|e| Error::read(&file_path, e))?;
         if hash != entry.sha256.value.trim().trim_start_matches("sha256:") {
             changes.push(format!("{}: sha256 {hash}", entry.path.value));
             edits.push((Position::of(&entry.sha256.referenced), hash));

@@ -38,7 +38,7 @@ pub fn suggest<'a>(
             seen.in_tools = true;
             seen.description = description;
         }
-        let hash = sha256_file(path).map_err(|e| Error::io(path, e))?;
+        let hash = sha256_file(path).map_err(|e| Error::read(path, e))?;
         sources.push((shown.to_string(), hash));
     }
     let from_records = samples.is_some();

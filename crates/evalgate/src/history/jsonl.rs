@@ -41,7 +41,7 @@ impl HistoryStore {
         // not at all.
         let snapshot = self.connection().unchecked_transaction().map_err(sql)?;
         let mut out = BufWriter::with_capacity(1 << 16, out);
-        let write = |e| Error::io(Path::new(EXPORT_OUTPUT), e);
+        let write = |e| Error::write(Path::new(EXPORT_OUTPUT), e);
         let mut lines = 0;
         for query in EXPORT_QUERIES {
             let mut stmt = snapshot.prepare(query).map_err(sql)?;
@@ -67,7 +67,7 @@ impl HistoryStore {
     /// ingests them in one transaction: a line that is not a record, or a record of another
     /// schema, stops the import and nothing from the file is stored.
     pub fn import(&mut self, path: &Path) -> Result<IngestStats, Error> {
-        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        let file = File::open(path).map_err(|e| Error::read(path, e))?;
         let mut reader = BufReader::with_capacity(1 << 16, file);
         let mut ingest = self.begin()?;
         let mut line = Vec::with_capacity(4096);
@@ -76,7 +76,7 @@ impl HistoryStore {
             line.clear();
             if reader
                 .read_until(b'\n', &mut line)
-                .map_err(|e| Error::io(path, e))?
+                .map_err(|e| Error::read(path, e))?
                 == 0
             {
                 break;
@@ -319,6 +319,13 @@ mod tests {
         assert!(
             matches!(e, Error::Io { ref path, .. } if *path == missing),
             "{e:?}"
+        );
+        // A read is told as one (it once said "error writing" for every I/O error).
+        assert!(
+            e.render()
+                .starts_with(&format!("error reading {}: ", missing.display())),
+            "{}",
+            e.render()
         );
     }
 }

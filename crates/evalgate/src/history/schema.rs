@@ -319,7 +319,11 @@ pub(crate) fn database_error(path: &Path, e: rusqlite::Error) -> Error {
             | Code::DatabaseBusy
             | Code::DatabaseLocked
             | Code::NoLargeFileSupport,
-        ) => Error::io(path, std::io::Error::other(e)),
+        ) => Error::io(
+            crate::errors::IoAction::Opening,
+            path,
+            std::io::Error::other(e),
+        ),
         _ => Error::Internal(format!("run history {}: {e}", path.display())),
     }
 }

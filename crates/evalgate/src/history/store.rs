@@ -135,7 +135,7 @@ impl HistoryStore {
     /// left as it was.
     pub fn open(path: &Path) -> Result<HistoryStore, Error> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+            std::fs::create_dir_all(parent).map_err(|e| Error::write(parent, e))?;
         }
         // Not `Connection::open`: its flags include SQLITE_OPEN_URI, which would read a path
         // starting with `file:` as a URI with options.

@@ -123,7 +123,7 @@ impl RunPolicy {
     }
 
     pub(crate) fn load(path: &Path) -> Result<RunPolicy, Error> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = std::fs::read_to_string(path).map_err(|e| Error::read(path, e))?;
         let policy: RunPolicy = serde_json::from_str(&text)
             .map_err(|e| Error::Usage(format!("{}: not a run policy: {e}", path.display())))?;
         if policy.schema != SCHEMA_VERSION {

@@ -218,7 +218,7 @@ impl RunData {
     }
 
     fn read_file(&mut self, path: &Path) -> Result<(), Error> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = std::fs::read_to_string(path).map_err(|e| Error::read(path, e))?;
         let line_count = text.lines().count();
         for (index, line) in text.lines().enumerate() {
             if line.trim().is_empty() {

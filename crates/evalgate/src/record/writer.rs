@@ -22,7 +22,7 @@ pub(crate) struct Recorder {
 impl Recorder {
     /// Creates `run_dir` (if needed) and this process's record file in it.
     pub(crate) fn create(run_dir: &Path) -> Result<Recorder, Error> {
-        std::fs::create_dir_all(run_dir).map_err(|e| Error::io(run_dir, e))?;
+        std::fs::create_dir_all(run_dir).map_err(|e| Error::write(run_dir, e))?;
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.subsec_nanos())
@@ -32,7 +32,7 @@ impl Recorder {
             .create_new(true)
             .append(true)
             .open(&path)
-            .map_err(|e| Error::io(&path, e))?;
+            .map_err(|e| Error::write(&path, e))?;
         Ok(Recorder {
             path,
             file: Mutex::new(file),
@@ -71,6 +71,6 @@ impl Recorder {
     /// The first write error, if any happened.
     pub(crate) fn take_error(&self) -> Option<Error> {
         let mut first = self.first_error.lock().unwrap_or_else(|p| p.into_inner());
-        first.take().map(|e| Error::io(&self.path, e))
+        first.take().map(|e| Error::write(&self.path, e))
     }
 }

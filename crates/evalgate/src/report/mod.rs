@@ -402,7 +402,7 @@ pub(crate) fn write_in_progress(out_dir: &Path, suite: &str, run_id: &str) -> Re
         "run {run_id} has not written its reports: it is running, or it was killed before \
          its end (its records are in runs/{run_id}; `evalgate report` reports what finished)"
     );
-    std::fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, e))?;
+    std::fs::create_dir_all(out_dir).map_err(|e| Error::write(out_dir, e))?;
     // Nothing on its testcase that junit-10 rejects: valid whatever the suite's schema.
     let xml = junit::to_xml(junit::in_progress(suite, &why), JunitSchema::Junit10)?;
     write_atomic(&out_dir.join("junit.xml"), xml.as_bytes())?;
@@ -472,7 +472,7 @@ pub fn write_reports(data: &RunData, out_dir: &Path) -> Result<(RunReport, Repor
             outcome_problem = Some(e);
         }
     }
-    std::fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, e))?;
+    std::fs::create_dir_all(out_dir).map_err(|e| Error::write(out_dir, e))?;
     let junit = out_dir.join("junit.xml");
     let schema = data.policy.as_ref().map(|p| p.junit).unwrap_or_default();
     let xml = junit::to_xml(junit_report(data, &report), schema)?;

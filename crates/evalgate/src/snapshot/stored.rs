@@ -191,7 +191,7 @@ pub(crate) fn with_case_as_source(text: &str, line: u32) -> Option<String> {
 /// Rewrites the snapshot file at `path`, which insta just wrote, so that its `source:`
 /// names the case file at `line` (see [`with_case_as_source`]).
 pub(crate) fn name_the_case_as_source(path: &Path, line: u32) -> Result<(), Error> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let text = std::fs::read_to_string(path).map_err(|e| Error::read(path, e))?;
     match with_case_as_source(&text, line) {
         Some(text) => write_atomic(path, text.as_bytes()),
         None => Ok(()),
@@ -205,7 +205,7 @@ pub(crate) fn accepted(
     case_id: &str,
 ) -> Result<Option<AcceptedSnapshot>, Error> {
     let path = path(settings, case_id);
-    let Some(stored) = StoredSnapshot::read(&path).map_err(|e| Error::io(&path, e))? else {
+    let Some(stored) = StoredSnapshot::read(&path).map_err(|e| Error::read(&path, e))? else {
         return Ok(None);
     };
     let (envelope, date) = stored.accepted(&path)?;

@@ -4,6 +4,15 @@
 //!
 //! Reasons name the target by its shown URL (`${NAME}` for what a variable gave, without
 //! the query); the client's errors never quote the URL as called.
+//!
+//! Hand-written, not a retry crate, for measured reasons (2026-12, against this library's
+//! dependency set): `backon` 1.6 (+1 package, 0.3 CPU-s) reproduced every attempt, reason
+//! and message of this loop in 12 scenarios, but replaces about five lines (doubling, cap,
+//! count, sleep) with more plumbing to honour `Retry-After` and to tell afterwards why
+//! retrying stopped; its documented `Retry-After` recipe keeps retrying past the limit for
+//! as long as the server sends the header. `backoff` is unmaintained (RUSTSEC-2025-0012);
+//! `tokio-retry` cannot honour `Retry-After`; `tokio-retry2` reads it but waited 11 ms for
+//! a 500 ms `Retry-After`.
 
 use std::error::Error as _;
 use std::time::Duration;

@@ -114,10 +114,7 @@ impl<'p> BatchReader<'p> {
             let read = self
                 .reader
                 .read_until(b'\n', &mut batch.bytes)
-                .map_err(|source| Error::Io {
-                    path: self.path.to_path_buf(),
-                    source,
-                })?;
+                .map_err(|source| Error::read(self.path, source))?;
             if read == 0 {
                 self.done = true;
                 break;

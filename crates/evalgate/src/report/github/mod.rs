@@ -30,13 +30,13 @@ pub fn append_step_summary(markdown: &str) -> Result<bool, Error> {
         .create(true)
         .append(true)
         .open(&path)
-        .map_err(|e| Error::io(&path, e))?;
+        .map_err(|e| Error::write(&path, e))?;
     // GitHub's limit is on the whole file: what earlier steps wrote counts.
     let held = file.metadata().map_or(0, |m| m.len() as usize);
     let budget = step_summary::MAX_BYTES.saturating_sub(held);
     let markdown = step_summary::cut(markdown.to_string(), budget);
     file.write_all(markdown.as_bytes())
-        .map_err(|e| Error::io(&path, e))?;
+        .map_err(|e| Error::write(&path, e))?;
     Ok(true)
 }
 
