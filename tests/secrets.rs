@@ -11,7 +11,7 @@ mod mock_agent;
 #[path = "support/suite.rs"]
 mod suite;
 
-use mock_agent::{Behaviour, runtime, serve as mock};
+use mock_agent::{Behaviour, closed_port, runtime, serve as mock};
 use serde_json::Value;
 use suite::{Run, TempSuite, all_files, contains_bytes, simple_case};
 
@@ -40,14 +40,6 @@ fn openai_target(base: &str) -> String {
     format!(
         "target:\n  openai:\n    base_url: \"{base}/gateway/${{EG_URL_SECRET}}/v1\"\n    model: m\n    api_key_env: EG_KEY_SECRET\n    headers: {{X-Api-Key: \"${{EG_HEADER_SECRET}}\"}}\nretries: {{max: 1, max_wait: 10ms}}\n"
     )
-}
-
-/// A port nothing listens on: bound, then released.
-fn closed_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    let port = listener.local_addr().unwrap().port();
-    drop(listener);
-    port
 }
 
 /// `evalgate run`, then `evalgate history export`, both under GitHub Actions with every
@@ -136,7 +128,8 @@ fn sample_errors(s: &TempSuite) -> Vec<String> {
 
 #[test]
 fn a_refused_connection_names_the_target_without_its_secrets() {
-    let port = closed_port();
+    let closed = closed_port();
+    let port = closed.port;
     for target in [
         http_target(&format!("http://127.0.0.1:{port}")),
         openai_target(&format!("http://127.0.0.1:{port}")),

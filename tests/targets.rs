@@ -17,7 +17,7 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use mock_agent::{Behaviour, runtime, serve as mock};
+use mock_agent::{Behaviour, closed_port, runtime, serve as mock};
 use serde_json::{Value, json};
 use suite::{Run, TempSuite, all_files, contains_bytes, python, scripted_agent, simple_case};
 
@@ -41,14 +41,6 @@ fn two_cases(s: &TempSuite, extra: &str) {
         "b.yaml",
         &format!("{}{extra}", simple_case("hello b", "  - contains: hello")),
     );
-}
-
-/// A port nothing listens on: bound, then released.
-fn closed_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    let port = listener.local_addr().unwrap().port();
-    drop(listener);
-    port
 }
 
 fn case_record(s: &TempSuite, id: &str) -> Value {
@@ -179,7 +171,8 @@ fn running(pid: u32) -> bool {
 
 #[test]
 fn agent_down_is_an_error_after_counted_retries() {
-    let port = closed_port();
+    let closed = closed_port();
+    let port = closed.port;
     let s = http_suite(
         &format!("http://127.0.0.1:{port}"),
         "retries: {max: 2, max_wait: 1s}\n",
@@ -563,7 +556,8 @@ fn openai_target_against_the_demo_agent_and_the_key_never_leaks() {
     assert_eq!(junit_status(&s.junit(), "where").0, "success");
 
     // The same suite against an agent that is down: error paths must not leak it either.
-    let down = openai_suite(&format!("http://127.0.0.1:{}", closed_port()));
+    let closed = closed_port();
+    let down = openai_suite(&format!("http://127.0.0.1:{}", closed.port));
     std::fs::write(
         down.evals().join("evalgate.yaml"),
         format!(
@@ -608,9 +602,10 @@ fn openai_target_against_the_demo_agent_and_the_key_never_leaks() {
 fn openai_api_key_env_unset_is_a_config_error_naming_the_variable() {
     const VAR: &str = "EG_TEST_UNSET_KEY_9F3A";
     assert!(std::env::var_os(VAR).is_none(), "{VAR} must not be set");
+    let closed = closed_port();
     let s = TempSuite::new(&format!(
         "target:\n  openai:\n    base_url: \"http://127.0.0.1:{}/v1\"\n    model: demo\n    api_key_env: {VAR}\n",
-        closed_port()
+        closed.port
     ));
     s.case("a.yaml", &simple_case("hello", "  - contains: hello"));
     let run = s.run(&[]);

@@ -367,3 +367,44 @@ pub fn runtime() -> tokio::runtime::Runtime {
 pub fn serve(rt: &tokio::runtime::Runtime, behaviour: Behaviour) -> MockAgent {
     rt.block_on(start(behaviour))
 }
+
+/// A loopback port where nothing listens, held for as long as this lives: a TCP socket bound
+/// to it but not listening, so a connection is refused and no other socket (a parallel
+/// test's mock, binding port 0) can take the port meanwhile. Binding a listener and
+/// dropping it, as these tests once did, left the port free for exactly that.
+pub struct ClosedPort {
+    fd: i32,
+    /// The port.
+    pub port: u16,
+}
+
+/// A [`ClosedPort`] on 127.0.0.1.
+pub fn closed_port() -> ClosedPort {
+    // SAFETY: plain socket calls on structs of the sizes they are given; the descriptor is
+    // owned by the `ClosedPort` and closed once, on drop.
+    unsafe {
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0);
+        assert!(fd >= 0, "socket: {}", std::io::Error::last_os_error());
+        let mut addr: libc::sockaddr_in = std::mem::zeroed();
+        addr.sin_family = libc::AF_INET as libc::sa_family_t;
+        addr.sin_addr.s_addr = u32::from_ne_bytes([127, 0, 0, 1]);
+        let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+        let bound = libc::bind(fd, (&raw const addr).cast(), len);
+        assert_eq!(bound, 0, "bind: {}", std::io::Error::last_os_error());
+        let mut local: libc::sockaddr_in = std::mem::zeroed();
+        let mut local_len = len;
+        let named = libc::getsockname(fd, (&raw mut local).cast(), &mut local_len);
+        assert_eq!(named, 0, "getsockname: {}", std::io::Error::last_os_error());
+        ClosedPort {
+            fd,
+            port: u16::from_be(local.sin_port),
+        }
+    }
+}
+
+impl Drop for ClosedPort {
+    fn drop(&mut self) {
+        // SAFETY: the descriptor is ours and still open.
+        unsafe { libc::close(self.fd) };
+    }
+}
