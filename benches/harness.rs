@@ -244,8 +244,11 @@ fn startup(bench: &Bench) -> Result<(), String> {
     if out.join("junit.xml").exists() {
         return Err("a NEXTEST_RUN_ID process wrote junit.xml".into());
     }
+    // Record files only: `suite.json` (the run's policy) sits beside them.
     let records = std::fs::read_dir(out.join("runs").join("bench-startup"))
         .map_err(|e| format!("no records of the nextest-style runs: {e}"))?
+        .filter_map(Result::ok)
+        .filter(|f| f.path().extension().is_some_and(|e| e == "jsonl"))
         .count();
     if records != WARMUP + RUNS {
         return Err(format!(
@@ -506,6 +509,7 @@ impl SuiteDir {
             return Err("junit.xml reports failures or errors".into());
         }
         let mut lines = 0;
+        let mut ends = 0;
         let mut samples = Vec::new();
         for run in std::fs::read_dir(out.join("runs")).map_err(|e| format!("runs: {e}"))? {
             let run = run.map_err(|e| e.to_string())?.path();
@@ -517,9 +521,14 @@ impl SuiteDir {
                 }
                 let text = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
                 for line in text.lines() {
-                    lines += 1;
                     let record: serde_json::Value = serde_json::from_str(line)
                         .map_err(|e| format!("a record line is not JSON: {e}"))?;
+                    // The process's end marker is not a record of the run's work.
+                    if record["kind"] == "end" {
+                        ends += 1;
+                        continue;
+                    }
+                    lines += 1;
                     if record["kind"] == "sample" {
                         samples.push(SampleTimes::from_record(&record)?);
                     }
@@ -527,9 +536,9 @@ impl SuiteDir {
             }
         }
         m.phases = Some(Phases::new(m, &samples));
-        if lines != 1 + 2 * cases {
+        if lines != 1 + 2 * cases || ends != 1 {
             return Err(format!(
-                "the records have {lines} lines, expected {}",
+                "the records have {lines} lines and {ends} end markers, expected {} and 1",
                 1 + 2 * cases
             ));
         }
