@@ -141,17 +141,11 @@ fn serve(rt: &Runtime, pki: &Pki, answer: Answer) -> TlsAgent {
         let acceptor = acceptor.clone();
         async move { acceptor.accept(stream).await.ok() }
     };
-    // Once dropped, the agent stops accepting and leaves open connections to their clients;
-    // an accept error is retried at once; no TCP_NODELAY.
-    let options = serve::Options {
-        nodelay: false,
-        on_accept_error: serve::AcceptError::Retry,
-        on_stop: serve::OnStop::Detach,
-    };
+    // Once dropped, the agent stops accepting; open connections finish, then close.
     let stopped = async {
         let _ = stopped.await;
     };
-    rt.spawn(serve::http1(listener, options, handshake, service, stopped));
+    rt.spawn(serve::http1(listener, handshake, service, stopped));
     TlsAgent {
         port,
         hits,

@@ -9,26 +9,14 @@
 mod suite;
 
 use std::collections::HashMap;
-use std::convert::Infallible;
-use std::io;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
-use bytes::Bytes;
-use evalgate::serve;
-use http_body_util::{BodyExt, Either, Empty};
-use hyper::body::{Body, Frame, Incoming};
-use hyper::header::{CONNECTION, HeaderValue};
-use hyper::service::service_fn;
-use hyper::{Request, Response, StatusCode};
 use serde_json::{Value, json};
 use suite::{TempSuite, simple_case};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::runtime::Runtime;
-use tokio::sync::mpsc;
 
 /// How long the server waits after the response head before the first token.
 const FIRST_TOKEN_PAUSE: Duration = Duration::from_millis(150);
@@ -39,7 +27,7 @@ const FIRST_TOKEN_PAUSE: Duration = Duration::from_millis(150);
 /// One thing the server does while answering.
 #[derive(Debug, Clone)]
 enum Step {
-    /// These body bytes, as one HTTP chunk.
+    /// These body bytes, as one HTTP chunk in one write.
     Send(Vec<u8>),
     Pause(Duration),
     /// Breaks the connection in the middle of an HTTP chunk, as a crashing server or a
@@ -73,7 +61,6 @@ struct SseServer {
     requests: Arc<Mutex<Vec<Value>>>,
 }
 
-/// Serves `script` until the runtime is dropped; an accept error stops accepting.
 fn serve(rt: &Runtime, script: Script) -> SseServer {
     let listener = rt
         .block_on(TcpListener::bind(("127.0.0.1", 0)))
@@ -82,37 +69,25 @@ fn serve(rt: &Runtime, script: Script) -> SseServer {
     let requests = Arc::new(Mutex::new(Vec::new()));
     let hits = Arc::new(Mutex::new(HashMap::<String, usize>::new()));
     let seen = requests.clone();
-    let service = service_fn(move |request| answer(request, script, seen.clone(), hits.clone()));
-    let options = serve::Options {
-        on_accept_error: serve::AcceptError::Stop,
-        on_stop: serve::OnStop::Detach,
-        ..serve::Options::default()
-    };
-    let cuttable = |stream: TcpStream| std::future::ready(Some(Cuttable(stream)));
-    rt.spawn(serve::http1(
-        listener,
-        options,
-        cuttable,
-        service,
-        std::future::pending(),
-    ));
+    rt.spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let (seen, hits) = (seen.clone(), hits.clone());
+            tokio::spawn(async move {
+                let _ = stream.set_nodelay(true);
+                let _ = answer(stream, script, seen, hits).await;
+            });
+        }
+    });
     SseServer { url, requests }
 }
 
-type ReplyBody = Either<Empty<Bytes>, StepBody>;
-
 async fn answer(
-    request: Request<Incoming>,
+    mut stream: TcpStream,
     script: Script,
     seen: Arc<Mutex<Vec<Value>>>,
     hits: Arc<Mutex<HashMap<String, usize>>>,
-) -> Result<Response<ReplyBody>, Infallible> {
-    let body = request
-        .into_body()
-        .collect()
-        .await
-        .map(|c| c.to_bytes())
-        .unwrap_or_default();
+) -> std::io::Result<()> {
+    let body = read_request(&mut stream).await?;
     let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let message = request
         .pointer("/messages")
@@ -129,105 +104,60 @@ async fn answer(
         *n - 1
     };
     let reply = script(&message, hit);
-    // A 2xx streams its steps with chunked encoding; anything else has an empty body.
-    let body = if reply.status == 200 {
-        Either::Right(StepBody::feed(reply.steps))
-    } else {
-        Either::Left(Empty::new())
-    };
-    let mut response = Response::new(body);
-    *response.status_mut() = StatusCode::from_u16(reply.status).unwrap();
-    let headers = response.headers_mut();
-    headers.insert(CONNECTION, HeaderValue::from_static("close"));
-    for (name, value) in reply.headers {
-        headers.insert(name, HeaderValue::from_static(value));
+    let mut head = format!("HTTP/1.1 {} X\r\nconnection: close\r\n", reply.status);
+    for (name, value) in &reply.headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
     }
-    Ok(response)
-}
-
-/// A response body fed by a task that walks the steps: a frame per [`Step::Send`], the
-/// pauses between them, and for [`Step::Abort`] a frame that [`Cuttable`] cuts.
-struct StepBody(mpsc::Receiver<Bytes>);
-
-impl StepBody {
-    fn feed(steps: Vec<Step>) -> StepBody {
-        let (tx, rx) = mpsc::channel(1);
-        tokio::spawn(async move {
-            for step in steps {
-                let frame = match step {
-                    Step::Send(bytes) => bytes,
-                    Step::Pause(pause) => {
-                        tokio::time::sleep(pause).await;
-                        continue;
-                    }
-                    // A chunk announced as 1 KiB of which 8 bytes come.
-                    Step::Abort => {
-                        let mut frame = b"data: {\"".to_vec();
-                        frame.extend_from_slice(CUT);
-                        frame.resize(0x400, b' ');
-                        frame
-                    }
-                };
-                if tx.send(Bytes::from(frame)).await.is_err() {
-                    return;
-                }
+    if reply.status != 200 {
+        head.push_str("content-length: 0\r\n\r\n");
+        stream.write_all(head.as_bytes()).await?;
+        return stream.shutdown().await;
+    }
+    head.push_str("transfer-encoding: chunked\r\n\r\n");
+    stream.write_all(head.as_bytes()).await?;
+    for step in reply.steps {
+        match step {
+            Step::Send(bytes) => {
+                let mut chunk = format!("{:x}\r\n", bytes.len()).into_bytes();
+                chunk.extend_from_slice(&bytes);
+                chunk.extend_from_slice(b"\r\n");
+                stream.write_all(&chunk).await?;
+                stream.flush().await?;
             }
-        });
-        StepBody(rx)
-    }
-}
-
-impl Body for StepBody {
-    type Data = Bytes;
-    type Error = Infallible;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-        self.0
-            .poll_recv(cx)
-            .map(|chunk| chunk.map(|chunk| Ok(Frame::data(chunk))))
-    }
-}
-
-/// Where a body frame wants the connection broken.
-const CUT: &[u8] = b"\0cut the connection here\0";
-
-/// The accepted connection, which breaks where the bytes written to it hold [`CUT`]: the
-/// bytes before it are sent, then writing fails and the connection closes, in the middle of
-/// the HTTP chunk that carried it.
-struct Cuttable(TcpStream);
-
-impl AsyncRead for Cuttable {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_read(cx, buf)
-    }
-}
-
-impl AsyncWrite for Cuttable {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        match buf.windows(CUT.len()).position(|w| w == CUT) {
-            Some(0) => Poll::Ready(Err(io::ErrorKind::ConnectionAborted.into())),
-            Some(at) => Pin::new(&mut self.0).poll_write(cx, &buf[..at]),
-            None => Pin::new(&mut self.0).poll_write(cx, buf),
+            Step::Pause(pause) => tokio::time::sleep(pause).await,
+            Step::Abort => {
+                // A chunk announced as 1 KiB of which 8 bytes come.
+                stream.write_all(b"400\r\ndata: {\"").await?;
+                stream.flush().await?;
+                return Ok(());
+            }
         }
     }
+    stream.write_all(b"0\r\n\r\n").await?;
+    stream.shutdown().await
+}
 
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_shutdown(cx)
+/// Reads one request (head and `content-length` body) and returns its body.
+async fn read_request(stream: &mut TcpStream) -> std::io::Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    let mut piece = [0u8; 4096];
+    loop {
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..end]).to_lowercase();
+            let length: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(0);
+            if buf.len() >= end + 4 + length {
+                return Ok(buf[end + 4..end + 4 + length].to_vec());
+            }
+        }
+        let n = stream.read(&mut piece).await?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        buf.extend_from_slice(&piece[..n]);
     }
 }
 

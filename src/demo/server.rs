@@ -66,13 +66,7 @@ impl DemoServer {
         let stopped = async {
             let _ = stopped.await;
         };
-        let task = tokio::spawn(serve::http1(
-            listener,
-            serve::Options::default(),
-            serve::tcp,
-            service,
-            stopped,
-        ));
+        let task = tokio::spawn(serve::http1(listener, serve::tcp, service, stopped));
         Ok(DemoServer {
             addr,
             shutdown: Some(shutdown),

@@ -140,13 +140,7 @@ pub async fn start(behaviour: Behaviour) -> MockAgent {
     let stopped = async {
         let _ = stopped.await;
     };
-    tokio::spawn(serve::http1(
-        listener,
-        serve::Options::default(),
-        serve::tcp,
-        service,
-        stopped,
-    ));
+    tokio::spawn(serve::http1(listener, serve::tcp, service, stopped));
     MockAgent {
         url: format!("http://{addr}"),
         addr,

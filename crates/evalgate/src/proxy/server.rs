@@ -129,19 +129,8 @@ impl Drop for FaultProxy {
 
 /// Serves until aborted: aborting the task drops the listener and every connection with it.
 async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
-    let options = serve::Options {
-        on_stop: serve::OnStop::Abort,
-        ..serve::Options::default()
-    };
     let service = service_fn(move |request| handle(shared.clone(), request));
-    serve::http1(
-        listener,
-        options,
-        serve::tcp,
-        service,
-        std::future::pending(),
-    )
-    .await;
+    serve::http1(listener, serve::tcp, service, std::future::pending()).await;
 }
 
 /// Checks the upstream base URL: `http` or `https`, a host, no query or fragment.

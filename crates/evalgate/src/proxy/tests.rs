@@ -66,20 +66,13 @@ impl Upstream {
         let addr = listener.local_addr().unwrap();
         let hits = Arc::new(AtomicU64::new(0));
         let counted = hits.clone();
-        // Dropping it aborts the server and every connection; an accept error is retried at
-        // once; no TCP_NODELAY.
-        let options = serve::Options {
-            nodelay: false,
-            on_accept_error: serve::AcceptError::Retry,
-            on_stop: serve::OnStop::Abort,
-        };
+        // Dropping it aborts the server and every connection.
         let service = service_fn(move |request| {
             counted.fetch_add(1, Ordering::Relaxed);
             serve(request)
         });
         let task = tokio::spawn(serve::http1(
             listener,
-            options,
             serve::tcp,
             service,
             std::future::pending(),
