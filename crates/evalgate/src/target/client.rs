@@ -214,8 +214,9 @@ impl RequestBuilder {
             let Some(next) = next else {
                 return Ok(Response { inner: response });
             };
-            if Origin::of(&next) != origin {
-                let to = Origin::of(&next).shown();
+            let to = Origin::of(&next);
+            if to != origin {
+                let to = to.shown();
                 return Err(ClientError::redirect(format!(
                     "it points to another origin, {to}, and evalgate follows redirects within the \
                      target's origin only (the call's headers and URL may carry credentials)"
@@ -435,32 +436,75 @@ fn resolve(base: &Uri, location: &str) -> Option<Uri> {
     format!("{scheme}://{authority}{path}").parse().ok()
 }
 
-/// The user name and password (still percent-encoded) of a URL written `scheme://user:password@host…`,
-/// when it has a user name.
-pub(crate) fn user_info(url: &str) -> Option<(&str, &str)> {
-    let rest = url.split_once("://")?.1;
-    let authority = rest.split(['/', '?', '#']).next()?;
+/// The user name and password (still percent-encoded) in a URL's authority,
+/// `user:password@host`, when it names a user.
+fn credentials(authority: &str) -> Option<(&str, &str)> {
     let (user_info, _) = authority.rsplit_once('@')?;
     let (user, password) = user_info.split_once(':').unwrap_or((user_info, ""));
     (!user.is_empty()).then_some((user, password))
 }
 
+/// The user name and password (still percent-encoded) of a URL written
+/// `scheme://user:password@host…`, when it names a user.
+pub(crate) fn user_info(url: &str) -> Option<(&str, &str)> {
+    let authority = url.split_once("://")?.1.split(['/', '?', '#']).next()?;
+    credentials(authority)
+}
+
+/// `user:password`, percent-decoded, in base64: what `Authorization: Basic` carries.
+pub(crate) fn basic_credentials(user: &str, password: &str) -> String {
+    let decoded = format!("{}:{}", percent_decoded(user), percent_decoded(password));
+    base64(decoded.as_bytes())
+}
+
+/// `text` with its `%XX` escapes decoded (as user info is decoded for Basic auth).
+fn percent_decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
+            (b'%', Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
+                out.push((hex(h).unwrap() * 16 + hex(l).unwrap()) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Standard base64 with padding, as an `Authorization: Basic` header carries it.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
 /// `url` without its user info, and that user info as an `Authorization: Basic` value.
 fn split_user_info(url: &Uri) -> Option<(Uri, HeaderValue)> {
-    let authority = url.authority()?;
-    let (_, host) = authority.as_str().rsplit_once('@')?;
-    let text = url.to_string();
-    let (user, password) = user_info(&text)?;
-    let credentials = format!(
-        "{}:{}",
-        super::secrets::percent_decoded(user),
-        super::secrets::percent_decoded(password)
-    );
-    let value = HeaderValue::from_str(&format!(
-        "Basic {}",
-        super::secrets::base64(credentials.as_bytes())
-    ))
-    .ok()?;
+    let authority = url.authority()?.as_str();
+    let (user, password) = credentials(authority)?;
+    let (_, host) = authority.rsplit_once('@')?;
+    let value =
+        HeaderValue::from_str(&format!("Basic {}", basic_credentials(user, password))).ok()?;
     let mut parts = Parts::from(url.clone());
     parts.authority = Some(Authority::try_from(host).ok()?);
     if parts.scheme.is_none() {
@@ -526,6 +570,14 @@ mod tests {
         // base64("me:p@ss")
         assert_eq!(value.to_str().unwrap(), "Basic bWU6cEBzcw==");
         assert!(split_user_info(&uri("https://api.example/v1")).is_none());
+    }
+
+    #[test]
+    fn base64_is_the_standard_alphabet_with_padding() {
+        assert_eq!(base64(b"alice:pa@ss w0rd"), "YWxpY2U6cGFAc3MgdzByZA==");
+        assert_eq!(base64(b"ab"), "YWI=");
+        assert_eq!(base64(b"abc"), "YWJj");
+        assert_eq!(percent_decoded("pa%40ss%20w0rd%zz"), "pa@ss w0rd%zz");
     }
 
     #[test]

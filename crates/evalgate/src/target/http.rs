@@ -4,8 +4,10 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use bytes::Bytes;
 use serde::Deserialize;
 
+use super::client::{Client, RequestBuilder};
 use super::retry::exchange;
 use super::wire::ResponseMap;
 use super::{Attempts, Failure, Overrides};
@@ -30,7 +32,7 @@ pub struct HttpConfig {
 }
 
 pub(crate) struct HttpTarget {
-    client: super::client::Client,
+    client: Client,
     url: ::http::Uri,
     /// How messages name the target (see [`super::target_name`]).
     name: String,
@@ -76,19 +78,9 @@ impl HttpTarget {
         request: &Request,
         attempts: &mut Attempts,
     ) -> Result<Observation, Failure> {
-        let body = serde_json::to_vec(request).expect("requests serialize");
+        let body = Bytes::from(serde_json::to_vec(request).expect("requests serialize"));
         let answer = exchange(
-            || {
-                self.client
-                    .post(&self.url)
-                    .headers(self.headers.clone())
-                    .header(
-                        ::http::header::CONTENT_TYPE,
-                        ::http::HeaderValue::from_static("application/json"),
-                    )
-                    .headers(request_headers(request))
-                    .body(body.clone())
-            },
+            || post_json(&self.client, &self.url, &self.headers, request, &body),
             &self.name,
             self.retries,
             self.body_limit,
@@ -136,6 +128,26 @@ pub(crate) const PROVIDER_URL_HEADER: &str = "x-evalgate-provider-url";
 
 /// What the request says beyond its body, as headers: the trace file (when the suite reads
 /// decisions from traces), the forced tier, the load condition and its provider URL.
+/// What both HTTP targets send, built again for each attempt: `body` as a JSON `POST` to
+/// `url` with the suite's `headers`, then the case's own (which win).
+pub(crate) fn post_json(
+    client: &Client,
+    url: &::http::Uri,
+    headers: &::http::header::HeaderMap,
+    request: &Request,
+    body: &Bytes,
+) -> RequestBuilder {
+    client
+        .post(url)
+        .headers(headers.clone())
+        .header(
+            ::http::header::CONTENT_TYPE,
+            ::http::HeaderValue::from_static("application/json"),
+        )
+        .headers(request_headers(request))
+        .body(body.clone())
+}
+
 pub(crate) fn request_headers(request: &Request) -> ::http::header::HeaderMap {
     let mut map = ::http::header::HeaderMap::new();
     for (name, value) in [

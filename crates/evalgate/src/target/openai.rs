@@ -10,10 +10,11 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
+use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::http::{TIER_HEADER, header_map, parse_json, request_headers, resolve_ca_file};
+use super::http::{TIER_HEADER, header_map, parse_json, post_json, resolve_ca_file};
 use super::retry::exchange;
 use super::sse::{self, Read};
 use super::{Attempts, Failure, Overrides, wire};
@@ -139,17 +140,8 @@ impl OpenAiTarget {
         attempts: &mut Attempts,
     ) -> Result<Observation, Failure> {
         let body = serde_json::to_vec(&self.request_body(request)).expect("requests serialize");
-        let post = || {
-            self.client
-                .post(&self.url)
-                .headers(self.headers.clone())
-                .header(
-                    ::http::header::CONTENT_TYPE,
-                    ::http::HeaderValue::from_static("application/json"),
-                )
-                .headers(request_headers(request))
-                .body(body.clone())
-        };
+        let body = Bytes::from(body);
+        let post = || post_json(&self.client, &self.url, &self.headers, request, &body);
         let (mut observation, headers) = if self.stream {
             let stream =
                 sse::open(post, &self.name, self.retries, self.body_limit, attempts).await?;

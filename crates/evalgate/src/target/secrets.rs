@@ -118,10 +118,9 @@ impl Secrets {
         if let Some(Ok(url)) = url.map(|u| overrides.expand(u))
             && let Some((user, password)) = super::client::user_info(&url)
         {
-            let credentials = format!("{}:{}", percent_decoded(user), percent_decoded(password));
             values.push((
                 "the target URL's user info".into(),
-                base64(credentials.as_bytes()),
+                super::client::basic_credentials(user, password),
             ));
         }
         Secrets::new(values)
@@ -263,47 +262,6 @@ fn percent_encoded(value: &str, encode: impl Fn(u8) -> bool) -> String {
     out
 }
 
-/// `text` with its `%XX` escapes decoded (as user info is decoded for Basic auth).
-pub(crate) fn percent_decoded(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
-            (b'%', Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
-                out.push((hex(h).unwrap() * 16 + hex(l).unwrap()) as u8);
-                i += 3;
-            }
-            (b, _, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// Standard base64 with padding, as an `Authorization: Basic` header carries it.
-pub(crate) fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 /// `text` as the inside of a JSON string.
 fn json_string(text: &str) -> String {
     let quoted = serde_json::to_string(text).expect("strings serialize");
@@ -368,14 +326,6 @@ mod tests {
              http://127.0.0.1:9",
             "a default written in the suite file is no secret"
         );
-    }
-
-    #[test]
-    fn base64_is_the_standard_alphabet_with_padding() {
-        assert_eq!(base64(b"alice:pa@ss w0rd"), "YWxpY2U6cGFAc3MgdzByZA==");
-        assert_eq!(base64(b"ab"), "YWI=");
-        assert_eq!(base64(b"abc"), "YWJj");
-        assert_eq!(percent_decoded("pa%40ss%20w0rd%zz"), "pa@ss w0rd%zz");
     }
 
     #[test]
