@@ -11,47 +11,36 @@
 //!
 //! `EVALGATE_BENCH_EVALGATE=<folder>` measures another checkout's `evalgate` crate (the
 //! folder holding its Cargo.toml, e.g. a `git worktree` of an older commit) for a side by
-//! side comparison; its Cargo.lock is used when it has one next to it or one level up.
+//! side comparison; its Cargo.lock is used when it has one next to it or at its workspace
+//! root two levels up.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+#[path = "../tests/support/user_crate.rs"]
+mod user_crate;
+
 fn main() {
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     let evalgate = std::env::var_os("EVALGATE_BENCH_EVALGATE")
         .map(PathBuf::from)
-        .unwrap_or_else(|| repo.join("crates/evalgate"));
+        .unwrap_or_else(user_crate::evalgate_crate);
     let project = tempfile::tempdir().expect("a temporary folder");
     let root = project.path();
-    std::fs::write(
-        root.join("Cargo.toml"),
-        format!(
-            "[package]\nname = \"user-agent\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
-             [dev-dependencies]\nevalgate = {{ path = {:?} }}\n\n\
-             [[test]]\nname = \"evals\"\nharness = false\n\n[workspace]\n",
-            evalgate.display().to_string()
-        ),
-    )
-    .unwrap();
-    std::fs::create_dir_all(root.join("src")).unwrap();
-    std::fs::write(root.join("src/lib.rs"), "").unwrap();
-    std::fs::create_dir_all(root.join("tests")).unwrap();
-    std::fs::write(
-        root.join("tests/evals.rs"),
-        "fn main() -> std::process::ExitCode {\n    evalgate::main()\n}\n",
-    )
-    .unwrap();
     // The same versions as the checkout measured, so the counts compare like with like.
-    if let Some(lock) = [
+    let lock = [
         evalgate.join("Cargo.lock"),
         evalgate.join("../../Cargo.lock"),
     ]
     .into_iter()
-    .find(|p| p.exists())
-    {
-        std::fs::copy(lock, root.join("Cargo.lock")).unwrap();
-    }
+    .find(|p| p.exists());
+    user_crate::write(
+        root,
+        "user-agent",
+        &evalgate,
+        lock.as_deref(),
+        "fn main() -> std::process::ExitCode {\n    evalgate::main()\n}\n",
+    );
 
     let tree = cargo(
         root,

@@ -10,6 +10,8 @@
 mod mock_agent;
 #[path = "support/reports.rs"]
 mod reports;
+#[path = "support/user_crate.rs"]
+mod user_crate;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -65,24 +67,13 @@ impl Project {
     fn new(agent_url: &str) -> Project {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
-        let evalgate = concat!(env!("CARGO_MANIFEST_DIR"), "/crates/evalgate");
-        std::fs::write(
-            root.join("Cargo.toml"),
-            format!(
-                "[package]\nname = \"user-agent\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
-                 [dev-dependencies]\nevalgate = {{ path = {evalgate:?} }}\n\n\
-                 [[test]]\nname = \"evals\"\nharness = false\n\n[workspace]\n"
-            ),
-        )
-        .unwrap();
-        std::fs::create_dir_all(root.join("src")).unwrap();
-        std::fs::write(root.join("src/lib.rs"), "").unwrap();
-        std::fs::create_dir_all(root.join("tests")).unwrap();
-        std::fs::write(
-            root.join("tests/evals.rs"),
+        user_crate::write(
+            root,
+            "user-agent",
+            &user_crate::evalgate_crate(),
+            Some(&user_crate::our_lock()),
             "fn main() -> std::process::ExitCode { evalgate::main() }\n",
-        )
-        .unwrap();
+        );
         std::fs::write(
             root.join("evals/evalgate.yaml").tap_dir(),
             format!(
@@ -107,18 +98,10 @@ impl Project {
             )
             .unwrap();
         }
-        // Our own Cargo.lock pins the same dependency versions; a shared target directory
-        // under ours keeps the second build of evalgate incremental.
-        std::fs::copy(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.lock"),
-            root.join("Cargo.lock"),
-        )
-        .unwrap();
-        let target_dir = std::env::var_os("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
-            .join("user-project");
-        Project { dir, target_dir }
+        Project {
+            dir,
+            target_dir: user_crate::shared_target_dir(),
+        }
     }
 
     fn cargo(&self, args: &[&str], out: &Path) -> std::process::Output {

@@ -13,7 +13,10 @@
 //!
 //! It builds evalgate once more in `target/user-project` (shared with tests/cargo_project.rs).
 
-use std::path::{Path, PathBuf};
+#[path = "support/user_crate.rs"]
+mod user_crate;
+
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
 /// The user's harness: a shop agent answering `SHOP_ANSWER` (v1 | v2), reporting
@@ -99,24 +102,17 @@ impl Project {
     /// A project whose package is `name` (distinct per test: both share a target dir).
     fn new(name: &str) -> Project {
         let dir = tempfile::tempdir().unwrap();
-        let evalgate = concat!(env!("CARGO_MANIFEST_DIR"), "/crates/evalgate");
+        user_crate::write(
+            dir.path(),
+            name,
+            &user_crate::evalgate_crate(),
+            Some(&user_crate::our_lock()),
+            AGENT,
+        );
         let project = Project {
-            target_dir: std::env::var_os("CARGO_TARGET_DIR")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
-                .join("user-project"),
+            target_dir: user_crate::shared_target_dir(),
             dir,
         };
-        project.write(
-            "Cargo.toml",
-            &format!(
-                "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
-                 [dev-dependencies]\nevalgate = {{ path = {evalgate:?} }}\n\n\
-                 [[test]]\nname = \"evals\"\nharness = false\n\n[workspace]\n"
-            ),
-        );
-        project.write("src/lib.rs", "");
-        project.write("tests/evals.rs", AGENT);
         project.write("evals/evalgate.yaml", SUITE);
         project.write(
             "evals/cases/refunds/over-limit.yaml",
@@ -138,11 +134,6 @@ impl Project {
             "evals/cases/plain.yaml",
             "input:\n  messages: [{role: user, content: \"status?\"}]\nexpect: [{contains: order}]\n",
         );
-        std::fs::copy(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.lock"),
-            project.path("Cargo.lock"),
-        )
-        .unwrap();
         project
     }
 

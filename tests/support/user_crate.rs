@@ -1,0 +1,50 @@
+//! A user's crate as the README shows it: `evalgate` as a dev-dependency (by path) and a
+//! `harness = false` test target `evals`, with this repository's Cargo.lock so the same
+//! dependency versions build. Include it with
+//! `#[path = "support/user_crate.rs"] mod user_crate;`.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+/// This repository's `evalgate` crate.
+pub fn evalgate_crate() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/evalgate")
+}
+
+/// Writes the crate `name` into `root`: its Cargo.toml depending on the `evalgate` crate at
+/// `evalgate`, an empty `src/lib.rs`, `tests/evals.rs` holding `harness`, and `lock` (when
+/// given) as its Cargo.lock.
+pub fn write(root: &Path, name: &str, evalgate: &Path, lock: Option<&Path>, harness: &str) {
+    std::fs::write(
+        root.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
+             [dev-dependencies]\nevalgate = {{ path = {:?} }}\n\n\
+             [[test]]\nname = \"evals\"\nharness = false\n\n[workspace]\n",
+            evalgate.display().to_string()
+        ),
+    )
+    .unwrap();
+    for (file, text) in [("src/lib.rs", ""), ("tests/evals.rs", harness)] {
+        let path = root.join(file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    if let Some(lock) = lock {
+        std::fs::copy(lock, root.join("Cargo.lock")).unwrap();
+    }
+}
+
+/// This repository's Cargo.lock.
+pub fn our_lock() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.lock")
+}
+
+/// The target folder the tests' user crates share (under ours, so the evalgate they build
+/// stays incremental between tests and runs).
+pub fn shared_target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
+        .join("user-project")
+}
