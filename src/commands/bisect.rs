@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 
-use sha2::{Digest, Sha256};
+use evalgate::digest::Sha256;
 
 use crate::bisect::{self, Budget, Config, Outcome, Outcomes, Probe, Tallies, Tally};
 use crate::demo::DemoVersion;
@@ -334,9 +334,9 @@ fn hash_folder(root: &Path, dir: &Path, hasher: &mut Sha256) -> Result<(), Error
         } else {
             let rel = path.strip_prefix(root).unwrap_or(&path);
             hasher.update(rel.to_string_lossy().as_bytes());
-            hasher.update([0]);
-            hasher.update(std::fs::read(&path).map_err(|e| Error::read(&path, e))?);
-            hasher.update([0]);
+            hasher.update(&[0]);
+            hasher.update(&std::fs::read(&path).map_err(|e| Error::read(&path, e))?);
+            hasher.update(&[0]);
         }
     }
     Ok(())
@@ -406,7 +406,7 @@ pub(crate) fn run(args: BisectArgs) -> Result<ExitCode, Error> {
         .expect("envelopes serialize");
         hasher.update(text.as_bytes());
         hash_folder(&suite.dir, &suite.dir, &mut hasher)?;
-        let digest = hasher.finalize();
+        let digest = hasher.finish();
         digest[..6]
             .iter()
             .map(|b| format!("{b:02x}"))

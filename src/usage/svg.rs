@@ -5,7 +5,7 @@
 use std::fmt::Write;
 
 use super::concentration::CostConcentration;
-use evalgate::report::xml_safe;
+use evalgate::report::xml_escape;
 
 const WIDTH: f64 = 640.0;
 const HEIGHT: f64 = 520.0;
@@ -13,22 +13,9 @@ const LEFT: f64 = 80.0;
 const TOP: f64 = 70.0;
 const SIDE: f64 = 380.0;
 
-/// Text for an XML text node or attribute: markup characters as entities, and the
-/// characters XML cannot carry as visible escapes ([`xml_safe`]).
+/// Text for an XML text node or attribute of the SVG, on one line.
 pub(crate) fn xml_text(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in xml_safe(text).chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\n' => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
+    xml_escape(text).replace('\n', " ")
 }
 
 /// Plot coordinates of the shares (x, y) in [0, 1].

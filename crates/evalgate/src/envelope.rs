@@ -7,8 +7,8 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use crate::digest::Sha256;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::observation::Observation;
 use crate::record::{RunRecord, SampleRecord};
@@ -67,7 +67,7 @@ impl Envelope {
             hasher.update(value.as_bytes());
             hasher.update(b"\n");
         }
-        let digest = hasher.finalize();
+        let digest = hasher.finish();
         digest[..6].iter().map(|b| format!("{b:02x}")).collect()
     }
 

@@ -40,6 +40,9 @@ pub mod coverage;
 pub mod decay;
 #[doc(hidden)]
 #[allow(missing_docs, unnameable_types)]
+pub mod digest;
+#[doc(hidden)]
+#[allow(missing_docs, unnameable_types)]
 pub mod duration;
 #[doc(hidden)]
 #[allow(missing_docs, unnameable_types)]

@@ -9,8 +9,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
-use sha2::{Digest, Sha256};
 
+use crate::digest::sha256_file;
 use crate::errors::{ConfigError, Position};
 use crate::observation::Decision;
 
@@ -285,22 +285,6 @@ impl BranchCatalog {
                 .map(move |b| (Decision::new(&p.name, &b.name), b))
         })
     }
-}
-
-/// The SHA-256 of a file, lower-case hex.
-pub(crate) fn sha256_file(path: &Path) -> std::io::Result<String> {
-    let mut file = std::fs::File::open(path)?;
-    let mut hasher = Sha256::new();
-    std::io::copy(&mut file, &mut hasher)?;
-    Ok(hex(&hasher.finalize()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
 }
 
 /// The line a mapping key is written on: saphyr spans point at the value, which for a

@@ -6,8 +6,9 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::catalog::{CATALOG_FILE, CatalogFile, sha256_file};
+use super::catalog::{CATALOG_FILE, CatalogFile};
 use crate::atomic_file::write_atomic;
+use crate::digest::sha256_file;
 use crate::errors::{Error, Position};
 use crate::suite::SUITE_FILES;
 

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::catalog::sha256_file;
+use crate::digest::sha256_file;
 use crate::errors::Error;
 use crate::observation::Decision;
 

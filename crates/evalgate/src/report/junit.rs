@@ -1,7 +1,7 @@
 //! JUnit XML for every CI: one testcase per case, with the YAML `file` and `line`, the
 //! folder as classname, the verdict's reason as the failure, and the numbers as properties.
-//! Agent output is untrusted: it goes through [`xml_safe`] and the XML writer's escaping,
-//! so the file is well-formed whatever the agent printed.
+//! Agent output is untrusted: the writer ([`super::junit_doc`]) escapes every text and
+//! attribute, so the file is well-formed whatever the agent printed.
 //!
 //! The report is built with everything a reader could use, then fitted to the schema the
 //! suite asks for ([`JunitSchema`]): by default what the Jenkins/xunit junit-10 XSD allows
@@ -11,16 +11,14 @@
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
-use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
+use super::junit_doc::{Outcome, Property, Report, Status, TestCase, TestSuite};
 use serde::{Deserialize, Serialize};
 
 use super::RunReport;
 use super::gates::{GateOutcome, GateResult};
 use super::junit_decay::decay_suite;
-use super::xml_text::xml_safe;
 use crate::baseline::{CaseChange, Change};
-use crate::case::Status;
-use crate::errors::Error;
+use crate::case::Status as CaseStatus;
 use crate::gate::GateLevel;
 use crate::record::{CaseRecord, RunData, SampleRecord};
 use crate::run::truncate;
@@ -44,107 +42,81 @@ pub enum JunitSchema {
     Extended,
 }
 
-/// `report` as the XML text `schema` allows.
-pub(crate) fn to_xml(mut report: Report, schema: JunitSchema) -> Result<String, Error> {
+/// `report` as the XML text `schema` allows. junit-10 has no `skipped` count on
+/// `<testsuites>` (each `<testsuite>` keeps its own).
+pub(crate) fn to_xml(mut report: Report, schema: JunitSchema) -> String {
     if schema == JunitSchema::Junit10 {
-        for suite in &mut report.test_suites {
-            for case in &mut suite.test_cases {
+        for suite in &mut report.suites {
+            for case in &mut suite.cases {
                 fit_junit10(case);
             }
         }
     }
-    let xml = report
-        .to_string()
-        .map_err(|e| Error::Internal(format!("serializing JUnit failed: {e}")))?;
-    Ok(match schema {
-        JunitSchema::Junit10 => without_root_skipped(xml),
-        JunitSchema::Extended => xml,
-    })
+    super::junit_doc::write(&report, schema == JunitSchema::Extended)
 }
 
 /// Moves what junit-10 does not allow on a testcase into what it does: the location and
 /// the properties become the first lines of `system-out` (`name: value`), and the location
 /// heads the failure's text, where file/line readers without the attributes look for it.
 fn fit_junit10(case: &mut TestCase) {
-    let file = case.extra.shift_remove("file");
-    let line = case.extra.shift_remove("line");
-    let location = file.map(|file| match line {
-        Some(line) => format!("{}:{}", file.as_str(), line.as_str()),
-        None => file.as_str().to_string(),
+    let location = case.file.take().map(|file| match case.line.take() {
+        Some(line) => format!("{file}:{line}"),
+        None => file,
     });
     let mut head = String::new();
     if let Some(location) = &location {
         head.push_str(&format!("at {location}\n"));
     }
     for property in case.properties.drain(..) {
-        head.push_str(&format!(
-            "{}: {}\n",
-            property.name.as_str(),
-            property.value.as_str()
-        ));
+        head.push_str(&format!("{}: {}\n", property.name, property.value));
     }
     if head.is_empty() {
         return;
     }
-    if let (
-        Some(location),
-        TestCaseStatus::NonSuccess { description, .. }
-        | TestCaseStatus::Skipped { description, .. },
-    ) = (&location, &mut case.status)
-    {
-        let text = match description.take() {
-            Some(text) => format!("{location}: {}", text.as_str()),
+    if let (Some(location), Some(outcome)) = (&location, case.status.outcome_mut()) {
+        outcome.description = Some(match outcome.description.take() {
+            Some(text) => format!("{location}: {text}"),
             None => location.clone(),
-        };
-        *description = Some(text.into());
+        });
     }
-    let out = match case.system_out.take() {
-        Some(out) => format!("{head}\n{}", out.as_str()),
+    case.system_out = Some(match case.system_out.take() {
+        Some(out) => format!("{head}\n{out}"),
         None => head,
-    };
-    case.system_out = Some(out.into());
-}
-
-/// quick-junit writes a `skipped` count on `<testsuites>`, which junit-10 does not allow
-/// there (each `<testsuite>` keeps its own).
-fn without_root_skipped(xml: String) -> String {
-    let Some(start) = xml.find("<testsuites") else {
-        return xml;
-    };
-    let end = xml[start..].find('>').map_or(xml.len(), |e| start + e);
-    let Some(at) = xml[start..end].find(" skipped=\"").map(|a| start + a) else {
-        return xml;
-    };
-    let value_end = xml[at + 10..end].find('"').map_or(end, |e| at + 10 + e + 1);
-    format!("{}{}", &xml[..at], &xml[value_end..])
+    });
 }
 
 /// The JUnit a run leaves while it runs, in place of the last run's: one failing test
 /// saying the reports were not written. A run that dies before its reports (SIGKILL, out
 /// of memory, a second Ctrl-C) never leaves an earlier run's green behind.
 pub(crate) fn in_progress(suite: &str, why: &str) -> Report {
-    let mut report = Report::new("evalgate");
-    let mut test_suite = TestSuite::new(xml_safe(suite));
-    let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
-    status.set_type("incomplete");
-    status.set_message(xml_safe(why));
-    let mut case = TestCase::new("run incomplete", status);
-    case.set_classname("evals");
-    test_suite.add_test_case(case);
-    test_suite.add_property(Property::new("evalgate.incomplete", "true"));
-    report.add_test_suite(test_suite);
-    report
+    let mut test_suite = TestSuite::new(suite);
+    let status = Status::Failure(Outcome::new("incomplete", why));
+    test_suite
+        .cases
+        .push(TestCase::new("run incomplete", "evals", status));
+    test_suite
+        .properties
+        .push(Property::new("evalgate.incomplete", "true"));
+    Report {
+        name: "evalgate".into(),
+        time: None,
+        suites: vec![test_suite],
+    }
 }
 
-pub fn junit_report(data: &RunData, run_report: &RunReport) -> Report {
+pub(crate) fn junit_report(data: &RunData, run_report: &RunReport) -> Report {
     let summary = &run_report.summary;
     let name = data
         .runs
         .first()
         .map(|r| r.suite.clone())
         .unwrap_or_else(|| "evals".into());
-    let mut report = Report::new("evalgate");
-    let mut suite = TestSuite::new(xml_safe(&name));
+    let mut report = Report {
+        name: "evalgate".into(),
+        time: None,
+        suites: Vec::new(),
+    };
+    let mut suite = TestSuite::new(&name);
     let mut samples_of: HashMap<(&str, &str), Vec<&SampleRecord>> = HashMap::new();
     for sample in &data.samples {
         samples_of
@@ -170,7 +142,7 @@ pub fn junit_report(data: &RunData, run_report: &RunReport) -> Report {
             .filter_map(|s| super::first_failing_line(s))
             .min()
             .unwrap_or(case.line);
-        suite.add_test_case(test_case(
+        suite.cases.push(test_case(
             case,
             line,
             samples,
@@ -186,24 +158,25 @@ pub fn junit_report(data: &RunData, run_report: &RunReport) -> Report {
             .iter()
             .filter_map(|p| p.decay.as_ref())
             .flat_map(|d| &d.cases)
-            .filter(|c| c.status == Status::Draft && !ran.contains(c.case.as_str()));
+            .filter(|c| c.status == CaseStatus::Draft && !ran.contains(c.case.as_str()));
         for draft in drafts {
-            let mut status = TestCaseStatus::skipped();
-            status.set_type("draft");
-            status.set_message("draft: not run by default (`status: draft`; run drafts with `-- --include-ignored`)");
-            let mut tc = TestCase::new(xml_safe(&draft.case), status);
+            let status = Status::Skipped(Outcome::new(
+                "draft",
+                "draft: not run by default (`status: draft`; run drafts with `-- --include-ignored`)",
+            ));
             let classname = Some(draft.classname.as_str()).filter(|c| !c.is_empty());
-            tc.set_classname(xml_safe(classname.unwrap_or("evals")));
-            tc.extra.insert("file".into(), xml_safe(&draft.file).into());
-            tc.extra
-                .insert("line".into(), draft.line.to_string().into());
-            suite.add_test_case(tc);
+            let mut tc = TestCase::new(&draft.case, classname.unwrap_or("evals"), status);
+            tc.file = Some(draft.file.clone());
+            tc.line = Some(draft.line.to_string());
+            suite.cases.push(tc);
         }
     }
     // An incomplete run is never green: every case without a result fails, and so does
     // the run itself when it was cut short after its last case.
     if let Some(why) = summary.completion.describe() {
-        suite.add_property(Property::new("evalgate.incomplete", "true"));
+        suite
+            .properties
+            .push(Property::new("evalgate.incomplete", "true"));
         let mut missing: Vec<&str> = summary
             .completion
             .missing
@@ -214,41 +187,36 @@ pub fn junit_report(data: &RunData, run_report: &RunReport) -> Report {
             missing.push("run incomplete");
         }
         for id in missing {
-            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
-            status.set_type("incomplete");
-            status.set_message(xml_safe(&format!("no result: {why}")));
-            let mut tc = TestCase::new(xml_safe(id), status);
-            tc.set_classname("evals");
-            suite.add_test_case(tc);
+            let status = Status::Failure(Outcome::new("incomplete", format!("no result: {why}")));
+            suite.cases.push(TestCase::new(id, "evals", status));
         }
     }
     if let Ok(Some(attempts)) = &run_report.attempts {
         // A green run after red attempts of the same commit and envelope: rerun to green.
-        suite.add_property(Property::new(
+        suite.properties.push(Property::new(
             "evalgate.attempt",
             (attempts.earlier.len() + 1).to_string(),
         ));
-        suite.add_property(Property::new(
+        suite.properties.push(Property::new(
             "evalgate.red_attempts_before",
             attempts.red_before().to_string(),
         ));
         if !run_report.has_failed() && attempts.red_before() > 0 {
-            suite.add_property(Property::new(
+            suite.properties.push(Property::new(
                 "evalgate.reruns_to_green",
                 attempts.red_before().to_string(),
             ));
         }
     }
     if let Some(run) = data.runs.iter().min_by_key(|r| r.started_at) {
-        suite.add_property(Property::new("run_id", xml_safe(&run.run_id)));
-        suite.add_property(Property::new("target", xml_safe(&run.target)));
+        suite.properties.push(Property::new("run_id", &run.run_id));
+        suite.properties.push(Property::new("target", &run.target));
         // Declared in the suite file; what the agent reported is on each testcase
         // (`reported.*`).
         for (key, value) in &run.envelope {
-            suite.add_property(Property::new(
-                format!("declared.envelope.{}", xml_safe(key)),
-                xml_safe(value),
-            ));
+            suite
+                .properties
+                .push(Property::new(format!("declared.envelope.{}", key), value));
         }
     }
     // Wall time from the first case's start to the last case's end (shards included).
@@ -256,18 +224,18 @@ pub fn junit_report(data: &RunData, run_report: &RunReport) -> Report {
     let end = summary.cases.iter().map(|c| c.finished_at).max();
     if let (Some(start), Some(end)) = (start, end) {
         let secs = (end.as_nanosecond() - start.as_nanosecond()).max(0) as f64 / 1e9;
-        suite.set_time(Duration::from_secs_f64(secs));
-        report.set_time(Duration::from_secs_f64(secs));
+        suite.time = Some(Duration::from_secs_f64(secs));
+        report.time = Some(Duration::from_secs_f64(secs));
     }
-    report.add_test_suite(suite);
+    report.suites.push(suite);
     if let Some(coverage) = coverage_suite(run_report) {
-        report.add_test_suite(coverage);
+        report.suites.push(coverage);
     }
     if let Some(decay) = &run_report.decay {
-        report.add_test_suite(decay_suite(decay));
+        report.suites.push(decay_suite(decay));
     }
     if !run_report.gates.is_empty() {
-        report.add_test_suite(gates_suite(run_report));
+        report.suites.push(gates_suite(run_report));
     }
     report
 }
@@ -299,31 +267,29 @@ fn coverage_suite(report: &RunReport) -> Option<TestSuite> {
                 .collect();
             warn_status(&point.uncovered_text(), &gates.join("\n"))
         } else if blamed.is_empty() {
-            TestCaseStatus::success()
+            Status::Success
         } else {
-            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
-            status.set_type("coverage");
-            status.set_message(xml_safe(&point.uncovered_text()));
             let gates: Vec<String> = blamed
                 .iter()
                 .map(|g| format!("gate {} {} failed", g.name, g.threshold))
                 .collect();
-            status.set_description(xml_safe(&format!(
-                "{}\n{}",
-                point.uncovered_text(),
-                gates.join("\n")
-            )));
-            status
+            Status::Failure(
+                Outcome::new("coverage", point.uncovered_text()).with_text(format!(
+                    "{}\n{}",
+                    point.uncovered_text(),
+                    gates.join("\n")
+                )),
+            )
         };
-        let mut tc = TestCase::new(xml_safe(&point.name), status);
-        tc.set_classname("evalgate.coverage");
-        tc.extra.insert("file".into(), xml_safe(catalog).into());
-        if let Some(line) = point.line {
-            tc.extra.insert("line".into(), line.to_string().into());
-        }
-        tc.add_property(Property::new("covered", point.covered.to_string()));
-        tc.add_property(Property::new("branches", point.total.to_string()));
-        tc.add_property(Property::new("samples", point.samples.to_string()));
+        let mut tc = TestCase::new(&point.name, "evalgate.coverage", status);
+        tc.file = Some(catalog.clone());
+        tc.line = point.line.map(|line| line.to_string());
+        tc.properties
+            .push(Property::new("covered", point.covered.to_string()));
+        tc.properties
+            .push(Property::new("branches", point.total.to_string()));
+        tc.properties
+            .push(Property::new("samples", point.samples.to_string()));
         let mut out = String::new();
         for branch in &point.branches {
             out.push_str(&format!(
@@ -338,8 +304,8 @@ fn coverage_suite(report: &RunReport) -> Option<TestSuite> {
                 }
             ));
         }
-        tc.set_system_out(xml_safe(&out));
-        suite.add_test_case(tc);
+        tc.system_out = Some(out);
+        suite.cases.push(tc);
     }
     Some(suite)
 }
@@ -358,37 +324,30 @@ fn gates_suite(report: &RunReport) -> TestSuite {
         );
         let status = match (gate.outcome, gate.level) {
             (GateOutcome::Failed, GateLevel::Fail) => {
-                let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
-                status.set_type("gate");
-                status.set_message(xml_safe(&headline));
-                status.set_description(xml_safe(&gate.details.join("\n")));
-                status
+                Status::Failure(Outcome::new("gate", &headline).with_text(gate.details.join("\n")))
             }
-            (GateOutcome::Skipped, _) => {
-                let mut status = TestCaseStatus::skipped();
-                status.set_message(xml_safe(&gate.details.join("; ")));
-                status
-            }
+            (GateOutcome::Skipped, _) => Status::Skipped(Outcome {
+                message: Some(gate.details.join("; ")),
+                ..Outcome::default()
+            }),
             // A failed `warn` gate must not turn the report red, nor show as a green pass:
             // `<skipped type="warn">` is what JUnit viewers show apart from both.
             (GateOutcome::Failed, GateLevel::Warn) => {
                 warn_status(&headline, &gate.details.join("\n"))
             }
-            (GateOutcome::Passed, _) => TestCaseStatus::success(),
+            (GateOutcome::Passed, _) => Status::Success,
         };
-        let mut tc = TestCase::new(xml_safe(&gate.name), status);
-        tc.set_classname("evalgate.gates");
-        tc.add_property(Property::new("metric", xml_safe(&gate.metric)));
-        tc.add_property(Property::new("level", gate.level.to_string()));
-        tc.add_property(Property::new("threshold", xml_safe(&gate.threshold)));
-        tc.add_property(Property::new("value", value));
+        let mut tc = TestCase::new(&gate.name, "evalgate.gates", status);
+        tc.properties.push(Property::new("metric", &gate.metric));
+        tc.properties
+            .push(Property::new("level", gate.level.to_string()));
+        tc.properties
+            .push(Property::new("threshold", &gate.threshold));
+        tc.properties.push(Property::new("value", value));
         if gate.outcome != GateOutcome::Skipped {
-            tc.set_system_out(xml_safe(&format!(
-                "{headline}\n{}",
-                gate.details.join("\n")
-            )));
+            tc.system_out = Some(format!("{headline}\n{}", gate.details.join("\n")));
         }
-        suite.add_test_case(tc);
+        suite.cases.push(tc);
     }
     suite
 }
@@ -408,12 +367,8 @@ fn readable(value: f64) -> String {
 
 /// What a failed `warn` gate makes of a testcase: `<skipped type="warn">`, which JUnit
 /// viewers show apart from both a pass and a failure, and no CI turns red on.
-fn warn_status(message: &str, description: &str) -> TestCaseStatus {
-    let mut status = TestCaseStatus::skipped();
-    status.set_type("warn");
-    status.set_message(xml_safe(message));
-    status.set_description(xml_safe(description));
-    status
+fn warn_status(message: &str, description: &str) -> Status {
+    Status::Skipped(Outcome::new("warn", message).with_text(description))
 }
 
 /// One case's testcase: a failure when its test failed, or when the comparison over the
@@ -426,35 +381,32 @@ fn test_case(
 ) -> TestCase {
     let regression = change.is_some_and(|c| c.change == Change::Regression);
     let status = if !case.failed && !regression {
-        TestCaseStatus::success()
+        Status::Success
     } else {
         let verdict = case.verdict;
-        let kind = if verdict == Verdict::Error {
-            NonSuccessKind::Error
-        } else {
-            NonSuccessKind::Failure
-        };
-        let mut status = TestCaseStatus::non_success(kind);
-        status.set_type(if regression {
+        let ty = if regression {
             "regression"
         } else {
             verdict.as_str()
-        });
+        };
         let mut message = case.message.clone().unwrap_or_else(|| verdict.to_string());
         if let Some(c) = change.filter(|_| regression && !case.failed) {
             message = format!("{}\n{message}", regression_words(c));
         }
-        status.set_message(xml_safe(message.lines().next().unwrap_or_default()));
-        status.set_description(xml_safe(&message));
-        status
+        let outcome =
+            Outcome::new(ty, message.lines().next().unwrap_or_default()).with_text(message);
+        if verdict == Verdict::Error {
+            Status::Error(outcome)
+        } else {
+            Status::Failure(outcome)
+        }
     };
-    let mut tc = TestCase::new(xml_safe(&case.case), status);
-    tc.set_classname(xml_safe(&case.classname));
-    tc.set_time(Duration::from_secs_f64(case.duration_ms.max(0.0) / 1000.0));
-    tc.extra.insert("file".into(), xml_safe(&case.file).into());
+    let mut tc = TestCase::new(&case.case, &case.classname, status);
+    tc.time = Some(Duration::from_secs_f64(case.duration_ms.max(0.0) / 1000.0));
+    tc.file = Some(case.file.clone());
     // Where a reader of `file`/`line` should look: the first failing expectation, else the
     // case's first key.
-    tc.extra.insert("line".into(), line.to_string().into());
+    tc.line = Some(line.to_string());
     let mut props = vec![
         ("verdict", case.verdict.as_str().to_string()),
         ("samples", case.samples.to_string()),
@@ -511,15 +463,13 @@ fn test_case(
         props.push(("samples_to_decide", n.to_string()));
     }
     for (name, value) in props {
-        tc.add_property(Property::new(name, xml_safe(&value)));
+        tc.properties.push(Property::new(name, &value));
     }
     let envelope: BTreeSet<(&String, &String)> =
         samples.iter().flat_map(|s| s.envelope.iter()).collect();
     for (key, value) in envelope {
-        tc.add_property(Property::new(
-            format!("reported.envelope.{}", xml_safe(key)),
-            xml_safe(value),
-        ));
+        tc.properties
+            .push(Property::new(format!("reported.envelope.{}", key), value));
     }
     if case.failed || regression {
         let mut out = String::new();
@@ -535,7 +485,7 @@ fn test_case(
             out.push('\n');
         }
         if !out.is_empty() {
-            tc.set_system_out(xml_safe(&out));
+            tc.system_out = Some(out);
         }
     }
     tc

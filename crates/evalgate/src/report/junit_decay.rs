@@ -4,9 +4,7 @@
 //! decay gates decide whether they fail the run. A low-severity finding (a case never
 //! reviewed, still new) is listed as such and left out of `stale_cases`.
 
-use quick_junit::{Property, TestCase, TestCaseStatus, TestSuite};
-
-use super::xml_text::xml_safe;
+use super::junit_doc::{Outcome, Property, Status, TestCase, TestSuite};
 use crate::decay::DecayReport;
 
 pub(super) fn decay_suite(decay: &DecayReport) -> TestSuite {
@@ -21,27 +19,28 @@ pub(super) fn decay_suite(decay: &DecayReport) -> TestSuite {
         ("retired", decay.retired.len().to_string()),
     ];
     for (name, value) in properties {
-        suite.add_property(Property::new(name, xml_safe(&value)));
+        suite.properties.push(Property::new(name, &value));
     }
     let enveloped = !decay.envelope.envelope.0.is_empty();
     if enveloped {
-        suite.add_property(Property::new("envelope", xml_safe(&decay.envelope.id)));
+        suite
+            .properties
+            .push(Property::new("envelope", &decay.envelope.id));
     }
     if let Some(d) = &decay.discrimination {
-        suite.add_property(Property::new(
+        suite.properties.push(Property::new(
             "discrimination_rate",
             format!("{:.4}", d.rate),
         ));
     }
     if let Some(r) = &decay.representativeness {
-        suite.add_property(Property::new(
+        suite.properties.push(Property::new(
             "uncovered_traffic",
             format!("{:.4}", r.uncovered_share),
         ));
     }
 
-    let mut envelope = TestCase::new("envelope", TestCaseStatus::success());
-    envelope.set_classname("evalgate.decay");
+    let mut envelope = TestCase::new("envelope", "evalgate.decay", Status::Success);
     let mut out = if enveloped {
         format!(
             "envelope {}: {}",
@@ -55,17 +54,17 @@ pub(super) fn decay_suite(decay: &DecayReport) -> TestSuite {
     for bump in &decay.envelope.model_bumps {
         out.push_str(&format!("\nWARNING {bump}"));
     }
-    envelope.add_property(Property::new(
+    envelope.properties.push(Property::new(
         "model_bumps",
         decay.envelope.model_bumps.len().to_string(),
     ));
-    envelope.set_system_out(xml_safe(&out));
-    suite.add_test_case(envelope);
+    envelope.system_out = Some(out);
+    suite.cases.push(envelope);
 
     for (detector, count) in &decay.by_detector {
-        let mut tc = TestCase::new(detector.as_str(), TestCaseStatus::success());
-        tc.set_classname("evalgate.decay");
-        tc.add_property(Property::new("findings", count.to_string()));
+        let mut tc = TestCase::new(detector.as_str(), "evalgate.decay", Status::Success);
+        tc.properties
+            .push(Property::new("findings", count.to_string()));
         let lines: Vec<String> = decay
             .findings
             .iter()
@@ -87,21 +86,19 @@ pub(super) fn decay_suite(decay: &DecayReport) -> TestSuite {
             })
             .collect();
         if !lines.is_empty() {
-            tc.set_system_out(xml_safe(&lines.join("\n")));
+            tc.system_out = Some(lines.join("\n"));
         }
-        suite.add_test_case(tc);
+        suite.cases.push(tc);
     }
 
     for retired in &decay.retired {
-        let mut status = TestCaseStatus::skipped();
-        status.set_message(xml_safe(&format!(
-            "retired {}: {}",
-            retired.date, retired.reason
-        )));
-        let mut tc = TestCase::new(xml_safe(&retired.case), status);
-        tc.set_classname("evalgate.decay.retired");
-        tc.add_property(Property::new("file", xml_safe(&retired.file)));
-        suite.add_test_case(tc);
+        let status = Status::Skipped(Outcome {
+            message: Some(format!("retired {}: {}", retired.date, retired.reason)),
+            ..Outcome::default()
+        });
+        let mut tc = TestCase::new(&retired.case, "evalgate.decay.retired", status);
+        tc.properties.push(Property::new("file", &retired.file));
+        suite.cases.push(tc);
     }
     suite
 }

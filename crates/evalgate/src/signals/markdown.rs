@@ -279,10 +279,8 @@ pub(crate) fn customer_shown(id: &str) -> String {
     if !(looks_like_email(id) || looks_like_phone(id)) {
         return id.to_string();
     }
-    use sha2::Digest as _;
-    let digest = sha2::Sha256::digest(id.trim().to_lowercase().as_bytes());
-    let hex: String = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
-    format!("masked-{hex}")
+    let hex = crate::digest::sha256_hex(id.trim().to_lowercase().as_bytes());
+    format!("masked-{}", &hex[..8])
 }
 
 fn looks_like_email(id: &str) -> bool {

@@ -19,10 +19,11 @@ pub(crate) const MAX_BYTES: usize = 1024 * 1024 - 1024;
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
+        if let Some(entity) = html_entity(c) {
+            out.push_str(entity);
+            continue;
+        }
         match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
             '\r' | '\n' => out.push(' '),
             c if c.is_control() => out.push('\u{fffd}'),
             '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '(' | ')' | '#' | '+' | '-' | '.'
@@ -34,6 +35,29 @@ pub fn escape(text: &str) -> String {
         }
     }
     out
+}
+
+/// Text inside an HTML element (a `<pre>` block): `&<>` as entities, nothing else touched,
+/// so the text keeps its lines and punctuation and cannot open a tag or close the block.
+pub(crate) fn html_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match html_entity(c) {
+            Some(entity) => out.push_str(entity),
+            None => out.push(c),
+        }
+    }
+    out
+}
+
+/// HTML's markup characters `&<>` as entities.
+fn html_entity(c: char) -> Option<&'static str> {
+    match c {
+        '&' => Some("&amp;"),
+        '<' => Some("&lt;"),
+        '>' => Some("&gt;"),
+        _ => None,
+    }
 }
 
 /// Where a case file's line is on GitHub, when the run knows its repository and commit.
@@ -411,7 +435,7 @@ fn pre(text: &str, max: usize) -> String {
     while !text.is_char_boundary(end) {
         end -= 1;
     }
-    let mut out = html_escape::encode_text(&text[..end]).into_owned();
+    let mut out = html_text(&text[..end]);
     if end < text.len() {
         let _ = write!(
             out,
@@ -461,6 +485,18 @@ mod tests {
         assert!(safe.contains("\\[link\\]\\(http\\:"));
         assert!(safe.contains("\\| cell"));
         assert!(safe.contains("\\# heading \\`code\\`"));
+    }
+
+    #[test]
+    fn pre_blocks_keep_lines_and_cannot_close_themselves() {
+        assert_eq!(
+            pre("a & b\n</pre><script>x</script> \"q\"", 1000),
+            "a &amp; b\n&lt;/pre&gt;&lt;script&gt;x&lt;/script&gt; \"q\""
+        );
+        assert_eq!(
+            pre("é<b>", 2),
+            "é\n… 3 more bytes in junit.xml and the run records"
+        );
     }
 
     #[test]
