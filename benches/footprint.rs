@@ -9,6 +9,9 @@
 //! target folder and reports the CPU seconds (user + system of every process cargo
 //! started), the wall time and the size of the debug test binary.
 //!
+//! `EVALGATE_BENCH_FEATURES=json-schema,snapshots` turns on those features of `evalgate`
+//! (default: none beyond its defaults, as the README shows).
+//!
 //! `EVALGATE_BENCH_EVALGATE=<folder>` measures another checkout's `evalgate` crate (the
 //! folder holding its Cargo.toml, e.g. a `git worktree` of an older commit) for a side by
 //! side comparison; its Cargo.lock is used when it has one next to it or at its workspace
@@ -34,11 +37,16 @@ fn main() {
     ]
     .into_iter()
     .find(|p| p.exists());
+    let features = std::env::var("EVALGATE_BENCH_FEATURES").unwrap_or_default();
+    let features: Vec<&str> = features.split(',').filter(|f| !f.is_empty()).collect();
     user_crate::write(
         root,
-        "user-agent",
-        &evalgate,
-        lock.as_deref(),
+        &user_crate::UserCrate {
+            name: "user-agent",
+            evalgate: &evalgate,
+            features: &features,
+            lock: lock.as_deref(),
+        },
         "fn main() -> std::process::ExitCode {\n    evalgate::main()\n}\n",
     );
 
@@ -53,7 +61,15 @@ fn main() {
     let mut packages: Vec<&str> = lines.iter().map(|l| l.trim_end_matches(" (*)")).collect();
     packages.sort_unstable();
     packages.dedup();
-    println!("evalgate at {}", evalgate.display());
+    println!(
+        "evalgate at {}, features: {}",
+        evalgate.display(),
+        if features.is_empty() {
+            "the defaults".to_string()
+        } else {
+            features.join(", ")
+        }
+    );
     println!(
         "packages resolved: {} (the crate itself included; {raw} lines with `(*)` repeats)",
         packages.len()

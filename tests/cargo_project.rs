@@ -69,9 +69,12 @@ impl Project {
         let root = dir.path();
         user_crate::write(
             root,
-            "user-agent",
-            &user_crate::evalgate_crate(),
-            Some(&user_crate::our_lock()),
+            &user_crate::UserCrate {
+                name: "user-agent",
+                evalgate: &user_crate::evalgate_crate(),
+                features: &[],
+                lock: Some(&user_crate::our_lock()),
+            },
             "fn main() -> std::process::ExitCode { evalgate::main() }\n",
         );
         std::fs::write(
@@ -388,4 +391,31 @@ fn a_users_project_under_cargo_test_and_nextest_partitions() {
         .map(|n| n.attribute("name").unwrap().to_string())
         .collect();
     assert_eq!(names, all);
+
+    // The user's crate builds evalgate with its default features: an expectation that needs
+    // an optional feature is refused at its line (exit 2), never skipped into a green.
+    for (file, yaml, at, feature) in [
+        (
+            "evals/cases/schema.yaml",
+            "input:\n  messages: [{role: user, content: hi}]\nexpect:\n  - contains: hi\n  - json_schema: {type: object}\n",
+            "evals/cases/schema.yaml:5:",
+            "`json-schema` feature",
+        ),
+        (
+            "evals/cases/snap.yaml",
+            "input:\n  messages: [{role: user, content: hi}]\nsnapshot: true\nexpect: [{contains: hi}]\n",
+            "evals/cases/snap.yaml:3:",
+            "`snapshots` feature",
+        ),
+    ] {
+        let path = project.dir.path().join(file);
+        std::fs::write(&path, yaml).unwrap();
+        let out = project.dir.path().join("out-feature");
+        let run = project.cargo(&["test", "--test", "evals"], &out);
+        let log = text(&run);
+        assert_eq!(run.status.code(), Some(2), "{log}");
+        assert!(log.contains(at) && log.contains(feature), "{log}");
+        assert!(!out.join("junit.xml").exists(), "{log}");
+        std::fs::remove_file(&path).unwrap();
+    }
 }

@@ -104,9 +104,12 @@ impl Project {
         let dir = tempfile::tempdir().unwrap();
         user_crate::write(
             dir.path(),
-            name,
-            &user_crate::evalgate_crate(),
-            Some(&user_crate::our_lock()),
+            &user_crate::UserCrate {
+                name,
+                evalgate: &user_crate::evalgate_crate(),
+                features: &["snapshots"],
+                lock: Some(&user_crate::our_lock()),
+            },
             AGENT,
         );
         let project = Project {

@@ -11,17 +11,33 @@ pub fn evalgate_crate() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/evalgate")
 }
 
-/// Writes the crate `name` into `root`: its Cargo.toml depending on the `evalgate` crate at
-/// `evalgate`, an empty `src/lib.rs`, `tests/evals.rs` holding `harness`, and `lock` (when
-/// given) as its Cargo.lock.
-pub fn write(root: &Path, name: &str, evalgate: &Path, lock: Option<&Path>, harness: &str) {
+/// The crate a test or bench writes: its name, the `evalgate` crate it depends on, the
+/// features it turns on (none: the defaults, as the README shows), and the Cargo.lock to
+/// use.
+pub struct UserCrate<'a> {
+    pub name: &'a str,
+    pub evalgate: &'a Path,
+    pub features: &'a [&'a str],
+    pub lock: Option<&'a Path>,
+}
+
+/// Writes `krate` into `root`: its Cargo.toml depending on the `evalgate` crate, an empty
+/// `src/lib.rs`, `tests/evals.rs` holding `harness`, and the lock (when given) as its
+/// Cargo.lock.
+pub fn write(root: &Path, krate: &UserCrate<'_>, harness: &str) {
+    let features = if krate.features.is_empty() {
+        String::new()
+    } else {
+        format!(", features = {:?}", krate.features)
+    };
     std::fs::write(
         root.join("Cargo.toml"),
         format!(
-            "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
-             [dev-dependencies]\nevalgate = {{ path = {:?} }}\n\n\
+            "[package]\nname = \"{}\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
+             [dev-dependencies]\nevalgate = {{ path = {:?}{features} }}\n\n\
              [[test]]\nname = \"evals\"\nharness = false\n\n[workspace]\n",
-            evalgate.display().to_string()
+            krate.name,
+            krate.evalgate.display().to_string()
         ),
     )
     .unwrap();
@@ -30,7 +46,7 @@ pub fn write(root: &Path, name: &str, evalgate: &Path, lock: Option<&Path>, harn
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, text).unwrap();
     }
-    if let Some(lock) = lock {
+    if let Some(lock) = krate.lock {
         std::fs::copy(lock, root.join("Cargo.lock")).unwrap();
     }
 }

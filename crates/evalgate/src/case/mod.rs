@@ -7,6 +7,7 @@ mod tier;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+#[cfg(feature = "json-schema")]
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -97,6 +98,20 @@ pub enum Sampling {
 /// baseline of a few runs, and it costs nothing while the samples agree.
 pub const DEFAULT_ESCALATION: u32 = 32;
 
+/// Why a `json_schema:` expectation is a configuration error in a build without the
+/// `json-schema` feature.
+#[cfg(not(feature = "json-schema"))]
+pub(crate) const JSON_SCHEMA_FEATURE: &str = "`json_schema` needs evalgate's `json-schema` feature, \
+     which this build was compiled without: in Cargo.toml, \
+     `evalgate = { version = \"0.1\", features = [\"json-schema\"] }`";
+
+/// Why `snapshot: true` is a configuration error in a build without the `snapshots`
+/// feature.
+#[cfg(not(feature = "snapshots"))]
+pub(crate) const SNAPSHOTS_FEATURE: &str = "`snapshot: true` needs evalgate's `snapshots` feature \
+     (insta), which this build was compiled without: in Cargo.toml, \
+     `evalgate = { version = \"0.1\", features = [\"snapshots\"] }`";
+
 /// One compiled expectation and where it was written.
 #[derive(Debug, Clone)]
 pub(crate) struct Check {
@@ -110,6 +125,7 @@ pub(crate) enum CheckKind {
     Contains(String),
     NotContains(String),
     Regex(regex::Regex),
+    #[cfg(feature = "json-schema")]
     JsonSchema(Arc<jsonschema::Validator>),
     MaxLength(usize),
     Refusal(bool),
@@ -133,6 +149,7 @@ impl CheckKind {
             CheckKind::Contains(_) => "contains",
             CheckKind::NotContains(_) => "not_contains",
             CheckKind::Regex(_) => "regex",
+            #[cfg(feature = "json-schema")]
             CheckKind::JsonSchema(_) => "json_schema",
             CheckKind::MaxLength(_) => "max_length",
             CheckKind::Refusal(_) => "refusal",
@@ -423,6 +440,11 @@ impl Case {
                     .map_err(|(message, help)| err(position, message).with_help(help))?;
             }
             checks.push(Check { position, kind });
+        }
+        #[cfg(not(feature = "snapshots"))]
+        if file.snapshot {
+            let line = top_level_keys(source).get("snapshot").copied().unwrap_or(1);
+            return Err(err(Position::new(line, 1), SNAPSHOTS_FEATURE.into()));
         }
         if checks.is_empty() && !file.snapshot {
             return Err(err(
@@ -739,9 +761,14 @@ fn compile(expectation: &Expectation, input: &Input) -> Result<CheckKind, String
                     )
                 })?,
         ),
+        #[cfg(feature = "json-schema")]
         Expectation::JsonSchema(schema) => CheckKind::JsonSchema(Arc::new(
             jsonschema::validator_for(schema).map_err(|e| format!("invalid JSON Schema: {e}"))?,
         )),
+        // Never skipped: a suite that asks for a schema and gets no check would be green
+        // for a reason it did not ask for.
+        #[cfg(not(feature = "json-schema"))]
+        Expectation::JsonSchema(_) => return Err(JSON_SCHEMA_FEATURE.to_string()),
         Expectation::MaxLength(n) => CheckKind::MaxLength(*n),
         Expectation::Refusal(b) => CheckKind::Refusal(*b),
         Expectation::MaxLatency(d) => CheckKind::MaxLatency(d.0),

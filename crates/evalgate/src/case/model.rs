@@ -176,6 +176,7 @@ pub(crate) enum Expectation {
     Contains(String),
     NotContains(String),
     Regex(String),
+    #[cfg_attr(not(feature = "json-schema"), allow(dead_code))]
     JsonSchema(Value),
     MaxLength(usize),
     /// `true`: the agent must refuse; `false`: it must not.

@@ -93,6 +93,7 @@ fn run(
             format!("output matching /{}/", re.as_str()),
             output(),
         ),
+        #[cfg(feature = "json-schema")]
         CheckKind::JsonSchema(validator) => {
             let expected = "output valid against the JSON Schema".to_string();
             match &observation.output.json {

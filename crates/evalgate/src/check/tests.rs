@@ -1,3 +1,4 @@
+#[cfg(feature = "json-schema")]
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -52,6 +53,7 @@ fn text_checks_report_expected_and_actual_with_the_position() {
     assert!(!r.passed && r.actual == "36 chars", "{}", r.actual);
 }
 
+#[cfg(feature = "json-schema")]
 #[test]
 fn json_schema_uses_a_real_validator_and_names_the_failing_path() {
     let schema = serde_json::json!({

@@ -5,13 +5,16 @@
 //! removes a stale `.snap.new` when the output matches, prints its diff, and records the
 //! snapshot as referenced for `cargo insta test --unreferenced`.
 
+#[cfg(feature = "snapshots")]
 use std::cell::Cell;
 use std::path::{Path, PathBuf};
+#[cfg(feature = "snapshots")]
 use std::sync::Once;
 
 use super::stored::Info;
 
 /// What to assert.
+#[cfg_attr(not(feature = "snapshots"), allow(dead_code))]
 pub(crate) struct Assertion<'a> {
     /// The snapshot folder, absolute: a relative one would be resolved against this source
     /// file of evalgate, not the user's project.
@@ -27,6 +30,7 @@ pub(crate) struct Assertion<'a> {
 
 /// What insta decided.
 #[derive(Debug, PartialEq, Eq)]
+#[cfg_attr(not(feature = "snapshots"), allow(dead_code))]
 pub(crate) enum Decided {
     /// No panic: the output matched, or insta updated the snapshot in place, or it was told
     /// to pass anyway (`INSTA_FORCE_PASS`).
@@ -37,15 +41,18 @@ pub(crate) enum Decided {
     Error(String),
 }
 
+#[cfg(feature = "snapshots")]
 /// insta's panic message on a mismatch starts with this.
 const MISMATCH: &str = "snapshot assertion for";
 
+#[cfg(feature = "snapshots")]
 /// insta compares contents and, under `INSTA_REQUIRE_FULL_MATCH`, metadata too. Our
 /// metadata holds the envelope and date of the accepted output, which legitimately differ
 /// from today's: the snapshot is about the output, so only contents count.
 #[derive(Clone)]
 struct ContentsOnly;
 
+#[cfg(feature = "snapshots")]
 impl insta::Comparator for ContentsOnly {
     fn matches(&self, reference: &insta::Snapshot, test: &insta::Snapshot) -> bool {
         insta::DefaultComparator.matches(reference, test)
@@ -60,11 +67,13 @@ impl insta::Comparator for ContentsOnly {
     }
 }
 
+#[cfg(feature = "snapshots")]
 thread_local! {
     /// Set while insta runs on this thread: its expected panic is not printed.
     static QUIET: Cell<bool> = const { Cell::new(false) };
 }
 
+#[cfg(feature = "snapshots")]
 /// Keeps insta's mismatch panic off stderr: caught, it is a failed check with its own
 /// message, not a crash report (with a backtrace under `RUST_BACKTRACE`). Every other panic
 /// goes to the hook that was there before.
@@ -80,6 +89,7 @@ fn install_quiet_hook() {
     });
 }
 
+#[cfg(feature = "snapshots")]
 /// Runs insta's assertion for `assertion` on this thread.
 pub(crate) fn assert(assertion: &Assertion<'_>) -> Decided {
     install_quiet_hook();
@@ -115,4 +125,11 @@ pub(crate) fn assert(assertion: &Assertion<'_>) -> Decided {
             }
         }
     }
+}
+
+/// Without insta (the `snapshots` feature), no snapshot is compared: an error, never a
+/// pass. A case with `snapshot: true` is refused when the suite loads, before this.
+#[cfg(not(feature = "snapshots"))]
+pub(crate) fn assert(_: &Assertion<'_>) -> Decided {
+    Decided::Error(crate::case::SNAPSHOTS_FEATURE.into())
 }

@@ -334,7 +334,7 @@ fn remember_reference(path: &Path) {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "snapshots"))]
 mod tests {
     use super::*;
 
