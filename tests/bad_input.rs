@@ -510,3 +510,74 @@ fn a_bad_verbosity_is_refused_in_the_suite_file_and_the_environment() {
     assert!(!run.all().contains("test result"), "{}", run.all());
     assert!(!s.out().join("junit.xml").exists());
 }
+
+/// What people read when a suite is broken, pinned: each error's `file:line:column`, the
+/// snippet, the reason and the help, for one broken file of each kind. A change to any of
+/// them is reviewed (`cargo insta review`), not discovered.
+#[test]
+fn config_errors_read_as_pinned() {
+    let case = |rel: &str, yaml: &str| (SUITE.to_string(), rel.to_string(), yaml.to_string());
+    let ok = simple_case("hi", "  - contains: x");
+    let broken = [
+        (
+            "malformed YAML",
+            case(
+                "a.yaml",
+                "input:\n  messages: [{role: user, content: hi}\nexpect: [{contains: x}]\n",
+            ),
+        ),
+        (
+            "unknown expectation",
+            case(
+                "a.yaml",
+                "input:\n  messages: [{role: user, content: hi}]\nexpect:\n  - contans: refund\n",
+            ),
+        ),
+        (
+            "wrong type",
+            case(
+                "a.yaml",
+                "input:\n  messages: [{role: user, content: hi}]\nsamples: three\nexpect: [{contains: x}]\n",
+            ),
+        ),
+        (
+            "invalid regex",
+            case("a.yaml", &simple_case("hi", "  - regex: \"(unclosed\"")),
+        ),
+        (
+            "a rule that can never pass",
+            case(
+                "a.yaml",
+                "input:\n  messages: [{role: user, content: hi}]\nsamples: 5\npass: {min_rate: 0.8}\nexpect: [{contains: x}]\n",
+            ),
+        ),
+        (
+            "a case that checks nothing",
+            case(
+                "a.yaml",
+                "input:\n  messages: [{role: user, content: hi}]\n",
+            ),
+        ),
+        (
+            "unknown key in the suite file",
+            (
+                "target:\n  http: {url: \"http://127.0.0.1:9\"}\nconcurency: 4\n".to_string(),
+                "a.yaml".to_string(),
+                ok.clone(),
+            ),
+        ),
+    ];
+    let mut pinned = String::new();
+    for (what, (suite, rel, yaml)) in broken {
+        let s = TempSuite::new(&suite);
+        s.case(&rel, &yaml);
+        let run = run_suite(&s);
+        let root = s.path().display().to_string();
+        pinned.push_str(&format!(
+            "### {what} (exit {})\n{}\n",
+            run.code,
+            run.stderr.replace(&root, "[suite]").trim_end()
+        ));
+    }
+    insta::assert_snapshot!(pinned);
+}
