@@ -10,7 +10,8 @@
 //! started), the wall time and the size of the debug test binary.
 //!
 //! `EVALGATE_BENCH_FEATURES=json-schema,snapshots` turns on those features of `evalgate`
-//! (default: none beyond its defaults, as the README shows).
+//! (default: none beyond its defaults, as the README shows);
+//! `EVALGATE_BENCH_NO_DEFAULT_FEATURES=1` turns its default features (the run history) off.
 //!
 //! `EVALGATE_BENCH_EVALGATE=<folder>` measures another checkout's `evalgate` crate (the
 //! folder holding its Cargo.toml, e.g. a `git worktree` of an older commit) for a side by
@@ -45,6 +46,7 @@ fn main() {
             name: "user-agent",
             evalgate: &evalgate,
             features: &features,
+            default_features: std::env::var("EVALGATE_BENCH_NO_DEFAULT_FEATURES").is_err(),
             lock: lock.as_deref(),
         },
         "fn main() -> std::process::ExitCode {\n    evalgate::main()\n}\n",
@@ -64,10 +66,14 @@ fn main() {
     println!(
         "evalgate at {}, features: {}",
         evalgate.display(),
-        if features.is_empty() {
-            "the defaults".to_string()
-        } else {
-            features.join(", ")
+        match (
+            features.is_empty(),
+            std::env::var("EVALGATE_BENCH_NO_DEFAULT_FEATURES").is_ok()
+        ) {
+            (true, false) => "the defaults".to_string(),
+            (true, true) => "none (default-features = false)".to_string(),
+            (false, false) => format!("the defaults and {}", features.join(", ")),
+            (false, true) => format!("only {}", features.join(", ")),
         }
     );
     println!(

@@ -65,6 +65,11 @@ struct Project {
 
 impl Project {
     fn new(agent_url: &str) -> Project {
+        Project::with(agent_url, true)
+    }
+
+    /// The project, with evalgate's default features or (`false`) without them.
+    fn with(agent_url: &str, default_features: bool) -> Project {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
         user_crate::write(
@@ -73,6 +78,7 @@ impl Project {
                 name: "user-agent",
                 evalgate: &user_crate::evalgate_crate(),
                 features: &[],
+                default_features,
                 lock: Some(&user_crate::our_lock()),
             },
             "fn main() -> std::process::ExitCode { evalgate::main() }\n",
@@ -418,4 +424,40 @@ fn a_users_project_under_cargo_test_and_nextest_partitions() {
         assert!(!out.join("junit.xml").exists(), "{log}");
         std::fs::remove_file(&path).unwrap();
     }
+}
+
+/// A user who turns the run history off (`default-features = false`) gets a run that works
+/// and says, where it reports on history, that it is off and why; asking for a store by
+/// name is refused rather than ignored.
+#[test]
+fn a_users_project_without_the_history_feature() {
+    let runtime = mock_agent::runtime();
+    let agent = mock_agent::serve(&runtime, mock_agent::Behaviour::Echo);
+    let project = Project::with(&agent.url, false);
+    let out = project.dir.path().join("out-no-history");
+    let run = project.cargo_env(
+        &["test", "--test", "evals"],
+        &out,
+        &[("EVALGATE_VERBOSITY", "verbose")],
+    );
+    let log = text(&run);
+    assert!(run.status.success(), "{log}");
+    assert!(log.contains("8 passed"), "{log}");
+    assert!(
+        log.contains("built without its `history` feature"),
+        "the report says history is off and why:\n{log}"
+    );
+    assert!(!out.join("history.sqlite").exists(), "{log}");
+    assert!(out.join("junit.xml").exists(), "{log}");
+
+    let named = project.dir.path().join("named.sqlite");
+    let run = project.cargo_env(
+        &["test", "--test", "evals"],
+        &out,
+        &[("EVALGATE_HISTORY", named.to_str().unwrap())],
+    );
+    let log = text(&run);
+    assert_eq!(run.status.code(), Some(2), "{log}");
+    assert!(log.contains("names a history store"), "{log}");
+    assert!(!named.exists(), "{log}");
 }

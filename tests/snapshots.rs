@@ -108,6 +108,7 @@ impl Project {
                 name,
                 evalgate: &user_crate::evalgate_crate(),
                 features: &["snapshots"],
+                default_features: true,
                 lock: Some(&user_crate::our_lock()),
             },
             AGENT,

@@ -18,6 +18,8 @@ pub struct UserCrate<'a> {
     pub name: &'a str,
     pub evalgate: &'a Path,
     pub features: &'a [&'a str],
+    /// `false`: `default-features = false` (no run history).
+    pub default_features: bool,
     pub lock: Option<&'a Path>,
 }
 
@@ -25,11 +27,14 @@ pub struct UserCrate<'a> {
 /// `src/lib.rs`, `tests/evals.rs` holding `harness`, and the lock (when given) as its
 /// Cargo.lock.
 pub fn write(root: &Path, krate: &UserCrate<'_>, harness: &str) {
-    let features = if krate.features.is_empty() {
+    let mut features = if krate.features.is_empty() {
         String::new()
     } else {
         format!(", features = {:?}", krate.features)
     };
+    if !krate.default_features {
+        features.push_str(", default-features = false");
+    }
     std::fs::write(
         root.join("Cargo.toml"),
         format!(

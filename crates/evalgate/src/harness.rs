@@ -469,14 +469,14 @@ fn run_baseline(
     if let (Some(branch), None) = (&policy.branch, &history) {
         return Err(Error::Usage(format!(
             "`baseline.branch: {branch}`{} pools the recent runs of `{branch}` from the history \
-             store, but history is off (EVALGATE_HISTORY=off): unset EVALGATE_HISTORY, or \
-             compare with a committed file only (`baseline: {{path: baseline.json}}`, without \
-             `branch`)",
+             store, but {}: keep history, or compare with a committed file only \
+             (`baseline: {{path: baseline.json}}`, without `branch`)",
             policy
                 .branch_at
                 .as_deref()
                 .map(|at| format!(" ({at})"))
-                .unwrap_or_default()
+                .unwrap_or_default(),
+            crate::history::OFF_BECAUSE
         )));
     }
     let store = match (&policy.branch, &history) {

@@ -69,11 +69,10 @@ pub fn rerun(request: &RerunRequest) -> Result<RerunRecord, Error> {
     request.check()?;
     let suite = Suite::load(&request.dir)?;
     let history = history_path(suite.history.as_deref(), &request.out_dir)?.ok_or_else(|| {
-        Error::Usage(
-            "a rerun is kept in the history store so later reports list it, but history is \
-             off (EVALGATE_HISTORY=off)"
-                .into(),
-        )
+        Error::Usage(format!(
+            "a rerun is kept in the history store so later reports list it, but {}",
+            crate::history::OFF_BECAUSE
+        ))
     })?;
     // Opened before any agent call: a broken store is found now, not after K samples.
     let mut store = HistoryStore::open(&history)?;

@@ -78,7 +78,8 @@ pub fn resolve(
             None => {
                 looked = Some(format!(
                     "there is no history store to pool the recent runs of `{branch}` from \
-                     (EVALGATE_HISTORY=off, or it could not be read)"
+                     ({}, or it could not be read)",
+                    crate::history::OFF_BECAUSE
                 ));
             }
         }

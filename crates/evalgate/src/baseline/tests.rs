@@ -63,6 +63,7 @@ fn usage(e: Error) -> String {
     }
 }
 
+#[cfg(feature = "history")]
 #[test]
 fn a_branch_baseline_pools_its_recent_runs_case_by_case() {
     let dir = tempfile::tempdir().unwrap();
@@ -89,6 +90,7 @@ fn a_branch_baseline_pools_its_recent_runs_case_by_case() {
     );
 }
 
+#[cfg(feature = "history")]
 #[test]
 fn no_pooled_baseline_says_why_and_falls_back_to_the_file() {
     let dir = tempfile::tempdir().unwrap();

@@ -140,7 +140,10 @@ pub(crate) fn assess(inputs: DecayInputs<'_>) -> (DecayReport, Option<Error>) {
             HistorySummary {
                 path: None,
                 envelopes: 0,
-                note: Some("history is off: saturation and discrimination not judged".into()),
+                note: Some(format!(
+                    "{}: saturation and discrimination not judged",
+                    crate::history::OFF_BECAUSE
+                )),
             },
         ),
         Some(Err(why)) => (

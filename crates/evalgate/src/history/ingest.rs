@@ -8,6 +8,7 @@ use std::path::Path;
 use rusqlite::{Connection, Transaction, TransactionBehavior, params};
 use serde::Serialize;
 
+use super::rows::{IngestStats, axes_key};
 use super::schema::database_error;
 use crate::envelope::RunEnvelope;
 use crate::errors::Error;
@@ -65,25 +66,6 @@ impl RecordRef<'_> {
             RecordRef::End(e) => &e.run_id,
         }
     }
-}
-
-/// How many records an ingest or import wrote (a record already there counts: it was
-/// written again).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct IngestStats {
-    /// Run records.
-    pub runs: u64,
-    /// Sample records.
-    pub samples: u64,
-    /// Case records.
-    pub cases: u64,
-    /// Rerun records.
-    pub reruns: u64,
-    /// Outcome records (how reported runs ended).
-    pub outcomes: u64,
-    /// End records (processes that finished or were interrupted).
-    pub ends: u64,
 }
 
 /// An open write transaction on the history. Dropping it without [`Ingest::commit`] rolls
@@ -441,12 +423,6 @@ impl<'s> Ingest<'s> {
             self.path.display()
         ))
     }
-}
-
-/// How a run's forced envelope axes are stored and matched: compact JSON, keys sorted; runs
-/// that forced none store NULL.
-pub(crate) fn axes_key(axes: &BTreeMap<String, String>) -> String {
-    serde_json::to_string(axes).expect("a map of strings serializes")
 }
 
 /// A timestamp as (seconds, nanoseconds) since the epoch, both with the same sign, so that

@@ -9,8 +9,8 @@ use std::path::Path;
 use rusqlite::types::ValueRef;
 
 use super::HistoryStore;
-use super::ingest::IngestStats;
 use super::ingest::RecordRef;
+use super::rows::IngestStats;
 use super::schema::database_error;
 use crate::errors::Error;
 use crate::record::{Record, SCHEMA_VERSION};

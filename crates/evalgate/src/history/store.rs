@@ -9,9 +9,9 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use serde::Deserialize;
 use serde::de::IntoDeserializer;
 
-use super::ingest::{Ingest, IngestStats, RecordRef};
+use super::ingest::{Ingest, RecordRef};
+use super::rows::{Attempt, CaseVerdictRow, IngestStats, PoolQuery, Pooled, PooledCase, RunRow};
 use super::schema::{self, database_error};
-use crate::envelope::Envelope;
 use crate::errors::Error;
 use crate::record::{CaseRecord, RerunRecord, RunData, SampleRecord};
 use crate::verdict::Verdict;
@@ -25,108 +25,6 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct HistoryStore {
     conn: Connection,
     path: PathBuf,
-}
-
-/// One case verdict of one run, with what the run was measured under.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub struct CaseVerdictRow {
-    /// The case id.
-    pub case: String,
-    /// The run the verdict is from.
-    pub run_id: String,
-    /// When the run started.
-    pub started_at: jiff::Timestamp,
-    /// The id of the envelope the run was measured under.
-    pub envelope_id: String,
-    /// The case's verdict in that run.
-    pub verdict: Verdict,
-}
-
-/// Which runs of a branch a baseline may pool (see `HistoryStore::pooled_baseline`).
-#[derive(Debug, Clone)]
-pub struct PoolQuery<'a> {
-    pub suite: &'a str,
-    pub branch: &'a str,
-    /// The run being compared: never its own baseline.
-    pub excluding: &'a [&'a str],
-    /// The commit it measured: runs of the same commit are attempts of it, not a baseline.
-    pub commit: Option<&'a str>,
-    /// The envelope axes it forced (`axes_key`), `None` when none: runs under other axes
-    /// measured another agent.
-    pub axes: Option<&'a str>,
-    /// How many of the latest runs to pool.
-    pub window: u32,
-    /// Runs started before this are stale.
-    pub since: jiff::Timestamp,
-    /// Only these cases (a nextest process needs its own case's alone); `None`: all.
-    pub cases: Option<&'a [&'a str]>,
-}
-
-/// What the history holds for a baseline.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Pooled {
-    /// No run of the branch could be a baseline.
-    Nothing,
-    /// The branch has runs, but none under the same forced axes: the latest of them.
-    OtherAxes(RunRow),
-    /// The latest run of the branch is older than the window allows.
-    Stale(RunRow),
-    /// The runs pooled (newest first: the latest envelope's, within the window) and each
-    /// case's pooled samples.
-    Found {
-        runs: Vec<RunRow>,
-        cases: Vec<PooledCase>,
-        /// How many cases those runs hold in all (also when only some were asked for).
-        held: usize,
-    },
-}
-
-/// One case's samples pooled over a baseline's runs.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub struct PooledCase {
-    pub case: String,
-    pub passes: u32,
-    /// Samples that answered (errored ones are no evidence either way).
-    pub answered: u32,
-    /// Runs that held the case.
-    pub runs: u32,
-    /// Its verdict in the latest of them.
-    pub latest: Verdict,
-}
-
-/// An earlier run of the same commit, envelope and forced axes as the run at hand: an
-/// attempt of the same thing.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub struct Attempt {
-    pub run_id: String,
-    pub started_at: jiff::Timestamp,
-    /// How it ended, when its reports were written by an evalgate that keeps outcomes.
-    pub red: Option<bool>,
-}
-
-/// One run known to the history.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub struct RunRow {
-    /// The run's id.
-    pub run_id: String,
-    /// When its earliest process started.
-    pub started_at: jiff::Timestamp,
-    /// The suite's name.
-    pub suite: String,
-    /// The id of its envelope: runs with one id were measured under the same versions.
-    pub envelope_id: String,
-    /// The versions it was measured under.
-    pub envelope: Envelope,
-    /// The branch it measured, when it could tell.
-    pub branch: Option<String>,
-    /// The commit it measured, when it could tell.
-    pub commit: Option<String>,
-    /// It did not finish (killed, interrupted, cases without a result): never a reference.
-    pub partial: bool,
 }
 
 impl HistoryStore {

@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 pub use completion::Completion;
+#[cfg(feature = "history")]
 pub(crate) use completion::Recorded;
 pub use policy::RunPolicy;
 pub use reader::RunData;

@@ -22,7 +22,19 @@ pub(crate) const HISTORY_FILE: &str = "history.sqlite";
 /// Where the history store is: `$EVALGATE_HISTORY` (`off` for none), else the suite's
 /// `history.path`, else `history.sqlite` in the output folder.
 pub fn history_path(suite_path: Option<&Path>, out_dir: &Path) -> Result<Option<PathBuf>, Error> {
-    match std::env::var("EVALGATE_HISTORY") {
+    let from_env = std::env::var("EVALGATE_HISTORY");
+    if !crate::history::AVAILABLE {
+        // The suite file may be shared with the command line, which keeps history: its
+        // `history.path` is not an error here. Asking for a store by name is.
+        return match from_env {
+            Ok(v) if !v.is_empty() && v != "off" => Err(Error::Usage(format!(
+                "EVALGATE_HISTORY={v} names a history store, but {}",
+                crate::history::OFF_BECAUSE
+            ))),
+            _ => Ok(None),
+        };
+    }
+    match from_env {
         Ok(v) if v == "off" => return Ok(None),
         Ok(v) if !v.is_empty() => return Ok(Some(PathBuf::from(v))),
         Ok(_) | Err(std::env::VarError::NotPresent) => {}
@@ -111,7 +123,7 @@ pub(crate) fn ingest_and_judge(
         .and_then(|p| p.baseline.as_ref())
         .map(|policy| baseline::resolve(policy, &this_run.subject(), store.as_ref()));
     let attempts = match &store {
-        None if history_path.is_none() => Err("history is off".to_string()),
+        None if history_path.is_none() => Err(crate::history::OFF_BECAUSE.to_string()),
         None => Err("the history store could not be used".to_string()),
         Some(store) => {
             let found = match (
@@ -252,7 +264,7 @@ fn judge_memory(
         let note = if history_on {
             "the history store could not be used"
         } else {
-            "history is off"
+            crate::history::OFF_BECAUSE
         };
         return Ok(memory::compare(
             policy,
