@@ -31,8 +31,8 @@ pub(crate) fn learn_suite_cases(
     }
     let dir = match dir {
         Some(dir) => dir,
-        None => match std::env::var_os("EVALGATE_DIR").filter(|d| !d.is_empty()) {
-            Some(dir) => PathBuf::from(dir),
+        None => match evalgate::env::evals_dir()? {
+            Some(dir) => dir,
             None if std::path::Path::new("evals").is_dir() => PathBuf::from("evals"),
             None => return Ok(()),
         },

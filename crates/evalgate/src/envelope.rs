@@ -179,7 +179,7 @@ impl RunEnvelope {
 
 /// The variable naming the envelope axes a run passes to the agent: a JSON object of
 /// strings, `{"model": "gpt-4o-2024-11-20", "tools": "catalog-7"}`.
-pub const AXES_ENV: &str = "EVALGATE_AXES";
+pub const AXES_ENV: &str = crate::env::AXES;
 
 /// The environment variable a `command` agent reads an axis from: `EVALGATE_AXIS_MODEL`.
 pub(crate) fn axis_env(axis: &str) -> String {
@@ -217,20 +217,6 @@ pub fn check_axes(axes: &BTreeMap<String, String>) -> Result<(), String> {
         }
     }
     Ok(())
-}
-
-/// The axes `$EVALGATE_AXES` names, none when it is unset.
-pub(crate) fn axes_from_env() -> Result<BTreeMap<String, String>, crate::errors::Error> {
-    let Some(text) = crate::env::non_empty_env(AXES_ENV)? else {
-        return Ok(BTreeMap::new());
-    };
-    let axes: BTreeMap<String, String> = serde_json::from_str(&text).map_err(|e| {
-        crate::errors::Error::Usage(format!(
-            "{AXES_ENV} must be a JSON object of strings, like {{\"model\": \"m-2\"}}: {e}"
-        ))
-    })?;
-    check_axes(&axes).map_err(crate::errors::Error::Usage)?;
-    Ok(axes)
 }
 
 #[cfg(test)]

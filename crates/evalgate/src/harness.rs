@@ -14,7 +14,6 @@ use crate::baseline::{Resolved, Subject};
 use crate::case::{Case, Selection, Status, SuiteTier, TEST_PREFIX, TIER_ENV, discover};
 use crate::console::{CaseLine, Console};
 use crate::decay::DecayContext;
-use crate::env::non_empty_env;
 use crate::errors::Error;
 use crate::exit;
 use crate::history::HistoryStore;
@@ -131,7 +130,7 @@ impl Harness {
         let tags = tags(&mut args)?;
         let dir = self.dir.clone().map(Ok).unwrap_or_else(default_dir)?;
         let axes = if self.axes.is_empty() {
-            crate::envelope::axes_from_env()?
+            crate::env::axes()?
         } else {
             crate::envelope::check_axes(&self.axes).map_err(Error::Usage)?;
             self.axes.clone()
@@ -170,7 +169,7 @@ impl Harness {
                 kept
             };
         }
-        if std::env::var_os("EVALGATE_DEBUG_DISCOVERY").is_some() {
+        if crate::env::debug_discovery() {
             eprintln!(
                 "evalgate: discovery listed {} folder(s), parsed {} case file(s)",
                 stats.dirs_listed, stats.files_parsed
@@ -255,7 +254,7 @@ impl Harness {
             Some(d) => d.clone(),
             None => default_out_dir()?,
         };
-        if full_discovery && std::env::var_os("NEXTEST_RUN_ID").is_none() {
+        if full_discovery && !crate::env::under_nextest() {
             preflight(
                 suite.history.as_deref(),
                 suite.decay.production.as_ref().map(|p| p.path.as_path()),
@@ -286,7 +285,7 @@ impl Harness {
         let secrets = Secrets::of_suite(&suite, &self.overrides);
         crate::target::secrets::install(&secrets);
         let recorder = Arc::new(Recorder::create(&run_dir)?.redacting(secrets));
-        if std::env::var_os("NEXTEST_RUN_ID").is_none() {
+        if !crate::env::under_nextest() {
             write_in_progress(&out_dir, &suite.name, &run_id)?;
         }
         let concurrency = concurrency(&suite, &args)?;
@@ -385,7 +384,7 @@ impl Harness {
         // Under nextest every case is its own process: the records are merged afterwards
         // by `evalgate report`, so a lone process does not write (and clobber) the reports.
         let mut gate_failed = false;
-        if std::env::var_os("NEXTEST_RUN_ID").is_none() {
+        if !crate::env::under_nextest() {
             let data = RunData::read(std::slice::from_ref(&run_dir))?;
             let (report, paths) = write_reports(&data, &out_dir)?;
             gate_failed = report.gates.iter().any(GateResult::fails_run);
@@ -428,17 +427,7 @@ fn case_line(outcome: Result<CaseOutcome, String>) -> CaseLine {
 /// names itself). A case runs when it has any of them. The `tag:` filter is taken out of
 /// `args`, so libtest does not match it against names.
 fn tags(args: &mut Arguments) -> Result<Option<Vec<String>>, Error> {
-    let mut tags: Vec<String> = Vec::new();
-    if let Some(list) = non_empty_env("EVALGATE_TAGS")? {
-        for tag in list.split(',').map(str::trim) {
-            if tag.is_empty() {
-                return Err(Error::Usage(format!(
-                    "EVALGATE_TAGS={list:?} has an empty tag; write e.g. `refunds,billing`"
-                )));
-            }
-            tags.push(tag.to_string());
-        }
-    }
+    let mut tags: Vec<String> = crate::env::tags()?.unwrap_or_default();
     if !args.exact
         && let Some(tag) = args.filter.as_deref().and_then(|f| f.strip_prefix("tag:"))
     {
@@ -500,22 +489,22 @@ fn run_baseline(
 
 /// `$EVALGATE_DIR`, else `$CARGO_MANIFEST_DIR/evals` (cargo and nextest set it), else `./evals`.
 fn default_dir() -> Result<PathBuf, Error> {
-    if let Some(dir) = non_empty_env("EVALGATE_DIR")? {
-        return Ok(PathBuf::from(dir));
+    if let Some(dir) = crate::env::evals_dir()? {
+        return Ok(dir);
     }
-    if let Some(manifest) = non_empty_env("CARGO_MANIFEST_DIR")? {
-        return Ok(Path::new(&manifest).join("evals"));
+    if let Some(manifest) = crate::env::manifest_dir()? {
+        return Ok(manifest.join("evals"));
     }
     Ok(PathBuf::from("evals"))
 }
 
 /// `$EVALGATE_OUT`, else `<cargo target dir>/evalgate`.
 pub fn default_out_dir() -> Result<PathBuf, Error> {
-    if let Some(dir) = non_empty_env("EVALGATE_OUT")? {
-        return Ok(PathBuf::from(dir));
+    if let Some(dir) = crate::env::out_dir()? {
+        return Ok(dir);
     }
-    if let Some(dir) = non_empty_env("CARGO_TARGET_DIR")? {
-        return Ok(Path::new(&dir).join("evalgate"));
+    if let Some(dir) = crate::env::cargo_target_dir()? {
+        return Ok(dir.join("evalgate"));
     }
     // A test binary lives in <target>/<profile>/deps/.
     if let Ok(exe) = std::env::current_exe()
@@ -531,15 +520,7 @@ pub fn default_out_dir() -> Result<PathBuf, Error> {
 /// `$EVALGATE_RUN_ID`, else `$NEXTEST_RUN_ID` (so every nextest process of one run writes
 /// into one folder), else a fresh id from the time and the process id.
 fn run_id() -> Result<String, Error> {
-    for var in ["EVALGATE_RUN_ID", "NEXTEST_RUN_ID"] {
-        if let Some(id) = non_empty_env(var)? {
-            if id.contains(['/', '\\']) || id == "." || id == ".." {
-                return Err(Error::Usage(format!("{var}={id:?} cannot name a folder")));
-            }
-            return Ok(id);
-        }
-    }
-    Ok(fresh_id())
+    Ok(crate::env::run_id()?.unwrap_or_else(fresh_id))
 }
 
 /// A new run id: the time to the millisecond and the process id.
@@ -564,18 +545,7 @@ pub(crate) fn async_runtime() -> Result<tokio::runtime::Runtime, Error> {
 /// The suite's `concurrency`, overridden by `$EVALGATE_CONCURRENCY`, capped by an explicit
 /// `--test-threads` (so `--test-threads=1` really runs one call at a time).
 fn concurrency(suite: &Suite, args: &Arguments) -> Result<usize, Error> {
-    let mut n = suite.concurrency;
-    if let Some(value) = non_empty_env("EVALGATE_CONCURRENCY")? {
-        n = value
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (1..=4096).contains(n))
-            .ok_or_else(|| {
-                Error::Usage(format!(
-                    "EVALGATE_CONCURRENCY={value:?} is not a number between 1 and 4096"
-                ))
-            })?;
-    }
+    let mut n = crate::env::concurrency()?.unwrap_or(suite.concurrency);
     if let Some(threads) = args.test_threads {
         n = n.min(threads.max(1));
     }

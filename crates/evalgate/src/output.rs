@@ -8,12 +8,8 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::env::non_empty_env;
 use crate::errors::Error;
 use crate::gate::{Metric, SignalMetric};
-
-/// The variable that sets the verbosity, over the suite file.
-pub(crate) const VERBOSITY_ENV: &str = "EVALGATE_VERBOSITY";
 
 /// How much the terminal report shows after the test lines.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,6 +33,14 @@ impl Verbosity {
         ("verbose", Verbosity::Verbose),
     ];
 
+    /// The verbosity called `name` (`quiet`, `normal`, `verbose`).
+    pub(crate) fn named(name: &str) -> Option<Verbosity> {
+        Verbosity::NAMES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| *v)
+    }
+
     /// The verbosity of a run: libtest's `--quiet` (`quiet_flag`), else
     /// `$EVALGATE_VERBOSITY`, else the suite's `output.verbosity`, else normal. A bad value
     /// of the variable is a usage error.
@@ -44,16 +48,8 @@ impl Verbosity {
         if quiet_flag {
             return Ok(Verbosity::Quiet);
         }
-        if let Some(value) = non_empty_env(VERBOSITY_ENV)? {
-            return Verbosity::NAMES
-                .iter()
-                .find(|(name, _)| *name == value)
-                .map(|(_, v)| *v)
-                .ok_or_else(|| {
-                    Error::Usage(format!(
-                        "{VERBOSITY_ENV}={value:?} is not a verbosity; use quiet, normal or verbose"
-                    ))
-                });
+        if let Some(verbosity) = crate::env::verbosity()? {
+            return Ok(verbosity);
         }
         Ok(suite.unwrap_or_default())
     }

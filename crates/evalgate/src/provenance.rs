@@ -7,7 +7,6 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::env::non_empty_env;
 use crate::errors::Error;
 
 /// The branch and commit a run measured, as far as they can be told.
@@ -25,22 +24,7 @@ impl Provenance {
     /// request's head branch, else the pushed branch; `GITHUB_SHA`); then GitLab CI; then
     /// the `.git` of the repository holding `dir`. A detached HEAD has no branch.
     pub fn detect(dir: &Path) -> Result<Provenance, Error> {
-        let mut branch = non_empty_env("EVALGATE_BRANCH")?;
-        if branch.is_none() {
-            branch = non_empty_env("GITHUB_HEAD_REF")?;
-        }
-        if branch.is_none() && non_empty_env("GITHUB_REF_TYPE")?.as_deref() == Some("branch") {
-            branch = non_empty_env("GITHUB_REF_NAME")?;
-        }
-        if branch.is_none() {
-            branch = non_empty_env("CI_COMMIT_BRANCH")?;
-        }
-        let mut commit = non_empty_env("EVALGATE_COMMIT")?;
-        for var in ["GITHUB_SHA", "CI_COMMIT_SHA"] {
-            if commit.is_none() {
-                commit = non_empty_env(var)?;
-            }
-        }
+        let (mut branch, mut commit) = crate::env::branch_and_commit()?;
         let exact = commit.is_some();
         if (branch.is_none() || commit.is_none())
             && let Some(git) = GitDir::find(dir)

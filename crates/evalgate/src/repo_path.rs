@@ -23,8 +23,8 @@ impl RepoRoot {
     pub(crate) fn for_dir(dir: &Path) -> Option<RepoRoot> {
         let cwd = std::env::current_dir().ok()?;
         let dir = absolute(dir, &cwd);
-        if let Some(workspace) = std::env::var_os("GITHUB_WORKSPACE").filter(|w| !w.is_empty()) {
-            let workspace = absolute(Path::new(&workspace), &cwd);
+        if let Some(workspace) = crate::env::github_workspace() {
+            let workspace = absolute(&workspace, &cwd);
             // The workspace as given, or as the file system resolves it (a symlinked checkout).
             let resolved = workspace
                 .canonicalize()

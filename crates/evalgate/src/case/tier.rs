@@ -21,7 +21,7 @@ use crate::suite::Suite;
 pub(crate) const TIERS_DIR: &str = "tiers";
 
 /// The environment variable naming the suite tier to run.
-pub const TIER_ENV: &str = "EVALGATE_SUITE_TIER";
+pub const TIER_ENV: &str = crate::env::SUITE_TIER;
 
 /// A tier file as written.
 #[derive(Debug, Deserialize)]
@@ -43,7 +43,7 @@ pub struct SuiteTier {
 impl SuiteTier {
     /// The tier `$EVALGATE_SUITE_TIER` names, if any.
     pub(crate) fn from_env(suite: &Suite) -> Result<Option<SuiteTier>, Error> {
-        match crate::env::non_empty_env(TIER_ENV)? {
+        match crate::env::suite_tier()? {
             Some(name) => Ok(Some(SuiteTier::load(suite, &name)?)),
             None => Ok(None),
         }

@@ -38,13 +38,12 @@ impl Progress {
     /// The progress of `total` cases started now; shown if this process's standard error
     /// and environment allow it (see the module docs) and `pretty` lines are written.
     pub(crate) fn new(total: usize, pretty: bool) -> Progress {
-        let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
         let enabled = wanted(
             pretty,
             std::io::stderr().is_terminal(),
-            var("TERM").is_some_and(|t| t == "dumb"),
-            var("CI").is_some() || var("TF_BUILD").is_some(),
-            var("NEXTEST_RUN_ID").is_some(),
+            crate::env::dumb_terminal(),
+            crate::env::ci(),
+            crate::env::under_nextest(),
         );
         Progress {
             enabled,

@@ -9,6 +9,7 @@ use super::attempts::{self, Attempts};
 use super::{Summary, shown};
 use crate::baseline::{self, Resolved};
 use crate::decay::{CaseHistory, DecayContext, DecayInputs, DecayReport, VerdictAt, assess};
+use crate::env::HistoryVar;
 use crate::envelope::RunEnvelope;
 use crate::errors::Error;
 use crate::history::HistoryStore;
@@ -22,25 +23,24 @@ pub(crate) const HISTORY_FILE: &str = "history.sqlite";
 /// Where the history store is: `$EVALGATE_HISTORY` (`off` for none), else the suite's
 /// `history.path`, else `history.sqlite` in the output folder.
 pub fn history_path(suite_path: Option<&Path>, out_dir: &Path) -> Result<Option<PathBuf>, Error> {
-    let from_env = std::env::var("EVALGATE_HISTORY");
+    let from_env = crate::env::history()?;
     if !crate::history::AVAILABLE {
         // The suite file may be shared with the command line, which keeps history: its
         // `history.path` is not an error here. Asking for a store by name is.
         return match from_env {
-            Ok(v) if !v.is_empty() && v != "off" => Err(Error::Usage(format!(
-                "EVALGATE_HISTORY={v} names a history store, but {}",
+            HistoryVar::Path(path) => Err(Error::Usage(format!(
+                "{}={} names a history store, but {}",
+                crate::env::HISTORY,
+                path.display(),
                 crate::history::OFF_BECAUSE
             ))),
-            _ => Ok(None),
+            HistoryVar::Unset | HistoryVar::Off => Ok(None),
         };
     }
     match from_env {
-        Ok(v) if v == "off" => return Ok(None),
-        Ok(v) if !v.is_empty() => return Ok(Some(PathBuf::from(v))),
-        Ok(_) | Err(std::env::VarError::NotPresent) => {}
-        Err(std::env::VarError::NotUnicode(_)) => {
-            return Err(Error::Usage("EVALGATE_HISTORY is not valid UTF-8".into()));
-        }
+        HistoryVar::Off => return Ok(None),
+        HistoryVar::Path(path) => return Ok(Some(path)),
+        HistoryVar::Unset => {}
     }
     Ok(Some(match suite_path {
         Some(path) => path.to_path_buf(),

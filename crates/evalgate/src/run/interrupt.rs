@@ -130,15 +130,7 @@ fn stop_now(name: &str, how: &str) -> ! {
 
 /// The `$EVALGATE_INTERRUPT_GRACE` duration (`2s`, `500ms`), else [`DEFAULT_GRACE`].
 pub(crate) fn grace_from_env() -> Result<Duration, Error> {
-    const VAR: &str = "EVALGATE_INTERRUPT_GRACE";
-    match crate::env::non_empty_env(VAR)? {
-        None => Ok(DEFAULT_GRACE),
-        Some(text) => humantime::parse_duration(&text).map_err(|e| {
-            Error::Usage(format!(
-                "{VAR}={text:?} is not a duration ({e}); write e.g. `5s` or `500ms`"
-            ))
-        }),
-    }
+    Ok(crate::env::interrupt_grace()?.unwrap_or(DEFAULT_GRACE))
 }
 
 #[cfg(unix)]

@@ -41,11 +41,10 @@ pub(crate) enum Mode {
 impl Mode {
     /// The mode of this process's environment, by insta's definition of CI.
     pub(crate) fn from_env() -> Mode {
-        match std::env::var("CI").ok().as_deref() {
-            Some("" | "0" | "false") => Mode::Local,
-            Some(_) => Mode::Ci,
-            None if std::env::var_os("TF_BUILD").is_some() => Mode::Ci,
-            None => Mode::Local,
+        if crate::env::ci_by_insta_rule() {
+            Mode::Ci
+        } else {
+            Mode::Local
         }
     }
 }
@@ -317,7 +316,7 @@ fn first_difference(snapshot: &str, output: &str) -> Option<Difference> {
 /// unreferenced. Best effort, like insta's own: a snapshot left out shows up as
 /// unreferenced, never silently as used.
 fn remember_reference(path: &Path) {
-    let Some(file) = std::env::var_os("INSTA_SNAPSHOT_REFERENCES_FILE") else {
+    let Some(file) = crate::env::insta_references_file() else {
         return;
     };
     let written = std::fs::OpenOptions::new()

@@ -14,11 +14,7 @@
 //! where the new output is and how to review it, so evalgate sets `INSTA_OUTPUT=none`
 //! unless the user chose an output; `cargo insta review` shows the full diff.
 
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-
-const WORKSPACE_VAR: &str = "INSTA_WORKSPACE_ROOT";
-const OUTPUT_VAR: &str = "INSTA_OUTPUT";
 
 /// Sets `INSTA_WORKSPACE_ROOT` and `INSTA_OUTPUT=none` for insta, each unless it is set
 /// already (by the user: a hermetic build, a wish to see insta's box), and nothing when no
@@ -28,30 +24,19 @@ pub(crate) fn prepare_process(evals_dir: &Path, snapshot_cases: bool) {
     if !snapshot_cases {
         return;
     }
-    let root = std::env::var_os(WORKSPACE_VAR).is_none().then(|| {
-        let package = package_dir(std::env::var_os("CARGO_MANIFEST_DIR"), evals_dir);
-        workspace_root(&package)
+    let (workspace, output) = crate::env::insta_settings();
+    let root = workspace.is_none().then(|| {
+        let manifest = crate::env::manifest_dir().ok().flatten();
+        workspace_root(&package_dir(manifest, evals_dir))
     });
-    let quiet = std::env::var_os(OUTPUT_VAR).is_none();
-    // SAFETY: setting a variable races only with reads that bypass std's environment lock
-    // (C code calling `getenv` on another thread). The harness calls this before it starts
-    // its runtime and libtest's workers; a thread the caller started earlier (`evalgate
-    // demo`'s loopback server) is waiting for connections, not reading the environment.
-    unsafe {
-        if let Some(root) = root {
-            std::env::set_var(WORKSPACE_VAR, root);
-        }
-        if quiet {
-            std::env::set_var(OUTPUT_VAR, "none");
-        }
-    }
+    crate::env::set_for_insta(root, output.is_none());
 }
 
 /// The package under test: cargo and nextest say it (`CARGO_MANIFEST_DIR` at run time);
 /// outside cargo (`evalgate run`), the folder holding the evals folder.
-fn package_dir(manifest_dir: Option<OsString>, evals_dir: &Path) -> PathBuf {
-    if let Some(dir) = manifest_dir.filter(|d| !d.is_empty()) {
-        return PathBuf::from(dir);
+fn package_dir(manifest_dir: Option<PathBuf>, evals_dir: &Path) -> PathBuf {
+    if let Some(dir) = manifest_dir {
+        return dir;
     }
     let evals = std::path::absolute(evals_dir).unwrap_or_else(|_| evals_dir.to_path_buf());
     evals.parent().map(Path::to_path_buf).unwrap_or(evals)
@@ -100,10 +85,7 @@ mod tests {
         .unwrap();
         assert_eq!(workspace_root(&member), root);
         assert_eq!(
-            package_dir(
-                Some(member.clone().into_os_string()),
-                Path::new("elsewhere")
-            ),
+            package_dir(Some(member.clone()), Path::new("elsewhere")),
             member
         );
         assert_eq!(package_dir(None, &member.join("evals")), member);

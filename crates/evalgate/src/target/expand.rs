@@ -75,7 +75,7 @@ impl Overrides {
         self.0
             .get(name)
             .cloned()
-            .or_else(|| std::env::var(name).ok())
+            .or_else(|| crate::env::suite_variable(name))
     }
 
     /// Expands every `${NAME}` / `${NAME:-default}` in `text`.

@@ -6,7 +6,6 @@ mod commands;
 mod step_summary;
 
 use std::io::Write as _;
-use std::path::PathBuf;
 
 pub use commands::Fence;
 pub use step_summary::escape;
@@ -17,15 +16,14 @@ use crate::report::RunReport;
 
 /// Whether this process runs as a GitHub Actions step.
 pub(crate) fn active() -> bool {
-    std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| v == "true")
+    crate::env::github_actions()
 }
 
 /// Appends `markdown` to the step summary when `$GITHUB_STEP_SUMMARY` is set; whether it was.
 pub fn append_step_summary(markdown: &str) -> Result<bool, Error> {
-    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) else {
+    let Some(path) = crate::env::step_summary_file() else {
         return Ok(false);
     };
-    let path = PathBuf::from(path);
     let mut file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)

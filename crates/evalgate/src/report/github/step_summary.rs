@@ -68,15 +68,7 @@ pub(crate) struct Links {
 
 impl Links {
     pub(crate) fn from_env() -> Links {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        let blob = match (
-            var("GITHUB_SERVER_URL"),
-            var("GITHUB_REPOSITORY"),
-            var("GITHUB_SHA"),
-        ) {
-            (Some(server), Some(repo), Some(sha)) => Some(format!("{server}/{repo}/blob/{sha}")),
-            _ => None,
-        };
+        let blob = crate::env::github_blob();
         Links { blob }
     }
 
