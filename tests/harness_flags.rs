@@ -497,6 +497,13 @@ fn a_killed_run_keeps_every_finished_record() {
         junit.contains("name=\"run incomplete\"") && junit.contains("has not written its reports"),
         "{junit}"
     );
+    let gates = reports::read_json(&f.suite.out().join("gates.json"));
+    assert!(
+        gates["incomplete"]["why"]
+            .as_str()
+            .is_some_and(|w| w.contains("has not written its reports")),
+        "{gates:#}"
+    );
     let finished = f.suite.records_of("case");
     assert!(
         finished.len() >= 3 && finished.len() < 33,
@@ -551,6 +558,8 @@ fn a_killed_run_keeps_every_finished_record() {
         coverage["incomplete"]["completion"]["killed"], 1,
         "{coverage:#}"
     );
+    let gates = reports::read_json(&f.suite.out().join("gates.json"));
+    assert_eq!(gates["incomplete"], coverage["incomplete"], "{gates:#}");
     // History keeps it, marked partial.
     let history = rusqlite::Connection::open(f.suite.out().join("history.sqlite")).unwrap();
     let partial: i64 = history

@@ -49,6 +49,9 @@ fn slo_tier_and_cost_gates_measure_the_run_and_an_unpriced_model_fails_the_budge
     let coverage = read_json(&s.out().join("coverage.json"));
     let cost = gate(&coverage, "cost.run_usd");
     assert_eq!(cost["outcome"], "failed", "{cost}");
+    let gates = read_json(&s.out().join("gates.json"));
+    assert_eq!(gates["failed"], true, "{gates:#}");
+    assert_eq!(gates["gates"], coverage["gates"], "{gates:#}");
     assert!(
         cost["details"][0]
             .as_str()

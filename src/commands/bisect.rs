@@ -106,7 +106,7 @@ impl Runner {
             bad_axes.iter().cloned().collect::<Vec<_>>().join("+")
         };
         let out = self.root.join(&name).join(format!("round-{round}"));
-        let runs = out.join("runs");
+        let runs = evalgate::layout::Layout::new(&out).runs();
         // Written once the child finished: a folder without it is a round cut short (the
         // bisection was killed), never reused as if it were whole.
         let finished = out.join("finished");

@@ -84,7 +84,7 @@ pub(crate) fn out_and_runs(
 
 /// The most recently modified run folder under `out/runs`.
 pub(crate) fn latest_run(out: &std::path::Path) -> Result<PathBuf, Error> {
-    let runs = out.join("runs");
+    let runs = evalgate::layout::Layout::new(out).runs();
     let entries = std::fs::read_dir(&runs).map_err(|e| {
         Error::Usage(format!(
             "no runs under {} ({e}); run the suite first",

@@ -281,7 +281,7 @@ impl Harness {
         // Settled before anything is recorded: a bad setting leaves no run folder behind.
         let interrupt = Arc::new(Interrupt::new());
         let listening = interrupt.listen(grace_from_env()?)?;
-        let run_dir = out_dir.join("runs").join(&run_id);
+        let run_dir = crate::layout::Layout::new(&out_dir).run(&run_id);
         let secrets = Secrets::of_suite(&suite, &self.overrides);
         crate::target::secrets::install(&secrets);
         let recorder = Arc::new(Recorder::create(&run_dir)?.redacting(secrets));

@@ -64,6 +64,9 @@ pub mod history;
 pub mod instrument;
 #[doc(hidden)]
 #[allow(missing_docs, unnameable_types)]
+pub mod layout;
+#[doc(hidden)]
+#[allow(missing_docs, unnameable_types)]
 pub mod memory;
 #[doc(hidden)]
 #[allow(missing_docs, unnameable_types)]

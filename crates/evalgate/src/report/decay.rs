@@ -17,9 +17,6 @@ use crate::memory::{self, MemoryReport, ReferenceRun};
 use crate::record::{RerunRecord, RunData};
 use crate::verdict::Verdict;
 
-/// The file name of the default store, in the output folder.
-pub(crate) const HISTORY_FILE: &str = "history.sqlite";
-
 /// Where the history store is: `$EVALGATE_HISTORY` (`off` for none), else the suite's
 /// `history.path`, else `history.sqlite` in the output folder.
 pub fn history_path(suite_path: Option<&Path>, out_dir: &Path) -> Result<Option<PathBuf>, Error> {
@@ -44,7 +41,7 @@ pub fn history_path(suite_path: Option<&Path>, out_dir: &Path) -> Result<Option<
     }
     Ok(Some(match suite_path {
         Some(path) => path.to_path_buf(),
-        None => out_dir.join(HISTORY_FILE),
+        None => crate::layout::Layout::new(out_dir).history(),
     }))
 }
 

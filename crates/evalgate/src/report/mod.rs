@@ -33,6 +33,7 @@ use crate::baseline::{BaselineComparison, Resolved, compare};
 use crate::coverage::{BranchCatalog, Coverage, CoverageBuilder, lcov};
 use crate::decay::DecayReport;
 use crate::errors::Error;
+use crate::layout::Layout;
 use crate::memory::MemoryReport;
 use crate::output::{Feature, OutputPolicy, Shown, Verbosity};
 use crate::record::{OutcomeRecord, RerunRecord, RunData, SampleRecord};
@@ -46,6 +47,9 @@ pub struct ReportPaths {
     pub junit: PathBuf,
     /// Planner coverage (`coverage.json`).
     pub coverage: PathBuf,
+    /// Every gate's outcome (`gates.json`), listed when the suite declares gates or one
+    /// failed (the file is written on every run, so a reader never finds an earlier run's).
+    pub gates: Option<PathBuf>,
     /// Written when the suite has a branch catalog.
     pub lcov: Option<PathBuf>,
     /// Written when the suite's facts are known.
@@ -63,11 +67,11 @@ pub struct ReportPaths {
 impl ReportPaths {
     /// Where each report is, one `evalgate: <report> <path>` line each.
     pub fn render(&self) -> String {
-        let mut text = format!(
-            "evalgate: junit    {}\nevalgate: coverage {}",
-            shown(&self.junit),
-            shown(&self.coverage)
-        );
+        let mut text = format!("evalgate: junit    {}", shown(&self.junit));
+        if let Some(gates) = &self.gates {
+            text.push_str(&format!("\nevalgate: gates    {}", shown(gates)));
+        }
+        text.push_str(&format!("\nevalgate: coverage {}", shown(&self.coverage)));
         if let Some(lcov) = &self.lcov {
             text.push_str(&format!("\nevalgate: lcov     {}", shown(lcov)));
         }
@@ -381,18 +385,21 @@ fn partial_run(data: &RunData, summary: &Summary) -> Option<String> {
 
 /// Writes `<name>.json` (pretty) under `out_dir` when there is a `value`; its path.
 fn write_optional_json<T: serde::Serialize>(
-    out_dir: &Path,
-    name: &str,
+    path: PathBuf,
     value: Option<&T>,
 ) -> Result<Option<PathBuf>, Error> {
     let Some(value) = value else {
         return Ok(None);
     };
-    let path = out_dir.join(format!("{name}.json"));
-    let json = serde_json::to_vec_pretty(value)
-        .map_err(|e| Error::Internal(format!("serializing {name} failed: {e}")))?;
-    write_atomic(&path, &json)?;
+    write_json(&path, value)?;
     Ok(Some(path))
+}
+
+/// `value` as pretty JSON at `path`, replacing the file atomically.
+fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), Error> {
+    let json = serde_json::to_vec_pretty(value)
+        .map_err(|e| Error::Internal(format!("serializing {} failed: {e}", path.display())))?;
+    write_atomic(path, &json)
 }
 
 /// Replaces the reports under `out_dir` (JUnit, coverage) with ones saying run `run_id` has
@@ -403,15 +410,14 @@ pub(crate) fn write_in_progress(out_dir: &Path, suite: &str, run_id: &str) -> Re
         "run {run_id} has not written its reports: it is running, or it was killed before \
          its end (its records are in runs/{run_id}; `evalgate report` reports what finished)"
     );
+    let layout = Layout::new(out_dir);
     std::fs::create_dir_all(out_dir).map_err(|e| Error::write(out_dir, e))?;
     // Nothing on its testcase that junit-10 rejects: valid whatever the suite's schema.
     let xml = junit::to_xml(junit::in_progress(suite, &why), JunitSchema::Junit10);
-    write_atomic(&out_dir.join("junit.xml"), xml.as_bytes())?;
-    let json = serde_json::to_vec_pretty(&serde_json::json!({
-        "incomplete": {"why": why},
-    }))
-    .map_err(|e| Error::Internal(format!("serializing coverage failed: {e}")))?;
-    write_atomic(&out_dir.join("coverage.json"), &json)
+    write_atomic(&layout.junit(), xml.as_bytes())?;
+    let incomplete = serde_json::json!({"incomplete": {"why": why}});
+    write_json(&layout.gates(), &incomplete)?;
+    write_json(&layout.coverage(), &incomplete)
 }
 
 /// Ingests `data` into the history store, then writes every report for it under `out_dir`.
@@ -473,23 +479,44 @@ pub fn write_reports(data: &RunData, out_dir: &Path) -> Result<(RunReport, Repor
             outcome_problem = Some(e);
         }
     }
+    let layout = Layout::new(out_dir);
     std::fs::create_dir_all(out_dir).map_err(|e| Error::write(out_dir, e))?;
-    let junit = out_dir.join("junit.xml");
+    let junit = layout.junit();
     let schema = data.policy.as_ref().map(|p| p.junit).unwrap_or_default();
     let xml = junit::to_xml(junit::junit_report(data, &report), schema);
     write_atomic(&junit, xml.as_bytes())?;
-    let coverage = out_dir.join("coverage.json");
-    let json = serde_json::to_vec_pretty(&serde_json::json!({
-        "coverage": report.coverage,
-        "gates": report.gates,
-        "partial": report.partial,
-        "incomplete": report.summary.completion.describe().map(|why| serde_json::json!({
+    let incomplete = report.summary.completion.describe().map(|why| {
+        serde_json::json!({
             "why": why,
             "completion": report.summary.completion,
-        })),
-    }))
-    .map_err(|e| Error::Internal(format!("serializing coverage failed: {e}")))?;
-    write_atomic(&coverage, &json)?;
+        })
+    });
+    let gates = layout.gates();
+    // Listed as the gate table is shown: when the suite declares gates or one failed.
+    let gated = report
+        .gates
+        .iter()
+        .any(|g| g.declared || g.outcome == gates::GateOutcome::Failed);
+    write_json(
+        &gates,
+        &serde_json::json!({
+            "failed": report.gates.iter().any(GateResult::fails_run),
+            "gates": report.gates,
+            "partial": report.partial,
+            "incomplete": incomplete,
+        }),
+    )?;
+    // The gates stay in coverage.json too, where readers of earlier versions find them.
+    let coverage = layout.coverage();
+    write_json(
+        &coverage,
+        &serde_json::json!({
+            "coverage": report.coverage,
+            "gates": report.gates,
+            "partial": report.partial,
+            "incomplete": incomplete,
+        }),
+    )?;
     let suite = data
         .runs
         .first()
@@ -497,20 +524,20 @@ pub fn write_reports(data: &RunData, out_dir: &Path) -> Result<(RunReport, Repor
         .unwrap_or("evals");
     let lcov_path = match lcov(&report.coverage, suite) {
         Some(text) => {
-            let path = out_dir.join("coverage.lcov");
+            let path = layout.lcov();
             write_atomic(&path, text.as_bytes())?;
             Some(path)
         }
         None => None,
     };
-    let signals_path = out_dir.join("signals.json");
+    let signals_path = layout.signals();
     // Compact: it holds the cost of every case and customer.
     let json = serde_json::to_vec(&report.signals)
         .map_err(|e| Error::Internal(format!("serializing signals failed: {e}")))?;
     write_atomic(&signals_path, &json)?;
-    let decay_path = write_optional_json(out_dir, "decay", report.decay.as_ref())?;
-    let memory_path = write_optional_json(out_dir, "memory", report.memory.as_ref())?;
-    let comparison_path = write_optional_json(out_dir, "comparison", report.baseline.as_ref())?;
+    let decay_path = write_optional_json(layout.decay(), report.decay.as_ref())?;
+    let memory_path = write_optional_json(layout.memory(), report.memory.as_ref())?;
+    let comparison_path = write_optional_json(layout.comparison(), report.baseline.as_ref())?;
     if let Some(problem) = baseline_problem.or(judged.problem).or(outcome_problem) {
         return Err(problem);
     }
@@ -519,6 +546,7 @@ pub fn write_reports(data: &RunData, out_dir: &Path) -> Result<(RunReport, Repor
         ReportPaths {
             junit,
             coverage,
+            gates: gated.then_some(gates),
             lcov: lcov_path,
             decay: decay_path,
             signals: signals_path,
