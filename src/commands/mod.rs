@@ -4,6 +4,7 @@
 pub(crate) mod bisect;
 pub(crate) mod cost;
 pub(crate) mod economics;
+pub(crate) mod history;
 pub(crate) mod import;
 pub(crate) mod memory;
 pub(crate) mod plan;
