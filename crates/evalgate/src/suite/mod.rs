@@ -27,93 +27,8 @@ use crate::snapshot::{SnapshotSettings, SnapshotsFile};
 use crate::target::TargetConfig;
 use crate::verdict::{MAX_SAMPLES, PassRule, validate_rule};
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SuiteFile {
-    name: Option<String>,
-    target: Option<TargetConfig>,
-    #[serde(default)]
-    defaults: DefaultsFile,
-    concurrency: Option<serde_saphyr::Spanned<usize>>,
-    #[serde(default)]
-    retries: RetriesFile,
-    #[serde(default)]
-    inconclusive: InconclusivePolicy,
-    #[serde(default)]
-    envelope: BTreeMap<String, String>,
-    #[serde(default)]
-    pins: BTreeMap<String, String>,
-    #[serde(default)]
-    limits: LimitsFile,
-    #[serde(default)]
-    refusal: RefusalFile,
-    /// The branch catalog, when it is not in its own `branches.yaml`.
-    catalog: Option<CatalogFile>,
-    #[serde(default)]
-    gates: Vec<GateFile>,
-    /// Which JUnit readers `junit.xml` is written for.
-    #[serde(default)]
-    junit: JunitFile,
-    /// Read each sample's decisions from an OpenTelemetry trace file the agent writes.
-    traces: Option<TracesFile>,
-    /// Where `snapshot: true` cases keep their `.snap` files, and what is redacted.
-    #[serde(default)]
-    snapshots: SnapshotsFile,
-    /// The run-history store.
-    #[serde(default)]
-    history: HistoryFile,
-    /// Snapshot-decay policy: review age, rubrics, saturation, production sample.
-    decay: Option<DecayFile>,
-    /// What runs are compared with, and how.
-    baseline: Option<BaselineFile>,
-    /// The most samples one run may take for adaptive sampling.
-    budget: Option<BudgetFile>,
-    /// Load conditions and the fault-injecting proxy that makes them.
-    load: Option<LoadFile>,
-    /// Operational signals: prices per model, the time zone of the hour-of-day breakdown,
-    /// the verbosity-drift test's level.
-    #[serde(default)]
-    prices: BTreeMap<String, PriceFile>,
-    /// The agent's serving tiers, when declared: cases and gates may name only these.
-    #[serde(default)]
-    tiers: Vec<String>,
-    time_zone: Option<String>,
-    verbosity: Option<VerbosityFile>,
-    /// When an agent's effective past counts as changed between envelopes.
-    memory: Option<MemoryFile>,
-    /// How much the terminal report shows.
-    output: Option<OutputFile>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct OutputFile {
-    verbosity: Option<Verbosity>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct JunitFile {
-    #[serde(default)]
-    schema: JunitSchema,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct MemoryFile {
-    divergence: Option<serde_saphyr::Spanned<f64>>,
-    alpha: Option<serde_saphyr::Spanned<f64>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct LoadFile {
-    upstream: String,
-    env: Option<String>,
-    timeout: Option<HumanDuration>,
-    #[serde(default)]
-    conditions: BTreeMap<String, ConditionFile>,
-}
+mod file;
+use file::*;
 
 /// Named load conditions: cases listing them in `conditions:` also run with their model
 /// provider reached through evalgate's fault-injecting proxy, set up per condition.
@@ -127,54 +42,6 @@ pub struct LoadPolicy {
     /// How long the proxy waits for the provider's headers (default 30 s).
     pub timeout: Duration,
     pub conditions: BTreeMap<String, Condition>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct BudgetFile {
-    samples: serde_saphyr::Spanned<u64>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct HistoryFile {
-    path: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TracesFile {
-    path: Option<serde_saphyr::Spanned<String>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct DefaultsFile {
-    samples: Option<serde_saphyr::Spanned<SamplesFile>>,
-    pass: Option<PassRule>,
-    sequential: Option<Sequential>,
-    timeout: Option<HumanDuration>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RetriesFile {
-    max: Option<u32>,
-    max_wait: Option<HumanDuration>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct LimitsFile {
-    record_output_bytes: Option<usize>,
-    response_bytes: Option<usize>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RefusalFile {
-    #[serde(default)]
-    patterns: Vec<String>,
 }
 
 /// How an `inconclusive` verdict counts.
