@@ -406,11 +406,7 @@ pub(crate) fn run(args: BisectArgs) -> Result<ExitCode, Error> {
         .expect("envelopes serialize");
         hasher.update(text.as_bytes());
         hash_folder(&suite.dir, &suite.dir, &mut hasher)?;
-        let digest = hasher.finish();
-        digest[..6]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
+        evalgate::digest::hex(&hasher.finish()[..6])
     };
     let history = match evalgate::report::history_path(suite.history.as_deref(), &out)? {
         Some(path) => Some(HistoryStore::open(&path)?),

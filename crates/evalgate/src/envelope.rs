@@ -67,8 +67,7 @@ impl Envelope {
             hasher.update(value.as_bytes());
             hasher.update(b"\n");
         }
-        let digest = hasher.finish();
-        digest[..6].iter().map(|b| format!("{b:02x}")).collect()
+        crate::digest::hex(&hasher.finish()[..6])
     }
 
     /// The envelope of one sample: what the suite declared, overridden by what the agent
