@@ -21,7 +21,7 @@ use crate::output::Verbosity;
 use crate::provenance::Provenance;
 use crate::record::{EndRecord, Record, Recorder, RunData, RunPolicy, RunRecord};
 use crate::report::github::{self, Fence};
-use crate::report::{GateResult, history_path, preflight, shown, write_in_progress, write_reports};
+use crate::report::{history_path, preflight, shown, write_in_progress, write_reports};
 use crate::run::interrupt::{self, grace_from_env};
 use crate::run::{CaseOutcome, Interrupt, RunEvent, RunSetup, Runner};
 use crate::suite::Suite;
@@ -387,7 +387,7 @@ impl Harness {
         if !crate::env::under_nextest() {
             let data = RunData::read(std::slice::from_ref(&run_dir))?;
             let (report, paths) = write_reports(&data, &out_dir)?;
-            gate_failed = report.gates.iter().any(GateResult::fails_run);
+            gate_failed = report.gate_failed();
             eprintln!("{}", report.render_at(verbosity));
             if verbosity != Verbosity::Quiet {
                 eprintln!("evalgate: records  {}", shown(&run_dir));

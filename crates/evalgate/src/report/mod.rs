@@ -282,7 +282,12 @@ impl RunReport {
 
     /// Whether the run fails: a failing or unfinished case, or a failing `fail` gate.
     pub fn has_failed(&self) -> bool {
-        self.summary.has_failed() || self.gates.iter().any(GateResult::fails_run)
+        self.summary.has_failed() || self.gate_failed()
+    }
+
+    /// Whether a `fail` gate failed the run.
+    pub fn gate_failed(&self) -> bool {
+        self.gates.iter().any(GateResult::fails_run)
     }
 
     /// The human report printed after libtest's lines, at normal verbosity.
@@ -500,7 +505,7 @@ pub fn write_reports(data: &RunData, out_dir: &Path) -> Result<(RunReport, Repor
     write_json(
         &gates,
         &serde_json::json!({
-            "failed": report.gates.iter().any(GateResult::fails_run),
+            "failed": report.gate_failed(),
             "gates": report.gates,
             "partial": report.partial,
             "incomplete": incomplete,
