@@ -221,8 +221,7 @@ fn a_users_project_under_cargo_test_and_nextest_partitions() {
     assert_eq!(unsharded["partial"], serde_json::Value::Null);
     assert_eq!(gate(&unsharded, "coverage.branches")["outcome"], "passed");
     // gates.json holds the same gates, and whether one failed the run.
-    let gates: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out.join("gates.json")).unwrap()).unwrap();
+    let gates = read_json(&out.join("gates.json"));
     assert_eq!(gates["gates"], unsharded["gates"], "{gates:#}");
     assert_eq!(gates["failed"], false, "{gates:#}");
     assert!(

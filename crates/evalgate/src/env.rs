@@ -301,11 +301,11 @@ pub fn insta_references_file() -> Option<PathBuf> {
     std::env::var_os("INSTA_SNAPSHOT_REFERENCES_FILE").map(PathBuf::from)
 }
 
-/// insta's workspace root and output, as the user set them (`None`: unset).
-pub fn insta_settings() -> (Option<OsString>, Option<OsString>) {
+/// Whether the user set insta's workspace root and its output (each, even to `""`).
+pub fn insta_settings() -> (bool, bool) {
     (
-        std::env::var_os("INSTA_WORKSPACE_ROOT"),
-        std::env::var_os("INSTA_OUTPUT"),
+        std::env::var_os("INSTA_WORKSPACE_ROOT").is_some(),
+        std::env::var_os("INSTA_OUTPUT").is_some(),
     )
 }
 

@@ -24,12 +24,12 @@ pub(crate) fn prepare_process(evals_dir: &Path, snapshot_cases: bool) {
     if !snapshot_cases {
         return;
     }
-    let (workspace, output) = crate::env::insta_settings();
-    let root = workspace.is_none().then(|| {
+    let (workspace_set, output_set) = crate::env::insta_settings();
+    let root = (!workspace_set).then(|| {
         let manifest = crate::env::manifest_dir().ok().flatten();
         workspace_root(&package_dir(manifest, evals_dir))
     });
-    crate::env::set_for_insta(root, output.is_none());
+    crate::env::set_for_insta(root, !output_set);
 }
 
 /// The package under test: cargo and nextest say it (`CARGO_MANIFEST_DIR` at run time);
