@@ -97,11 +97,9 @@ pub(crate) fn in_progress(suite: &str, why: &str) -> Report {
     test_suite
         .properties
         .push(Property::new("evalgate.incomplete", "true"));
-    Report {
-        name: "evalgate".into(),
-        time: None,
-        suites: vec![test_suite],
-    }
+    let mut report = Report::new("evalgate");
+    report.suites.push(test_suite);
+    report
 }
 
 pub(crate) fn junit_report(data: &RunData, run_report: &RunReport) -> Report {
@@ -111,11 +109,7 @@ pub(crate) fn junit_report(data: &RunData, run_report: &RunReport) -> Report {
         .first()
         .map(|r| r.suite.clone())
         .unwrap_or_else(|| "evals".into());
-    let mut report = Report {
-        name: "evalgate".into(),
-        time: None,
-        suites: Vec::new(),
-    };
+    let mut report = Report::new("evalgate");
     let mut suite = TestSuite::new(&name);
     let mut samples_of: HashMap<(&str, &str), Vec<&SampleRecord>> = HashMap::new();
     for sample in &data.samples {
@@ -326,10 +320,7 @@ fn gates_suite(report: &RunReport) -> TestSuite {
             (GateOutcome::Failed, GateLevel::Fail) => {
                 Status::Failure(Outcome::new("gate", &headline).with_text(gate.details.join("\n")))
             }
-            (GateOutcome::Skipped, _) => Status::Skipped(Outcome {
-                message: Some(gate.details.join("; ")),
-                ..Outcome::default()
-            }),
+            (GateOutcome::Skipped, _) => Status::Skipped(Outcome::message(gate.details.join("; "))),
             // A failed `warn` gate must not turn the report red, nor show as a green pass:
             // `<skipped type="warn">` is what JUnit viewers show apart from both.
             (GateOutcome::Failed, GateLevel::Warn) => {

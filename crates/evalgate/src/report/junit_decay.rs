@@ -92,10 +92,10 @@ pub(super) fn decay_suite(decay: &DecayReport) -> TestSuite {
     }
 
     for retired in &decay.retired {
-        let status = Status::Skipped(Outcome {
-            message: Some(format!("retired {}: {}", retired.date, retired.reason)),
-            ..Outcome::default()
-        });
+        let status = Status::Skipped(Outcome::message(format!(
+            "retired {}: {}",
+            retired.date, retired.reason
+        )));
         let mut tc = TestCase::new(&retired.case, "evalgate.decay.retired", status);
         tc.properties.push(Property::new("file", &retired.file));
         suite.cases.push(tc);

@@ -34,7 +34,7 @@ pub(crate) struct TestSuite {
 #[derive(Debug, Clone)]
 pub(crate) struct TestCase {
     pub name: String,
-    pub classname: Option<String>,
+    pub classname: String,
     pub time: Option<Duration>,
     pub file: Option<String>,
     pub line: Option<String>,
@@ -120,6 +120,14 @@ impl Outcome {
         }
     }
 
+    /// An outcome with only a `message`.
+    pub(crate) fn message(message: impl Into<String>) -> Outcome {
+        Outcome {
+            message: Some(message.into()),
+            ..Outcome::default()
+        }
+    }
+
     /// The same outcome with `text` inside its element.
     pub(crate) fn with_text(mut self, text: impl Into<String>) -> Outcome {
         self.description = Some(text.into());
@@ -141,13 +149,24 @@ impl TestCase {
     pub(crate) fn new(name: impl Into<String>, classname: &str, status: Status) -> TestCase {
         TestCase {
             name: name.into(),
-            classname: Some(classname.into()),
+            classname: classname.into(),
             time: None,
             file: None,
             line: None,
             status,
             properties: Vec::new(),
             system_out: None,
+        }
+    }
+}
+
+impl Report {
+    /// A document named `name`, with no time and no suites yet.
+    pub(crate) fn new(name: &str) -> Report {
+        Report {
+            name: name.into(),
+            time: None,
+            suites: Vec::new(),
         }
     }
 }
@@ -213,10 +232,10 @@ fn write_suite(out: &mut String, suite: &TestSuite) {
 }
 
 fn write_case(out: &mut String, case: &TestCase) {
-    let mut attrs = vec![("name", case.name.clone())];
-    if let Some(classname) = &case.classname {
-        attrs.push(("classname", classname.clone()));
-    }
+    let mut attrs = vec![
+        ("name", case.name.clone()),
+        ("classname", case.classname.clone()),
+    ];
     push_time(&mut attrs, case.time);
     if let Some(file) = &case.file {
         attrs.push(("file", file.clone()));
@@ -319,10 +338,7 @@ mod tests {
         failed.time = Some(Duration::from_millis(1500));
         suite.cases.push(failed);
         suite.cases.push(TestCase::new("ok", "c", Status::Success));
-        let skipped = Outcome {
-            message: Some("later".into()),
-            ..Outcome::default()
-        };
+        let skipped = Outcome::message("later");
         suite
             .cases
             .push(TestCase::new("skip", "c", Status::Skipped(skipped)));
