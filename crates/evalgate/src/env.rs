@@ -199,7 +199,7 @@ pub fn interrupt_grace() -> Result<Option<Duration>, Error> {
     let Some(text) = non_empty(INTERRUPT_GRACE)? else {
         return Ok(None);
     };
-    humantime::parse_duration(&text).map(Some).map_err(|e| {
+    crate::duration::parse(&text).map(Some).map_err(|e| {
         Error::Usage(format!(
             "{INTERRUPT_GRACE}={text:?} is not a duration ({e}); write e.g. `5s` or `500ms`"
         ))

@@ -146,7 +146,7 @@ fn pool(
             "the latest run of `{branch}` in {held} ({}) started more than `baseline.max_age` \
              ({}) before this run",
             run.run_id,
-            humantime::format_duration(policy.max_age())
+            crate::duration::show(policy.max_age())
         ),
         Pooled::OtherAxes(run) => format!(
             "the runs of `{branch}` in {held} were made under other envelope axes (the latest, \

@@ -108,7 +108,7 @@ fn no_pooled_baseline_says_why_and_falls_back_to_the_file() {
         .unwrap_err(),
     );
     assert!(
-        e.contains("started more than `baseline.max_age` (30days)"),
+        e.contains("started more than `baseline.max_age` (30d)"),
         "{e}"
     );
     // Another agent: this run forces `model=x`.

@@ -141,7 +141,7 @@ fn run(
         }
         CheckKind::MaxLatency(max) => (
             latency <= *max,
-            format!("latency of at most {}", humantime::format_duration(*max)),
+            format!("latency of at most {}", crate::duration::show(*max)),
             format!("{:.1} ms", latency.as_secs_f64() * 1000.0),
         ),
         CheckKind::Branches(wanted) => {

@@ -28,7 +28,7 @@ pub(super) enum BodyCut {
     #[error("response body cut after {0} bytes by the load condition")]
     Truncated(u64),
     /// The upstream sent nothing for the idle timeout.
-    #[error("upstream response body stalled for {}", humantime::format_duration(*.0))]
+    #[error("upstream response body stalled for {}", crate::duration::show(*.0))]
     Idle(Duration),
     /// Reading the upstream body failed.
     #[error("upstream response body failed: {0}")]

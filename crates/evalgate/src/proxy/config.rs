@@ -216,7 +216,7 @@ pub fn validate(name: &str, file: &ConditionFile) -> Result<Condition, String> {
     let duration = |key: &str, text: &Option<String>| -> Result<Duration, String> {
         match text {
             None => Ok(Duration::ZERO),
-            Some(text) => humantime::parse_duration(text).map_err(|e| {
+            Some(text) => crate::duration::parse(text).map_err(|e| {
                 fail(format!(
                     "`{key}` is not a duration: `{text}` ({e}); write e.g. `400ms`, `2s`"
                 ))
@@ -307,12 +307,12 @@ mod duration_text {
     use serde::{Deserialize, Deserializer, Serializer};
 
     pub(super) fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(&humantime::format_duration(*d))
+        s.collect_str(&crate::duration::show(*d))
     }
 
     pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
         let text = String::deserialize(d)?;
-        humantime::parse_duration(&text).map_err(serde::de::Error::custom)
+        crate::duration::parse(&text).map_err(serde::de::Error::custom)
     }
 }
 
@@ -333,7 +333,7 @@ mod optional_duration_text {
     ) -> Result<Option<Duration>, D::Error> {
         match Option::<String>::deserialize(d)? {
             None => Ok(None),
-            Some(text) => humantime::parse_duration(&text)
+            Some(text) => crate::duration::parse(&text)
                 .map(Some)
                 .map_err(serde::de::Error::custom),
         }

@@ -97,7 +97,7 @@ pub(super) async fn handle(
             Err(_) => {
                 let message = format!(
                     "the request body stalled for {}",
-                    humantime::format_duration(idle)
+                    crate::duration::show(idle)
                 );
                 return Ok(error_response(
                     StatusCode::REQUEST_TIMEOUT,
@@ -148,7 +148,7 @@ async fn forward(shared: &Shared, parts: Parts, path: &str, body: Bytes) -> Resp
             counters.upstream_timeouts.fetch_add(1, Ordering::Relaxed);
             let message = format!(
                 "upstream sent no response within {}",
-                humantime::format_duration(timeout)
+                crate::duration::show(timeout)
             );
             return error_response(StatusCode::GATEWAY_TIMEOUT, "timeout_error", &message);
         }

@@ -110,7 +110,7 @@ async fn listen(mut signals: Signals) {
         eprintln!(
             "evalgate: {name}: no new samples start; samples in flight have {} to finish \
              (again to stop at once)",
-            humantime::format_duration(grace)
+            crate::duration::show(grace)
         );
         tokio::select! {
             () = tokio::time::sleep(grace) => {

@@ -64,7 +64,7 @@ pub(super) async fn take_sample(shared: Arc<Shared>, case: Arc<Case>, index: u32
         Ok(Err(failure)) => Err(failure.reason),
         Err(_) => Err(format!(
             "timed out after {} ({} attempt{} started)",
-            humantime::format_duration(case.timeout),
+            crate::duration::show(case.timeout),
             attempts.count,
             if attempts.count == 1 { "" } else { "s" }
         )),

@@ -234,9 +234,9 @@ pub(crate) use secrets::Secrets;
 /// to; one to another origin (`http://` to `https://` included) fails the call.
 ///
 /// `ca_file` (already resolved against the evals folder) holds PEM certificates that are
-/// trusted as roots in addition to the system's (on Linux/Unix and
-/// Windows rustls-platform-verifier builds one webpki root store of the system roots plus
-/// these). For an `http://` endpoint they are the only roots (the system's stay unloaded).
+/// trusted as roots in addition to the system's (one root store of both, which rustls
+/// verifies against). For an `http://` endpoint they are the only roots (the system's stay
+/// unloaded).
 /// A missing, unreadable or certificate-less file, or a certificate rustls rejects, is an
 /// error naming the file. `target` prefixes messages (`target.http`, `target.openai`).
 pub(crate) fn http_client(
