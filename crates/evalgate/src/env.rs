@@ -1,7 +1,7 @@
 //! Every environment variable evalgate reads, resolved and validated here and nowhere else:
 //! its own `EVALGATE_*` (each name below; the book's Environment chapter lists the same
 //! ones), what cargo, nextest, insta and CI systems set, and the variables a suite file
-//! names (`${NAME}`). `tests/book.rs` holds the code to it: no other source file reads the
+//! names (`${NAME}`). `tests/it/book.rs` holds the code to it: no other source file reads the
 //! environment, and every name read here is documented.
 //!
 //! A bad value of one of evalgate's own variables is a usage error that names the variable

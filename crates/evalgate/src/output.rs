@@ -162,7 +162,7 @@ mod tests {
 
     #[test]
     fn the_quiet_flag_wins_over_the_suite() {
-        // The variable is tested end to end (tests/quiet_defaults.rs): unit tests share the
+        // The variable is tested end to end (tests/it/quiet_defaults.rs): unit tests share the
         // process's environment.
         assert_eq!(
             Verbosity::resolve(true, Some(Verbosity::Verbose)).unwrap(),
