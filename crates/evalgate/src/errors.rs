@@ -76,6 +76,25 @@ impl ConfigError {
     }
 }
 
+/// A YAML file as messages show it, and its text: where the errors found in it point.
+#[derive(Clone, Copy)]
+pub(crate) struct At<'a> {
+    pub(crate) path: &'a Path,
+    pub(crate) source: &'a str,
+}
+
+impl At<'_> {
+    /// An error at `position` of the file, with its line shown.
+    pub(crate) fn line(&self, position: Position, message: impl Into<String>) -> ConfigError {
+        ConfigError::new(self.path, message).at(position, self.source)
+    }
+
+    /// An error about the file as a whole.
+    pub(crate) fn file(&self, message: impl Into<String>) -> ConfigError {
+        ConfigError::new(self.path, message)
+    }
+}
+
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let path = self.path.display();

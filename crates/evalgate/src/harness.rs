@@ -7,11 +7,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use libtest_mimic::{Arguments, Trial};
+use libtest_mimic::Arguments;
 
 use crate::baseline::judge::RunBaseline;
 use crate::baseline::{Resolved, Subject};
-use crate::case::{Case, Selection, Status, SuiteTier, TEST_PREFIX, TIER_ENV, discover};
+use crate::case::Case;
 use crate::console::{CaseLine, Console};
 use crate::decay::DecayContext;
 use crate::errors::Error;
@@ -26,6 +26,9 @@ use crate::run::interrupt::{self, grace_from_env};
 use crate::run::{CaseOutcome, Interrupt, RunEvent, RunSetup, Runner};
 use crate::suite::Suite;
 use crate::target::{Agent, Overrides, Secrets, Target};
+
+mod selection;
+use selection::{Chosen, Tests};
 
 /// Runs the suite as the test binary's `main`: `fn main() -> ExitCode { evalgate::main() }`.
 pub fn main() -> ExitCode {
@@ -128,6 +131,7 @@ impl Harness {
             None => Arguments::from_args(),
         };
         let tags = tags(&mut args)?;
+        let tags = tags.as_deref();
         let dir = self.dir.clone().map(Ok).unwrap_or_else(default_dir)?;
         let axes = if self.axes.is_empty() {
             crate::env::axes()?
@@ -137,98 +141,19 @@ impl Harness {
         };
         let suite = Suite::load(&dir)?;
         let verbosity = Verbosity::resolve(args.quiet, suite.output.verbosity)?;
-        let selection = match (&args.filter, args.exact, args.skip.is_empty()) {
-            (Some(filter), true, true) => match filter.strip_prefix(TEST_PREFIX) {
-                Some(id) => Selection::Exact(id),
-                None => Selection::All,
-            },
-            _ => Selection::All,
-        };
-        let full_discovery = matches!(selection, Selection::All);
-        let (mut cases, stats) = discover(&suite, selection)?;
-        let decay = if full_discovery && !args.list {
-            Some(DecayContext::new(&suite, &cases)?)
-        } else {
-            None
-        };
-        let tier = SuiteTier::from_env(&suite)?;
-        if let Some(tier) = &tier {
-            cases = if full_discovery {
-                tier.select(cases)?
-            } else {
-                let asked: Vec<String> = cases.iter().map(|c| c.id.clone()).collect();
-                let kept: Vec<_> = cases.into_iter().filter(|c| tier.contains(c)).collect();
-                if kept.is_empty() {
-                    return Err(Error::Usage(format!(
-                        "{} is not a case of suite tier `{}` ({}); unset {TIER_ENV} to run it",
-                        asked.join(", "),
-                        tier.name,
-                        tier.file.display()
-                    )));
-                }
-                kept
-            };
-        }
-        if crate::env::debug_discovery() {
-            eprintln!(
-                "evalgate: discovery listed {} folder(s), parsed {} case file(s)",
-                stats.dirs_listed, stats.files_parsed
-            );
-        }
-        let cases: Vec<Arc<_>> = cases
-            .into_iter()
-            .filter(|c| !matches!(c.status, Status::Retired { .. }))
-            .map(Arc::new)
-            .collect();
-        // Cases without a tag asked for are not tests of this run at all (so `--list`, which
-        // nextest runs from, leaves them out too); the suite's case list keeps them.
-        let tagged = |case: &Case| {
-            tags.as_ref()
-                .is_none_or(|tags| case.tags.iter().any(|t| tags.contains(t)))
-        };
+        let Chosen {
+            cases,
+            full_discovery,
+            decay,
+            tier,
+        } = selection::choose(&suite, &args)?;
         if args.list {
-            let trials = cases
-                .iter()
-                .filter(|c| tagged(c))
-                .map(|c| Trial::test(c.test_name(), || Ok(())).with_ignored_flag(c.is_ignored()))
-                .collect();
-            let _listed = libtest_mimic::run(&args, trials);
+            selection::list(&args, &cases, tags);
             return Ok(exit::PASS);
         }
-
-        // libtest's view, filters, `--skip`, `--ignored` applied as it does: the tests it
-        // shows (drafts included) and those of them that run.
-        let names: Vec<String> = cases.iter().map(|c| c.test_name()).collect();
-        let (kept, selected): (Vec<bool>, Vec<bool>) = cases
-            .iter()
-            .zip(&names)
-            .map(|(case, name)| {
-                let probe = Trial::test(name, || Ok(())).with_ignored_flag(case.is_ignored());
-                let kept = tagged(case) && !args.is_filtered_out(&probe);
-                (kept, kept && !args.is_ignored(&probe))
-            })
-            .unzip();
-        if !selected.contains(&true) {
-            let asked = match &args.filter {
-                _ if tags.is_some() => format!(
-                    "tag {} (and the other arguments)",
-                    tags.iter()
-                        .flatten()
-                        .map(|t| format!("`{t}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-                Some(filter) if args.exact => format!("`--exact {filter}`"),
-                Some(filter) => format!("filter `{filter}`"),
-                None if !args.skip.is_empty() => "the arguments (`--skip`)".into(),
-                None if args.ignored => "`--ignored` (no draft to run)".into(),
-                None => "the arguments (every case is a draft)".into(),
-            };
-            let line = format!(
-                "no case matched {asked} ({} case(s) in {}; `--list` shows their names)",
-                cases.len(),
-                suite.dir.display()
-            );
+        let tests = Tests::of(&cases, &args, tags);
+        if !tests.selected.contains(&true) {
+            let line = selection::nothing_matched(&args, tags, cases.len(), &suite);
             // Nothing would run and nothing would be recorded: never "0 cases", green.
             if self.standalone {
                 return Err(Error::Usage(line));
@@ -299,29 +224,14 @@ impl Harness {
         run_record.suite_tier = tier.map(|t| t.name);
         run_record.axes = axes.clone();
         run_record.planned = Some(
-            cases
-                .iter()
-                .zip(&selected)
-                .filter(|(_, selected)| **selected)
-                .map(|(case, _)| case.id.clone())
+            tests
+                .to_run()
+                .into_iter()
+                .map(|i| cases[i].id.clone())
                 .collect(),
         );
         recorder.append(&Record::Run(Box::new(run_record.clone())));
-        let active_cases =
-            full_discovery.then(|| RunPolicy::active_cases(cases.iter().map(|c| c.as_ref())));
-        RunPolicy::new(
-            suite.name.clone(),
-            suite.catalog.clone(),
-            suite.gates.clone(),
-            active_cases,
-            decay,
-            suite.baseline.clone(),
-            suite.signals.clone(),
-        )
-        .with_memory(suite.memory)
-        .with_junit(suite.junit)
-        .with_output(suite.output.clone())
-        .save(&run_dir)?;
+        run_policy(&suite, &cases, full_discovery, decay).save(&run_dir)?;
         let runner = Runner::new(
             runtime.handle().clone(),
             target,
@@ -341,18 +251,11 @@ impl Harness {
         // From the first agent call on, output is untrusted (an in-process agent's logging,
         // libtest's failure messages): under GitHub Actions none of it is read as a command.
         let fence = Fence::open();
-        let tests = names
-            .iter()
-            .zip(&kept)
-            .filter(|(_, kept)| **kept)
-            .map(|(name, _)| name.as_str());
-        let to_run: Vec<usize> = (0..cases.len()).filter(|i| selected[*i]).collect();
-        let filtered_out = (0..cases.len())
-            .filter(|i| tagged(&cases[*i]) && !kept[*i])
-            .count();
-        let mut console = Console::start(&args, tests, to_run.len(), filtered_out as u64)?;
-        for index in (0..cases.len()).filter(|i| kept[*i] && !selected[*i]) {
-            console.ignored(&names[index]);
+        let to_run = tests.to_run();
+        let filtered_out = tests.filtered_out(&cases, tags);
+        let mut console = Console::start(&args, tests.shown(), to_run.len(), filtered_out)?;
+        for name in tests.ignored() {
+            console.ignored(name);
         }
         // Every selected case starts now, so the agent sees `concurrency` calls in flight;
         // each one's line is written the moment it finishes.
@@ -362,7 +265,7 @@ impl Harness {
             |event| match event {
                 RunEvent::Tick => console.tick(),
                 RunEvent::Finished(index, outcome) => {
-                    console.finished(&names[to_run[index]], case_line(*outcome));
+                    console.finished(&tests.names[to_run[index]], case_line(*outcome));
                 }
             },
         );
@@ -383,19 +286,11 @@ impl Harness {
         }
         // Under nextest every case is its own process: the records are merged afterwards
         // by `evalgate report`, so a lone process does not write (and clobber) the reports.
-        let mut gate_failed = false;
-        if !crate::env::under_nextest() {
-            let data = RunData::read(std::slice::from_ref(&run_dir))?;
-            let (report, paths) = write_reports(&data, &out_dir)?;
-            gate_failed = report.gate_failed();
-            eprintln!("{}", report.render_at(verbosity));
-            if verbosity != Verbosity::Quiet {
-                eprintln!("evalgate: records  {}", shown(&run_dir));
-                eprintln!("{}", paths.render());
-            }
-            fence.close();
-            github::publish(&data, &report)?;
-        }
+        let gate_failed = if crate::env::under_nextest() {
+            false
+        } else {
+            report(&run_dir, &out_dir, verbosity, fence)?
+        };
         Ok(if interrupted {
             interrupt::EXIT
         } else if has_failed || gate_failed {
@@ -404,6 +299,51 @@ impl Harness {
             exit::PASS
         })
     }
+}
+
+/// What the run's reports are computed from: its suite's policies and, after a full
+/// discovery, the cases that are active.
+fn run_policy(
+    suite: &Suite,
+    cases: &[Arc<Case>],
+    full_discovery: bool,
+    decay: Option<DecayContext>,
+) -> RunPolicy {
+    let active_cases =
+        full_discovery.then(|| RunPolicy::active_cases(cases.iter().map(|c| c.as_ref())));
+    RunPolicy::new(
+        suite.name.clone(),
+        suite.catalog.clone(),
+        suite.gates.clone(),
+        active_cases,
+        decay,
+        suite.baseline.clone(),
+        suite.signals.clone(),
+    )
+    .with_memory(suite.memory)
+    .with_junit(suite.junit)
+    .with_output(suite.output.clone())
+}
+
+/// Writes the reports of the run in `run_dir`, prints the terminal report, and publishes
+/// to GitHub (the fence closed first: from here evalgate's own commands are obeyed).
+/// Whether a gate failed the run.
+fn report(
+    run_dir: &Path,
+    out_dir: &Path,
+    verbosity: Verbosity,
+    fence: Fence,
+) -> Result<bool, Error> {
+    let data = RunData::read(std::slice::from_ref(&run_dir.to_path_buf()))?;
+    let (report, paths) = write_reports(&data, out_dir)?;
+    eprintln!("{}", report.render_at(verbosity));
+    if verbosity != Verbosity::Quiet {
+        eprintln!("evalgate: records  {}", shown(run_dir));
+        eprintln!("{}", paths.render());
+    }
+    fence.close();
+    github::publish(&data, &report)?;
+    Ok(report.gate_failed())
 }
 
 /// What a case's test shows: its verdict's line, or why it has none.

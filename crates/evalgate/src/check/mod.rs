@@ -94,30 +94,7 @@ fn run(
             output(),
         ),
         #[cfg(feature = "json-schema")]
-        CheckKind::JsonSchema(validator) => {
-            let expected = "output valid against the JSON Schema".to_string();
-            match &observation.output.json {
-                None => (
-                    false,
-                    expected,
-                    format!("output is not JSON: {}", excerpt(text)),
-                ),
-                Some(json) => {
-                    let problems: Vec<String> = validator
-                        .iter_errors(json)
-                        .take(3)
-                        .map(|e| {
-                            let at = e.instance_path().to_string();
-                            let at = if at.is_empty() { "/".to_string() } else { at };
-                            format!("at {at}: {e}")
-                        })
-                        .collect();
-                    let ok = problems.is_empty();
-                    let actual = if ok { output() } else { problems.join("; ") };
-                    (ok, expected, actual)
-                }
-            }
-        }
+        CheckKind::JsonSchema(validator) => json_schema(validator, observation),
         CheckKind::MaxLength(max) => {
             let len = text.chars().count();
             (
@@ -126,19 +103,7 @@ fn run(
                 format!("{len} chars"),
             )
         }
-        CheckKind::Refusal(want) => {
-            let (refused, how) = match observation.refusal {
-                Some(r) => (r, "agent reported"),
-                None => (refusals.is_refusal(text), "detected"),
-            };
-            let expected = if *want { "a refusal" } else { "no refusal" }.to_string();
-            let actual = format!(
-                "{} ({how}): {}",
-                if refused { "refused" } else { "answered" },
-                excerpt(text)
-            );
-            (refused == *want, expected, actual)
-        }
+        CheckKind::Refusal(want) => refusal(*want, observation, refusals),
         CheckKind::MaxLatency(max) => (
             latency <= *max,
             format!("latency of at most {}", crate::duration::show(*max)),
@@ -166,48 +131,112 @@ fn run(
                 observed(&present, "present", &observation.decisions),
             )
         }
-        CheckKind::Recalled { fact, turn } => {
-            let recalled = contains_word(text, fact);
-            let mut actual = output();
-            if !recalled && let Some(last) = observation.memory.last() {
-                actual.push_str(&format!(
-                    "; memory after turn {}: {}",
-                    last.turn,
-                    memory_set(&last.retained)
-                ));
-            }
-            (
-                recalled,
-                format!("the answer recalling {} (said in turn {turn})", quote(fact)),
-                actual,
-            )
-        }
+        CheckKind::Recalled { fact, turn } => recalled(fact, *turn, observation),
         CheckKind::Todo(note) => (
             false,
             format!("an expectation still to be written: {note}"),
             "a draft's placeholder is never met; write the expectation".to_string(),
         ),
-        CheckKind::Path(path) => {
-            let matched = matched_prefix(path, &observation.decisions);
-            let expected = format!("decisions in the order {}", sequence(path));
-            if matched == path.len() {
-                return (true, expected, observed(&[], "", &observation.decisions));
-            }
-            let after = match matched {
-                0 => String::new(),
-                n => format!(" after {}", sequence(&path[..n])),
-            };
-            (
-                false,
-                expected,
-                format!(
-                    "no {}{after}; observed {}",
-                    path[matched],
-                    sequence(&observation.decisions)
-                ),
-            )
+        CheckKind::Path(path) => in_order(path, &observation.decisions),
+    }
+}
+
+/// `json_schema:`: the output is JSON the schema accepts; the first three problems shown.
+#[cfg(feature = "json-schema")]
+fn json_schema(
+    validator: &jsonschema::Validator,
+    observation: &Observation,
+) -> (bool, String, String) {
+    let text = observation.output.text.as_str();
+    let output = || format!("output {}", excerpt(text));
+
+    let expected = "output valid against the JSON Schema".to_string();
+    match &observation.output.json {
+        None => (
+            false,
+            expected,
+            format!("output is not JSON: {}", excerpt(text)),
+        ),
+        Some(json) => {
+            let problems: Vec<String> = validator
+                .iter_errors(json)
+                .take(3)
+                .map(|e| {
+                    let at = e.instance_path().to_string();
+                    let at = if at.is_empty() { "/".to_string() } else { at };
+                    format!("at {at}: {e}")
+                })
+                .collect();
+            let ok = problems.is_empty();
+            let actual = if ok { output() } else { problems.join("; ") };
+            (ok, expected, actual)
         }
     }
+}
+
+/// `refusal:`: the agent's own word on whether it refused, else the suite's detector.
+fn refusal(
+    want: bool,
+    observation: &Observation,
+    refusals: &RefusalDetector,
+) -> (bool, String, String) {
+    let text = observation.output.text.as_str();
+
+    let (refused, how) = match observation.refusal {
+        Some(r) => (r, "agent reported"),
+        None => (refusals.is_refusal(text), "detected"),
+    };
+    let expected = if want { "a refusal" } else { "no refusal" }.to_string();
+    let actual = format!(
+        "{} ({how}): {}",
+        if refused { "refused" } else { "answered" },
+        excerpt(text)
+    );
+    (refused == want, expected, actual)
+}
+
+/// `recalled:`: the answer says the fact (as a word); when it does not, what the agent's
+/// memory held after its last turn.
+fn recalled(fact: &str, turn: u32, observation: &Observation) -> (bool, String, String) {
+    let text = observation.output.text.as_str();
+    let output = || format!("output {}", excerpt(text));
+
+    let recalled = contains_word(text, fact);
+    let mut actual = output();
+    if !recalled && let Some(last) = observation.memory.last() {
+        actual.push_str(&format!(
+            "; memory after turn {}: {}",
+            last.turn,
+            memory_set(&last.retained)
+        ));
+    }
+    (
+        recalled,
+        format!("the answer recalling {} (said in turn {turn})", quote(fact)),
+        actual,
+    )
+}
+
+/// `path:`: the decisions occur in this order (others may come between them).
+fn in_order(path: &[Decision], decisions: &[Decision]) -> (bool, String, String) {
+    let matched = matched_prefix(path, decisions);
+    let expected = format!("decisions in the order {}", sequence(path));
+    if matched == path.len() {
+        return (true, expected, observed(&[], "", decisions));
+    }
+    let after = match matched {
+        0 => String::new(),
+        n => format!(" after {}", sequence(&path[..n])),
+    };
+    (
+        false,
+        expected,
+        format!(
+            "no {}{after}; observed {}",
+            path[matched],
+            sequence(decisions)
+        ),
+    )
 }
 
 /// How many decisions of `path` occur in `decisions` in order (a subsequence, so other

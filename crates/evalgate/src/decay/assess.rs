@@ -133,8 +133,72 @@ pub(crate) fn assess(inputs: DecayInputs<'_>) -> (DecayReport, Option<Error>) {
     let (agreement, disagreements) = agreement(context);
     findings.extend(disagreements);
 
+    let (discrimination, history) = judge_history(context, inputs.history.as_ref(), &mut findings);
+    let (representativeness, production_problem) = representativeness(context);
+    if let Some(result) = &representativeness {
+        findings.extend(no_traffic(context, result));
+    }
+
+    findings.sort_by(|a, b| (&a.case, a.detector).cmp(&(&b.case, b.detector)));
+    let mut by_detector: BTreeMap<Detector, usize> =
+        Detector::ALL.iter().map(|d| (*d, 0)).collect();
+    for f in &findings {
+        *by_detector.entry(f.detector).or_default() += 1;
+    }
+    let low_findings = findings.iter().filter(|f| !f.counts()).count();
+    let stale: HashSet<&str> = findings
+        .iter()
+        .filter(|f| f.counts())
+        .map(|f| f.case.as_str())
+        .collect();
+    let active = context.active().count();
+    let mut green_but_stale_cases: Vec<String> = inputs
+        .passing
+        .iter()
+        .filter(|c| stale.contains(*c))
+        .map(|c| c.to_string())
+        .collect();
+    green_but_stale_cases.sort();
+    let retired = retired(context);
+    let report = DecayReport {
+        date: inputs.date,
+        envelope: inputs.envelope,
+        active,
+        drafts: context
+            .cases
+            .iter()
+            .filter(|c| c.status == Status::Draft)
+            .count(),
+        retired,
+        stale_cases: stale.len(),
+        stale_share: if active == 0 {
+            0.0
+        } else {
+            stale.len() as f64 / active as f64
+        },
+        passing: inputs.passing.len(),
+        green_but_stale: green_but_stale_cases.len(),
+        green_but_stale_cases,
+        findings,
+        by_detector,
+        low_findings,
+        discrimination,
+        history,
+        agreement,
+        representativeness,
+    };
+    (report, production_problem)
+}
+
+/// Saturation and discrimination from the history of the suite's verdicts (their findings
+/// added to `findings`), and what the report says of that history.
+fn judge_history(
+    context: &DecayContext,
+    history: Option<&Result<CaseHistory, String>>,
+    findings: &mut Vec<DecayFinding>,
+) -> (Option<Discrimination>, HistorySummary) {
     let n = context.policy.saturation_envelopes;
-    let (discrimination, history) = match &inputs.history {
+    match history {
         None => (
             None,
             HistorySummary {
@@ -178,76 +242,62 @@ pub(crate) fn assess(inputs: DecayInputs<'_>) -> (DecayReport, Option<Error>) {
                 },
             )
         }
-    };
-
-    let mut production_problem = None;
-    let representativeness = match &context.policy.production {
-        None => None,
-        Some(production) => {
-            let cases: Vec<CaseText> = context
-                .active()
-                .map(|c| CaseText {
-                    id: c.case.clone(),
-                    text: c.text.clone(),
-                })
-                .collect();
-            let sample = ProductionSample {
-                path: production.path.clone(),
-                field: production.field.clone(),
-            };
-            let options = RepresentativenessOptions {
-                threshold: production.min_similarity,
-                ..RepresentativenessOptions::default()
-            };
-            match analyse(&cases, &sample, &options) {
-                Ok(result) => Some(result),
-                Err(e) => {
-                    production_problem = Some(e);
-                    None
-                }
-            }
-        }
-    };
-    if let Some(result) = &representativeness {
-        for id in &result.unmatched_cases {
-            if let Some(case) = context.active().find(|c| &c.case == id) {
-                findings.push(DecayFinding {
-                    case: case.case.clone(),
-                    file: case.file.clone(),
-                    line: case.line_of("input"),
-                    detector: Detector::NoTraffic,
-                    reason: format!(
-                        "none of the {} production inputs sampled resembles it (similarity < {})",
-                        result.inputs, result.threshold
-                    ),
-                    action: "check that users still ask this; update the input to how they ask now, or retire the case".into(),
-                    severity: Severity::Stale,
-                });
-            }
-        }
     }
+}
 
-    findings.sort_by(|a, b| (&a.case, a.detector).cmp(&(&b.case, b.detector)));
-    let mut by_detector: BTreeMap<Detector, usize> =
-        Detector::ALL.iter().map(|d| (*d, 0)).collect();
-    for f in &findings {
-        *by_detector.entry(f.detector).or_default() += 1;
+/// How well the active cases stand for the production sample the policy names, or the
+/// error reading it (the report then has no representativeness).
+fn representativeness(context: &DecayContext) -> (Option<Representativeness>, Option<Error>) {
+    let Some(production) = &context.policy.production else {
+        return (None, None);
+    };
+    let cases: Vec<CaseText> = context
+        .active()
+        .map(|c| CaseText {
+            id: c.case.clone(),
+            text: c.text.clone(),
+        })
+        .collect();
+    let sample = ProductionSample {
+        path: production.path.clone(),
+        field: production.field.clone(),
+    };
+    let options = RepresentativenessOptions {
+        threshold: production.min_similarity,
+        ..RepresentativenessOptions::default()
+    };
+    match analyse(&cases, &sample, &options) {
+        Ok(result) => (Some(result), None),
+        Err(e) => (None, Some(e)),
     }
-    let low_findings = findings.iter().filter(|f| !f.counts()).count();
-    let stale: HashSet<&str> = findings
+}
+
+/// A `no_traffic` finding for each active case no production input resembles.
+fn no_traffic(context: &DecayContext, result: &Representativeness) -> Vec<DecayFinding> {
+    result
+        .unmatched_cases
         .iter()
-        .filter(|f| f.counts())
-        .map(|f| f.case.as_str())
-        .collect();
-    let active = context.active().count();
-    let mut green_but_stale_cases: Vec<String> = inputs
-        .passing
-        .iter()
-        .filter(|c| stale.contains(*c))
-        .map(|c| c.to_string())
-        .collect();
-    green_but_stale_cases.sort();
-    let retired = context
+        .filter_map(|id| context.active().find(|c| &c.case == id))
+        .map(|case| DecayFinding {
+            case: case.case.clone(),
+            file: case.file.clone(),
+            line: case.line_of("input"),
+            detector: Detector::NoTraffic,
+            reason: format!(
+                "none of the {} production inputs sampled resembles it (similarity < {})",
+                result.inputs, result.threshold
+            ),
+            action: "check that users still ask this; update the input to how they ask now, \
+                     or retire the case"
+                .into(),
+            severity: Severity::Stale,
+        })
+        .collect()
+}
+
+/// The retired cases, with why and since when.
+fn retired(context: &DecayContext) -> Vec<RetiredCase> {
+    context
         .cases
         .iter()
         .filter_map(|c| match &c.status {
@@ -259,33 +309,5 @@ pub(crate) fn assess(inputs: DecayInputs<'_>) -> (DecayReport, Option<Error>) {
             }),
             _ => None,
         })
-        .collect();
-    let report = DecayReport {
-        date: inputs.date,
-        envelope: inputs.envelope,
-        active,
-        drafts: context
-            .cases
-            .iter()
-            .filter(|c| c.status == Status::Draft)
-            .count(),
-        retired,
-        stale_cases: stale.len(),
-        stale_share: if active == 0 {
-            0.0
-        } else {
-            stale.len() as f64 / active as f64
-        },
-        passing: inputs.passing.len(),
-        green_but_stale: green_but_stale_cases.len(),
-        green_but_stale_cases,
-        findings,
-        by_detector,
-        low_findings,
-        discrimination,
-        history,
-        agreement,
-        representativeness,
-    };
-    (report, production_problem)
+        .collect()
 }

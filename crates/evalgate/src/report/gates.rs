@@ -122,15 +122,45 @@ fn measure(metric: &Metric, bound: Bound, inputs: &GateInputs) -> Measured {
              runs of the whole suite"
         ));
     }
-    let coverage = inputs.coverage;
     match metric {
         Metric::Signal(signal) => super::signal_gates::measure(signal, bound, inputs.signals),
+        Metric::CasePassRate | Metric::CaseErrors | Metric::CaseInconclusive => {
+            measure_cases(metric, inputs.summary)
+        }
+        Metric::BranchCoverage
+        | Metric::PointCoverage
+        | Metric::PointCoverageOf(_)
+        | Metric::TransitionCoverage
+        | Metric::HighRiskUncovered
+        | Metric::UnknownBranches
+        | Metric::UnexpectedBranches
+        | Metric::StaleSources => measure_coverage(metric, inputs.coverage),
+        Metric::StaleShare
+        | Metric::GreenButStale
+        | Metric::DiscriminationRate
+        | Metric::UncoveredTraffic
+        | Metric::ModelBumps => match inputs.decay {
+            Some(decay) => measure_decay(metric, decay),
+            None => Measured::skipped(
+                "no decay report: the suite's cases are unknown (pass --dir to `evalgate report`)"
+                    .into(),
+            ),
+        },
+        Metric::Regressions => measure_regressions(inputs.baseline, inputs.baseline_note),
+        Metric::MemoryChanged => measure_memory(inputs.memory),
+        Metric::RerunsToGreen => measure_reruns(inputs.attempts),
+    }
+}
+
+/// The share of cases that pass, and the cases in error or inconclusive.
+fn measure_cases(metric: &Metric, summary: &Summary) -> Measured {
+    match metric {
         Metric::CasePassRate => {
-            let total = inputs.summary.cases.len();
+            let total = summary.cases.len();
             if total == 0 {
                 return Measured::skipped("no cases ran".into());
             }
-            let pass = inputs.summary.count(Verdict::Pass);
+            let pass = summary.count(Verdict::Pass);
             Measured::value(pass as f64 / total as f64)
                 .detail(format!("{pass} of {total} cases pass"))
         }
@@ -141,8 +171,7 @@ fn measure(metric: &Metric, bound: Bound, inputs: &GateInputs) -> Measured {
                 Verdict::Inconclusive
             };
             Measured::count(
-                inputs
-                    .summary
+                summary
                     .cases
                     .iter()
                     .filter(|c| c.verdict == verdict)
@@ -150,6 +179,13 @@ fn measure(metric: &Metric, bound: Bound, inputs: &GateInputs) -> Measured {
                     .collect(),
             )
         }
+        _ => unreachable!("not a metric of the cases' verdicts: {metric:?}"),
+    }
+}
+
+/// Planner coverage: branches, points, transitions, and what the catalog does not know.
+fn measure_coverage(metric: &Metric, coverage: &Coverage) -> Measured {
+    match metric {
         Metric::BranchCoverage => match coverage.ratio() {
             Some(ratio) => Measured::value(ratio).detail(format!(
                 "{} of {} branches reached",
@@ -226,75 +262,6 @@ fn measure(metric: &Metric, bound: Bound, inputs: &GateInputs) -> Measured {
             m.points = points_of(&m.details);
             m
         }
-        Metric::StaleShare
-        | Metric::GreenButStale
-        | Metric::DiscriminationRate
-        | Metric::UncoveredTraffic
-        | Metric::ModelBumps => match inputs.decay {
-            Some(decay) => measure_decay(metric, decay),
-            None => Measured::skipped(
-                "no decay report: the suite's cases are unknown (pass --dir to `evalgate report`)"
-                    .into(),
-            ),
-        },
-        Metric::Regressions => match (inputs.baseline, inputs.baseline_note) {
-            (None, Some(note)) => Measured::skipped(note.to_string()),
-            (Some(comparison), _) => Measured::count(
-                comparison
-                    .cases
-                    .iter()
-                    .filter(|c| c.change == Change::Regression)
-                    .map(|c| format!("{}: {}", c.case, super::baseline_text::evidence(c)))
-                    .collect(),
-            ),
-            (None, None) => Measured {
-                // The suite names a baseline (checked at load) that could not be compared
-                // with: never a silent pass.
-                value: Some(f64::INFINITY),
-                details: vec![
-                    "the baseline could not be compared with (see the error above)".into(),
-                ],
-                ..Measured::default()
-            },
-        },
-        Metric::MemoryChanged => match inputs.memory {
-            None => {
-                Measured::skipped("no sample reported memory or probed recall (`recalled:`)".into())
-            }
-            Some(memory) if memory.chosen.is_none() => Measured::skipped(format!(
-                "not compared: {}",
-                memory.note.as_deref().unwrap_or("no history")
-            )),
-            Some(memory) if memory.not_compared.len() == memory.cases.len() => {
-                Measured::skipped(format!(
-                    "no case compared: no earlier run ({}) holds {}",
-                    memory.chosen.as_deref().unwrap_or_default(),
-                    memory.not_compared.join(", ")
-                ))
-            }
-            Some(memory) => {
-                let mut m = Measured::value(memory.changed.len() as f64);
-                m.details = crate::memory::gate_details(memory);
-                m
-            }
-        },
-        Metric::RerunsToGreen => match inputs.attempts {
-            Err(why) => Measured::skipped(format!("not looked for: {why}")),
-            Ok(None) => Measured::value(0.0)
-                .detail("no earlier attempt of this commit under this envelope".to_string()),
-            Ok(Some(attempts)) => {
-                let mut m = Measured::value(attempts.red_before() as f64).detail(format!(
-                    "{} earlier attempt(s) of commit {} under envelope {}, {} red",
-                    attempts.earlier.len(),
-                    crate::baseline::short_commit(&attempts.commit),
-                    attempts.envelope,
-                    attempts.red_before()
-                ));
-                m.details
-                    .extend(attempts.pooled.iter().map(super::attempts::evidence_line));
-                m
-            }
-        },
         Metric::StaleSources => Measured::count(
             coverage
                 .stale
@@ -308,6 +275,75 @@ fn measure(metric: &Metric, bound: Bound, inputs: &GateInputs) -> Measured {
                 })
                 .collect(),
         ),
+        _ => unreachable!("not a coverage metric: {metric:?}"),
+    }
+}
+
+/// The regressions against the baseline; a baseline that could not be compared with fails.
+fn measure_regressions(baseline: Option<&BaselineComparison>, note: Option<&str>) -> Measured {
+    match (baseline, note) {
+        (None, Some(note)) => Measured::skipped(note.to_string()),
+        (Some(comparison), _) => Measured::count(
+            comparison
+                .cases
+                .iter()
+                .filter(|c| c.change == Change::Regression)
+                .map(|c| format!("{}: {}", c.case, super::baseline_text::evidence(c)))
+                .collect(),
+        ),
+        (None, None) => Measured {
+            // The suite names a baseline (checked at load) that could not be compared
+            // with: never a silent pass.
+            value: Some(f64::INFINITY),
+            details: vec!["the baseline could not be compared with (see the error above)".into()],
+            ..Measured::default()
+        },
+    }
+}
+
+/// The cases whose memory changed since the reference run.
+fn measure_memory(memory: Option<&MemoryReport>) -> Measured {
+    match memory {
+        None => {
+            Measured::skipped("no sample reported memory or probed recall (`recalled:`)".into())
+        }
+        Some(memory) if memory.chosen.is_none() => Measured::skipped(format!(
+            "not compared: {}",
+            memory.note.as_deref().unwrap_or("no history")
+        )),
+        Some(memory) if memory.not_compared.len() == memory.cases.len() => {
+            Measured::skipped(format!(
+                "no case compared: no earlier run ({}) holds {}",
+                memory.chosen.as_deref().unwrap_or_default(),
+                memory.not_compared.join(", ")
+            ))
+        }
+        Some(memory) => {
+            let mut m = Measured::value(memory.changed.len() as f64);
+            m.details = crate::memory::gate_details(memory);
+            m
+        }
+    }
+}
+
+/// The red attempts of this commit before this run (reruns to green).
+fn measure_reruns(attempts: Result<Option<&super::Attempts>, &str>) -> Measured {
+    match attempts {
+        Err(why) => Measured::skipped(format!("not looked for: {why}")),
+        Ok(None) => Measured::value(0.0)
+            .detail("no earlier attempt of this commit under this envelope".to_string()),
+        Ok(Some(attempts)) => {
+            let mut m = Measured::value(attempts.red_before() as f64).detail(format!(
+                "{} earlier attempt(s) of commit {} under envelope {}, {} red",
+                attempts.earlier.len(),
+                crate::baseline::short_commit(&attempts.commit),
+                attempts.envelope,
+                attempts.red_before()
+            ));
+            m.details
+                .extend(attempts.pooled.iter().map(super::attempts::evidence_line));
+            m
+        }
     }
 }
 

@@ -33,6 +33,7 @@ use crate::baseline::{BaselineComparison, Resolved, compare};
 use crate::coverage::{BranchCatalog, Coverage, CoverageBuilder, lcov};
 use crate::decay::DecayReport;
 use crate::errors::Error;
+use crate::history::HistoryStore;
 use crate::layout::Layout;
 use crate::memory::MemoryReport;
 use crate::output::{Feature, OutputPolicy, Shown, Verbosity};
@@ -438,57 +439,80 @@ pub fn write_reports(data: &RunData, out_dir: &Path) -> Result<(RunReport, Repor
         judged.memory,
         judged.attempts,
     );
-    // How the run ended, for the attempts of its commit that may follow: one outcome for
-    // each run id (merged shards of one run may carry several).
-    let mut outcome_problem = None;
-    if let Some(mut store) = judged.store {
-        let mut ids: Vec<(&str, &str)> = data
-            .runs
-            .iter()
-            .map(|r| (r.run_id.as_str(), r.suite.as_str()))
-            .collect();
-        ids.sort_unstable();
-        ids.dedup_by_key(|(id, _)| *id);
-        let failed_cases: Vec<String> = report
-            .summary
-            .cases
-            .iter()
-            .filter(|c| c.failed)
-            .map(|c| c.case.clone())
-            .collect();
-        let failed_gates: Vec<String> = report
-            .gates
-            .iter()
-            .filter(|g| g.fails_run())
-            .map(|g| g.name.clone())
-            .collect();
-        let reported_at = jiff::Timestamp::now();
-        let outcomes: Vec<OutcomeRecord> = ids
-            .into_iter()
-            .map(|(run_id, suite)| OutcomeRecord {
-                schema: crate::record::SCHEMA_VERSION,
-                run_id: run_id.to_string(),
-                suite: suite.to_string(),
-                red: report.has_failed(),
-                failed_cases: failed_cases.clone(),
-                failed_gates: failed_gates.clone(),
-                incomplete: !report.summary.completion.is_complete(),
-                reported_at,
-            })
-            .collect();
-        // One transaction for them all: 16 shards are not 16 commits.
-        if let Err(e) = store.ingest(&RunData {
-            outcomes,
-            ..RunData::default()
-        }) {
-            outcome_problem = Some(e);
-        }
+    let outcome_problem = match judged.store {
+        Some(mut store) => record_outcomes(&mut store, data, &report).err(),
+        None => None,
+    };
+    let paths = write_files(data, &report, out_dir, judged.history)?;
+    if let Some(problem) = baseline_problem.or(judged.problem).or(outcome_problem) {
+        return Err(problem);
     }
+    Ok((report, paths))
+}
+
+/// How the run ended, for the attempts of its commit that may follow: one outcome for each
+/// run id (merged shards of one run may carry several), in one transaction (16 shards are
+/// not 16 commits).
+fn record_outcomes(
+    store: &mut HistoryStore,
+    data: &RunData,
+    report: &RunReport,
+) -> Result<(), Error> {
+    let mut ids: Vec<(&str, &str)> = data
+        .runs
+        .iter()
+        .map(|r| (r.run_id.as_str(), r.suite.as_str()))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup_by_key(|(id, _)| *id);
+    let failed_cases: Vec<String> = report
+        .summary
+        .cases
+        .iter()
+        .filter(|c| c.failed)
+        .map(|c| c.case.clone())
+        .collect();
+    let failed_gates: Vec<String> = report
+        .gates
+        .iter()
+        .filter(|g| g.fails_run())
+        .map(|g| g.name.clone())
+        .collect();
+    let reported_at = jiff::Timestamp::now();
+    let outcomes: Vec<OutcomeRecord> = ids
+        .into_iter()
+        .map(|(run_id, suite)| OutcomeRecord {
+            schema: crate::record::SCHEMA_VERSION,
+            run_id: run_id.to_string(),
+            suite: suite.to_string(),
+            red: report.has_failed(),
+            failed_cases: failed_cases.clone(),
+            failed_gates: failed_gates.clone(),
+            incomplete: !report.summary.completion.is_complete(),
+            reported_at,
+        })
+        .collect();
+    // One transaction for them all: 16 shards are not 16 commits.
+    store.ingest(&RunData {
+        outcomes,
+        ..RunData::default()
+    })?;
+    Ok(())
+}
+
+/// Writes the report files of `report` under `out_dir`: JUnit, gates, coverage, LCOV,
+/// signals, and decay, memory and the comparison when the run has them.
+fn write_files(
+    data: &RunData,
+    report: &RunReport,
+    out_dir: &Path,
+    history: Option<PathBuf>,
+) -> Result<ReportPaths, Error> {
     let layout = Layout::new(out_dir);
     std::fs::create_dir_all(out_dir).map_err(|e| Error::write(out_dir, e))?;
     let junit = layout.junit();
     let schema = data.policy.as_ref().map(|p| p.junit).unwrap_or_default();
-    let xml = junit::to_xml(junit::junit_report(data, &report), schema);
+    let xml = junit::to_xml(junit::junit_report(data, report), schema);
     write_atomic(&junit, xml.as_bytes())?;
     let incomplete = report.summary.completion.describe().map(|why| {
         serde_json::json!({
@@ -543,21 +567,15 @@ pub fn write_reports(data: &RunData, out_dir: &Path) -> Result<(RunReport, Repor
     let decay_path = write_optional_json(layout.decay(), report.decay.as_ref())?;
     let memory_path = write_optional_json(layout.memory(), report.memory.as_ref())?;
     let comparison_path = write_optional_json(layout.comparison(), report.baseline.as_ref())?;
-    if let Some(problem) = baseline_problem.or(judged.problem).or(outcome_problem) {
-        return Err(problem);
-    }
-    Ok((
-        report,
-        ReportPaths {
-            junit,
-            coverage,
-            gates: gated.then_some(gates),
-            lcov: lcov_path,
-            decay: decay_path,
-            signals: signals_path,
-            memory: memory_path,
-            comparison: comparison_path,
-            history: judged.history,
-        },
-    ))
+    Ok(ReportPaths {
+        junit,
+        coverage,
+        gates: gated.then_some(gates),
+        lcov: lcov_path,
+        decay: decay_path,
+        signals: signals_path,
+        memory: memory_path,
+        comparison: comparison_path,
+        history,
+    })
 }

@@ -26,7 +26,7 @@ use crate::observation::{Observation, Request};
 use crate::proxy::{FaultProxy, ProxyOptions, stable_hash};
 use crate::record::{CaseRecord, Record, Recorder, SCHEMA_VERSION, SampleRecord, Stop};
 use crate::snapshot::{Action, Comparison, Mode, Snapshots};
-use crate::stats::LookDesign;
+use crate::stats::{Evidence, LookDesign};
 use crate::suite::{InconclusivePolicy, LoadPolicy, Suite, TraceFiles};
 use crate::target::{Attempts, Overrides, Secrets, Target, read_decisions};
 use crate::verdict::{SampleVerdict, Tally, Verdict, decide, samples_to_decide, settled_verdict};
@@ -350,9 +350,60 @@ async fn run_case(shared: Arc<Shared>, case: Arc<Case>) -> CaseOutcome {
     let clock = Instant::now();
     let baseline = shared.baseline.as_deref();
     let evidence = baseline.and_then(|b| b.evidence(&case.id));
-    let threshold = baseline.map_or(0.0, RunBaseline::threshold);
     let plan = Plan::of(&case, baseline.filter(|_| evidence.is_some()));
-    let drop = plan.drop(baseline);
+    let against = Against {
+        evidence,
+        threshold: baseline.map_or(0.0, RunBaseline::threshold),
+        drop: plan.drop(baseline),
+    };
+    let Some(taken) = take_samples(&shared, &case, &plan, &against).await else {
+        return CaseOutcome::INTERRUPTED;
+    };
+    let record = case_record(&shared, &case, &plan, &against, taken, started_at, clock);
+    shared
+        .recorder
+        .append(&Record::Case(Box::new(record.clone())));
+    CaseOutcome {
+        record: Some(record),
+    }
+}
+
+/// What a case's sampling is compared with: the baseline's evidence for it, the run's
+/// per-case significance threshold, and the drop that counts as a regression.
+#[derive(Clone, Copy)]
+struct Against {
+    evidence: Option<Evidence>,
+    threshold: f64,
+    drop: f64,
+}
+
+/// What a case's samples came to.
+struct Taken {
+    records: Vec<SampleRecord>,
+    /// Whether each sample passed, in order.
+    outcomes: Vec<bool>,
+    tally: Tally,
+    /// The verdict every completion of the samples would give, when sampling stopped early
+    /// on it.
+    settled: Option<Verdict>,
+    /// Why sampling stopped before the plan's last step, if it did.
+    stopped: Option<Stop>,
+}
+
+/// Takes the case's samples step by step as `plan` says, stopping early when the verdict
+/// or the comparison is settled, the run's budget is spent or a sample errs. `None` when
+/// the run was interrupted: the case has no result.
+async fn take_samples(
+    shared: &Arc<Shared>,
+    case: &Arc<Case>,
+    plan: &Plan,
+    against: &Against,
+) -> Option<Taken> {
+    let Against {
+        evidence,
+        threshold,
+        drop,
+    } = *against;
     let mut stopped = None;
     let mut records: Vec<SampleRecord> = Vec::with_capacity(plan.max().min(64) as usize);
     let mut outcomes: Vec<bool> = Vec::with_capacity(records.capacity());
@@ -360,7 +411,7 @@ async fn run_case(shared: Arc<Shared>, case: Arc<Case>) -> CaseOutcome {
     let mut settled = None;
     for step in plan.steps() {
         if shared.interrupt.requested() {
-            return CaseOutcome::INTERRUPTED;
+            return None;
         }
         let first = records.len() as u32;
         if let Plan::Looks { .. } = plan {
@@ -371,16 +422,16 @@ async fn run_case(shared: Arc<Shared>, case: Arc<Case>) -> CaseOutcome {
             }
         }
         let samples: Vec<JoinHandle<Option<SampleRecord>>> = (first..step)
-            .map(|index| tokio::spawn(run_sample(Arc::clone(&shared), Arc::clone(&case), index)))
+            .map(|index| tokio::spawn(run_sample(Arc::clone(shared), Arc::clone(case), index)))
             .collect();
         for (index, handle) in (first..).zip(samples) {
             let record = match handle.await {
                 Ok(Some(record)) => record,
                 // Interrupted before it started: the case has no result.
-                Ok(None) => return CaseOutcome::INTERRUPTED,
+                Ok(None) => return None,
                 Err(e) => errored_sample(
-                    &shared,
-                    &case,
+                    shared,
+                    case,
                     index,
                     format!("internal error: sample task failed: {e}"),
                 ),
@@ -399,7 +450,7 @@ async fn run_case(shared: Arc<Shared>, case: Arc<Case>) -> CaseOutcome {
         if step == plan.max() {
             break;
         }
-        match (&plan, evidence) {
+        match (plan, evidence) {
             (Plan::Looks { design, .. }, Some(evidence)) => {
                 if design.p_value(evidence, &outcomes) <= threshold {
                     stopped = Some(Stop::Regression);
@@ -429,6 +480,38 @@ async fn run_case(shared: Arc<Shared>, case: Arc<Case>) -> CaseOutcome {
             _ => {}
         }
     }
+    Some(Taken {
+        records,
+        outcomes,
+        tally,
+        settled,
+        stopped,
+    })
+}
+
+/// The case's record: its verdict from the samples taken, the comparison with the
+/// baseline, and the message a failure shows (secrets redacted).
+fn case_record(
+    shared: &Shared,
+    case: &Case,
+    plan: &Plan,
+    against: &Against,
+    taken: Taken,
+    started_at: jiff::Timestamp,
+    clock: Instant,
+) -> CaseRecord {
+    let Against {
+        evidence,
+        threshold,
+        drop,
+    } = *against;
+    let Taken {
+        records,
+        outcomes,
+        tally,
+        settled,
+        stopped,
+    } = taken;
     let (decided, interval) = decide(case.rule, tally);
     // Stopped early: the verdict is the one every completion of the samples would give
     // (`decide` on the samples taken alone could differ for a rate rule).
@@ -442,7 +525,7 @@ async fn run_case(shared: Arc<Shared>, case: Arc<Case>) -> CaseOutcome {
         .then(|| samples_to_decide(case.rule, tally))
         .flatten();
     let message = message::explain(
-        &case,
+        case,
         &message::Outcome {
             verdict,
             tally,
@@ -454,11 +537,11 @@ async fn run_case(shared: Arc<Shared>, case: Arc<Case>) -> CaseOutcome {
         &records,
     )
     .map(|message| shared.secrets.redact(&message).into_owned());
-    let (samples_planned, looks) = match &plan {
+    let (samples_planned, looks) = match plan {
         Plan::Fixed { n, .. } => ((tally.samples() < *n).then_some(*n), None),
         Plan::Looks { min, max, .. } => (None, Some([*min, *max])),
     };
-    let record = CaseRecord {
+    CaseRecord {
         schema: SCHEMA_VERSION,
         run_id: shared.run_id.clone(),
         case: case.id.clone(),
@@ -490,12 +573,6 @@ async fn run_case(shared: Arc<Shared>, case: Arc<Case>) -> CaseOutcome {
         comparison: judgement,
         samples_to_decide,
         pid: Some(std::process::id()),
-    };
-    shared
-        .recorder
-        .append(&Record::Case(Box::new(record.clone())));
-    CaseOutcome {
-        record: Some(record),
     }
 }
 

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::*;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct SuiteFile {
     pub(super) name: Option<String>,

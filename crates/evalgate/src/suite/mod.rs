@@ -1,7 +1,7 @@
 //! The suite file (`evals/evalgate.yaml`): how the agent is reached, defaults for cases,
 //! concurrency, retries and the versions in force.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -12,22 +12,22 @@ use crate::case::model::{SamplesFile, Sequential};
 use crate::coverage::{BranchCatalog, CATALOG_FILE, CatalogFile};
 use crate::decay::{DecayFile, DecayPolicy, Rubric, load_rubrics};
 use crate::duration::HumanDuration;
-use crate::errors::{ConfigError, Position};
-use crate::gate::{Gate, GateFile, Metric, SignalMetric};
+use crate::errors::{At, ConfigError};
+use crate::gate::{Gate, GateFile};
 use crate::memory::policy::MemoryPolicy;
 use crate::output::{Feature, OutputPolicy, Verbosity};
 use crate::proxy::{Condition, ConditionFile};
 use crate::repo_path::RepoRoot;
 use crate::report::JunitSchema;
 use crate::signals::config::{
-    NO_CONDITION, PriceFile, SignalsConfig, SignalsFile, VerbosityFile,
-    validate as validate_signals,
+    PriceFile, SignalsConfig, SignalsFile, VerbosityFile, validate as validate_signals,
 };
 use crate::snapshot::{SnapshotSettings, SnapshotsFile};
 use crate::target::TargetConfig;
-use crate::verdict::{MAX_SAMPLES, PassRule, validate_rule};
+use crate::verdict::PassRule;
 
 mod file;
+mod sections;
 use file::*;
 
 /// Named load conditions: cases listing them in `conditions:` also run with their model
@@ -156,136 +156,21 @@ impl TraceFiles {
 }
 
 pub(crate) const SUITE_FILES: [&str; 2] = ["evalgate.yaml", "evalgate.yml"];
-const DEFAULT_CONCURRENCY: usize = 8;
-const MAX_CONCURRENCY: usize = 4096;
 
 impl Suite {
     /// Loads `dir/evalgate.yaml` (or `.yml`); a folder without one gets the defaults.
     pub fn load(dir: &Path) -> Result<Suite, ConfigError> {
         let display_base = RepoRoot::for_dir(dir);
-        let file_path = SUITE_FILES.iter().map(|f| dir.join(f)).find(|p| p.exists());
-        let (file, source, path) = match file_path {
-            Some(path) => {
-                let shown = display(&path, display_base.as_ref());
-                let source = crate::yaml::read(&path).map_err(|e| ConfigError {
-                    path: shown.clone(),
-                    ..e
-                })?;
-                let file: SuiteFile = crate::yaml::parse(&shown, &source)?;
-                (Some(file), source, shown)
-            }
-            None => {
-                if !dir.is_dir() {
-                    return Err(ConfigError::new(dir, "evals folder not found").with_help(
-                        "create evals/evalgate.yaml and evals/cases/, or set EVALGATE_DIR",
-                    ));
-                }
-                (None, String::new(), dir.join(SUITE_FILES[0]))
-            }
+        let (file, source, path) = read_suite_file(dir, display_base.as_ref())?;
+        let at = At {
+            path: &path,
+            source: &source,
         };
-        let file = file.unwrap_or_else(|| SuiteFile {
-            name: None,
-            target: None,
-            defaults: DefaultsFile::default(),
-            concurrency: None,
-            retries: RetriesFile::default(),
-            inconclusive: InconclusivePolicy::default(),
-            envelope: BTreeMap::new(),
-            pins: BTreeMap::new(),
-            limits: LimitsFile::default(),
-            refusal: RefusalFile::default(),
-            catalog: None,
-            gates: Vec::new(),
-            junit: JunitFile::default(),
-            traces: None,
-            snapshots: SnapshotsFile::default(),
-            history: HistoryFile::default(),
-            decay: None,
-            baseline: None,
-            budget: None,
-            load: None,
-            prices: BTreeMap::new(),
-            tiers: Vec::new(),
-            time_zone: None,
-            verbosity: None,
-            memory: None,
-            output: None,
-        });
-        let err = |position: Position, message: String| {
-            ConfigError::new(&path, message).at(position, &source)
-        };
-        // What the suite file configures, for the sections the terminal report shows (its
-        // gates add theirs below).
-        let mut configured: BTreeSet<Feature> = [
-            (file.decay.is_some(), Feature::Decay),
-            (file.memory.is_some(), Feature::Memory),
-            (!file.refusal.patterns.is_empty(), Feature::Slis),
-            (file.verbosity.is_some(), Feature::OutputLength),
-            (!file.tiers.is_empty(), Feature::Tiers),
-            (file.time_zone.is_some(), Feature::TimeZone),
-            (!file.prices.is_empty(), Feature::Cost),
-        ]
-        .into_iter()
-        .filter_map(|(written, feature)| written.then_some(feature))
-        .collect();
-        let samples = file.defaults.samples.as_ref().map(|s| s.value);
-        if let Some(spec) = &file.defaults.samples
-            && let Err(message) = spec.value.validate(MAX_SAMPLES)
-        {
-            return Err(err(
-                Position::of(&spec.referenced),
-                format!("defaults: {message}"),
-            ));
-        }
-        if let Some(rule) = file.defaults.pass
-            && let Err((message, help)) = validate_rule(rule, samples.map_or(1, SamplesFile::max))
-        {
-            return Err(ConfigError::new(&path, format!("defaults: {message}")).with_help(help));
-        }
-        let concurrency = match &file.concurrency {
-            Some(c) if c.value == 0 || c.value > MAX_CONCURRENCY => {
-                return Err(err(
-                    Position::of(&c.referenced),
-                    format!("`concurrency` must be between 1 and {MAX_CONCURRENCY}"),
-                ));
-            }
-            Some(c) => c.value,
-            None => DEFAULT_CONCURRENCY,
-        };
-        let mut refusal_patterns = Vec::new();
-        for pattern in &file.refusal.patterns {
-            refusal_patterns.push(regex::Regex::new(pattern).map_err(|e| {
-                ConfigError::new(&path, format!("invalid refusal pattern `{pattern}`: {e}"))
-            })?);
-        }
-        let traces = match &file.traces {
-            None => None,
-            Some(TracesFile { path: None }) => Some(TraceFiles {
-                template: DEFAULT_TRACE_PATH.into(),
-            }),
-            Some(TracesFile { path: Some(path) }) => {
-                let template = path.value.clone();
-                let problem = if !template.contains("{case}") || !template.contains("{sample}") {
-                    Some("must contain `{case}` and `{sample}`, so every sample has its own file")
-                } else if Path::new(&template).is_absolute()
-                    || Path::new(&template)
-                        .components()
-                        .any(|c| matches!(c, std::path::Component::ParentDir))
-                {
-                    Some("must be relative to the run folder, without `..`")
-                } else {
-                    None
-                };
-                if let Some(problem) = problem {
-                    return Err(err(
-                        Position::of(&path.referenced),
-                        format!("`traces.path: {template}` {problem}"),
-                    )
-                    .with_help(format!("the default is `{DEFAULT_TRACE_PATH}`")));
-                }
-                Some(TraceFiles { template })
-            }
-        };
+        let mut configured = sections::configured(&file);
+        let defaults = sections::defaults(&file.defaults, &at)?;
+        let concurrency = sections::concurrency(file.concurrency.as_ref(), &at)?;
+        let refusal_patterns = sections::refusal_patterns(&file.refusal.patterns, &at)?;
+        let traces = sections::traces(file.traces.as_ref(), &at)?;
         let catalog = load_catalog(dir, file.catalog, &path, &source, display_base.as_ref())?;
         let snapshots = file.snapshots.settings(dir, &path, &source)?;
         let decay_file = file.decay.unwrap_or_default();
@@ -293,89 +178,19 @@ impl Suite {
         let rubrics = load_rubrics(&decay_file.rubrics_dir(dir), |p| {
             display(p, display_base.as_ref())
         })?;
-        let history = file.history.path.as_ref().map(|p| dir.join(p));
         let baseline = match &file.baseline {
             None => None,
             Some(b) => Some(b.policy(dir, &path, &source)?),
         };
-        let budget = match &file.budget {
-            None => None,
-            Some(b) if b.samples.value >= 1 => Some(b.samples.value),
-            Some(b) => {
-                return Err(err(
-                    Position::of(&b.samples.referenced),
-                    "`budget.samples` must be at least 1: it is the most samples one run may \
-                     take for adaptive sampling"
-                        .into(),
-                ));
-            }
-        };
-        let mut memory = MemoryPolicy::default();
-        if let Some(m) = &file.memory {
-            for (value, into, name, what) in [
-                (
-                    &m.divergence,
-                    &mut memory.divergence,
-                    "divergence",
-                    "a Jaccard divergence",
-                ),
-                (&m.alpha, &mut memory.alpha, "alpha", "a significance level"),
-            ] {
-                match value {
-                    None => {}
-                    Some(v) if v.value > 0.0 && v.value < 1.0 => *into = v.value,
-                    Some(v) => {
-                        return Err(err(
-                            Position::of(&v.referenced),
-                            format!(
-                                "`memory.{name}` is {what}, between 0 and 1 (exclusive); \
-                                 got {}",
-                                v.value
-                            ),
-                        ));
-                    }
-                }
-            }
-        }
+        let budget = sections::budget(file.budget.as_ref(), &at)?;
+        let memory = sections::memory(file.memory.as_ref(), &at)?;
         let signals = validate_signals(&SignalsFile {
             prices: file.prices,
             time_zone: file.time_zone,
             verbosity: file.verbosity,
         })
         .map_err(|m| ConfigError::new(&path, m))?;
-        let load = match file.load {
-            None => None,
-            Some(load) => {
-                let mut conditions = BTreeMap::new();
-                for (name, condition) in &load.conditions {
-                    let condition = crate::proxy::validate(name, condition).map_err(|m| {
-                        ConfigError::new(&path, format!("load: {m}"))
-                            .with_help("see docs/src/tiers-and-load-conditions.md")
-                    })?;
-                    conditions.insert(name.clone(), condition);
-                }
-                if conditions.is_empty() {
-                    return Err(ConfigError::new(
-                        &path,
-                        "`load` declares no `conditions`; name at least one (e.g. \
-                         `peak_hours: {latency: 400ms}`)",
-                    ));
-                }
-                if load.upstream.trim().is_empty() {
-                    return Err(ConfigError::new(
-                        &path,
-                        "`load.upstream` is empty; it is the model provider's base URL the \
-                         proxy forwards to",
-                    ));
-                }
-                Some(LoadPolicy {
-                    upstream: load.upstream,
-                    env: load.env,
-                    timeout: load.timeout.map_or(Duration::from_secs(30), |t| t.0),
-                    conditions,
-                })
-            }
-        };
+        let load = sections::load(file.load, &at)?;
         let gates = crate::gate::load(
             &file.gates,
             &path,
@@ -383,81 +198,26 @@ impl Suite {
             catalog.as_ref(),
             baseline.is_some(),
         )?;
-        for gate in &gates {
-            let unknown = match &gate.metric {
-                Metric::Signal(SignalMetric::TierShare(_)) if file.tiers.is_empty() => {
-                    Some(format!(
-                        "gate `{}` needs the suite's `tiers:` (e.g. `tiers: [primary, secondary, \
-                     canned]`): a misspelt tier would otherwise be a share of 0 forever",
-                        gate.name
-                    ))
-                }
-                Metric::Signal(SignalMetric::TierShare(tier)) if !file.tiers.contains(tier) => {
-                    Some(format!(
-                        "gate `{}` names tier `{tier}`, which is not in the suite's `tiers:` ({})",
-                        gate.name,
-                        file.tiers.join(", ")
-                    ))
-                }
-                Metric::Signal(SignalMetric::ConditionPassRate(c))
-                    if c != NO_CONDITION
-                        && !load.as_ref().is_some_and(|l| l.conditions.contains_key(c)) =>
-                {
-                    Some(format!(
-                        "gate `{}` names load condition `{c}`, which the suite's `load:` does not \
-                         declare (`{}` is the run under no condition)",
-                        gate.name, NO_CONDITION
-                    ))
-                }
-                _ => None,
-            };
-            if let Some(message) = unknown {
-                return Err(ConfigError::new(&path, message));
-            }
-        }
+        sections::gate_references(&gates, &file.tiers, load.as_ref(), &at)?;
         configured.extend(
             gates
                 .iter()
                 .filter(|g| g.declared)
                 .filter_map(|g| Feature::of_metric(&g.metric)),
         );
-        let output = OutputPolicy {
-            verbosity: file.output.and_then(|o| o.verbosity),
-            configured,
-        };
-        let name = file.name.unwrap_or_else(|| {
-            dir.canonicalize()
-                .ok()
-                .and_then(|d| {
-                    d.parent()
-                        .and_then(|p| p.file_name())
-                        .map(|n| n.to_string_lossy().into_owned())
-                })
-                .unwrap_or_else(|| "evals".into())
-        });
         Ok(Suite {
-            name,
+            name: file.name.unwrap_or_else(|| sections::default_name(dir)),
             dir: dir.to_path_buf(),
             cases_dir: dir.join("cases"),
             target: file.target,
-            defaults: Defaults {
-                samples,
-                pass: file.defaults.pass,
-                sequential: file.defaults.sequential,
-                timeout: file
-                    .defaults
-                    .timeout
-                    .map(|t| t.0)
-                    .unwrap_or(Duration::from_secs(60)),
-            },
+            defaults,
             concurrency,
             retries: RetryPolicy {
                 max_retries: file.retries.max.unwrap_or(2),
                 max_wait: file
                     .retries
                     .max_wait
-                    .map(|t| t.0)
-                    .unwrap_or(Duration::from_secs(30)),
+                    .map_or(Duration::from_secs(30), |t| t.0),
             },
             inconclusive: file.inconclusive,
             envelope: file.envelope,
@@ -469,7 +229,7 @@ impl Suite {
             gates,
             traces,
             snapshots,
-            history,
+            history: file.history.path.as_ref().map(|p| dir.join(p)),
             decay,
             baseline,
             budget,
@@ -479,7 +239,10 @@ impl Suite {
             tiers: file.tiers,
             junit: file.junit.schema,
             rubrics,
-            output,
+            output: OutputPolicy {
+                verbosity: file.output.and_then(|o| o.verbosity),
+                configured,
+            },
             display_base,
         })
     }
@@ -488,6 +251,32 @@ impl Suite {
     pub fn display_path(&self, path: &Path) -> PathBuf {
         display(path, self.display_base.as_ref())
     }
+}
+
+/// The suite file of `dir` (the defaults when it has none), its text, and its path as
+/// messages show it.
+fn read_suite_file(
+    dir: &Path,
+    display_base: Option<&RepoRoot>,
+) -> Result<(SuiteFile, String, PathBuf), ConfigError> {
+    let Some(path) = SUITE_FILES.iter().map(|f| dir.join(f)).find(|p| p.exists()) else {
+        if !dir.is_dir() {
+            return Err(ConfigError::new(dir, "evals folder not found")
+                .with_help("create evals/evalgate.yaml and evals/cases/, or set EVALGATE_DIR"));
+        }
+        return Ok((
+            SuiteFile::default(),
+            String::new(),
+            dir.join(SUITE_FILES[0]),
+        ));
+    };
+    let shown = display(&path, display_base);
+    let source = crate::yaml::read(&path).map_err(|e| ConfigError {
+        path: shown.clone(),
+        ..e
+    })?;
+    let file: SuiteFile = crate::yaml::parse(&shown, &source)?;
+    Ok((file, source, shown))
 }
 
 /// The catalog in `dir/branches.yaml`, or the one written inline in the suite file (at

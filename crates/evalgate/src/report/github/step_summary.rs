@@ -111,6 +111,23 @@ pub(crate) fn render(
     failing_lines: &HashMap<(&str, &str), u32>,
 ) -> String {
     let mut md = String::new();
+    verdict(&mut md, report, suite);
+    failures(&mut md, report, links, failing_lines);
+    // The terminal's rule at the verbosity the run asks for (a bad variable was refused
+    // before the run): what the suite does not configure is not news.
+    let verbosity = Verbosity::resolve(false, report.output.verbosity).unwrap_or_default();
+    let shown = Shown::new(verbosity, &report.output);
+    gates(&mut md, report, shown);
+    coverage_and_decay(&mut md, report, shown);
+    baseline(&mut md, report, links);
+    attempts(&mut md, report);
+    reruns(&mut md, report);
+    signals(&mut md, report, shown);
+    md
+}
+
+/// The heading with the verdict, why, and the run's counts.
+fn verdict(md: &mut String, report: &RunReport, suite: &str) {
     let failed = report.has_failed();
     let summary = &report.summary;
     let _ = writeln!(
@@ -158,11 +175,10 @@ pub(crate) fn render(
             summary.samples_saved, summary.samples_planned, summary.stopped_early
         );
     }
-    failures(&mut md, report, links, failing_lines);
-    // The terminal's rule at the verbosity the run asks for (a bad variable was refused
-    // before the run): what the suite does not configure is not news.
-    let verbosity = Verbosity::resolve(false, report.output.verbosity).unwrap_or_default();
-    let shown = Shown::new(verbosity, &report.output);
+}
+
+/// The gates the terminal would show, as a table.
+fn gates(md: &mut String, report: &RunReport, shown: Shown) {
     let gates: Vec<_> = report
         .gates
         .iter()
@@ -190,6 +206,10 @@ pub(crate) fn render(
         }
         md.push('\n');
     }
+}
+
+/// Planner coverage and decay, one line each.
+fn coverage_and_decay(md: &mut String, report: &RunReport, shown: Shown) {
     if let Some(catalog) = &report.coverage.catalog {
         let _ = writeln!(
             md,
@@ -223,6 +243,10 @@ pub(crate) fn render(
             }
         );
     }
+}
+
+/// The comparison with the baseline, and the cases whose verdict it changes.
+fn baseline(md: &mut String, report: &RunReport, links: &Links) {
     if let Some(note) = &report.baseline_note {
         let _ = writeln!(md, "### Against the baseline\n\n{}\n", escape(note));
     }
@@ -281,6 +305,10 @@ pub(crate) fn render(
             md.push('\n');
         }
     }
+}
+
+/// Earlier attempts of this commit, and each case's samples pooled over them.
+fn attempts(md: &mut String, report: &RunReport) {
     if let Ok(Some(attempts)) = &report.attempts
         && (attempts.red_before() > 0 || !attempts.pooled.is_empty())
     {
@@ -326,8 +354,10 @@ pub(crate) fn render(
             md.push('\n');
         }
     }
-    let mut signals = String::new();
-    crate::signals::render_markdown(&report.signals, &escape, &mut signals);
+}
+
+/// The reruns of the last 30 days.
+fn reruns(md: &mut String, report: &RunReport) {
     if !report.reruns.is_empty() {
         let _ = writeln!(
             md,
@@ -351,6 +381,12 @@ pub(crate) fn render(
         }
         md.push('\n');
     }
+}
+
+/// Signals, cost and customers, folded.
+fn signals(md: &mut String, report: &RunReport, shown: Shown) {
+    let mut signals = String::new();
+    crate::signals::render_markdown(&report.signals, &escape, &mut signals);
     // Signals, cost and customers, when the suite configures any of them: for whoever looks
     // further, folded so the verdict, the failures and the gates are what the page shows.
     let signal_features = [
@@ -367,7 +403,6 @@ pub(crate) fn render(
             "<details><summary>Operational signals: SLIs, tiers, latency, cost per case and customer</summary>\n{signals}\n</details>\n"
         );
     }
-    md
 }
 
 /// The failures, first after the verdict: each with a link to its first failing
