@@ -214,8 +214,7 @@ pub fn bisect<P: Probe>(
         if open.is_empty() {
             break;
         }
-        let mut reproducing: BTreeMap<String, Vec<Config>> = BTreeMap::new();
-        let mut cannot_tell: BTreeMap<String, Vec<Config>> = BTreeMap::new();
+        let mut heard = Heard::default();
         for (at, config) in configs.iter().enumerate() {
             let (outcomes, was_known) = match known.get(config) {
                 Some(outcomes) => (outcomes.clone(), true),
@@ -245,39 +244,20 @@ pub fn bisect<P: Probe>(
                     (case.clone(), outcome.unwrap_or(Outcome::CannotTell))
                 })
                 .collect();
-            for (case, outcome) in &outcomes {
-                let list = match outcome {
-                    Outcome::Reproduces => &mut reproducing,
-                    Outcome::CannotTell => &mut cannot_tell,
-                    Outcome::DoesNot => continue,
-                };
-                list.entry(case.clone()).or_default().push(config.clone());
-            }
+            heard.add(config, &outcomes);
             result.steps.push(Step {
                 bad_axes: config.iter().cloned().collect(),
                 outcomes,
                 known: was_known,
             });
         }
-        for case in &open {
-            // An unclear configuration of the case's level may be a cause: no answer for
-            // the case can exclude it.
-            if let Some(configs) = cannot_tell.remove(case) {
-                unclear.insert(case.clone(), configs);
-            } else if let Some(configs) = reproducing.remove(case) {
-                if level > 0 {
-                    causes.insert(case.clone(), configs);
-                }
-            } else if level == 0 {
-                result.not_reproduced.push(case.clone());
-            }
-        }
-        // After the all-bad level, the cases it reproduces go on to the single axes.
-        open.retain(|case| {
-            !causes.contains_key(case)
-                && !unclear.contains_key(case)
-                && !result.not_reproduced.contains(case)
-        });
+        heard.settle(
+            level,
+            &mut open,
+            &mut causes,
+            &mut unclear,
+            &mut result.not_reproduced,
+        );
     }
     // Reproduced only with every axis switched: an interaction of all of them.
     for case in open {
@@ -298,6 +278,58 @@ pub fn bisect<P: Probe>(
         }
     };
     Ok(result)
+}
+
+/// What one level's configurations said, per open case: those that reproduce its failure,
+/// and those that could not tell.
+#[derive(Default)]
+struct Heard {
+    reproducing: BTreeMap<String, Vec<Config>>,
+    cannot_tell: BTreeMap<String, Vec<Config>>,
+}
+
+impl Heard {
+    fn add(&mut self, config: &Config, outcomes: &Outcomes) {
+        for (case, outcome) in outcomes {
+            let list = match outcome {
+                Outcome::Reproduces => &mut self.reproducing,
+                Outcome::CannotTell => &mut self.cannot_tell,
+                Outcome::DoesNot => continue,
+            };
+            list.entry(case.clone()).or_default().push(config.clone());
+        }
+    }
+
+    /// Settles the open cases after level `level`: a case an unclear configuration could
+    /// not tell for is unclear (no answer for it can exclude that configuration), one a
+    /// configuration reproduces has its causes (past the all-bad level), one the all-bad
+    /// level does not reproduce is not reproduced; the rest stay open for the next level.
+    fn settle(
+        mut self,
+        level: usize,
+        open: &mut Vec<String>,
+        causes: &mut BTreeMap<String, Vec<Config>>,
+        unclear: &mut BTreeMap<String, Vec<Config>>,
+        not_reproduced: &mut Vec<String>,
+    ) {
+        for case in open.iter() {
+            if let Some(configs) = self.cannot_tell.remove(case) {
+                unclear.insert(case.clone(), configs);
+            } else if let Some(configs) = self.reproducing.remove(case) {
+                if level > 0 {
+                    causes.insert(case.clone(), configs);
+                }
+            } else if level == 0 {
+                not_reproduced.push(case.clone());
+            }
+        }
+        // After the all-bad level, the cases it reproduces go on to the single axes.
+        open.retain(|case| {
+            !causes.contains_key(case)
+                && !unclear.contains_key(case)
+                && !not_reproduced.contains(case)
+        });
+    }
 }
 
 /// `open` grouped by their outcomes under every configuration so far (every step ran while

@@ -17,7 +17,7 @@ use evalgate::digest::Sha256;
 
 use crate::bisect::{self, Budget, Config, Outcome, Outcomes, Probe, Tallies, Tally};
 use crate::demo::DemoVersion;
-use evalgate::case::{Selection, Status, TEST_PREFIX, discover};
+use evalgate::case::TEST_PREFIX;
 use evalgate::envelope::{AXES_ENV, check_axes};
 use evalgate::errors::Error;
 use evalgate::exit;
@@ -375,97 +375,21 @@ pub(crate) fn run(args: BisectArgs) -> Result<ExitCode, Error> {
             "--alpha must be in (0, 1) and --max-rounds at least 1".into(),
         ));
     }
-    let (cases, _) = discover(&suite, Selection::All)?;
-    let all_cases: Vec<String> = cases
-        .iter()
-        .filter(|c| c.status == Status::Active)
-        .map(|c| c.id.clone())
-        .collect();
-    for case in &args.cases {
-        if !all_cases.contains(case) {
-            return Err(Error::Usage(format!(
-                "`{case}` is no active case of the suite"
-            )));
-        }
-    }
+    let all_cases = active_cases(&suite, &args.cases)?;
     let served = args.demo.map(crate::demo::serve).transpose()?;
-    // What the rounds measured depend on: the envelopes, the cases asked for, every file
-    // of the evals folder (suite, cases, samples, expectations), the demo agent served and
-    // this evalgate. The agent's own code is what the envelopes name; after changing it
-    // under the same envelopes, `--fresh`.
-    let key = {
-        let mut hasher = Sha256::new();
-        let text = serde_json::to_string(&(
-            &good,
-            &bad,
-            &args.cases,
-            &suite.name,
-            args.demo.map(|d| d.as_str()),
-            env!("CARGO_PKG_VERSION"),
-        ))
-        .expect("envelopes serialize");
-        hasher.update(text.as_bytes());
-        hash_folder(&suite.dir, &suite.dir, &mut hasher)?;
-        evalgate::digest::hex(&hasher.finish()[..6])
-    };
-    let history = match evalgate::report::history_path(suite.history.as_deref(), &out)? {
-        Some(path) => Some(HistoryStore::open(&path)?),
-        None => None,
-    };
-    if args.fresh {
-        let root = out.join("bisect").join(&key);
-        if root.exists() {
-            std::fs::remove_dir_all(&root).map_err(|e| Error::write(&root, e))?;
-        }
-    }
-    let mut runner = Runner {
-        fresh: args.fresh,
-        dir: args.dir.clone(),
-        root: out.join("bisect").join(&key),
-        key,
-        history,
-        history_suite: format!("{}#bisect", suite.name),
-        good,
-        bad,
-        cases: if args.cases.is_empty() {
-            all_cases.clone()
-        } else {
-            args.cases.clone()
-        },
+    let mut runner = start(
+        &args,
+        &suite,
+        &out,
+        [good, bad],
         all_cases,
-        agent_url: served.as_ref().map(|(_, server)| server.url()),
-        rounds: args.max_rounds,
-        reference: None,
-        alpha: args.alpha,
-        samples_spent: 0,
-    };
+        served.as_ref().map(|(_, server)| server.url()),
+    )?;
     // The good and bad envelopes themselves, every round: the reference every
     // configuration is judged against, and (by default) which cases regressed.
     let all_bad: Config = axes.iter().cloned().collect();
     if args.cases.is_empty() {
-        let good_data = runner.round(&Config::new(), 1)?;
-        let bad_data = runner.round(&all_bad, 1)?;
-        let failing = |data: &RunData| -> Vec<String> {
-            data.cases
-                .iter()
-                .filter(|c| c.verdict == evalgate::verdict::Verdict::Fail)
-                .map(|c| c.case.clone())
-                .collect()
-        };
-        let before = failing(&good_data);
-        let mut regressed: Vec<String> = failing(&bad_data)
-            .into_iter()
-            .filter(|c| !before.contains(c))
-            .collect();
-        regressed.sort();
-        if regressed.is_empty() {
-            return Err(Error::Usage(
-                "no case fails under the bad envelope and passes under the good one: there is \
-                 no regression to bisect (name the cases to bisect on to force it)"
-                    .into(),
-            ));
-        }
-        runner.cases = regressed;
+        runner.cases = regressed_cases(&mut runner, &all_bad)?;
     }
     let good_tallies = runner.measure(&Config::new(), |_| false)?;
     let bad_tallies = runner.measure(&all_bad, |_| false)?;
@@ -483,11 +407,7 @@ pub(crate) fn run(args: BisectArgs) -> Result<ExitCode, Error> {
         println!(
             "evalgate bisect: no answer: every sample of {} errored under the good or the bad \
              envelope",
-            unmeasured
-                .iter()
-                .map(|c| printable(c))
-                .collect::<Vec<_>>()
-                .join(", ")
+            listed(&unmeasured)
         );
         return Ok(ExitCode::from(exit::FAILED));
     }
@@ -507,21 +427,12 @@ pub(crate) fn run(args: BisectArgs) -> Result<ExitCode, Error> {
         "evalgate bisect: {} axes differ ({}); cases: {}",
         axes.len(),
         axes.join(", "),
-        runner
-            .cases
-            .iter()
-            .map(|c| printable(c))
-            .collect::<Vec<_>>()
-            .join(", ")
+        listed(&runner.cases)
     );
     if !unmeasured.is_empty() {
         println!(
             "  left out, no answered sample under the good or the bad envelope: {}",
-            unmeasured
-                .iter()
-                .map(|c| printable(c))
-                .collect::<Vec<_>>()
-                .join(", ")
+            listed(&unmeasured)
         );
     }
     println!(
@@ -550,4 +461,121 @@ pub(crate) fn run(args: BisectArgs) -> Result<ExitCode, Error> {
         bisect::Answer::Found { .. } => exit::PASS,
         bisect::Answer::NotReproduced | bisect::Answer::Partial { .. } => exit::FAILED,
     }))
+}
+
+/// The runner of the rounds: its cache under `out/bisect/<key>` (emptied by `--fresh`),
+/// the history store, and the cases to bisect (those asked for, else every active case).
+fn start(
+    args: &BisectArgs,
+    suite: &Suite,
+    out: &Path,
+    [good, bad]: [BTreeMap<String, String>; 2],
+    all_cases: Vec<String>,
+    agent_url: Option<String>,
+) -> Result<Runner, Error> {
+    let key = cache_key(&good, &bad, args, suite)?;
+    let history = match evalgate::report::history_path(suite.history.as_deref(), out)? {
+        Some(path) => Some(HistoryStore::open(&path)?),
+        None => None,
+    };
+    if args.fresh {
+        let root = out.join("bisect").join(&key);
+        if root.exists() {
+            std::fs::remove_dir_all(&root).map_err(|e| Error::write(&root, e))?;
+        }
+    }
+    Ok(Runner {
+        fresh: args.fresh,
+        dir: args.dir.clone(),
+        root: out.join("bisect").join(&key),
+        key,
+        history,
+        history_suite: format!("{}#bisect", suite.name),
+        good,
+        bad,
+        cases: if args.cases.is_empty() {
+            all_cases.clone()
+        } else {
+            args.cases.clone()
+        },
+        all_cases,
+        agent_url,
+        rounds: args.max_rounds,
+        reference: None,
+        alpha: args.alpha,
+        samples_spent: 0,
+    })
+}
+
+/// The ids of the suite's active cases; each of `asked` must be one.
+fn active_cases(suite: &Suite, asked: &[String]) -> Result<Vec<String>, Error> {
+    let all_cases = super::active::active_case_ids(suite)?;
+    if let Some(case) = asked.iter().find(|case| !all_cases.contains(case)) {
+        return Err(Error::Usage(format!(
+            "`{case}` is no active case of the suite"
+        )));
+    }
+    Ok(all_cases)
+}
+
+/// The key of the rounds' cache. What the rounds measured depend on: the envelopes, the
+/// cases asked for, every file of the evals folder (suite, cases, samples, expectations),
+/// the demo agent served and this evalgate. The agent's own code is what the envelopes
+/// name; after changing it under the same envelopes, `--fresh`.
+fn cache_key(
+    good: &BTreeMap<String, String>,
+    bad: &BTreeMap<String, String>,
+    args: &BisectArgs,
+    suite: &Suite,
+) -> Result<String, Error> {
+    let mut hasher = Sha256::new();
+    let text = serde_json::to_string(&(
+        good,
+        bad,
+        &args.cases,
+        &suite.name,
+        args.demo.map(|d| d.as_str()),
+        env!("CARGO_PKG_VERSION"),
+    ))
+    .expect("envelopes serialize");
+    hasher.update(text.as_bytes());
+    hash_folder(&suite.dir, &suite.dir, &mut hasher)?;
+    Ok(evalgate::digest::hex(&hasher.finish()[..6]))
+}
+
+/// The cases that fail under the bad envelope and not under the good one, from one round
+/// of each; none is an error (there is nothing to bisect).
+fn regressed_cases(runner: &mut Runner, all_bad: &Config) -> Result<Vec<String>, Error> {
+    let good_data = runner.round(&Config::new(), 1)?;
+    let bad_data = runner.round(all_bad, 1)?;
+    let failing = |data: &RunData| -> Vec<String> {
+        data.cases
+            .iter()
+            .filter(|c| c.verdict == evalgate::verdict::Verdict::Fail)
+            .map(|c| c.case.clone())
+            .collect()
+    };
+    let before = failing(&good_data);
+    let mut regressed: Vec<String> = failing(&bad_data)
+        .into_iter()
+        .filter(|c| !before.contains(c))
+        .collect();
+    regressed.sort();
+    if regressed.is_empty() {
+        return Err(Error::Usage(
+            "no case fails under the bad envelope and passes under the good one: there is \
+             no regression to bisect (name the cases to bisect on to force it)"
+                .into(),
+        ));
+    }
+    Ok(regressed)
+}
+
+/// Case ids as the terminal shows them, comma-separated.
+fn listed(cases: &[String]) -> String {
+    cases
+        .iter()
+        .map(|c| printable(c))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -1,7 +1,7 @@
 //! `evalgate history` (runs, verdicts, export, import) and `evalgate baseline save`: the
 //! history store read and written from the command line.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use crate::cli::HistoryCommand;
@@ -23,7 +23,27 @@ pub(crate) fn history(
     dir: PathBuf,
     out: Option<PathBuf>,
 ) -> Result<ExitCode, Error> {
-    let path = match db {
+    let path = store_path(db, &dir, out)?;
+    match command {
+        HistoryCommand::Memory { before, after } => {
+            let policy = if dir.is_dir() {
+                Suite::load(&dir)?.memory
+            } else {
+                Default::default()
+            };
+            let store = existing_store(&path)?;
+            return crate::commands::memory::compare_runs(&store, &before, &after, policy);
+        }
+        HistoryCommand::Export { to } => export(&path, to.as_deref())?,
+        HistoryCommand::Import { files } => import(&path, &files)?,
+        HistoryCommand::Runs => runs(&path)?,
+    }
+    Ok(ExitCode::from(exit::PASS))
+}
+
+/// `--db`, else the history file of the suite in `dir` under the output folder.
+fn store_path(db: Option<PathBuf>, dir: &Path, out: Option<PathBuf>) -> Result<PathBuf, Error> {
+    Ok(match db {
         Some(db) => db,
         None => {
             let out = match out {
@@ -31,7 +51,7 @@ pub(crate) fn history(
                 None => default_out_dir()?,
             };
             let suite = if dir.is_dir() {
-                Some(Suite::load(&dir)?)
+                Some(Suite::load(dir)?)
             } else {
                 None
             };
@@ -44,84 +64,81 @@ pub(crate) fn history(
                 }
             }
         }
+    })
+}
+
+/// `evalgate history export`: every record, as JSON Lines, to `to` or standard output.
+fn export(path: &Path, to: Option<&Path>) -> Result<(), Error> {
+    let store = existing_store(path)?;
+    let lines = match to {
+        Some(file) => {
+            let mut buffer = Vec::new();
+            let lines = store.export(&mut buffer)?;
+            write_atomic(file, &buffer)?;
+            lines
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut lock = std::io::BufWriter::new(stdout.lock());
+            let lines = store.export(&mut lock)?;
+            std::io::Write::flush(&mut lock)
+                .map_err(|e| Error::write(std::path::Path::new("<stdout>"), e))?;
+            lines
+        }
     };
-    match command {
-        HistoryCommand::Memory { before, after } => {
-            let policy = if dir.is_dir() {
-                Suite::load(&dir)?.memory
-            } else {
-                Default::default()
-            };
-            let store = existing_store(&path)?;
-            return crate::commands::memory::compare_runs(&store, &before, &after, policy);
-        }
-        HistoryCommand::Export { to } => {
-            let store = existing_store(&path)?;
-            let lines = match &to {
-                Some(file) => {
-                    let mut buffer = Vec::new();
-                    let lines = store.export(&mut buffer)?;
-                    write_atomic(file, &buffer)?;
-                    lines
-                }
-                None => {
-                    let stdout = std::io::stdout();
-                    let mut lock = std::io::BufWriter::new(stdout.lock());
-                    let lines = store.export(&mut lock)?;
-                    std::io::Write::flush(&mut lock)
-                        .map_err(|e| Error::write(std::path::Path::new("<stdout>"), e))?;
-                    lines
-                }
-            };
-            eprintln!("evalgate: exported {lines} records from {}", path.display());
-        }
-        HistoryCommand::Import { files } => {
-            if files.is_empty() {
-                return Err(Error::Usage(
-                    "nothing to import: pass one or more JSON Lines files".into(),
-                ));
-            }
-            let mut store = HistoryStore::open(&path)?;
-            for file in files {
-                let stats = store.import(&file)?;
-                eprintln!(
-                    "evalgate: imported {} runs, {} samples, {} cases from {} into {}",
-                    stats.runs,
-                    stats.samples,
-                    stats.cases,
-                    file.display(),
-                    path.display()
-                );
-            }
-        }
-        HistoryCommand::Runs => {
-            let store = existing_store(&path)?;
-            for run in store.runs()? {
-                let checkout = match (&run.branch, &run.commit) {
-                    (Some(b), Some(c)) => format!("  {b}@{}", evalgate::baseline::short_commit(c)),
-                    (Some(b), None) => format!("  {b}"),
-                    (None, Some(c)) => format!("  @{}", evalgate::baseline::short_commit(c)),
-                    (None, None) => String::new(),
-                };
-                // The envelope holds versions the agent reported: escaped.
-                println!(
-                    "{}  {}  {}{}  envelope {}: {}{}",
-                    run.started_at,
-                    printable(&run.run_id),
-                    printable(&run.suite),
-                    printable(&checkout),
-                    run.envelope_id,
-                    printable(&run.envelope.describe()),
-                    if run.partial {
-                        "  (partial: did not finish)"
-                    } else {
-                        ""
-                    }
-                );
-            }
-        }
+    eprintln!("evalgate: exported {lines} records from {}", path.display());
+    Ok(())
+}
+
+/// `evalgate history import`: the JSON Lines files into the store (created if need be).
+fn import(path: &Path, files: &[PathBuf]) -> Result<(), Error> {
+    if files.is_empty() {
+        return Err(Error::Usage(
+            "nothing to import: pass one or more JSON Lines files".into(),
+        ));
     }
-    Ok(ExitCode::from(exit::PASS))
+    let mut store = HistoryStore::open(path)?;
+    for file in files {
+        let stats = store.import(file)?;
+        eprintln!(
+            "evalgate: imported {} runs, {} samples, {} cases from {} into {}",
+            stats.runs,
+            stats.samples,
+            stats.cases,
+            file.display(),
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// `evalgate history runs`: one line per run in the store.
+fn runs(path: &Path) -> Result<(), Error> {
+    let store = existing_store(path)?;
+    for run in store.runs()? {
+        let checkout = match (&run.branch, &run.commit) {
+            (Some(b), Some(c)) => format!("  {b}@{}", evalgate::baseline::short_commit(c)),
+            (Some(b), None) => format!("  {b}"),
+            (None, Some(c)) => format!("  @{}", evalgate::baseline::short_commit(c)),
+            (None, None) => String::new(),
+        };
+        // The envelope holds versions the agent reported: escaped.
+        println!(
+            "{}  {}  {}{}  envelope {}: {}{}",
+            run.started_at,
+            printable(&run.run_id),
+            printable(&run.suite),
+            printable(&checkout),
+            run.envelope_id,
+            printable(&run.envelope.describe()),
+            if run.partial {
+                "  (partial: did not finish)"
+            } else {
+                ""
+            }
+        );
+    }
+    Ok(())
 }
 
 /// The output folder (default: `$EVALGATE_OUT`, else target/evalgate) and the run folders
@@ -193,7 +210,7 @@ pub(crate) fn baseline_save(
 }
 
 /// The store at `path` for reading: a command that only reads never creates one.
-fn existing_store(path: &std::path::Path) -> Result<HistoryStore, Error> {
+fn existing_store(path: &Path) -> Result<HistoryStore, Error> {
     if !path.exists() {
         return Err(Error::Usage(format!(
             "no history store at {}; run a suite first or pass --db",

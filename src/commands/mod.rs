@@ -1,6 +1,7 @@
 //! The `evalgate` commands that are not a test run and have their own arguments: each
 //! module holds its clap arguments and what the command does; `cli` only dispatches.
 
+mod active;
 pub(crate) mod bisect;
 pub(crate) mod cost;
 pub(crate) mod economics;

@@ -11,8 +11,7 @@ use serde::Serialize;
 
 use evalgate::atomic_file::write_atomic;
 use evalgate::baseline::plan::{ADAPTIVE_MIN, CasePlan, plan_case};
-use evalgate::baseline::{ADAPTIVE_DROP, BaselinePolicy, Resolved, Subject, resolve};
-use evalgate::case::{Selection, Status, discover};
+use evalgate::baseline::{ADAPTIVE_DROP, Baseline, BaselinePolicy, Resolved, Subject, resolve};
 use evalgate::errors::Error;
 use evalgate::exit;
 use evalgate::harness::default_out_dir;
@@ -93,49 +92,9 @@ struct Totals {
 const ASSUMED: (u32, u32) = (500, 1000);
 
 pub(crate) fn run(args: PlanArgs) -> Result<ExitCode, Error> {
-    let check = |flag: &str, value: f64, ok: bool, what: &str| {
-        if ok {
-            Ok(())
-        } else {
-            Err(Error::Usage(format!("--{flag} {value}: {what}")))
-        }
-    };
     let suite = Suite::load(&args.dir)?;
-    let policy = suite.baseline.clone();
-    let drop = args.drop.unwrap_or_else(|| {
-        policy
-            .as_ref()
-            .and_then(|p| p.drop)
-            .filter(|d| *d < 1.0)
-            .unwrap_or(ADAPTIVE_DROP)
-    });
-    check(
-        "drop",
-        drop,
-        drop > 0.0 && drop <= 1.0,
-        "a drop in pass rate, in (0, 1]",
-    )?;
-    let alpha = args
-        .alpha
-        .unwrap_or_else(|| policy.as_ref().map_or(0.05, |p| p.alpha));
-    check(
-        "alpha",
-        alpha,
-        alpha > 0.0 && alpha < 1.0,
-        "the run-level error rate, in (0, 1)",
-    )?;
-    check(
-        "power",
-        args.power,
-        args.power > 0.0 && args.power < 1.0,
-        "the chance of calling the drop, in (0, 1)",
-    )?;
-    let (cases, _) = discover(&suite, Selection::All)?;
-    let ids: Vec<String> = cases
-        .iter()
-        .filter(|c| c.status == Status::Active)
-        .map(|c| c.id.clone())
-        .collect();
+    let (drop, alpha) = drop_and_alpha(&args, &suite)?;
+    let ids = super::active::active_case_ids(&suite)?;
     if ids.is_empty() {
         return Err(Error::Usage(format!(
             "{} holds no active case to plan",
@@ -146,13 +105,7 @@ pub(crate) fn run(args: PlanArgs) -> Result<ExitCode, Error> {
         Some(out) => out,
         None => default_out_dir()?,
     };
-    let mut policy = policy.unwrap_or_else(|| BaselinePolicy::file(PathBuf::new()));
-    if args.branch.is_some() || policy.branch.is_none() {
-        policy.branch = Some(args.branch.clone().unwrap_or_else(|| "main".into()));
-        if suite.baseline.as_ref().is_none_or(|b| b.path.is_none()) {
-            policy.path = None;
-        }
-    }
+    let policy = baseline_policy(&args, &suite);
     let history = history_path(suite.history.as_deref(), &out)?;
     if history.is_none() {
         return Err(Error::Usage(format!(
@@ -195,20 +148,129 @@ pub(crate) fn run(args: PlanArgs) -> Result<ExitCode, Error> {
         }
         _ => Vec::new(),
     };
+    let (planned, totals) = plan_cases(
+        &ids,
+        &suite,
+        baseline.as_ref(),
+        &samples,
+        &Planning {
+            drop,
+            threshold,
+            power: args.power,
+        },
+    );
+    let plan = Plan {
+        suite: suite.name.clone(),
+        drop,
+        alpha,
+        power: args.power,
+        cases_compared: compared,
+        threshold,
+        baseline: source,
+        cases: planned,
+        totals,
+    };
+    std::fs::create_dir_all(&out).map_err(|e| Error::write(&out, e))?;
+    let path = out.join("plan.json");
+    let json = serde_json::to_vec_pretty(&plan)
+        .map_err(|e| Error::Internal(format!("serializing the plan failed: {e}")))?;
+    write_atomic(&path, &json)?;
+    print!("{}", render(&plan));
+    println!("evalgate: plan     {}", shown(&path));
+    Ok(ExitCode::from(exit::PASS))
+}
+
+/// `--drop` and `--alpha`, else the suite's baseline policy's (else the defaults), and
+/// `--power`, each in its range.
+fn drop_and_alpha(args: &PlanArgs, suite: &Suite) -> Result<(f64, f64), Error> {
+    let check = |flag: &str, value: f64, ok: bool, what: &str| {
+        if ok {
+            Ok(())
+        } else {
+            Err(Error::Usage(format!("--{flag} {value}: {what}")))
+        }
+    };
+    let policy = suite.baseline.as_ref();
+    let drop = args.drop.unwrap_or_else(|| {
+        policy
+            .and_then(|p| p.drop)
+            .filter(|d| *d < 1.0)
+            .unwrap_or(ADAPTIVE_DROP)
+    });
+    check(
+        "drop",
+        drop,
+        drop > 0.0 && drop <= 1.0,
+        "a drop in pass rate, in (0, 1]",
+    )?;
+    let alpha = args
+        .alpha
+        .unwrap_or_else(|| policy.map_or(0.05, |p| p.alpha));
+    check(
+        "alpha",
+        alpha,
+        alpha > 0.0 && alpha < 1.0,
+        "the run-level error rate, in (0, 1)",
+    )?;
+    check(
+        "power",
+        args.power,
+        args.power > 0.0 && args.power < 1.0,
+        "the chance of calling the drop, in (0, 1)",
+    )?;
+    Ok((drop, alpha))
+}
+
+/// The suite's baseline policy, pooling the branch `--branch` names (else its own, else
+/// `main`) from history.
+fn baseline_policy(args: &PlanArgs, suite: &Suite) -> BaselinePolicy {
+    let mut policy = suite
+        .baseline
+        .clone()
+        .unwrap_or_else(|| BaselinePolicy::file(PathBuf::new()));
+    if args.branch.is_some() || policy.branch.is_none() {
+        policy.branch = Some(args.branch.clone().unwrap_or_else(|| "main".into()));
+        if suite.baseline.as_ref().is_none_or(|b| b.path.is_none()) {
+            policy.path = None;
+        }
+    }
+    policy
+}
+
+/// What each case's plan is computed for.
+struct Planning {
+    drop: f64,
+    threshold: f64,
+    power: f64,
+}
+
+/// Each case's plan (its baseline's counts, else an assumed rate of 0.5), with what its
+/// samples cost, and the totals.
+fn plan_cases(
+    ids: &[String],
+    suite: &Suite,
+    baseline: Option<&Baseline>,
+    samples: &[SampleRecord],
+    planning: &Planning,
+) -> (Vec<PlannedCase>, Totals) {
     let pinned = suite
         .envelope
         .get(evalgate::envelope::MODEL)
         .map(String::as_str);
     let mut planned = Vec::with_capacity(ids.len());
     let mut totals = Totals::default();
-    for id in &ids {
+    for id in ids {
         let evidence = baseline
-            .as_ref()
             .and_then(|b| b.case(id))
             .map(|c| c.evidence())
             .filter(|e| e.1 > 0);
-        let plan = plan_case(evidence.unwrap_or(ASSUMED), drop, threshold, args.power);
-        let (tokens, usd) = per_sample(&samples, id, pinned, &suite);
+        let plan = plan_case(
+            evidence.unwrap_or(ASSUMED),
+            planning.drop,
+            planning.threshold,
+            planning.power,
+        );
+        let (tokens, usd) = per_sample(samples, id, pinned, suite);
         if let Some((n, _)) = plan.fixed {
             totals.fixed_samples += u64::from(n);
             totals.fixed_usd += usd.unwrap_or(0.0) * f64::from(n);
@@ -229,25 +291,7 @@ pub(crate) fn run(args: PlanArgs) -> Result<ExitCode, Error> {
             usd_per_sample: usd,
         });
     }
-    let plan = Plan {
-        suite: suite.name.clone(),
-        drop,
-        alpha,
-        power: args.power,
-        cases_compared: compared,
-        threshold,
-        baseline: source,
-        cases: planned,
-        totals,
-    };
-    std::fs::create_dir_all(&out).map_err(|e| Error::write(&out, e))?;
-    let path = out.join("plan.json");
-    let json = serde_json::to_vec_pretty(&plan)
-        .map_err(|e| Error::Internal(format!("serializing the plan failed: {e}")))?;
-    write_atomic(&path, &json)?;
-    print!("{}", render(&plan));
-    println!("evalgate: plan     {}", shown(&path));
-    Ok(ExitCode::from(exit::PASS))
+    (planned, totals)
 }
 
 /// The mean tokens and USD of one sample of case `id` in the baseline's runs.

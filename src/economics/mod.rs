@@ -129,63 +129,16 @@ impl Economics {
     /// The economics of the run in `data`, whose report is `report`; `history` holds the
     /// suite's case verdicts in the history store (None when history is off).
     pub fn of(data: &RunData, report: &RunReport, history: Option<&[CaseVerdictRow]>) -> Economics {
-        let mut reached: BTreeMap<&str, BTreeSet<&Decision>> = BTreeMap::new();
-        let mut reachers: BTreeMap<&Decision, usize> = BTreeMap::new();
-        let branches = report
-            .coverage
-            .points
-            .iter()
-            .flat_map(|p| p.branches.iter())
-            .chain(report.coverage.unknown.iter());
-        for branch in branches.filter(|b| !b.cases.is_empty()) {
-            reachers.insert(&branch.decision, branch.cases.len());
-            for case in &branch.cases {
-                reached.entry(case).or_default().insert(&branch.decision);
-            }
-        }
-        // Per case, the branches every one of its samples reached.
-        let mut every_sample: BTreeMap<&str, BTreeSet<&Decision>> = BTreeMap::new();
-        for sample in &data.samples {
-            let reached: BTreeSet<&Decision> = sample.decisions.iter().collect();
-            every_sample
-                .entry(&sample.case)
-                .and_modify(|so_far| so_far.retain(|d| reached.contains(d)))
-                .or_insert(reached);
-        }
+        let (reached, reachers) = reached_by_case(report);
+        let every_sample = reached_in_every_sample(data);
         let active: Option<BTreeSet<&str>> = data
             .policy
             .as_ref()
             .and_then(|p| p.cases.as_ref())
             .map(|cases| cases.iter().map(String::as_str).collect());
-        let mut tokens: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
-        for sample in &data.samples {
-            if let Some(usage) = &sample.usage {
-                let entry = tokens.entry(&sample.case).or_default();
-                entry.0 += usage.input_tokens;
-                entry.1 += usage.output_tokens;
-            }
-        }
-        // Per case: the runs it failed in, the runs it did not pass in, every run.
-        type Runs<'a> = BTreeSet<&'a str>;
-        let mut caught: BTreeMap<&str, (Runs, Runs, Runs)> = BTreeMap::new();
-        for row in history.unwrap_or(&[]) {
-            let entry = caught.entry(&row.case).or_default();
-            entry.2.insert(&row.run_id);
-            if row.verdict != Verdict::Pass {
-                entry.1.insert(&row.run_id);
-            }
-            if row.verdict == Verdict::Fail {
-                entry.0.insert(&row.run_id);
-            }
-        }
-        let mut decay: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-        for finding in report.decay.iter().flat_map(|d| d.findings.iter()) {
-            let detectors = decay.entry(&finding.case).or_default();
-            let name = finding.detector.as_str().to_string();
-            if !detectors.contains(&name) {
-                detectors.push(name);
-            }
-        }
+        let tokens = tokens_by_case(data);
+        let caught = caught_by_case(history.unwrap_or(&[]));
+        let mut decay = decay_by_case(report);
         let cost = &report.signals.cost;
         let mut cases: Vec<CaseEconomics> = data
             .cases
@@ -366,6 +319,89 @@ impl Economics {
             unreliable_branches,
         }
     }
+}
+
+/// Per case, the branches it reached (in some sample); per branch, how many cases reach it.
+#[allow(clippy::type_complexity)]
+fn reached_by_case(
+    report: &RunReport,
+) -> (
+    BTreeMap<&str, BTreeSet<&Decision>>,
+    BTreeMap<&Decision, usize>,
+) {
+    let mut reached: BTreeMap<&str, BTreeSet<&Decision>> = BTreeMap::new();
+    let mut reachers: BTreeMap<&Decision, usize> = BTreeMap::new();
+    let branches = report
+        .coverage
+        .points
+        .iter()
+        .flat_map(|p| p.branches.iter())
+        .chain(report.coverage.unknown.iter());
+    for branch in branches.filter(|b| !b.cases.is_empty()) {
+        reachers.insert(&branch.decision, branch.cases.len());
+        for case in &branch.cases {
+            reached.entry(case).or_default().insert(&branch.decision);
+        }
+    }
+    (reached, reachers)
+}
+
+/// Per case, the branches every one of its samples reached.
+fn reached_in_every_sample(data: &RunData) -> BTreeMap<&str, BTreeSet<&Decision>> {
+    let mut every_sample: BTreeMap<&str, BTreeSet<&Decision>> = BTreeMap::new();
+    for sample in &data.samples {
+        let reached: BTreeSet<&Decision> = sample.decisions.iter().collect();
+        every_sample
+            .entry(&sample.case)
+            .and_modify(|so_far| so_far.retain(|d| reached.contains(d)))
+            .or_insert(reached);
+    }
+    every_sample
+}
+
+/// Per case, the input and output tokens of its samples.
+fn tokens_by_case(data: &RunData) -> BTreeMap<&str, (u64, u64)> {
+    let mut tokens: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
+    for sample in &data.samples {
+        if let Some(usage) = &sample.usage {
+            let entry = tokens.entry(&sample.case).or_default();
+            entry.0 += usage.input_tokens;
+            entry.1 += usage.output_tokens;
+        }
+    }
+    tokens
+}
+
+/// Runs by id.
+type Runs<'a> = BTreeSet<&'a str>;
+
+/// Per case in `history`: the runs it failed in, those it did not pass in, and every run.
+fn caught_by_case(history: &[CaseVerdictRow]) -> BTreeMap<&str, (Runs<'_>, Runs<'_>, Runs<'_>)> {
+    let mut caught: BTreeMap<&str, (Runs, Runs, Runs)> = BTreeMap::new();
+    for row in history {
+        let entry = caught.entry(&row.case).or_default();
+        entry.2.insert(&row.run_id);
+        if row.verdict != Verdict::Pass {
+            entry.1.insert(&row.run_id);
+        }
+        if row.verdict == Verdict::Fail {
+            entry.0.insert(&row.run_id);
+        }
+    }
+    caught
+}
+
+/// Per case, the decay detectors that found something, once each.
+fn decay_by_case(report: &RunReport) -> BTreeMap<&str, Vec<String>> {
+    let mut decay: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for finding in report.decay.iter().flat_map(|d| d.findings.iter()) {
+        let detectors = decay.entry(&finding.case).or_default();
+        let name = finding.detector.as_str().to_string();
+        if !detectors.contains(&name) {
+            detectors.push(name);
+        }
+    }
+    decay
 }
 
 #[cfg(test)]

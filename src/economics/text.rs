@@ -67,9 +67,17 @@ fn cover_share(economics: &Economics, cover: &Cover) -> String {
 
 /// The terminal table: every case's cost and contribution, the redundant ones, the cover.
 pub(crate) fn terminal(economics: &Economics, cover: &Cover) -> String {
-    let mut text = String::new();
+    let mut out = String::new();
+    cases(&mut out, economics);
+    redundant(&mut out, economics);
+    branch_cover(&mut out, economics, cover);
+    out
+}
+
+/// The headline and every case's cost and contribution (the first [`LISTED`]).
+fn cases(out: &mut String, economics: &Economics) {
     let _ = writeln!(
-        text,
+        out,
         "eval economics of run {}: {} case(s), {} and {} in all, {} branch(es) reached",
         printable(&economics.run_id),
         economics.cases.len(),
@@ -78,13 +86,13 @@ pub(crate) fn terminal(economics: &Economics, cover: &Cover) -> String {
         economics.branches
     );
     let _ = writeln!(
-        text,
+        out,
         "  {:<40} {:>14} {:>9} {:>9} {:>8} {:>13}  decay",
         "case", "cost", "tokens", "time", "own br.", "failed"
     );
     for case in economics.cases.iter().take(LISTED) {
         let _ = writeln!(
-            text,
+            out,
             "  {:<40} {:>14} {:>9} {:>9} {:>8} {:>13}  {}",
             printable(&case.case),
             money(case),
@@ -97,27 +105,31 @@ pub(crate) fn terminal(economics: &Economics, cover: &Cover) -> String {
     }
     if economics.cases.len() > LISTED {
         let _ = writeln!(
-            text,
+            out,
             "  ... and {} more in economics.json",
             economics.cases.len() - LISTED
         );
     }
+}
+
+/// The cases that could go, or why none is named.
+fn redundant(out: &mut String, economics: &Economics) {
     let redundant: Vec<&CaseEconomics> = economics.redundant().collect();
     if !economics.history {
         let _ = writeln!(
-            text,
+            out,
             "redundant: not judged (history is off, so whether a case ever failed is unknown)"
         );
     } else if redundant.is_empty() {
         let _ = writeln!(
-            text,
+            out,
             "redundant: none (each case is in the branch cover, reaches a branch only it or a \
              case that stays reaches, reaches no branch, or did not pass in every run of history)"
         );
     } else {
         let spent: f64 = redundant.iter().filter_map(|c| c.usd).sum();
         let _ = writeln!(
-            text,
+            out,
             "redundant ({}, {} per run): outside the branch cover, passed in every run of \
              history, every branch they reach reached by a case that stays (together they can \
              go and every branch is still reached); review before removing:",
@@ -126,7 +138,7 @@ pub(crate) fn terminal(economics: &Economics, cover: &Cover) -> String {
         );
         for case in redundant.iter().take(LISTED) {
             let _ = writeln!(
-                text,
+                out,
                 "  {}  {}:{}",
                 printable(&case.case),
                 printable(&case.file),
@@ -135,14 +147,18 @@ pub(crate) fn terminal(economics: &Economics, cover: &Cover) -> String {
         }
         if redundant.len() > LISTED {
             let _ = writeln!(
-                text,
+                out,
                 "  ... and {} more in economics.json",
                 redundant.len() - LISTED
             );
         }
     }
+}
+
+/// The smallest set of cases that reaches every branch, and what it leaves out.
+fn branch_cover(out: &mut String, economics: &Economics, cover: &Cover) {
     let _ = writeln!(
-        text,
+        out,
         "branch cover: {} of {} case(s) reach all {} branch(es) for {} per run ({}): {}",
         cover.cases.len(),
         economics.cases.len(),
@@ -153,7 +169,7 @@ pub(crate) fn terminal(economics: &Economics, cover: &Cover) -> String {
     );
     if cover.without_branches > 0 {
         let _ = writeln!(
-            text,
+            out,
             "  {} active case(s) reach no branch in every sample: no branch cover includes them",
             cover.without_branches
         );
@@ -165,12 +181,11 @@ pub(crate) fn terminal(economics: &Economics, cover: &Cover) -> String {
             .map(|d| printable(&d.to_string()))
             .collect();
         let _ = writeln!(
-            text,
+            out,
             "  not promised (reached in only some samples of every case): {}",
             names.join(", ")
         );
     }
-    text
 }
 
 fn share(part: f64, whole: f64) -> String {

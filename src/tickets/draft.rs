@@ -118,18 +118,26 @@ impl Draft {
     /// The case file's text.
     pub(crate) fn yaml(&self, today: jiff::civil::Date) -> String {
         let mut out = String::with_capacity(1024);
+        self.comments(&mut out, today);
+        self.fields(&mut out);
+        out
+    }
+
+    /// The comments at the top of the file: where the draft came from, what to review, the
+    /// failure guessed, and what the ticket said beyond its messages.
+    fn comments(&self, out: &mut String, today: jiff::civil::Date) {
         let line = |out: &mut String, text: &str| {
             let _ = writeln!(out, "# {}", one_line(text));
         };
         line(
-            &mut out,
+            out,
             &format!(
                 "Draft imported by `evalgate import {}` on {today} from {} (ticket {}).",
                 self.vendor, self.file, self.ticket_id
             ),
         );
         line(
-            &mut out,
+            out,
             "To review: check the input, replace the `todo` expectation with what the agent \
              should have done, then delete `status: draft`. A draft never runs as an active case.",
         );
@@ -139,7 +147,7 @@ impl Draft {
             self.guess.evidence.join(", ")
         };
         line(
-            &mut out,
+            out,
             &format!("Failure guess: {} ({evidence}).", self.guess.mode.name()),
         );
         if self.updated.is_some() || self.status.is_some() {
@@ -152,7 +160,7 @@ impl Draft {
                 .as_deref()
                 .map(|s| format!(", status {s}"))
                 .unwrap_or_default();
-            line(&mut out, &format!("Ticket{updated}{status}."));
+            line(out, &format!("Ticket{updated}{status}."));
         }
         if let Some(rating) = &self.satisfaction {
             let comment = rating
@@ -160,14 +168,11 @@ impl Draft {
                 .as_deref()
                 .map(|c| format!(": {}", quoted(c)))
                 .unwrap_or_default();
-            line(
-                &mut out,
-                &format!("Customer rating: {}{comment}", rating.score),
-            );
+            line(out, &format!("Customer rating: {}{comment}", rating.score));
         }
         if let Some(reply) = &self.failed_reply {
             line(
-                &mut out,
+                out,
                 &format!(
                     "The automated reply the customer came back about: {}",
                     quoted(reply)
@@ -176,22 +181,26 @@ impl Draft {
         }
         if self.heavy_tail {
             line(
-                &mut out,
+                out,
                 "From a heavy-tail customer (the costliest 1 % of production cost, at least one customer).",
             );
         }
         if self.redactions.total() > 0 {
-            line(&mut out, &format!("Redacted: {}.", self.redactions));
+            line(out, &format!("Redacted: {}.", self.redactions));
         }
         if self.left_out > 0 || self.internal_notes > 0 {
             line(
-                &mut out,
+                out,
                 &format!(
                     "Left out: {} later turn(s), {} internal note(s).",
                     self.left_out, self.internal_notes
                 ),
             );
         }
+    }
+
+    /// The case's keys: description, tags, status, source, input and the `todo` expectation.
+    fn fields(&self, out: &mut String) {
         if let Some(subject) = &self.subject {
             let _ = writeln!(out, "description: {}", quoted(subject));
         }
@@ -237,7 +246,6 @@ impl Draft {
             "  - todo: {}",
             quoted(&format!("what should the agent have done?{hint}"))
         );
-        out
     }
 }
 

@@ -100,28 +100,7 @@ struct Prepared {
 
 /// Reads the exports and writes the drafts; see the module documentation.
 pub fn import(suite: &Suite, options: &ImportOptions) -> Result<ImportReport, Error> {
-    if options
-        .out
-        .components()
-        .any(|c| matches!(c, std::path::Component::ParentDir))
-    {
-        return Err(Error::Usage(format!(
-            "--out {}: give the folder without `..`",
-            options.out.display()
-        )));
-    }
-    let rel_out = options
-        .out
-        .strip_prefix(&suite.cases_dir)
-        .map_err(|_| {
-            Error::Usage(format!(
-                "--out {} is not inside the suite's cases folder {}: drafts there would never be \
-                 seen by the suite",
-                options.out.display(),
-                suite.cases_dir.display()
-            ))
-        })?
-        .to_path_buf();
+    let rel_out = out_folder(suite, options)?;
     let parsed = vendor::read_exports(options.vendor, &options.files, options.max_file_bytes)?;
     let existing = existing_cases(suite)?;
     let redactor = Redactor::new();
@@ -150,14 +129,79 @@ pub fn import(suite: &Suite, options: &ImportOptions) -> Result<ImportReport, Er
     // The tickets' text is in the drafts now; what remains is a lot of memory.
     drop(parsed.tickets);
 
-    let mut skipped = Vec::new();
-    let mut imported: HashMap<(String, String), String> = HashMap::new();
-    // One case per file: a case with `tiers:` or `conditions:` loads as its variants only.
+    let (imported, cases) = imported_and_active(&existing);
+    let Chosen { drafts, skipped } = choose(
+        suite,
+        options,
+        &rel_out,
+        &mut similarity,
+        prepared,
+        imported,
+        &cases,
+    );
+    let written = write_drafts(suite, options, &rel_out, &drafts)?;
+    let mut redactions = RedactionCounts::default();
+    let mut failure_modes = BTreeMap::new();
+    for draft in &drafts {
+        redactions.add(&draft.redactions);
+        *failure_modes.entry(draft.guess.mode).or_insert(0) += 1;
+    }
+    Ok(ImportReport {
+        vendor: options.vendor,
+        files: options
+            .files
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect(),
+        tickets,
+        heavy_tail_drafts: drafts.iter().filter(|d| d.heavy_tail).count(),
+        tickets_in_drafts: drafts.iter().map(|d| 1 + d.grouped.len()).sum(),
+        written,
+        skipped,
+        warnings,
+        redactions,
+        failure_modes,
+    })
+}
+
+/// `--out` under the suite's cases folder, without `..`, relative to the cases folder.
+fn out_folder(suite: &Suite, options: &ImportOptions) -> Result<PathBuf, Error> {
+    if options
+        .out
+        .components()
+        .any(|c| matches!(c, std::path::Component::ParentDir))
+    {
+        return Err(Error::Usage(format!(
+            "--out {}: give the folder without `..`",
+            options.out.display()
+        )));
+    }
+    Ok(options
+        .out
+        .strip_prefix(&suite.cases_dir)
+        .map_err(|_| {
+            Error::Usage(format!(
+                "--out {} is not inside the suite's cases folder {}: drafts there would never be \
+                 seen by the suite",
+                options.out.display(),
+                suite.cases_dir.display()
+            ))
+        })?
+        .to_path_buf())
+}
+
+/// The tickets the suite's cases were made from (by vendor and reference, with the case
+/// each went into), and the cases that run (one per file: a case with `tiers:` or
+/// `conditions:` loads as its variants only; a retired case never runs, so a new ticket like
+/// it is not covered by it).
+#[allow(clippy::type_complexity)]
+fn imported_and_active(existing: &[Case]) -> (HashMap<(String, String), String>, Vec<&Case>) {
     let mut seen_files = HashSet::new();
     let files_cases: Vec<&Case> = existing
         .iter()
         .filter(|c| seen_files.insert(c.file.clone()))
         .collect();
+    let mut imported: HashMap<(String, String), String> = HashMap::new();
     for case in &files_cases {
         let id = case.variant_of.as_deref().unwrap_or(&case.id);
         if let Some(source) = &case.source
@@ -169,11 +213,31 @@ pub fn import(suite: &Suite, options: &ImportOptions) -> Result<ImportReport, Er
             }
         }
     }
-    // A retired case never runs: a new ticket like it is not covered by it.
     let cases: Vec<&Case> = files_cases
         .into_iter()
         .filter(|c| !matches!(c.status, Status::Retired { .. }))
         .collect();
+    (imported, cases)
+}
+
+/// The drafts to write, and every ticket that gets none with why.
+struct Chosen {
+    drafts: Vec<Draft>,
+    skipped: Vec<Skipped>,
+}
+
+/// Each prepared ticket becomes a draft, joins the group of an earlier similar one, or is
+/// skipped: no customer message, imported before, like an existing case, or its file exists.
+fn choose(
+    suite: &Suite,
+    options: &ImportOptions,
+    rel_out: &Path,
+    similarity: &mut Similarity,
+    prepared: Vec<(String, Option<Prepared>)>,
+    mut imported: HashMap<(String, String), String>,
+    cases: &[&Case],
+) -> Chosen {
+    let mut skipped = Vec::new();
     let case_texts: Vec<String> = cases.iter().map(|c| user_text(&c.messages)).collect();
     let mut known = similarity.index(case_texts.iter().map(String::as_str));
     let mut grouping = similarity.grouping();
@@ -210,7 +274,7 @@ pub fn import(suite: &Suite, options: &ImportOptions) -> Result<ImportReport, Er
             });
             continue;
         }
-        let file = draft_file(&rel_out, &prepared.draft);
+        let file = draft_file(rel_out, &prepared.draft);
         if suite.cases_dir.join(&file).exists() {
             skipped.push(Skipped {
                 ticket: key.1,
@@ -241,9 +305,19 @@ pub fn import(suite: &Suite, options: &ImportOptions) -> Result<ImportReport, Er
         imported.insert(key, "an earlier record of this import".to_string());
         drafts.push(prepared.draft);
     }
+    Chosen { drafts, skipped }
+}
 
-    let files: Vec<(PathBuf, String)> = evalgate::parallel::map(&drafts, 256, |draft| {
-        (draft_file(&rel_out, draft), draft.yaml(options.today))
+/// Writes the drafts, all or none: each is loaded as a case first, no two may share a file,
+/// and when one cannot be written the others of this import are removed.
+fn write_drafts(
+    suite: &Suite,
+    options: &ImportOptions,
+    rel_out: &Path,
+    drafts: &[Draft],
+) -> Result<Vec<Written>, Error> {
+    let files: Vec<(PathBuf, String)> = evalgate::parallel::map(drafts, 256, |draft| {
+        (draft_file(rel_out, draft), draft.yaml(options.today))
     });
     let mut names = HashSet::new();
     for (rel, _) in &files {
@@ -283,10 +357,10 @@ pub fn import(suite: &Suite, options: &ImportOptions) -> Result<ImportReport, Er
             "{problem}; no draft of this import was kept"
         )));
     }
-    let written: Vec<Written> = results
+    let written = results
         .into_iter()
         .flatten()
-        .zip(&drafts)
+        .zip(drafts)
         .map(|(path, draft)| Written {
             file: suite.display_path(&path).display().to_string(),
             ticket: draft.ticket_id.clone(),
@@ -295,28 +369,7 @@ pub fn import(suite: &Suite, options: &ImportOptions) -> Result<ImportReport, Er
             heavy_tail: draft.heavy_tail,
         })
         .collect();
-    let mut redactions = RedactionCounts::default();
-    let mut failure_modes = BTreeMap::new();
-    for draft in &drafts {
-        redactions.add(&draft.redactions);
-        *failure_modes.entry(draft.guess.mode).or_insert(0) += 1;
-    }
-    Ok(ImportReport {
-        vendor: options.vendor,
-        files: options
-            .files
-            .iter()
-            .map(|f| f.display().to_string())
-            .collect(),
-        tickets,
-        heavy_tail_drafts: drafts.iter().filter(|d| d.heavy_tail).count(),
-        tickets_in_drafts: drafts.iter().map(|d| 1 + d.grouped.len()).sum(),
-        written,
-        skipped,
-        warnings,
-        redactions,
-        failure_modes,
-    })
+    Ok(written)
 }
 
 /// The ticket as a draft and the text its input is compared by, or None when no customer

@@ -13,8 +13,19 @@ const SHOWN: usize = 5;
 
 /// The report as plain text, one `evalgate: ` line per topic.
 pub fn terminal(report: &CostConcentration) -> String {
+    let mut out = String::new();
+    headline(&mut out, report);
+    concentration(&mut out, report);
+    losses(&mut out, report);
+    skipped(&mut out, report);
+    out
+}
+
+/// The groups, calls, cost, tokens and revenue.
+fn headline(out: &mut String, report: &CostConcentration) {
     let noun = report.by.plural();
-    let mut out = format!(
+    let _ = write!(
+        out,
         "evalgate: cost by {}: {} {noun}, {} priced calls, {} ({} tokens in, {} out)",
         report.by.noun(),
         report.groups,
@@ -26,6 +37,11 @@ pub fn terminal(report: &CostConcentration) -> String {
     if let Some(revenue) = report.total_revenue_usd {
         let _ = write!(out, "; revenue {}", usd(revenue));
     }
+}
+
+/// Gini and the top shares of the cost.
+fn concentration(out: &mut String, report: &CostConcentration) {
+    let noun = report.by.plural();
     let mut parts: Vec<String> = Vec::new();
     if let Some(gini) = report.gini {
         parts.push(format!("Gini {gini:.3}"));
@@ -46,6 +62,12 @@ pub fn terminal(report: &CostConcentration) -> String {
         });
     }
     let _ = write!(out, "\nevalgate: concentration: {}", parts.join(" · "));
+}
+
+/// The costliest groups, those that cost more than they bring, and those whose revenue is
+/// unknown.
+fn losses(out: &mut String, report: &CostConcentration) {
+    let noun = report.by.plural();
     let costliest: Vec<String> = (report.top.iter().take(SHOWN))
         .map(|g| {
             format!(
@@ -91,6 +113,10 @@ pub fn terminal(report: &CostConcentration) -> String {
             costliest.join(", ")
         );
     }
+}
+
+/// The lines left out, and the models without a price.
+fn skipped(out: &mut String, report: &CostConcentration) {
     if !report.warnings.is_empty() {
         let kinds: Vec<String> = (report.warnings.iter())
             .map(|w| {
@@ -126,5 +152,4 @@ pub fn terminal(report: &CostConcentration) -> String {
             models.join(", ")
         );
     }
-    out
 }
