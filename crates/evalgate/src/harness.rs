@@ -11,7 +11,7 @@ use libtest_mimic::Arguments;
 
 use crate::baseline::judge::RunBaseline;
 use crate::baseline::{Resolved, Subject};
-use crate::case::Case;
+use crate::case::{Case, SuiteTier};
 use crate::console::{CaseLine, Console};
 use crate::decay::DecayContext;
 use crate::errors::Error;
@@ -22,7 +22,7 @@ use crate::provenance::Provenance;
 use crate::record::{EndRecord, Record, Recorder, RunData, RunPolicy, RunRecord};
 use crate::report::github::{self, Fence};
 use crate::report::{history_path, preflight, shown, write_in_progress, write_reports};
-use crate::run::interrupt::{self, grace_from_env};
+use crate::run::interrupt::{self, Listening, grace_from_env};
 use crate::run::{CaseOutcome, Interrupt, RunEvent, RunSetup, Runner};
 use crate::suite::Suite;
 use crate::target::{Agent, Overrides, Secrets, Target};
@@ -164,13 +164,50 @@ impl Harness {
             return Ok(exit::PASS);
         }
 
+        let started = self.start(
+            &suite,
+            &args,
+            &cases,
+            &tests,
+            Planned {
+                full_discovery,
+                decay,
+                tier,
+                axes,
+            },
+        )?;
+        // From the first agent call on, output is untrusted (an in-process agent's logging,
+        // libtest's failure messages): under GitHub Actions none of it is read as a command.
+        let fence = Fence::open();
+        let has_failed = run_tests(&args, &started.runner, &tests, &cases, tags)?;
+        started.finish(has_failed, verbosity, fence)
+    }
+
+    /// Everything a run needs before its first agent call, settled before anything is
+    /// recorded (a bad setting leaves no run folder behind), then the run's first records:
+    /// the runtime, the target, the baseline, the interrupt listener, the recorder with the
+    /// run record and the policy the reports are computed from.
+    fn start(
+        &self,
+        suite: &Suite,
+        args: &Arguments,
+        cases: &[Arc<Case>],
+        tests: &Tests,
+        planned: Planned,
+    ) -> Result<Started, Error> {
+        let Planned {
+            full_discovery,
+            decay,
+            tier,
+            axes,
+        } = planned;
         // Before any thread starts (it may set INSTA_WORKSPACE_ROOT): insta must resolve the
         // user's workspace, not the one evalgate was compiled in.
         crate::snapshot::prepare_process(&suite.dir, cases.iter().any(|c| c.snapshot));
         let runtime = async_runtime()?;
         let target = {
             let _guard = runtime.enter();
-            Target::build(&suite, self.agent.clone(), &self.overrides)?
+            Target::build(suite, self.agent.clone(), &self.overrides)?
         };
         if self.agent.is_some() {
             crate::instrument::install_decision_layer();
@@ -188,10 +225,9 @@ impl Harness {
         }
         let run_id = run_id()?;
         let provenance = Provenance::detect(&suite.dir)?;
-        let started = jiff::Timestamp::now();
         let case_ids: Vec<&str> = cases.iter().map(|c| c.id.as_str()).collect();
         let baseline = run_baseline(
-            &suite,
+            suite,
             &out_dir,
             &Subject {
                 suite: &suite.name,
@@ -199,7 +235,7 @@ impl Harness {
                 branch: provenance.branch.as_deref(),
                 commit: provenance.commit.as_deref(),
                 axes: &axes,
-                started,
+                started: jiff::Timestamp::now(),
                 cases: (!full_discovery).then_some(case_ids.as_slice()),
             },
         )?;
@@ -207,36 +243,38 @@ impl Harness {
         let interrupt = Arc::new(Interrupt::new());
         let listening = interrupt.listen(grace_from_env()?)?;
         let run_dir = crate::layout::Layout::new(&out_dir).run(&run_id);
-        let secrets = Secrets::of_suite(&suite, &self.overrides);
+        let secrets = Secrets::of_suite(suite, &self.overrides);
         crate::target::secrets::install(&secrets);
         let recorder = Arc::new(Recorder::create(&run_dir)?.redacting(secrets));
         if !crate::env::under_nextest() {
             write_in_progress(&out_dir, &suite.name, &run_id)?;
         }
-        let concurrency = concurrency(&suite, &args)?;
-        let mut run_record = RunRecord::of_process(
-            &suite,
-            run_id.clone(),
-            target.kind(),
-            concurrency,
-            provenance,
-        );
-        run_record.suite_tier = tier.map(|t| t.name);
-        run_record.axes = axes.clone();
-        run_record.planned = Some(
-            tests
-                .to_run()
-                .into_iter()
-                .map(|i| cases[i].id.clone())
-                .collect(),
-        );
+        let concurrency = concurrency(suite, args)?;
+        let run_record = RunRecord {
+            suite_tier: tier.map(|t| t.name),
+            axes: axes.clone(),
+            planned: Some(
+                tests
+                    .to_run()
+                    .into_iter()
+                    .map(|i| cases[i].id.clone())
+                    .collect(),
+            ),
+            ..RunRecord::of_process(
+                suite,
+                run_id.clone(),
+                target.kind(),
+                concurrency,
+                provenance,
+            )
+        };
         recorder.append(&Record::Run(Box::new(run_record.clone())));
-        run_policy(&suite, &cases, full_discovery, decay).save(&run_dir)?;
+        run_policy(suite, cases, full_discovery, decay).save(&run_dir)?;
         let runner = Runner::new(
             runtime.handle().clone(),
             target,
             RunSetup {
-                suite: &suite,
+                suite,
                 concurrency,
                 recorder: Arc::clone(&recorder),
                 run_id,
@@ -247,41 +285,56 @@ impl Harness {
                 interrupt: Arc::clone(&interrupt),
             },
         );
+        Ok(Started {
+            runtime,
+            runner,
+            listening,
+            interrupt,
+            recorder,
+            run_record,
+            run_dir,
+            out_dir,
+        })
+    }
+}
 
-        // From the first agent call on, output is untrusted (an in-process agent's logging,
-        // libtest's failure messages): under GitHub Actions none of it is read as a command.
-        let fence = Fence::open();
-        let to_run = tests.to_run();
-        let filtered_out = tests.filtered_out(&cases, tags);
-        let mut console = Console::start(&args, tests.shown(), to_run.len(), filtered_out)?;
-        for name in tests.ignored() {
-            console.ignored(name);
-        }
-        // Every selected case starts now, so the agent sees `concurrency` calls in flight;
-        // each one's line is written the moment it finishes.
-        runner.run_all(
-            to_run.iter().map(|i| Arc::clone(&cases[*i])).collect(),
-            console.redraw_every(),
-            |event| match event {
-                RunEvent::Tick => console.tick(),
-                RunEvent::Finished(index, outcome) => {
-                    console.finished(&tests.names[to_run[index]], case_line(*outcome));
-                }
-            },
-        );
-        let has_failed = console.finish();
-        drop(runner);
-        runtime.shutdown_background();
+/// What `Harness::start` settles for the run from the selection.
+struct Planned {
+    full_discovery: bool,
+    decay: Option<DecayContext>,
+    tier: Option<SuiteTier>,
+    axes: BTreeMap<String, String>,
+}
+
+/// A run under way: what it needs until its reports are written.
+struct Started {
+    runtime: tokio::runtime::Runtime,
+    runner: Runner,
+    listening: Listening,
+    interrupt: Arc<Interrupt>,
+    recorder: Arc<Recorder>,
+    run_record: RunRecord,
+    run_dir: PathBuf,
+    out_dir: PathBuf,
+}
+
+impl Started {
+    /// Ends the run: the runtime stops, the end record is written, the reports (not under
+    /// nextest, whose processes each run one case: `evalgate report` merges them), and the
+    /// exit code.
+    fn finish(self, has_failed: bool, verbosity: Verbosity, fence: Fence) -> Result<u8, Error> {
+        drop(self.runner);
+        self.runtime.shutdown_background();
         // From here a signal stops the process at once: the reports say the run is
         // incomplete until they are replaced.
-        drop(listening);
+        drop(self.listening);
 
-        let interrupted = interrupt.requested();
-        recorder.append(&Record::End(Box::new(EndRecord::of(
-            &run_record,
+        let interrupted = self.interrupt.requested();
+        self.recorder.append(&Record::End(Box::new(EndRecord::of(
+            &self.run_record,
             interrupted,
         ))));
-        if let Some(e) = recorder.take_error() {
+        if let Some(e) = self.recorder.take_error() {
             return Err(e);
         }
         // Under nextest every case is its own process: the records are merged afterwards
@@ -289,7 +342,7 @@ impl Harness {
         let gate_failed = if crate::env::under_nextest() {
             false
         } else {
-            report(&run_dir, &out_dir, verbosity, fence)?
+            report(&self.run_dir, &self.out_dir, verbosity, fence)?
         };
         Ok(if interrupted {
             interrupt::EXIT
@@ -299,6 +352,35 @@ impl Harness {
             exit::PASS
         })
     }
+}
+
+/// Runs the selected tests, every one started at once (the agent sees `concurrency` calls
+/// in flight), each one's line written the moment it finishes, as libtest writes them.
+/// Whether a test failed.
+fn run_tests(
+    args: &Arguments,
+    runner: &Runner,
+    tests: &Tests,
+    cases: &[Arc<Case>],
+    tags: Option<&[String]>,
+) -> Result<bool, Error> {
+    let to_run = tests.to_run();
+    let filtered_out = tests.filtered_out(cases, tags);
+    let mut console = Console::start(args, tests.shown(), to_run.len(), filtered_out)?;
+    for name in tests.ignored() {
+        console.ignored(name);
+    }
+    runner.run_all(
+        to_run.iter().map(|i| Arc::clone(&cases[*i])).collect(),
+        console.redraw_every(),
+        |event| match event {
+            RunEvent::Tick => console.tick(),
+            RunEvent::Finished(index, outcome) => {
+                console.finished(&tests.names[to_run[index]], case_line(*outcome));
+            }
+        },
+    );
+    Ok(console.finish())
 }
 
 /// What the run's reports are computed from: its suite's policies and, after a full

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 
 use crate::digest::sha256_file;
-use crate::errors::{ConfigError, Position};
+use crate::errors::{At, ConfigError, Position};
 use crate::observation::Decision;
 
 /// The catalog file looked for next to the suite file.
@@ -154,68 +154,17 @@ impl BranchCatalog {
         source: &str,
         base: &Path,
     ) -> Result<BranchCatalog, ConfigError> {
-        let err = |position: Position, message: String| {
-            ConfigError::new(display, message).at(position, source)
+        let at = At {
+            path: display,
+            source,
         };
         let lines: Vec<&str> = source.lines().collect();
-        let mut points = Vec::with_capacity(file.points.len());
         let mut ordered: Vec<(&String, &Spanned<PointFile>)> = file.points.iter().collect();
         ordered.sort_by_key(|(_, p)| (p.referenced.line(), p.referenced.column()));
-        for (name, point) in ordered {
-            let at = Position::of(&point.referenced);
-            let line = key_line(&lines, name, at.line);
-            if let Some(problem) = invalid_name(name, false) {
-                return Err(err(
-                    Position::new(line, 1),
-                    format!("decision point `{name}` {problem}"),
-                ));
-            }
-            if point.value.branches.is_empty() {
-                return Err(err(
-                    Position::new(line, 1),
-                    format!("decision point `{name}` lists no branches"),
-                ));
-            }
-            let mut branches: Vec<CatalogBranch> = Vec::new();
-            for (branch, spec) in &point.value.branches {
-                let at = Position::of(&spec.referenced);
-                let line = key_line(&lines, branch, at.line);
-                if let Some(problem) = invalid_name(branch, true) {
-                    return Err(err(
-                        Position::new(line, 1),
-                        format!("branch `{name}.{branch}` {problem}"),
-                    ));
-                }
-                let spec = spec.value.clone().unwrap_or_default();
-                branches.push(CatalogBranch {
-                    name: branch.clone(),
-                    description: spec.description,
-                    risk: spec.risk,
-                    line,
-                });
-            }
-            branches.sort_by_key(|b| b.line);
-            let mut removed = Vec::new();
-            for gone in &point.value.removed {
-                if branches.iter().any(|b| b.name == gone.value) {
-                    return Err(err(
-                        Position::of(&gone.referenced),
-                        format!(
-                            "branch `{name}.{}` is listed as removed and as a branch; keep one",
-                            gone.value
-                        ),
-                    ));
-                }
-                removed.push(gone.value.clone());
-            }
-            points.push(CatalogPoint {
-                name: name.clone(),
-                description: point.value.description.clone(),
-                line,
-                branches,
-                removed,
-            });
-        }
+        let points = ordered
+            .into_iter()
+            .map(|(name, point)| catalog_point(name, point, &lines, &at))
+            .collect::<Result<Vec<_>, _>>()?;
         let mut catalog = BranchCatalog {
             file: display.display().to_string(),
             reviewed: file.reviewed.map(|r| r.value),
@@ -226,7 +175,7 @@ impl BranchCatalog {
         for pair in &file.transitions {
             for decision in [&pair.value.0, &pair.value.1] {
                 if !catalog.contains(decision) {
-                    return Err(err(
+                    return Err(at.line(
                         Position::of(&pair.referenced),
                         format!("transition names `{decision}`, which is not in the catalog"),
                     ));
@@ -234,29 +183,7 @@ impl BranchCatalog {
             }
             catalog.transitions.push(pair.value.clone());
         }
-        for source_file in &file.sources {
-            let reviewed = source_file.sha256.value.trim().to_ascii_lowercase();
-            let reviewed = reviewed.strip_prefix("sha256:").unwrap_or(&reviewed);
-            if reviewed.len() != 64 || !reviewed.bytes().all(|b| b.is_ascii_hexdigit()) {
-                return Err(err(
-                    Position::of(&source_file.sha256.referenced),
-                    format!(
-                        "`sha256: {}` is not a SHA-256 (64 hex digits)",
-                        source_file.sha256.value
-                    ),
-                )
-                .with_help("`evalgate catalog stamp` writes the current hashes"));
-            }
-            let path = base.join(&source_file.path.value);
-            let current = sha256_file(&path).ok();
-            if current.as_deref() != Some(reviewed) {
-                catalog.stale.push(StaleSource {
-                    path: source_file.path.value.clone(),
-                    reviewed_sha256: reviewed.to_string(),
-                    current_sha256: current,
-                });
-            }
-        }
+        catalog.stale = stale_sources(&file.sources, base, &at)?;
         Ok(catalog)
     }
 
@@ -289,6 +216,102 @@ impl BranchCatalog {
 
 /// The line a mapping key is written on: saphyr spans point at the value, which for a
 /// block mapping starts on a later line than its key.
+/// A decision point of the catalog: a valid name, at least one branch, and no branch both
+/// listed and removed.
+fn catalog_point(
+    name: &str,
+    point: &Spanned<PointFile>,
+    lines: &[&str],
+    at: &At,
+) -> Result<CatalogPoint, ConfigError> {
+    let line = key_line(lines, name, Position::of(&point.referenced).line);
+    if let Some(problem) = invalid_name(name, false) {
+        return Err(at.line(
+            Position::new(line, 1),
+            format!("decision point `{name}` {problem}"),
+        ));
+    }
+    if point.value.branches.is_empty() {
+        return Err(at.line(
+            Position::new(line, 1),
+            format!("decision point `{name}` lists no branches"),
+        ));
+    }
+    let mut branches: Vec<CatalogBranch> = Vec::new();
+    for (branch, spec) in &point.value.branches {
+        let line = key_line(lines, branch, Position::of(&spec.referenced).line);
+        if let Some(problem) = invalid_name(branch, true) {
+            return Err(at.line(
+                Position::new(line, 1),
+                format!("branch `{name}.{branch}` {problem}"),
+            ));
+        }
+        let spec = spec.value.clone().unwrap_or_default();
+        branches.push(CatalogBranch {
+            name: branch.clone(),
+            description: spec.description,
+            risk: spec.risk,
+            line,
+        });
+    }
+    branches.sort_by_key(|b| b.line);
+    let mut removed = Vec::new();
+    for gone in &point.value.removed {
+        if branches.iter().any(|b| b.name == gone.value) {
+            return Err(at.line(
+                Position::of(&gone.referenced),
+                format!(
+                    "branch `{name}.{}` is listed as removed and as a branch; keep one",
+                    gone.value
+                ),
+            ));
+        }
+        removed.push(gone.value.clone());
+    }
+    Ok(CatalogPoint {
+        name: name.to_string(),
+        description: point.value.description.clone(),
+        line,
+        branches,
+        removed,
+    })
+}
+
+/// The source files whose SHA-256 differs from the one the catalog was reviewed against
+/// (or that are gone); a hash that is not one is an error.
+fn stale_sources(
+    sources: &[SourceFile],
+    base: &Path,
+    at: &At,
+) -> Result<Vec<StaleSource>, ConfigError> {
+    let mut stale = Vec::new();
+    for source_file in sources {
+        let reviewed = source_file.sha256.value.trim().to_ascii_lowercase();
+        let reviewed = reviewed.strip_prefix("sha256:").unwrap_or(&reviewed);
+        if reviewed.len() != 64 || !reviewed.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(at
+                .line(
+                    Position::of(&source_file.sha256.referenced),
+                    format!(
+                        "`sha256: {}` is not a SHA-256 (64 hex digits)",
+                        source_file.sha256.value
+                    ),
+                )
+                .with_help("`evalgate catalog stamp` writes the current hashes"));
+        }
+        let path = base.join(&source_file.path.value);
+        let current = sha256_file(&path).ok();
+        if current.as_deref() != Some(reviewed) {
+            stale.push(StaleSource {
+                path: source_file.path.value.clone(),
+                reviewed_sha256: reviewed.to_string(),
+                current_sha256: current,
+            });
+        }
+    }
+    Ok(stale)
+}
+
 fn key_line(lines: &[&str], key: &str, value_line: u32) -> u32 {
     let plain = format!("{key}:");
     let quoted = [format!("\"{key}\":"), format!("'{key}':")];

@@ -26,7 +26,30 @@ pub(crate) fn case_findings(
     today: jiff::civil::Date,
     current: &Envelope,
 ) -> Vec<DecayFinding> {
-    let finding = |detector: Detector, reason: String, action: String| DecayFinding {
+    let mut findings = Vec::new();
+    findings.extend(review(
+        case,
+        first_run,
+        today,
+        context.policy.review_max_age_days,
+    ));
+    pin_drift(context, case, &mut findings);
+    for branch in &case.removed_branches {
+        findings.push(finding(
+            case,
+            Detector::MissingReference,
+            format!("names `{branch}`, which the branch catalog lists as removed"),
+            "rewrite the expectation for the planner as it is now, or retire the case".into(),
+        ));
+    }
+    findings.extend(rubric_drift(context, case));
+    findings.extend(stale_snapshot(case, current));
+    findings
+}
+
+/// A finding of `detector` about `case`, at the line of the key it is about.
+fn finding(case: &CaseFacts, detector: Detector, reason: String, action: String) -> DecayFinding {
+    DecayFinding {
         case: case.case.clone(),
         file: case.file.clone(),
         severity: Severity::Stale,
@@ -40,12 +63,21 @@ pub(crate) fn case_findings(
         detector,
         reason,
         action,
-    };
-    let mut findings = Vec::new();
-    let max_age = context.policy.review_max_age_days;
+    }
+}
+
+/// `review_age` and `never_reviewed`: a review older than the policy, or in the future; no
+/// review at all.
+fn review(
+    case: &CaseFacts,
+    first_run: FirstRun,
+    today: jiff::civil::Date,
+    max_age: u32,
+) -> Option<DecayFinding> {
     match case.reviewed {
-        None => findings.push(never_reviewed(
+        None => Some(never_reviewed(
             finding(
+                case,
                 Detector::NeverReviewed,
                 String::new(),
                 format!("review the case against the product today and set `reviewed: {today}`"),
@@ -54,25 +86,32 @@ pub(crate) fn case_findings(
             today,
             max_age,
         )),
-        Some(reviewed) if reviewed > today => findings.push(finding(
+        Some(reviewed) if reviewed > today => Some(finding(
+            case,
             Detector::ReviewAge,
             format!("`reviewed: {reviewed}` is in the future (the run is on {today})"),
             format!("fix the date: set `reviewed: {today}` after reviewing the case"),
         )),
         Some(reviewed) => {
             let age = (today - reviewed).get_days();
-            if age > i32::try_from(max_age).unwrap_or(i32::MAX) {
-                findings.push(finding(
+            (age > i32::try_from(max_age).unwrap_or(i32::MAX)).then(|| {
+                finding(
+                    case,
                     Detector::ReviewAge,
                     format!("last reviewed {reviewed}, {age} days ago (policy: {max_age} days)"),
                     format!("re-review the case and set `reviewed: {today}`, or retire it"),
-                ));
-            }
+                )
+            })
         }
     }
+}
+
+/// `pin_drift`: a version the case pins that the suite has moved from or no longer declares.
+fn pin_drift(context: &DecayContext, case: &CaseFacts, findings: &mut Vec<DecayFinding>) {
     for (key, pinned) in &case.pins {
         match context.pins.get(key) {
             Some(in_force) if in_force != pinned => findings.push(finding(
+                case,
                 Detector::PinDrift,
                 format!("pins {key} {pinned}; the suite has {in_force} in force"),
                 format!(
@@ -81,19 +120,17 @@ pub(crate) fn case_findings(
             )),
             Some(_) => {}
             None => findings.push(finding(
+                case,
                 Detector::PinDrift,
                 format!("pins {key} {pinned}; the suite no longer declares a `{key}` version"),
                 format!("remove the `{key}` pin or declare `pins.{key}` in the suite"),
             )),
         }
     }
-    for branch in &case.removed_branches {
-        findings.push(finding(
-            Detector::MissingReference,
-            format!("names `{branch}`, which the branch catalog lists as removed"),
-            "rewrite the expectation for the planner as it is now, or retire the case".into(),
-        ));
-    }
+}
+
+/// `rubric_drift`: labelled under a rubric version that is no longer in force.
+fn rubric_drift(context: &DecayContext, case: &CaseFacts) -> Option<DecayFinding> {
     if let Some(reference) = &case.rubric
         && let Some(rubric) = context.rubrics.get(&reference.id)
         && reference.version != rubric.version
@@ -102,7 +139,8 @@ pub(crate) fn case_findings(
             .changed
             .map(|d| format!(" (since {d})"))
             .unwrap_or_default();
-        findings.push(finding(
+        return Some(finding(
+            case,
             Detector::RubricDrift,
             format!(
                 "labelled under {}@{}; {} v{} is in force{since}",
@@ -114,45 +152,51 @@ pub(crate) fn case_findings(
             ),
         ));
     }
-    if let Some(snapshot) = &case.snapshot
-        && snapshot.exists
-    {
-        let accepted = snapshot
-            .accepted
-            .map(|d| format!(" on {d}"))
-            .unwrap_or_default();
-        match &snapshot.envelope {
-            None => findings.push(finding(
-                Detector::StaleSnapshot,
-                format!(
-                    "snapshot {} records no envelope: unknown what it was accepted under",
-                    snapshot.path
-                ),
-                "re-accept it to record its envelope (`cargo insta test --force-update-snapshots`, and review `git diff evals/snapshots`)".into(),
-            )),
-            Some(then) => {
-                let changed: Vec<String> = SNAPSHOT_AXES
-                    .iter()
-                    .filter_map(|axis| match (then.get(axis), current.get(axis)) {
-                        (Some(a), Some(b)) if a != b => Some(format!("{axis} {a} → {b}")),
-                        _ => None,
-                    })
-                    .collect();
-                if !changed.is_empty() {
-                    findings.push(finding(
-                        Detector::StaleSnapshot,
-                        format!(
-                            "snapshot {} was accepted{accepted} under another envelope: {}",
-                            snapshot.path,
-                            changed.join(", ")
-                        ),
-                        "check the output still holds under the current envelope, then re-accept it (`cargo insta test --force-update-snapshots`, and review `git diff evals/snapshots`)".into(),
-                    ));
-                }
-            }
-        }
-    }
-    findings
+    None
+}
+
+/// `stale_snapshot`: a snapshot accepted under another model or prompt, or under no
+/// recorded envelope.
+fn stale_snapshot(case: &CaseFacts, current: &Envelope) -> Option<DecayFinding> {
+    let snapshot = case.snapshot.as_ref().filter(|s| s.exists)?;
+    let accepted = snapshot
+        .accepted
+        .map(|d| format!(" on {d}"))
+        .unwrap_or_default();
+    let Some(then) = &snapshot.envelope else {
+        return Some(finding(
+            case,
+            Detector::StaleSnapshot,
+            format!(
+                "snapshot {} records no envelope: unknown what it was accepted under",
+                snapshot.path
+            ),
+            "re-accept it to record its envelope (`cargo insta test --force-update-snapshots`, \
+             and review `git diff evals/snapshots`)"
+                .into(),
+        ));
+    };
+    let changed: Vec<String> = SNAPSHOT_AXES
+        .iter()
+        .filter_map(|axis| match (then.get(axis), current.get(axis)) {
+            (Some(a), Some(b)) if a != b => Some(format!("{axis} {a} → {b}")),
+            _ => None,
+        })
+        .collect();
+    (!changed.is_empty()).then(|| {
+        finding(
+            case,
+            Detector::StaleSnapshot,
+            format!(
+                "snapshot {} was accepted{accepted} under another envelope: {}",
+                snapshot.path,
+                changed.join(", ")
+            ),
+            "check the output still holds under the current envelope, then re-accept it \
+             (`cargo insta test --force-update-snapshots`, and review `git diff evals/snapshots`)"
+                .into(),
+        )
+    })
 }
 
 /// A case without a `reviewed:` date is as old as its first run: young, it is a low-severity

@@ -112,122 +112,23 @@ impl<'s> Ingest<'s> {
         let json = std::str::from_utf8(&self.line)
             .map_err(|e| Error::Internal(format!("serde_json wrote invalid UTF-8: {e}")))?;
         let written = match record {
-            RecordRef::Run(r) => self
-                .tx
-                .prepare_cached(
-                    "INSERT INTO run_records (run_id, pid, started_s, started_ns, suite, record)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                     ON CONFLICT (run_id, pid, started_s, started_ns) DO UPDATE SET
-                       suite = excluded.suite, record = excluded.record",
-                )
-                .and_then(|mut stmt| {
-                    let (s, ns) = split(r.started_at);
-                    stmt.execute(params![r.run_id, r.pid, s, ns, r.suite, json])
-                })
-                .map(|_| self.stats.runs += 1),
-            RecordRef::Sample(r) => self
-                .tx
-                .prepare_cached(
-                    "INSERT INTO sample_records (run_id, case_id, sample, started_s, started_ns,
-                       verdict, model, envelope, record, memory)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-                     ON CONFLICT (run_id, case_id, sample) DO UPDATE SET
-                       started_s = excluded.started_s, started_ns = excluded.started_ns,
-                       verdict = excluded.verdict, model = excluded.model,
-                       envelope = excluded.envelope, record = excluded.record,
-                       memory = excluded.memory",
-                )
-                .and_then(|mut stmt| {
-                    let (s, ns) = split(r.started_at);
-                    let envelope = (!r.envelope.is_empty())
-                        .then(|| serde_json::to_string(&r.envelope).expect("a map of strings"));
-                    let verdict = match r.verdict {
-                        SampleVerdict::Pass => "pass",
-                        SampleVerdict::Fail => "fail",
-                        SampleVerdict::Error => "error",
-                    };
-                    let memory = crate::memory::concerns_memory(r).then_some(1);
-                    stmt.execute(params![
-                        r.run_id, r.case, r.sample, s, ns, verdict, r.model, envelope, json, memory
-                    ])
-                })
-                .map(|_| self.stats.samples += 1),
-            RecordRef::Case(r) => self
-                .tx
-                .prepare_cached(
-                    "INSERT INTO case_records (run_id, case_id, started_s, started_ns, verdict,
-                       record)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                     ON CONFLICT (run_id, case_id) DO UPDATE SET started_s = excluded.started_s,
-                       started_ns = excluded.started_ns, verdict = excluded.verdict,
-                       record = excluded.record",
-                )
-                .and_then(|mut stmt| {
-                    let (s, ns) = split(r.started_at);
-                    stmt.execute(params![r.run_id, r.case, s, ns, r.verdict.as_str(), json])
-                })
-                .map(|_| self.stats.cases += 1),
-            RecordRef::Rerun(r) => self
-                .tx
-                .prepare_cached(
-                    "INSERT INTO reruns (rerun_id, suite, case_id, started_s, started_ns, branch,
-                       record, commit_id, envelope_id)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-                     ON CONFLICT (rerun_id) DO UPDATE SET suite = excluded.suite,
-                       case_id = excluded.case_id, started_s = excluded.started_s,
-                       started_ns = excluded.started_ns, branch = excluded.branch,
-                       record = excluded.record, commit_id = excluded.commit_id,
-                       envelope_id = excluded.envelope_id",
-                )
-                .and_then(|mut stmt| {
-                    let (s, ns) = split(r.started_at);
-                    stmt.execute(params![
-                        r.rerun_id,
-                        r.suite,
-                        r.case,
-                        s,
-                        ns,
-                        r.branch,
-                        json,
-                        r.commit,
-                        r.envelope_id
-                    ])
-                })
-                .map(|_| self.stats.reruns += 1),
-            RecordRef::Outcome(o) => self
-                .tx
-                .prepare_cached(
-                    "INSERT INTO run_outcomes (run_id, red, record) VALUES (?1, ?2, ?3)
-                     ON CONFLICT (run_id) DO UPDATE SET red = excluded.red,
-                       record = excluded.record",
-                )
-                .and_then(|mut stmt| stmt.execute(params![o.run_id, o.red, json]))
-                // A report that found the run incomplete (from more than its records say:
-                // the suite's cases) marks it partial for good.
-                .and_then(|_| {
-                    if !o.incomplete {
-                        return Ok(0);
-                    }
-                    self.tx
-                        .prepare_cached("UPDATE runs SET partial = 1 WHERE run_id = ?1")
-                        .and_then(|mut stmt| stmt.execute([&o.run_id]))
-                })
-                .map(|_| self.stats.outcomes += 1),
-            RecordRef::End(e) => self
-                .tx
-                .prepare_cached(
-                    "INSERT INTO run_ends (run_id, pid, started_s, started_ns, record)
-                     VALUES (?1, ?2, ?3, ?4, ?5)
-                     ON CONFLICT (run_id, pid, started_s, started_ns) DO UPDATE SET
-                       record = excluded.record",
-                )
-                .and_then(|mut stmt| {
-                    let (s, ns) = split(e.started_at);
-                    stmt.execute(params![e.run_id, e.pid, s, ns, json])
-                })
-                .map(|_| self.stats.ends += 1),
+            RecordRef::Run(r) => write_run(&self.tx, r, json),
+            RecordRef::Sample(r) => write_sample(&self.tx, r, json),
+            RecordRef::Case(r) => write_case(&self.tx, r, json),
+            RecordRef::Rerun(r) => write_rerun(&self.tx, r, json),
+            RecordRef::Outcome(o) => write_outcome(&self.tx, o, json),
+            RecordRef::End(e) => write_end(&self.tx, e, json),
         };
         written.map_err(|e| database_error(self.path, e))?;
+        let counter = match record {
+            RecordRef::Run(_) => &mut self.stats.runs,
+            RecordRef::Sample(_) => &mut self.stats.samples,
+            RecordRef::Case(_) => &mut self.stats.cases,
+            RecordRef::Rerun(_) => &mut self.stats.reruns,
+            RecordRef::Outcome(_) => &mut self.stats.outcomes,
+            RecordRef::End(_) => &mut self.stats.ends,
+        };
+        *counter += 1;
         // A rerun is not a run of the suite: it gets no `runs` row, so it is never a
         // baseline and its samples never enter verdict history. An outcome is about a run
         // that has its row already.
@@ -466,4 +367,129 @@ fn versions_reported(model: Option<String>, envelope: BTreeMap<String, String>) 
         ttft_ms: None,
         memory: Vec::new(),
     }
+}
+
+/// Writes a run record (its JSON text `json`), replacing the one with its key.
+fn write_run(tx: &Transaction<'_>, r: &RunRecord, json: &str) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO run_records (run_id, pid, started_s, started_ns, suite, record)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (run_id, pid, started_s, started_ns) DO UPDATE SET
+           suite = excluded.suite, record = excluded.record",
+    )
+    .and_then(|mut stmt| {
+        let (s, ns) = split(r.started_at);
+        stmt.execute(params![r.run_id, r.pid, s, ns, r.suite, json])
+    })
+    .map(|_| ())
+}
+
+/// Writes a sample record (its JSON text `json`), replacing the one with its key.
+fn write_sample(tx: &Transaction<'_>, r: &SampleRecord, json: &str) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO sample_records (run_id, case_id, sample, started_s, started_ns,
+           verdict, model, envelope, record, memory)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+         ON CONFLICT (run_id, case_id, sample) DO UPDATE SET
+           started_s = excluded.started_s, started_ns = excluded.started_ns,
+           verdict = excluded.verdict, model = excluded.model,
+           envelope = excluded.envelope, record = excluded.record,
+           memory = excluded.memory",
+    )
+    .and_then(|mut stmt| {
+        let (s, ns) = split(r.started_at);
+        let envelope = (!r.envelope.is_empty())
+            .then(|| serde_json::to_string(&r.envelope).expect("a map of strings"));
+        let verdict = match r.verdict {
+            SampleVerdict::Pass => "pass",
+            SampleVerdict::Fail => "fail",
+            SampleVerdict::Error => "error",
+        };
+        let memory = crate::memory::concerns_memory(r).then_some(1);
+        stmt.execute(params![
+            r.run_id, r.case, r.sample, s, ns, verdict, r.model, envelope, json, memory
+        ])
+    })
+    .map(|_| ())
+}
+
+/// Writes a case record (its JSON text `json`), replacing the one with its key.
+fn write_case(tx: &Transaction<'_>, r: &CaseRecord, json: &str) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO case_records (run_id, case_id, started_s, started_ns, verdict,
+           record)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (run_id, case_id) DO UPDATE SET started_s = excluded.started_s,
+           started_ns = excluded.started_ns, verdict = excluded.verdict,
+           record = excluded.record",
+    )
+    .and_then(|mut stmt| {
+        let (s, ns) = split(r.started_at);
+        stmt.execute(params![r.run_id, r.case, s, ns, r.verdict.as_str(), json])
+    })
+    .map(|_| ())
+}
+
+/// Writes a rerun record (its JSON text `json`), replacing the one with its key.
+fn write_rerun(tx: &Transaction<'_>, r: &RerunRecord, json: &str) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO reruns (rerun_id, suite, case_id, started_s, started_ns, branch,
+           record, commit_id, envelope_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+         ON CONFLICT (rerun_id) DO UPDATE SET suite = excluded.suite,
+           case_id = excluded.case_id, started_s = excluded.started_s,
+           started_ns = excluded.started_ns, branch = excluded.branch,
+           record = excluded.record, commit_id = excluded.commit_id,
+           envelope_id = excluded.envelope_id",
+    )
+    .and_then(|mut stmt| {
+        let (s, ns) = split(r.started_at);
+        stmt.execute(params![
+            r.rerun_id,
+            r.suite,
+            r.case,
+            s,
+            ns,
+            r.branch,
+            json,
+            r.commit,
+            r.envelope_id
+        ])
+    })
+    .map(|_| ())
+}
+
+/// Writes an outcome record (its JSON text `json`), replacing the one with its key.
+fn write_outcome(tx: &Transaction<'_>, o: &OutcomeRecord, json: &str) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO run_outcomes (run_id, red, record) VALUES (?1, ?2, ?3)
+         ON CONFLICT (run_id) DO UPDATE SET red = excluded.red,
+           record = excluded.record",
+    )
+    .and_then(|mut stmt| stmt.execute(params![o.run_id, o.red, json]))
+    // A report that found the run incomplete (from more than its records say:
+    // the suite's cases) marks it partial for good.
+    .and_then(|_| {
+        if !o.incomplete {
+            return Ok(0);
+        }
+        tx.prepare_cached("UPDATE runs SET partial = 1 WHERE run_id = ?1")
+            .and_then(|mut stmt| stmt.execute([&o.run_id]))
+    })
+    .map(|_| ())
+}
+
+/// Writes an end record (its JSON text `json`), replacing the one with its key.
+fn write_end(tx: &Transaction<'_>, e: &EndRecord, json: &str) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO run_ends (run_id, pid, started_s, started_ns, record)
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (run_id, pid, started_s, started_ns) DO UPDATE SET
+           record = excluded.record",
+    )
+    .and_then(|mut stmt| {
+        let (s, ns) = split(e.started_at);
+        stmt.execute(params![e.run_id, e.pid, s, ns, json])
+    })
+    .map(|_| ())
 }

@@ -14,7 +14,7 @@ use super::coverage_text::printable;
 use crate::baseline::{Baseline, BaselinePolicy};
 use crate::errors::Error;
 use crate::history::{HistoryStore, axes_key};
-use crate::record::RunData;
+use crate::record::{RerunRecord, RunData};
 use crate::stats::fisher_exact_drop;
 
 /// This run's earlier attempts.
@@ -111,7 +111,36 @@ pub(super) fn find(
     if earlier.is_empty() && reruns.is_empty() {
         return Ok(Ok(None));
     }
-    // case → (passes, answered, failed in, held in)
+    let earlier_ids: Vec<&str> = earlier.iter().map(|a| a.run_id.as_str()).collect();
+    let pooled = pool(summary, store.case_counts(&earlier_ids)?, &reruns);
+    let mut evidence = pooled_evidence(pooled, baseline);
+    if let Some((baseline, policy)) = baseline {
+        adjust(&mut evidence, baseline, policy);
+    }
+    Ok(Ok(Some(Attempts {
+        commit: commit.to_string(),
+        envelope: envelope.to_string(),
+        earlier: earlier
+            .into_iter()
+            .map(|a| EarlierAttempt {
+                run_id: a.run_id,
+                started_at: a.started_at,
+                red: a.red,
+            })
+            .collect(),
+        reruns: reruns.into_iter().map(|r| r.rerun_id).collect(),
+        pooled: evidence,
+    })))
+}
+
+/// Per case, its samples pooled over this run, the earlier attempts (`counts`: run, case,
+/// passes, failures) and the reruns: (passes, answered, attempts it failed in, attempts
+/// it was held in).
+fn pool(
+    summary: &Summary,
+    counts: Vec<(String, String, u32, u32)>,
+    reruns: &[RerunRecord],
+) -> BTreeMap<String, (u32, u32, u32, u32)> {
     let mut pooled: BTreeMap<String, (u32, u32, u32, u32)> = BTreeMap::new();
     let mut add = |case: &str, passes: u32, failures: u32| {
         let entry = pooled.entry(case.to_string()).or_default();
@@ -123,14 +152,22 @@ pub(super) fn find(
     for case in &summary.cases {
         add(&case.case, case.passes, case.failures);
     }
-    let earlier_ids: Vec<&str> = earlier.iter().map(|a| a.run_id.as_str()).collect();
-    for (_, case, passes, failures) in store.case_counts(&earlier_ids)? {
+    for (_, case, passes, failures) in counts {
         add(&case, passes, failures);
     }
-    for rerun in &reruns {
+    for rerun in reruns {
         add(&rerun.case, rerun.passes, rerun.failures);
     }
-    let mut evidence: Vec<PooledEvidence> = pooled
+    pooled
+}
+
+/// The pooled evidence of each case that failed in some attempt, with its p-value against
+/// the baseline when there is one.
+fn pooled_evidence(
+    pooled: BTreeMap<String, (u32, u32, u32, u32)>,
+    baseline: Option<(&Baseline, &BaselinePolicy)>,
+) -> Vec<PooledEvidence> {
+    pooled
         .into_iter()
         .filter(|(_, (_, _, failed_in, _))| *failed_in > 0)
         .map(|(case, (passes, answered, failed_in, held_in))| {
@@ -156,39 +193,26 @@ pub(super) fn find(
                 regression: false,
             }
         })
+        .collect()
+}
+
+/// Adjusts the p-values over every case the baseline holds (pooling chose which cases to
+/// show, not how many comparisons there are), and marks the regressions.
+fn adjust(evidence: &mut [PooledEvidence], baseline: &Baseline, policy: &BaselinePolicy) {
+    let m = baseline.held_cases().max(1);
+    let compared: Vec<usize> = (0..evidence.len())
+        .filter(|&i| evidence[i].p_value.is_some())
         .collect();
-    if let Some((baseline, policy)) = baseline {
-        // Adjusted over every case the baseline holds: pooling chose which cases to show,
-        // not how many comparisons there are.
-        let m = baseline.held_cases().max(1);
-        let compared: Vec<usize> = (0..evidence.len())
-            .filter(|&i| evidence[i].p_value.is_some())
-            .collect();
-        let mut p: Vec<f64> = compared
-            .iter()
-            .map(|&i| evidence[i].p_value.unwrap_or(1.0))
-            .collect();
-        p.resize(m.max(p.len()), 1.0);
-        let adjusted = policy.correction.adjust(&p);
-        for (k, &i) in compared.iter().enumerate() {
-            evidence[i].adjusted_p = Some(adjusted[k]);
-            evidence[i].regression = adjusted[k] <= policy.alpha;
-        }
+    let mut p: Vec<f64> = compared
+        .iter()
+        .map(|&i| evidence[i].p_value.unwrap_or(1.0))
+        .collect();
+    p.resize(m.max(p.len()), 1.0);
+    let adjusted = policy.correction.adjust(&p);
+    for (k, &i) in compared.iter().enumerate() {
+        evidence[i].adjusted_p = Some(adjusted[k]);
+        evidence[i].regression = adjusted[k] <= policy.alpha;
     }
-    Ok(Ok(Some(Attempts {
-        commit: commit.to_string(),
-        envelope: envelope.to_string(),
-        earlier: earlier
-            .into_iter()
-            .map(|a| EarlierAttempt {
-                run_id: a.run_id,
-                started_at: a.started_at,
-                red: a.red,
-            })
-            .collect(),
-        reruns: reruns.into_iter().map(|r| r.rerun_id).collect(),
-        pooled: evidence,
-    })))
 }
 
 /// The terminal section: which attempt this is, and when it is green after red ones, the

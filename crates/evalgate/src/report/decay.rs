@@ -2,7 +2,7 @@
 //! ingested into the store first, so saturation and discrimination are judged with this run
 //! in the history.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::attempts::{self, Attempts};
@@ -101,19 +101,10 @@ pub(crate) fn ingest_and_judge(
         None => None,
     };
     let reruns = match (&store, suite) {
-        (Some(store), Some(suite)) => {
-            let now = jiff::Timestamp::now();
-            let since = now.checked_sub(RERUNS_LISTED_FOR).unwrap_or(now);
-            match store.reruns_of(suite, since, now, this_run.branch) {
-                Ok(reruns) => reruns,
-                Err(e) => {
-                    problem.get_or_insert(e);
-                    Vec::new()
-                }
-            }
-        }
-        _ => Vec::new(),
-    };
+        (Some(store), Some(suite)) => kept(recent_reruns(store, suite, &this_run), &mut problem),
+        _ => None,
+    }
+    .unwrap_or_default();
     let baseline = data
         .policy
         .as_ref()
@@ -130,14 +121,11 @@ pub(crate) fn ingest_and_judge(
                 (Some(Ok(Resolved::Found(b, _))), Some(policy)) => Some((&**b, policy)),
                 _ => None,
             };
-            match attempts::find(data, summary, &this_run.envelope.id, store, found) {
-                Ok(found) => found,
-                Err(e) => {
-                    let why = e.to_string();
-                    problem.get_or_insert(e);
-                    Err(why)
-                }
-            }
+            attempts::find(data, summary, &this_run.envelope.id, store, found).unwrap_or_else(|e| {
+                let why = e.to_string();
+                problem.get_or_insert(e);
+                Err(why)
+            })
         }
     };
     let judged_memory = judge_memory(
@@ -147,13 +135,7 @@ pub(crate) fn ingest_and_judge(
         store.as_ref(),
         history_path.is_some(),
     );
-    let memory = match judged_memory {
-        Ok(memory) => memory,
-        Err(e) => {
-            problem.get_or_insert(e);
-            None
-        }
-    };
+    let memory = kept(judged_memory, &mut problem).flatten();
     let Some(context) = context else {
         return Ok(Judged {
             decay: None,
@@ -166,18 +148,16 @@ pub(crate) fn ingest_and_judge(
             store,
         });
     };
-    let date = this_run.started.to_zoned(jiff::tz::TimeZone::UTC).date();
-    let passing: HashSet<&str> = summary
-        .cases
-        .iter()
-        .filter(|c| c.verdict == Verdict::Pass)
-        .map(|c| c.case.as_str())
-        .collect();
     let (decay, production_problem) = assess(DecayInputs {
         context,
-        date,
+        date: this_run.started.to_zoned(jiff::tz::TimeZone::UTC).date(),
         envelope: this_run.envelope,
-        passing,
+        passing: summary
+            .cases
+            .iter()
+            .filter(|c| c.verdict == Verdict::Pass)
+            .map(|c| c.case.as_str())
+            .collect(),
         history,
     });
     Ok(Judged {
@@ -190,6 +170,30 @@ pub(crate) fn ingest_and_judge(
         attempts,
         store,
     })
+}
+
+/// `result`'s value, or None with its error kept in `problem` (the first one kept): one
+/// part of the report that could not be made does not stop the others.
+fn kept<T>(result: Result<T, Error>, problem: &mut Option<Error>) -> Option<T> {
+    match result {
+        Ok(value) => Some(value),
+        Err(e) => {
+            problem.get_or_insert(e);
+            None
+        }
+    }
+}
+
+/// The `evalgate rerun`s of `suite`'s cases on this run's branch in the last
+/// [`RERUNS_LISTED_FOR`].
+fn recent_reruns(
+    store: &HistoryStore,
+    suite: &str,
+    this_run: &ThisRun,
+) -> Result<Vec<RerunRecord>, Error> {
+    let now = jiff::Timestamp::now();
+    let since = now.checked_sub(RERUNS_LISTED_FOR).unwrap_or(now);
+    store.reruns_of(suite, since, now, this_run.branch)
 }
 
 /// What the history's judgements need to know of the run being reported (its suite, its

@@ -11,7 +11,17 @@ use crate::output::Shown;
 const SHOWN_CLUSTERS: usize = 3;
 
 pub(super) fn render(decay: &DecayReport, shown: Shown<'_>, text: &mut String) {
-    let percent = |x: f64| format!("{:.1} %", x * 100.0);
+    headline(decay, shown, text);
+    counts(decay, text);
+    examples(decay, text);
+}
+
+fn percent(x: f64) -> String {
+    format!("{:.1} %", x * 100.0)
+}
+
+/// Green but stale, the envelope and any silent model bump.
+fn headline(decay: &DecayReport, shown: Shown<'_>, text: &mut String) {
     let _ = write!(
         text,
         "\nevalgate: decay — green but stale: {} of {} passing cases · {} of {} active cases with findings ({}) · {} retired, {} drafts",
@@ -42,6 +52,11 @@ pub(super) fn render(decay: &DecayReport, shown: Shown<'_>, text: &mut String) {
     for bump in &decay.envelope.model_bumps {
         let _ = write!(text, "\n  WARNING {}", printable(&bump.to_string()));
     }
+}
+
+/// Findings per detector, discrimination, history, rubric agreement and production traffic
+/// that resembles no case.
+fn counts(decay: &DecayReport, text: &mut String) {
     let counts: Vec<String> = decay
         .by_detector
         .iter()
@@ -92,7 +107,11 @@ pub(super) fn render(decay: &DecayReport, shown: Shown<'_>, text: &mut String) {
             let _ = write!(text, "\n    {} like {:?}", cluster.size, printable(example));
         }
     }
-    // One example per detector, so a detector with many findings does not hide the others.
+}
+
+/// One finding of each detector (so a detector with many findings does not hide the
+/// others), with what to do.
+fn examples(decay: &DecayReport, text: &mut String) {
     let mut shown = 0;
     for detector in decay.by_detector.keys() {
         let Some(f) = decay.findings.iter().find(|f| f.detector == *detector) else {

@@ -14,9 +14,9 @@ use std::time::Duration;
 use super::junit_doc::{Outcome, Property, Report, Status, TestCase, TestSuite};
 use serde::{Deserialize, Serialize};
 
-use super::RunReport;
 use super::gates::{GateOutcome, GateResult};
 use super::junit_decay::decay_suite;
+use super::{RunReport, Summary};
 use crate::baseline::{CaseChange, Change};
 use crate::case::Status as CaseStatus;
 use crate::gate::GateLevel;
@@ -111,6 +111,38 @@ pub(crate) fn junit_report(data: &RunData, run_report: &RunReport) -> Report {
         .unwrap_or_else(|| "evals".into());
     let mut report = Report::new("evalgate");
     let mut suite = TestSuite::new(&name);
+    case_tests(&mut suite, data, run_report);
+    // Drafts: listed as cargo test lists them (ignored), when the run was the whole suite
+    // (a filtered run cannot tell which drafts its filter matched).
+    if run_report.partial.is_none() {
+        draft_tests(&mut suite, data, summary);
+    }
+    incomplete_tests(&mut suite, summary);
+    run_properties(&mut suite, data, run_report);
+    // Wall time from the first case's start to the last case's end (shards included).
+    let start = summary.cases.iter().map(|c| c.started_at).min();
+    let end = summary.cases.iter().map(|c| c.finished_at).max();
+    if let (Some(start), Some(end)) = (start, end) {
+        let secs = (end.as_nanosecond() - start.as_nanosecond()).max(0) as f64 / 1e9;
+        suite.time = Some(Duration::from_secs_f64(secs));
+        report.time = Some(Duration::from_secs_f64(secs));
+    }
+    report.suites.push(suite);
+    if let Some(coverage) = coverage_suite(run_report) {
+        report.suites.push(coverage);
+    }
+    if let Some(decay) = &run_report.decay {
+        report.suites.push(decay_suite(decay));
+    }
+    if !run_report.gates.is_empty() {
+        report.suites.push(gates_suite(run_report));
+    }
+    report
+}
+
+/// A testcase per case, at its first failing expectation's line (else its first key, as
+/// the step summary links it).
+fn case_tests(suite: &mut TestSuite, data: &RunData, run_report: &RunReport) {
     let mut samples_of: HashMap<(&str, &str), Vec<&SampleRecord>> = HashMap::new();
     for sample in &data.samples {
         samples_of
@@ -124,7 +156,7 @@ pub(crate) fn junit_report(data: &RunData, run_report: &RunReport) -> Report {
         .flat_map(|b| &b.cases)
         .map(|c| (c.case.as_str(), c))
         .collect();
-    for case in &summary.cases {
+    for case in &run_report.summary.cases {
         let samples = samples_of
             .get(&(case.case.as_str(), case.run_id.as_str()))
             .map(Vec::as_slice)
@@ -143,30 +175,33 @@ pub(crate) fn junit_report(data: &RunData, run_report: &RunReport) -> Report {
             changes.get(case.case.as_str()).copied(),
         ));
     }
-    // Drafts: listed as cargo test lists them (ignored), when the run was the whole suite
-    // (a filtered run cannot tell which drafts its filter matched).
-    if run_report.partial.is_none() {
-        let ran: BTreeSet<&str> = summary.cases.iter().map(|c| c.case.as_str()).collect();
-        let drafts = data
-            .policy
-            .iter()
-            .filter_map(|p| p.decay.as_ref())
-            .flat_map(|d| &d.cases)
-            .filter(|c| c.status == CaseStatus::Draft && !ran.contains(c.case.as_str()));
-        for draft in drafts {
-            let status = Status::Skipped(Outcome::new(
-                "draft",
-                "draft: not run by default (`status: draft`; run drafts with `-- --include-ignored`)",
-            ));
-            let classname = Some(draft.classname.as_str()).filter(|c| !c.is_empty());
-            let mut tc = TestCase::new(&draft.case, classname.unwrap_or("evals"), status);
-            tc.file = Some(draft.file.clone());
-            tc.line = Some(draft.line.to_string());
-            suite.cases.push(tc);
-        }
+}
+
+/// The drafts the run did not run, as skipped testcases.
+fn draft_tests(suite: &mut TestSuite, data: &RunData, summary: &Summary) {
+    let ran: BTreeSet<&str> = summary.cases.iter().map(|c| c.case.as_str()).collect();
+    let drafts = data
+        .policy
+        .iter()
+        .filter_map(|p| p.decay.as_ref())
+        .flat_map(|d| &d.cases)
+        .filter(|c| c.status == CaseStatus::Draft && !ran.contains(c.case.as_str()));
+    for draft in drafts {
+        let status = Status::Skipped(Outcome::new(
+            "draft",
+            "draft: not run by default (`status: draft`; run drafts with `-- --include-ignored`)",
+        ));
+        let classname = Some(draft.classname.as_str()).filter(|c| !c.is_empty());
+        let mut tc = TestCase::new(&draft.case, classname.unwrap_or("evals"), status);
+        tc.file = Some(draft.file.clone());
+        tc.line = Some(draft.line.to_string());
+        suite.cases.push(tc);
     }
-    // An incomplete run is never green: every case without a result fails, and so does
-    // the run itself when it was cut short after its last case.
+}
+
+/// An incomplete run is never green: every case without a result fails, and so does the
+/// run itself when it was cut short after its last case.
+fn incomplete_tests(suite: &mut TestSuite, summary: &Summary) {
     if let Some(why) = summary.completion.describe() {
         suite
             .properties
@@ -185,6 +220,11 @@ pub(crate) fn junit_report(data: &RunData, run_report: &RunReport) -> Report {
             suite.cases.push(TestCase::new(id, "evals", status));
         }
     }
+}
+
+/// The suite's properties: the attempt (and reruns to green), the run id, the target and
+/// the declared envelope.
+fn run_properties(suite: &mut TestSuite, data: &RunData, run_report: &RunReport) {
     if let Ok(Some(attempts)) = &run_report.attempts {
         // A green run after red attempts of the same commit and envelope: rerun to green.
         suite.properties.push(Property::new(
@@ -213,25 +253,6 @@ pub(crate) fn junit_report(data: &RunData, run_report: &RunReport) -> Report {
                 .push(Property::new(format!("declared.envelope.{}", key), value));
         }
     }
-    // Wall time from the first case's start to the last case's end (shards included).
-    let start = summary.cases.iter().map(|c| c.started_at).min();
-    let end = summary.cases.iter().map(|c| c.finished_at).max();
-    if let (Some(start), Some(end)) = (start, end) {
-        let secs = (end.as_nanosecond() - start.as_nanosecond()).max(0) as f64 / 1e9;
-        suite.time = Some(Duration::from_secs_f64(secs));
-        report.time = Some(Duration::from_secs_f64(secs));
-    }
-    report.suites.push(suite);
-    if let Some(coverage) = coverage_suite(run_report) {
-        report.suites.push(coverage);
-    }
-    if let Some(decay) = &run_report.decay {
-        report.suites.push(decay_suite(decay));
-    }
-    if !run_report.gates.is_empty() {
-        report.suites.push(gates_suite(run_report));
-    }
-    report
 }
 
 /// `evalgate.coverage`: one testcase per decision point. A point fails only when a failing
@@ -371,7 +392,35 @@ fn test_case(
     change: Option<&CaseChange>,
 ) -> TestCase {
     let regression = change.is_some_and(|c| c.change == Change::Regression);
-    let status = if !case.failed && !regression {
+    let mut tc = TestCase::new(
+        &case.case,
+        &case.classname,
+        status(case, change, regression),
+    );
+    tc.time = Some(Duration::from_secs_f64(case.duration_ms.max(0.0) / 1000.0));
+    tc.file = Some(case.file.clone());
+    // Where a reader of `file`/`line` should look: the first failing expectation, else the
+    // case's first key.
+    tc.line = Some(line.to_string());
+    for (name, value) in properties(case, samples, change) {
+        tc.properties.push(Property::new(name, &value));
+    }
+    let envelope: BTreeSet<(&String, &String)> =
+        samples.iter().flat_map(|s| s.envelope.iter()).collect();
+    for (key, value) in envelope {
+        tc.properties
+            .push(Property::new(format!("reported.envelope.{}", key), value));
+    }
+    if case.failed || regression {
+        tc.system_out = failing_outputs(samples);
+    }
+    tc
+}
+
+/// Success, or the failure (a regression against the baseline counts as one) or error with
+/// its message.
+fn status(case: &CaseRecord, change: Option<&CaseChange>, regression: bool) -> Status {
+    if !case.failed && !regression {
         Status::Success
     } else {
         let verdict = case.verdict;
@@ -391,13 +440,16 @@ fn test_case(
         } else {
             Status::Failure(outcome)
         }
-    };
-    let mut tc = TestCase::new(&case.case, &case.classname, status);
-    tc.time = Some(Duration::from_secs_f64(case.duration_ms.max(0.0) / 1000.0));
-    tc.file = Some(case.file.clone());
-    // Where a reader of `file`/`line` should look: the first failing expectation, else the
-    // case's first key.
-    tc.line = Some(line.to_string());
+    }
+}
+
+/// The case's properties: its verdict and counts, latency, tokens, retries, what the agent
+/// reported, and the comparison with the baseline.
+fn properties(
+    case: &CaseRecord,
+    samples: &[&SampleRecord],
+    change: Option<&CaseChange>,
+) -> Vec<(&'static str, String)> {
     let mut props = vec![
         ("verdict", case.verdict.as_str().to_string()),
         ("samples", case.samples.to_string()),
@@ -453,33 +505,25 @@ fn test_case(
     if let Some(n) = case.samples_to_decide {
         props.push(("samples_to_decide", n.to_string()));
     }
-    for (name, value) in props {
-        tc.properties.push(Property::new(name, &value));
+    props
+}
+
+/// The outputs of the first three samples that did not pass, in the order they were taken
+/// (whatever order they finished in), each cut at [`OUTPUT_BYTES`].
+fn failing_outputs(samples: &[&SampleRecord]) -> Option<String> {
+    let mut out = String::new();
+    // In the order they were taken, whatever order they finished in.
+    let mut failing: Vec<&&SampleRecord> = samples
+        .iter()
+        .filter(|s| s.verdict != SampleVerdict::Pass)
+        .collect();
+    failing.sort_by_key(|s| s.sample);
+    for sample in failing.into_iter().take(3) {
+        out.push_str(&format!("--- sample {} output ---\n", sample.sample));
+        out.push_str(truncate(&sample.output, OUTPUT_BYTES));
+        out.push('\n');
     }
-    let envelope: BTreeSet<(&String, &String)> =
-        samples.iter().flat_map(|s| s.envelope.iter()).collect();
-    for (key, value) in envelope {
-        tc.properties
-            .push(Property::new(format!("reported.envelope.{}", key), value));
-    }
-    if case.failed || regression {
-        let mut out = String::new();
-        // In the order they were taken, whatever order they finished in.
-        let mut failing: Vec<&&SampleRecord> = samples
-            .iter()
-            .filter(|s| s.verdict != SampleVerdict::Pass)
-            .collect();
-        failing.sort_by_key(|s| s.sample);
-        for sample in failing.into_iter().take(3) {
-            out.push_str(&format!("--- sample {} output ---\n", sample.sample));
-            out.push_str(truncate(&sample.output, OUTPUT_BYTES));
-            out.push('\n');
-        }
-        if !out.is_empty() {
-            tc.system_out = Some(out);
-        }
-    }
-    tc
+    (!out.is_empty()).then_some(out)
 }
 
 /// The headline of a regression called over the whole run.

@@ -22,34 +22,14 @@ pub(super) async fn run_sample(
 }
 
 pub(super) async fn take_sample(shared: Arc<Shared>, case: Arc<Case>, index: u32) -> SampleRecord {
-    let mut request = case.request(index);
-    request.axes = shared.axes.clone();
-    let trace_file = match &shared.traces {
-        Some((files, run_dir)) => match prepare_trace_file(files.path(run_dir, &case.id, index)) {
-            Ok(path) => Some(path),
-            Err(reason) => return errored_sample(&shared, &case, index, reason),
-        },
-        None => None,
+    let Prepared {
+        request,
+        trace_file,
+        session,
+    } = match prepare(&shared, &case, index).await {
+        Ok(prepared) => prepared,
+        Err(reason) => return errored_sample(&shared, &case, index, reason),
     };
-    request.trace_file = trace_file
-        .as_ref()
-        .map(|p| p.to_string_lossy().into_owned());
-    // Under a load condition the sample gets its own session of the condition's proxy:
-    // faults seeded by the sample (not by how concurrent samples interleave), and proof
-    // afterwards that the agent really called its provider through the proxy.
-    let session = case.condition.as_ref().map(|condition| {
-        let token = stable_hash(&format!("{}#{index}", case.id));
-        (condition.clone(), format!("{token:016x}"))
-    });
-    if let Some((condition, token)) = &session {
-        match shared.provider_url(condition, token).await {
-            Ok(url) => {
-                request.condition = Some(condition.clone());
-                request.provider_url = Some(url);
-            }
-            Err(reason) => return errored_sample(&shared, &case, index, reason),
-        }
-    }
     let started_at = jiff::Timestamp::now();
     let clock = Instant::now();
     let mut attempts = Attempts::default();
@@ -128,6 +108,44 @@ pub(super) async fn take_sample(shared: Arc<Shared>, case: Arc<Case>, index: u32
         .recorder
         .append(&Record::Sample(Box::new(record.clone())));
     record
+}
+
+/// A sample's request, its trace file and its session of a load condition's proxy.
+struct Prepared {
+    request: Request,
+    trace_file: Option<PathBuf>,
+    /// The load condition and the session token the sample's calls through the fault proxy
+    /// carry.
+    session: Option<(String, String)>,
+}
+
+/// The request of sample `index` of `case`: the run's axes, the file its trace goes to, and
+/// under a load condition its own session of the condition's proxy (faults seeded by the
+/// sample, not by how concurrent samples interleave, and proof afterwards that the agent
+/// really called its provider through the proxy). Why the sample cannot be taken, if so.
+async fn prepare(shared: &Shared, case: &Case, index: u32) -> Result<Prepared, String> {
+    let mut request = case.request(index);
+    request.axes = shared.axes.clone();
+    let trace_file = match &shared.traces {
+        Some((files, run_dir)) => Some(prepare_trace_file(files.path(run_dir, &case.id, index))?),
+        None => None,
+    };
+    request.trace_file = trace_file
+        .as_ref()
+        .map(|p| p.to_string_lossy().into_owned());
+    let session = case.condition.as_ref().map(|condition| {
+        let token = stable_hash(&format!("{}#{index}", case.id));
+        (condition.clone(), format!("{token:016x}"))
+    });
+    if let Some((condition, token)) = &session {
+        request.provider_url = Some(shared.provider_url(condition, token).await?);
+        request.condition = Some(condition.clone());
+    }
+    Ok(Prepared {
+        request,
+        trace_file,
+        session,
+    })
 }
 
 /// Compares the output with the case's snapshot, off the async workers: the comparison
