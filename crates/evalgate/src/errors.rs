@@ -1,5 +1,8 @@
-//! Errors of evalgate. Config errors point at the YAML (`file:line:column` and a snippet)
-//! and map to exit code 2; everything else is an internal error (exit code 3).
+//! Errors of evalgate. Config errors point at the YAML (`file:line:column` and a snippet),
+//! data errors at the file of records, history, baseline or production sample that is not
+//! what evalgate wrote (`file:line` where it has lines); both, and usage errors, map to
+//! exit code 2. Reading or writing that the operating system refuses, and what evalgate
+//! itself got wrong, are exit code 3.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -124,6 +127,95 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+/// A file of data that is not what evalgate wrote: where, and what is wrong with it.
+#[derive(Debug)]
+pub struct DataError {
+    /// The file (none for a record handed over in memory).
+    pub path: Option<PathBuf>,
+    /// The line, for a JSON Lines file.
+    pub line: Option<usize>,
+    /// The column on that line, when known.
+    pub column: Option<usize>,
+    /// What is wrong, and what to do about it.
+    pub message: String,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl DataError {
+    /// `message` about `path` as a whole.
+    pub(crate) fn new(path: &Path, message: impl Into<String>) -> Self {
+        DataError {
+            path: Some(path.to_path_buf()),
+            line: None,
+            column: None,
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// `message` about data that has no file of its own.
+    #[cfg_attr(not(feature = "history"), allow(dead_code))]
+    pub(crate) fn unplaced(message: impl Into<String>) -> Self {
+        DataError {
+            path: None,
+            line: None,
+            column: None,
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// At `line` (from 1) of the file.
+    pub(crate) fn at_line(mut self, line: usize) -> Self {
+        self.line = Some(line);
+        self
+    }
+
+    /// At `column` (from 1) of its line.
+    pub(crate) fn at_column(mut self, column: usize) -> Self {
+        self.column = Some(column);
+        self
+    }
+
+    /// Caused by `source` (a JSON or database error).
+    pub(crate) fn caused_by(
+        mut self,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        self.source = Some(Box::new(source));
+        self
+    }
+}
+
+impl fmt::Display for DataError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.path, self.line, self.column) {
+            (Some(path), Some(line), Some(column)) => {
+                write!(f, "{}:{line}:{column}: {}", path.display(), self.message)
+            }
+            (Some(path), Some(line), None) => {
+                write!(f, "{}:{line}: {}", path.display(), self.message)
+            }
+            (Some(path), None, _) => write!(f, "{}: {}", path.display(), self.message),
+            (None, _, _) => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for DataError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+impl From<DataError> for Error {
+    fn from(e: DataError) -> Self {
+        Error::Data(Box::new(e))
+    }
+}
+
 /// Everything that can stop a run.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -136,6 +228,11 @@ pub enum Error {
     /// The command line is wrong; exit code 2.
     #[error("{0}")]
     Usage(String),
+    /// A file of data evalgate reads (run records, a run policy, the history store, an
+    /// export) is damaged, hand-edited, or of another schema; exit code 2, as the user
+    /// has to fix, move or restore it.
+    #[error(transparent)]
+    Data(Box<DataError>),
     /// Reading or writing a file (cases, records, reports, the history) failed; exit code 3.
     #[error("error {action} {path}")]
     Io {
@@ -202,7 +299,9 @@ impl Error {
     /// The process exit code this error maps to (see docs/src/exit-codes.md).
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Config(_) | Error::Configs(_) | Error::Usage(_) => crate::exit::CONFIG,
+            Error::Config(_) | Error::Configs(_) | Error::Usage(_) | Error::Data(_) => {
+                crate::exit::CONFIG
+            }
             Error::Io { .. } | Error::Internal(_) => crate::exit::INTERNAL,
         }
     }
@@ -232,6 +331,29 @@ pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_data_error_names_its_file_and_line_keeps_its_cause_and_exits_2() {
+        let cause = serde_json::from_str::<serde_json::Value>("{").unwrap_err();
+        let e: Error = DataError::new(
+            Path::new("runs/r1/records.jsonl"),
+            format!("not a run record: {cause}"),
+        )
+        .at_line(3)
+        .caused_by(cause)
+        .into();
+        assert_eq!(e.exit_code(), crate::exit::CONFIG);
+        assert!(matches!(&e, Error::Data(d) if d.line == Some(3)));
+        let source = std::error::Error::source(&e).expect("the JSON error is kept");
+        assert!(source.to_string().contains("EOF"), "{source}");
+        // The cause is in the message already: rendered once.
+        let shown = e.render();
+        assert!(
+            shown.starts_with("runs/r1/records.jsonl:3: not a run record: "),
+            "{shown}"
+        );
+        assert_eq!(shown.matches("EOF").count(), 1, "{shown}");
+    }
 
     #[test]
     fn config_error_shows_file_line_column_and_a_caret() {

@@ -22,7 +22,7 @@ pub(crate) use policy::BaselineFile;
 pub use policy::{ADAPTIVE_DROP, BaselinePolicy, Judge};
 
 use crate::atomic_file::write_atomic;
-use crate::errors::Error;
+use crate::errors::{DataError, Error};
 use crate::history::{HistoryStore, PoolQuery, Pooled, RunRow, axes_key};
 use crate::record::{CaseRecord, SCHEMA_VERSION, SampleRecord};
 use crate::signals::SignalBaseline;
@@ -361,17 +361,21 @@ impl Baseline {
             ))
         })?;
         let value: serde_json::Value = serde_json::from_str(&text)
-            .map_err(|e| Error::Usage(format!("{}: not a baseline file: {e}", path.display())))?;
+            .map_err(|e| DataError::new(path, format!("not a baseline file: {e}")).caused_by(e))?;
         let schema = value.get("schema").and_then(serde_json::Value::as_u64);
         if schema != Some(u64::from(SCHEMA_VERSION)) {
-            return Err(Error::Usage(format!(
-                "{}: baseline schema {} is not the schema of this evalgate ({SCHEMA_VERSION}); save it again with `evalgate baseline save`",
-                path.display(),
-                schema.map_or("(none)".to_string(), |s| s.to_string())
-            )));
+            return Err(DataError::new(
+                path,
+                format!(
+                    "baseline schema {} is not the schema of this evalgate ({SCHEMA_VERSION}); \
+                     save it again with `evalgate baseline save`",
+                    schema.map_or("(none)".to_string(), |s| s.to_string())
+                ),
+            )
+            .into());
         }
         let mut baseline: Baseline = serde_json::from_value(value)
-            .map_err(|e| Error::Usage(format!("{}: not a baseline file: {e}", path.display())))?;
+            .map_err(|e| DataError::new(path, format!("not a baseline file: {e}")).caused_by(e))?;
         if baseline.suite != suite {
             return Err(Error::Usage(format!(
                 "{}: the baseline is of suite `{}`, this run of suite `{suite}`",

@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::rows::{IngestStats, axes_key};
 use super::schema::database_error;
 use crate::envelope::RunEnvelope;
-use crate::errors::Error;
+use crate::errors::{DataError, Error};
 use crate::record::{
     CaseRecord, Completion, EndRecord, OutcomeRecord, Record, Recorded, RerunRecord, RunRecord,
     SCHEMA_VERSION, SampleRecord,
@@ -99,12 +99,13 @@ impl<'s> Ingest<'s> {
     /// Stores one record, replacing the one with the same key.
     pub(crate) fn record(&mut self, record: RecordRef<'_>) -> Result<(), Error> {
         if record.schema() != SCHEMA_VERSION {
-            return Err(Error::Usage(format!(
+            return Err(DataError::unplaced(format!(
                 "a record of run {} has schema {}, but this evalgate reads schema \
                  {SCHEMA_VERSION}; use the evalgate version that wrote it",
                 record.run_id(),
                 record.schema()
-            )));
+            ))
+            .into());
         }
         self.line.clear();
         serde_json::to_writer(&mut self.line, &record)
@@ -318,11 +319,11 @@ impl<'s> Ingest<'s> {
     }
 
     fn damaged(&self, run_id: &str, e: serde_json::Error) -> Error {
-        Error::Usage(format!(
-            "{}: a stored record of run {run_id} is not valid JSON ({e}); the file was changed \
-             by something other than evalgate — restore it from an export, or move it away",
-            self.path.display()
-        ))
+        let message = format!(
+            "a stored record of run {run_id} is not valid JSON ({e}); the file was changed by \
+             something other than evalgate — restore it from an export, or move it away"
+        );
+        DataError::new(self.path, message).caused_by(e).into()
     }
 }
 

@@ -12,7 +12,7 @@ use super::HistoryStore;
 use super::ingest::RecordRef;
 use super::rows::IngestStats;
 use super::schema::database_error;
-use crate::errors::Error;
+use crate::errors::{DataError, Error};
 use crate::record::{Record, SCHEMA_VERSION};
 
 /// What `export` writes, in order: run records first, then samples, cases, reruns,
@@ -48,11 +48,12 @@ impl HistoryStore {
             let mut rows = stmt.query([]).map_err(sql)?;
             while let Some(row) = rows.next().map_err(sql)? {
                 let ValueRef::Text(json) = row.get_ref(0).map_err(sql)? else {
-                    return Err(Error::Usage(format!(
-                        "{}: a stored record is not text; the file was changed by something \
-                         other than evalgate — restore it from an export, or move it away",
-                        path.display()
-                    )));
+                    return Err(DataError::new(
+                        path,
+                        "a stored record is not text; the file was changed by something other \
+                         than evalgate — restore it from an export, or move it away",
+                    )
+                    .into());
                 };
                 out.write_all(json).map_err(write)?;
                 out.write_all(b"\n").map_err(write)?;
@@ -94,15 +95,17 @@ impl HistoryStore {
 
 /// One line as a record of this build's schema.
 fn parse(path: &Path, number: u64, line: &[u8]) -> Result<Record, Error> {
-    let at = || format!("{}:{number}", path.display());
+    let at = |message: String| {
+        DataError::new(path, message).at_line(usize::try_from(number).unwrap_or(usize::MAX))
+    };
     let not_imported = "nothing from the file was imported";
-    let unsupported = |schema: u64| {
-        Error::Usage(format!(
-            "{}: record schema {schema} is not supported by this evalgate (schema \
+    let unsupported = |schema: u64| -> Error {
+        at(format!(
+            "record schema {schema} is not supported by this evalgate (schema \
              {SCHEMA_VERSION}); import the file with the evalgate version that wrote it — \
-             {not_imported}",
-            at()
+             {not_imported}"
         ))
+        .into()
     };
     match serde_json::from_slice::<Record>(line) {
         Ok(record) => {
@@ -120,11 +123,12 @@ fn parse(path: &Path, number: u64, line: &[u8]) -> Result<Record, Error> {
                 .and_then(|v| v.get("schema").and_then(|s| s.as_u64()));
             match schema {
                 Some(schema) if schema != u64::from(SCHEMA_VERSION) => Err(unsupported(schema)),
-                _ => Err(Error::Usage(format!(
-                    "{}: not a run record: {e}; fix or remove the line and import again — \
-                     {not_imported}",
-                    at()
-                ))),
+                _ => Err(at(format!(
+                    "not a run record: {e}; fix or remove the line and import again — \
+                     {not_imported}"
+                ))
+                .caused_by(e)
+                .into()),
             }
         }
     }
@@ -264,8 +268,8 @@ mod tests {
         lines.insert(2, bad.to_string());
         let file = write_lines(&dir.path().join("in.jsonl"), &lines);
         let e = match history.import(&file).unwrap_err() {
-            Error::Usage(message) => message,
-            other => panic!("expected a usage error, got {other:?}"),
+            Error::Data(e) => e.to_string(),
+            other => panic!("expected a data error, got {other:?}"),
         };
         assert_eq!(
             exported(&history),

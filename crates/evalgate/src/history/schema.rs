@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, ErrorCode, TransactionBehavior};
 
-use crate::errors::Error;
+use crate::errors::{DataError, Error};
 
 /// `PRAGMA application_id` of an evalgate history ("EvGH"), so that another program's SQLite
 /// file is never mistaken for one (and never migrated).
@@ -280,23 +280,29 @@ fn identify(conn: &Connection, path: &Path, known: usize) -> Result<Found, Error
     if application_id == i64::from(APPLICATION_ID) {
         return match u32::try_from(version) {
             Ok(v) if v as usize <= known => Ok(Found::History(v)),
-            _ => Err(Error::Usage(format!(
-                "{}: this run history has schema version {version}, newer than this evalgate \
-                 knows (version {known}); use the newer evalgate that wrote it — the file was \
-                 left untouched",
-                path.display()
-            ))),
+            _ => Err(DataError::new(
+                path,
+                format!(
+                    "this run history has schema version {version}, newer than this evalgate \
+                     knows (version {known}); use the newer evalgate that wrote it — the file \
+                     was left untouched"
+                ),
+            )
+            .into()),
         };
     }
     if application_id == 0 && version == 0 && objects == 0 {
         return Ok(Found::Blank);
     }
-    Err(Error::Usage(format!(
-        "{}: not an evalgate run history (a SQLite database with application id {application_id:#x} \
-         and {objects} schema object(s)); point evalgate at another history file or move this \
-         one away — it was left untouched",
-        path.display()
-    )))
+    Err(DataError::new(
+        path,
+        format!(
+            "not an evalgate run history (a SQLite database with application id \
+             {application_id:#x} and {objects} schema object(s)); point evalgate at another \
+             history file or move this one away — it was left untouched"
+        ),
+    )
+    .into())
 }
 
 /// What a SQLite failure on the history file means for the user: a damaged file is theirs to
@@ -304,12 +310,14 @@ fn identify(conn: &Connection, path: &Path, known: usize) -> Result<Found, Error
 pub(crate) fn database_error(path: &Path, e: rusqlite::Error) -> Error {
     use rusqlite::ErrorCode as Code;
     match e.sqlite_error_code() {
-        Some(Code::NotADatabase | Code::DatabaseCorrupt) => Error::Usage(format!(
-            "{}: cannot read the run history: {e}; the file is damaged or is not an evalgate \
-             history — move it away (a new history is created in its place) or restore it \
-             from an export",
-            path.display()
-        )),
+        Some(Code::NotADatabase | Code::DatabaseCorrupt) => {
+            let message = format!(
+                "cannot read the run history: {e}; the file is damaged or is not an evalgate \
+                 history — move it away (a new history is created in its place) or restore it \
+                 from an export"
+            );
+            DataError::new(path, message).caused_by(e).into()
+        }
         Some(
             Code::CannotOpen
             | Code::PermissionDenied

@@ -14,7 +14,7 @@ use super::rows::{Attempt, CaseVerdictRow, IngestStats, RunRow};
 use super::schema::{self, database_error};
 
 mod pool;
-use crate::errors::Error;
+use crate::errors::{DataError, Error};
 use crate::record::{CaseRecord, RerunRecord, RunData, SampleRecord};
 use crate::verdict::Verdict;
 
@@ -505,10 +505,13 @@ impl HistoryStore {
 
     /// A value the store itself wrote cannot be read back: the file was edited or damaged.
     fn unreadable(&self, what: &str, e: impl std::fmt::Display) -> Error {
-        Error::Usage(format!(
-            "{}: cannot read {what} from the run history ({e}); the file was changed by \
-             something other than evalgate — restore it from an export, or move it away",
-            self.path.display()
-        ))
+        DataError::new(
+            &self.path,
+            format!(
+                "cannot read {what} from the run history ({e}); the file was changed by \
+                 something other than evalgate — restore it from an export, or move it away"
+            ),
+        )
+        .into()
     }
 }

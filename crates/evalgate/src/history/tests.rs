@@ -93,10 +93,11 @@ fn temp_store() -> (tempfile::TempDir, PathBuf, HistoryStore) {
     (dir, path, store)
 }
 
-fn usage(e: Error) -> String {
+/// The text of a data error (a damaged, foreign or newer file): never a usage error.
+fn data_error(e: Error) -> String {
     match e {
-        Error::Usage(message) => message,
-        other => panic!("expected a usage error, got {other:?}"),
+        Error::Data(e) => e.to_string(),
+        other => panic!("expected a data error, got {other:?}"),
     }
 }
 
@@ -342,7 +343,7 @@ fn a_failing_ingest_stores_nothing() {
     let before = exported(&store);
     let mut data = process("r2", 1, 0, &["a", "b"]);
     data.cases[1].schema = 2;
-    let e = usage(store.ingest(&data).unwrap_err());
+    let e = data_error(store.ingest(&data).unwrap_err());
     assert!(e.contains("run r2 has schema 2"), "{e}");
     assert_eq!(exported(&store), before);
     assert_eq!(store.runs().unwrap().len(), 1);
@@ -385,7 +386,7 @@ fn a_corrupt_file_is_refused_untouched() {
     }
     std::fs::write(&path, &bytes).unwrap();
     let before = snapshot(&path);
-    let e = usage(HistoryStore::open(&path).unwrap_err());
+    let e = data_error(HistoryStore::open(&path).unwrap_err());
     assert!(e.starts_with(&path.display().to_string()), "{e}");
     assert!(e.contains("file is not a database"), "{e}");
     assert!(e.contains("move it away"), "{e}");
@@ -405,7 +406,7 @@ fn a_foreign_sqlite_file_is_refused_untouched() {
         .unwrap();
     }
     let before = snapshot(&path);
-    let e = usage(HistoryStore::open(&path).unwrap_err());
+    let e = data_error(HistoryStore::open(&path).unwrap_err());
     assert!(e.starts_with(&path.display().to_string()), "{e}");
     assert!(e.contains("not an evalgate run history"), "{e}");
     assert!(e.contains("application id 0x4d2"), "{e}");
@@ -418,7 +419,7 @@ fn a_foreign_sqlite_file_is_refused_untouched() {
         .execute_batch("CREATE TABLE runs (id TEXT);")
         .unwrap();
     let before = snapshot(&path);
-    assert!(usage(HistoryStore::open(&path).unwrap_err()).contains("not an evalgate"));
+    assert!(data_error(HistoryStore::open(&path).unwrap_err()).contains("not an evalgate"));
     assert_eq!(snapshot(&path), before);
 }
 
@@ -432,7 +433,7 @@ fn a_history_from_a_newer_evalgate_is_refused_untouched() {
         .pragma_update(None, "user_version", 99)
         .unwrap();
     let before = snapshot(&path);
-    let e = usage(HistoryStore::open(&path).unwrap_err());
+    let e = data_error(HistoryStore::open(&path).unwrap_err());
     assert!(e.starts_with(&path.display().to_string()), "{e}");
     assert!(
         e.contains("schema version 99, newer than this evalgate knows"),

@@ -12,7 +12,7 @@ use crate::baseline::BaselinePolicy;
 use crate::case::{Case, Status};
 use crate::coverage::BranchCatalog;
 use crate::decay::DecayContext;
-use crate::errors::Error;
+use crate::errors::{DataError, Error};
 use crate::gate::Gate;
 use crate::memory::policy::MemoryPolicy;
 use crate::output::OutputPolicy;
@@ -125,13 +125,17 @@ impl RunPolicy {
     pub(crate) fn load(path: &Path) -> Result<RunPolicy, Error> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::read(path, e))?;
         let policy: RunPolicy = serde_json::from_str(&text)
-            .map_err(|e| Error::Usage(format!("{}: not a run policy: {e}", path.display())))?;
+            .map_err(|e| DataError::new(path, format!("not a run policy: {e}")).caused_by(e))?;
         if policy.schema != SCHEMA_VERSION {
-            return Err(Error::Usage(format!(
-                "{}: run policy schema {} is not supported by this evalgate (schema {SCHEMA_VERSION})",
-                path.display(),
-                policy.schema
-            )));
+            return Err(DataError::new(
+                path,
+                format!(
+                    "run policy schema {} is not supported by this evalgate (schema \
+                     {SCHEMA_VERSION})",
+                    policy.schema
+                ),
+            )
+            .into());
         }
         Ok(policy)
     }

@@ -9,7 +9,7 @@ use super::{
     CaseRecord, EndRecord, OutcomeRecord, Record, RerunRecord, RunRecord, SCHEMA_VERSION,
     SampleRecord,
 };
-use crate::errors::Error;
+use crate::errors::{DataError, Error};
 
 /// Every record found, in file order.
 #[derive(Debug, Clone, Default)]
@@ -237,11 +237,10 @@ impl RunData {
                     }
                     // Only the last line of a file can be cut short by a kill.
                     if index + 1 != line_count || text.ends_with('\n') {
-                        return Err(Error::Usage(format!(
-                            "{}:{}: not a run record: {e}",
-                            path.display(),
-                            index + 1
-                        )));
+                        return Err(DataError::new(path, format!("not a run record: {e}"))
+                            .at_line(index + 1)
+                            .caused_by(e)
+                            .into());
                     }
                     self.skipped_lines.push(format!(
                         "{}:{} (cut short)",
@@ -279,9 +278,13 @@ impl RunData {
 }
 
 fn unsupported(path: &Path, line: usize, schema: u64) -> Error {
-    Error::Usage(format!(
-        "{}:{line}: record schema {schema} is not supported by this evalgate (schema {SCHEMA_VERSION}); \
-         use the evalgate version that wrote it",
-        path.display()
-    ))
+    DataError::new(
+        path,
+        format!(
+            "record schema {schema} is not supported by this evalgate (schema \
+             {SCHEMA_VERSION}); use the evalgate version that wrote it"
+        ),
+    )
+    .at_line(line)
+    .into()
 }

@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 
 use super::field::{FieldProblem, TextField};
-use crate::errors::Error;
+use crate::errors::{DataError, Error};
 
 /// Lines per batch: enough that handing a batch over costs nothing next to matching it.
 const LINES_PER_BATCH: usize = 1024;
@@ -137,43 +137,43 @@ impl<'p> BatchReader<'p> {
 
 /// The error for line `line` of the sample at `path`, whose text is not at `field`.
 pub(crate) fn bad_line(path: &Path, line: u64, field: &TextField, problem: FieldProblem) -> Error {
-    let path = path.display();
-    Error::Usage(match problem {
+    let at = |message: String| {
+        DataError::new(path, message).at_line(usize::try_from(line).unwrap_or(usize::MAX))
+    };
+    match problem {
         FieldProblem::NotJson(e) => {
             // serde_json says "… at line 1 column 7": the line is the file's, said first.
             let text = e.to_string();
             let reason = text
                 .rsplit_once(" at line ")
                 .map_or(text.as_str(), |(r, _)| r);
-            format!(
-                "{path}:{line}:{}: expected a JSON object with a string at {field}, found a \
-                 line that is not JSON ({reason})",
-                e.column()
-            )
+            at(format!(
+                "expected a JSON object with a string at {field}, found a line that is not \
+                 JSON ({reason})"
+            ))
+            .at_column(e.column())
+            .caused_by(e)
         }
-        FieldProblem::NotAnObject(kind) => {
-            format!("{path}:{line}: expected a JSON object with a string at {field}, found {kind}")
-        }
-        FieldProblem::Missing => {
-            format!(
-                "{path}:{line}: expected a string at {field}, found nothing there; set \
-                 `decay.production.field` in the suite file to where each line keeps the \
-                 user's text"
-            )
-        }
-        FieldProblem::NotAString(kind) => {
-            format!("{path}:{line}: expected a string at {field}, found {kind}")
-        }
-    })
+        FieldProblem::NotAnObject(kind) => at(format!(
+            "expected a JSON object with a string at {field}, found {kind}"
+        )),
+        FieldProblem::Missing => at(format!(
+            "expected a string at {field}, found nothing there; set `decay.production.field` \
+             in the suite file to where each line keeps the user's text"
+        )),
+        FieldProblem::NotAString(kind) => at(format!("expected a string at {field}, found {kind}")),
+    }
+    .into()
 }
 
 /// The error for a sample without a single input.
 pub(crate) fn no_inputs(path: &Path) -> Error {
-    Error::Usage(format!(
-        "no production inputs in {}: the file has no lines, so nothing can be said about \
-         what the cases represent",
-        path.display()
-    ))
+    DataError::new(
+        path,
+        "no production inputs: the file has no lines, so nothing can be said about what the \
+         cases represent",
+    )
+    .into()
 }
 
 #[cfg(test)]

@@ -60,8 +60,10 @@ fn error_for(file_text: &str, field: &str) -> String {
         &sample,
         &RepresentativenessOptions::default(),
     ) {
-        Err(Error::Usage(message)) => message.replace(&dir.path().display().to_string(), "DIR"),
-        other => panic!("expected a usage error, got {other:?}"),
+        Err(Error::Data(e)) => e
+            .to_string()
+            .replace(&dir.path().display().to_string(), "DIR"),
+        other => panic!("expected a data error, got {other:?}"),
     }
 }
 
@@ -228,7 +230,7 @@ fn a_json_pointer_reads_the_text_inside_messages() {
 }
 
 #[test]
-fn bad_lines_are_usage_errors_naming_the_file_line_and_what_was_expected() {
+fn bad_lines_are_data_errors_naming_the_file_line_and_what_was_expected() {
     assert_eq!(
         error_for("{\"input\": \"fine\"}\n{\"input\": \"a\"\n", "input"),
         "DIR/prod.jsonl:2:13: expected a JSON object with a string at field `input`, found a \
@@ -273,7 +275,7 @@ fn a_sample_without_inputs_is_an_error_not_a_zero_share() {
     for empty in ["", "\n \n\r\n"] {
         let message = error_for(empty, "input");
         assert!(
-            message.starts_with("no production inputs in DIR/prod.jsonl"),
+            message.starts_with("DIR/prod.jsonl: no production inputs"),
             "{message}"
         );
     }
