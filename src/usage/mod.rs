@@ -36,4 +36,6 @@ pub(crate) use text::terminal;
 pub use warnings::{WarningExample, WarningGroup, WarningKind};
 
 #[cfg(test)]
+mod output_tests;
+#[cfg(test)]
 mod tests;
