@@ -23,6 +23,7 @@ use evalgate::errors::Error;
 use evalgate::exit;
 use evalgate::harness::default_out_dir;
 use evalgate::history::HistoryStore;
+use evalgate::layout::Layout;
 use evalgate::record::RunData;
 use evalgate::suite::Suite;
 use evalgate::terminal::{printable, shown};
@@ -479,7 +480,7 @@ fn start(
         None => None,
     };
     if args.fresh {
-        let root = out.join("bisect").join(&key);
+        let root = Layout::new(out).bisect(&key);
         if root.exists() {
             std::fs::remove_dir_all(&root).map_err(|e| Error::write(&root, e))?;
         }
@@ -487,7 +488,7 @@ fn start(
     Ok(Runner {
         fresh: args.fresh,
         dir: args.dir.clone(),
-        root: out.join("bisect").join(&key),
+        root: Layout::new(out).bisect(&key),
         key,
         history,
         history_suite: format!("{}#bisect", suite.name),

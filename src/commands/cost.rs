@@ -41,7 +41,7 @@ pub(crate) fn run(args: CostArgs) -> Result<ExitCode, Error> {
     let report = usage::analyse(&args.usage, by, &suite.signals.prices)?;
     let out = match args.out {
         Some(out) => out,
-        None => default_out_dir()?.join("cost"),
+        None => evalgate::layout::Layout::new(default_out_dir()?).cost(),
     };
     let paths = usage::write_outputs(&report, &out)?;
     println!("{}", usage::terminal(&report).trim_end());

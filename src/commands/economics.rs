@@ -97,7 +97,7 @@ pub(crate) fn run(args: RunArgs) -> Result<ExitCode, Error> {
         None => evalgate::harness::default_out_dir()?,
     };
     std::fs::create_dir_all(&out).map_err(|e| Error::write(&out, e))?;
-    let path = out.join("economics.json");
+    let path = evalgate::layout::Layout::new(&out).economics();
     let json = serde_json::to_vec_pretty(&serde_json::json!({
         "economics": economics,
         "branch_cover": cover,

@@ -75,7 +75,7 @@ pub(crate) fn run(args: ImportArgs) -> Result<ExitCode, Error> {
         None => default_out_dir()?,
     };
     std::fs::create_dir_all(&report_dir).map_err(|e| Error::write(&report_dir, e))?;
-    let report_path = report_dir.join("import-report.json");
+    let report_path = evalgate::layout::Layout::new(&report_dir).import_report();
     let json = serde_json::to_vec_pretty(&report).expect("the report serialises");
     write_atomic(&report_path, &json)?;
     print!("{}", render(&report, &shown(&options.out)));

@@ -16,6 +16,7 @@ use evalgate::errors::Error;
 use evalgate::exit;
 use evalgate::harness::default_out_dir;
 use evalgate::history::HistoryStore;
+use evalgate::layout::Layout;
 use evalgate::record::SampleRecord;
 use evalgate::report::history_path;
 use evalgate::signals::sample_cost;
@@ -171,7 +172,7 @@ pub(crate) fn run(args: PlanArgs) -> Result<ExitCode, Error> {
         totals,
     };
     std::fs::create_dir_all(&out).map_err(|e| Error::write(&out, e))?;
-    let path = out.join("plan.json");
+    let path = Layout::new(&out).plan();
     let json = serde_json::to_vec_pretty(&plan)
         .map_err(|e| Error::Internal(format!("serializing the plan failed: {e}")))?;
     write_atomic(&path, &json)?;

@@ -4,32 +4,20 @@
 
 use std::borrow::Cow;
 use std::fmt::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::concentration::CostConcentration;
 use super::{markdown, svg};
 use evalgate::atomic_file::write_atomic;
 use evalgate::errors::Error;
 
-/// Where the files were written.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct CostPaths {
-    pub json: PathBuf,
-    pub csv: PathBuf,
-    pub svg: PathBuf,
-    pub summary: PathBuf,
-}
+/// The four files `evalgate cost` writes (named by the output folder's layout).
+pub use evalgate::layout::CostFiles as CostPaths;
 
 /// Writes the four files into `out_dir` (created if missing).
 pub fn write_outputs(report: &CostConcentration, out_dir: &Path) -> Result<CostPaths, Error> {
     std::fs::create_dir_all(out_dir).map_err(|e| Error::write(out_dir, e))?;
-    let paths = CostPaths {
-        json: out_dir.join("cost.json"),
-        csv: out_dir.join("customers.csv"),
-        svg: out_dir.join("lorenz.svg"),
-        summary: out_dir.join("summary.md"),
-    };
+    let paths = CostPaths::in_dir(out_dir);
     let json = serde_json::to_vec_pretty(report)
         .map_err(|e| Error::Internal(format!("cannot serialise the cost report: {e}")))?;
     write_atomic(&paths.json, &json)?;

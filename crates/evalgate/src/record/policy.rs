@@ -14,13 +14,11 @@ use crate::coverage::BranchCatalog;
 use crate::decay::DecayContext;
 use crate::errors::{DataError, Error};
 use crate::gate::Gate;
+use crate::layout::RunFolder;
 use crate::memory::policy::MemoryPolicy;
 use crate::output::OutputPolicy;
 use crate::report::JunitSchema;
 use crate::signals::config::SignalsConfig;
-
-/// The file name in the run folder.
-pub(crate) const POLICY_FILE: &str = "suite.json";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -103,7 +101,7 @@ impl RunPolicy {
     /// policy is there yet, without reading it (start-up cost), so it never replaces one
     /// that knows them. All processes of a run load the same suite.
     pub(crate) fn save(&self, run_dir: &Path) -> Result<(), Error> {
-        let path = run_dir.join(POLICY_FILE);
+        let path = RunFolder::new(run_dir).policy();
         if self.cases.is_none() && path.exists() {
             return Ok(());
         }

@@ -4,12 +4,13 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use super::policy::{POLICY_FILE, RunPolicy};
+use super::policy::RunPolicy;
 use super::{
     CaseRecord, EndRecord, OutcomeRecord, Record, RerunRecord, RunRecord, SCHEMA_VERSION,
     SampleRecord,
 };
 use crate::errors::{DataError, Error};
+use crate::layout::RunFolder;
 
 /// Every record found, in file order.
 #[derive(Debug, Clone, Default)]
@@ -100,7 +101,7 @@ impl RunData {
                     Error::Usage(format!("cannot read run folder {}: {e}", dir.display()))
                 })?
                 .filter_map(|entry| entry.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
+                .filter(|p| RunFolder::holds_records(p))
                 .collect();
             files.sort();
             for file in files {
@@ -116,7 +117,7 @@ impl RunData {
                     .entry(case.run_id.clone())
                     .or_insert_with(|| dir.clone());
             }
-            let policy_path = dir.join(POLICY_FILE);
+            let policy_path = RunFolder::new(dir).policy();
             if policy_path.exists() {
                 let policy = RunPolicy::load(&policy_path)?;
                 policies.push((dir.clone(), policy.clone()));

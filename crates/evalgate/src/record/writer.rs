@@ -10,6 +10,7 @@ use std::sync::Mutex;
 
 use super::Record;
 use crate::errors::Error;
+use crate::layout::RunFolder;
 use crate::target::Secrets;
 
 pub(crate) struct Recorder {
@@ -27,7 +28,7 @@ impl Recorder {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.subsec_nanos())
             .unwrap_or(0);
-        let path = run_dir.join(format!("records-{}-{nanos:09}.jsonl", std::process::id()));
+        let path = RunFolder::new(run_dir).records(std::process::id(), nanos);
         let file = OpenOptions::new()
             .create_new(true)
             .append(true)
