@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use super::{CaseEconomics, CostBasis, Cover, Economics};
-use evalgate::report::github::escape;
+use evalgate::report::markdown::escape;
 use evalgate::signals::usd;
 use evalgate::terminal::printable;
 

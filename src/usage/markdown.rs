@@ -9,7 +9,7 @@ use std::fmt::Write;
 
 use super::concentration::CostConcentration;
 use super::lorenz::cost_share_at;
-use evalgate::report::github::escape;
+use evalgate::report::markdown::escape;
 use evalgate::signals::usd;
 
 /// The chart's points: every 5 % of the groups.

@@ -12,6 +12,7 @@ pub mod github;
 mod junit;
 mod junit_decay;
 mod junit_doc;
+pub mod markdown;
 mod measured;
 mod rerun_text;
 mod signal_gates;

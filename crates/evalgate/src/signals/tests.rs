@@ -531,28 +531,11 @@ fn a_run_without_prices_has_an_unknown_cost() {
     assert!(line.contains("add it to `prices:`"), "{line}");
 }
 
-/// The step summary's escaping rules, as the caller hands them over: HTML's `&<>` as
-/// entities, Markdown punctuation backslash-escaped, control characters replaced.
-fn markdown_escape(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            '&' => "&amp;".to_string(),
-            '<' => "&lt;".to_string(),
-            '>' => "&gt;".to_string(),
-            c if c.is_control() => '\u{fffd}'.to_string(),
-            '\\' | '`' | '*' | '_' | '[' | ']' | '(' | ')' | '#' | '|' | '-' | '.' | ':' => {
-                format!("\\{c}")
-            }
-            c => c.to_string(),
-        })
-        .collect()
-}
-
 #[test]
 fn the_markdown_section_escapes_every_name() {
     let signals = eventful();
     let mut md = String::new();
-    render_markdown(&signals, &markdown_escape, &mut md);
+    render_markdown(&signals, &crate::report::markdown::escape, &mut md);
     assert!(md.contains("### Operational signals"), "{md}");
     assert!(md.contains("| refusals | 0 | 4 | 0.0 % |"), "{md}");
     assert!(md.contains("fall\\|back"), "{md}");

@@ -8,7 +8,6 @@ mod step_summary;
 use std::io::Write as _;
 
 pub use commands::Fence;
-pub use step_summary::escape;
 
 use crate::errors::Error;
 use crate::record::RunData;
