@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 
 use evalgate::{
     BranchCatalog, CaseRecord, CheckResult, Coverage, CoverageBuilder, Decision, Record, RunData,
-    RunRecord, SampleRecord, SampleVerdict, Suite, Summary, Verdict, coverage_of,
+    RunRecord, SampleRecord, Suite, Summary, coverage_of,
 };
 
 const SCENARIOS: [&str; 2] = ["aggregate", "from_records"];
@@ -399,37 +399,21 @@ fn write_records(bench: &Bench, dir: &Path, order: Order) -> std::io::Result<u64
     };
     line(
         Record::Run(Box::new(RunRecord {
-            schema: evalgate::SCHEMA_VERSION,
-            run_id: run_id.clone(),
             suite: "bench".into(),
             target: "http://127.0.0.1:8080/v1/agent".into(),
             evalgate_version: "0.1.0".into(),
             pid: 1,
             started_at: at,
             concurrency: 8,
-            envelope: Default::default(),
-            pins: Default::default(),
-            branch: None,
-            commit: None,
-            commit_exact: false,
-            suite_tier: None,
-            axes: Default::default(),
-            planned: None,
+            ..RunRecord::example(&run_id)
         })),
         &mut out,
     )?;
     for (i, sample) in bench.samples.iter().enumerate() {
         let (case, index) = order.locate(i);
         let id = case_id(case);
-        let file = format!("evals/cases/{id}.yaml");
         let decisions = bench.decisions(sample);
         let record = SampleRecord {
-            schema: evalgate::SCHEMA_VERSION,
-            run_id: run_id.clone(),
-            case: id.clone(),
-            file: file.clone(),
-            sample: index as u32,
-            verdict: SampleVerdict::Pass,
             checks: vec![
                 check("branches", 12, "route.route_0", &decisions[0].to_string()),
                 check(
@@ -441,7 +425,6 @@ fn write_records(bench: &Bench, dir: &Path, order: Order) -> std::io::Result<u64
             ],
             output: format!("Order A1007 shipped on 2026-11-02. (case {case}, {index})"),
             output_bytes: 48,
-            output_truncated: false,
             decisions,
             latency_ms: 120.0 + (case % 37) as f64,
             usage: Some(evalgate::Usage {
@@ -450,20 +433,10 @@ fn write_records(bench: &Bench, dir: &Path, order: Order) -> std::io::Result<u64
             }),
             tier: Some("primary".into()),
             model: Some("demo-support-1".into()),
-            finish_reason: Some("stop".into()),
             refusal: Some(false),
-            envelope: Default::default(),
-            attempts: 1,
-            retries: Vec::new(),
-            error: None,
-            warnings: Vec::new(),
             started_at: at,
             finished_at: at,
-            customer: None,
-            forced_tier: None,
-            condition: None,
-            ttft_ms: None,
-            memory: Vec::new(),
+            ..SampleRecord::example(&run_id, &id, index as u32)
         };
         line(Record::Sample(Box::new(record)), &mut out)?;
         if index + 1 < PER_CASE {
@@ -474,37 +447,17 @@ fn write_records(bench: &Bench, dir: &Path, order: Order) -> std::io::Result<u64
             .map(|&i| bench.universe[usize::from(i)].clone())
             .collect();
         let record = CaseRecord {
-            schema: evalgate::SCHEMA_VERSION,
-            run_id: run_id.clone(),
-            case: id.clone(),
-            file,
-            line: 1,
             classname: format!("evals.g{:02}", case / 1000),
-            description: None,
-            tags: Vec::new(),
-            verdict: Verdict::Pass,
-            failed: false,
             samples: PER_CASE as u32,
             passes: PER_CASE as u32,
-            failures: 0,
-            errors: 0,
             rule: format!("at_least {PER_CASE}"),
             interval: [0.72, 1.0],
             duration_ms: 1300.0,
-            message: None,
-            reviewed: None,
-            rubric: None,
-            pins: Default::default(),
-            source: None,
             expects,
             started_at: at,
             finished_at: at,
-            samples_planned: None,
-            looks: None,
-            stopped: None,
-            comparison: None,
-            samples_to_decide: None,
             pid: None,
+            ..CaseRecord::example(&run_id, &id)
         };
         line(Record::Case(Box::new(record)), &mut out)?;
     }

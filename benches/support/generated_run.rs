@@ -24,28 +24,19 @@ pub fn generate() -> RunData {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     let runs = vec![RunRecord {
-        schema: evalgate::SCHEMA_VERSION,
-        run_id: run_id.clone(),
         suite: "bench".into(),
         target: "http://127.0.0.1:8080/v1/agent".into(),
         evalgate_version: "0.1.0".into(),
-        pid: 4242,
         started_at: at,
         concurrency: 8,
         envelope: declared,
         pins: [("corpus".to_string(), "tickets-2026-11".to_string())].into(),
-        branch: None,
-        commit: None,
-        commit_exact: false,
-        suite_tier: None,
-        axes: Default::default(),
-        planned: None,
+        ..RunRecord::example(&run_id)
     }];
     let mut samples = Vec::with_capacity(SAMPLES);
     let mut cases = Vec::with_capacity(CASES);
     for case in 0..CASES {
         let id = format!("g{:02}/case-{case:05}", case / 1000);
-        let file = format!("evals/cases/{id}.yaml");
         let mut failures = 0;
         for index in 0..PER_CASE {
             let n = case * PER_CASE + index;
@@ -57,11 +48,6 @@ pub fn generate() -> RunData {
                  arrive within 5 business days (sample {index})."
             );
             samples.push(SampleRecord {
-                schema: evalgate::SCHEMA_VERSION,
-                run_id: run_id.clone(),
-                case: id.clone(),
-                file: file.clone(),
-                sample: index as u32,
                 verdict: if passed {
                     SampleVerdict::Pass
                 } else {
@@ -101,29 +87,14 @@ pub fn generate() -> RunData {
                 } else {
                     "demo-support-1".into()
                 }),
-                finish_reason: Some("stop".into()),
                 refusal: Some(false),
-                envelope: Default::default(),
-                attempts: 1,
-                retries: Vec::new(),
-                error: None,
-                warnings: Vec::new(),
                 started_at: at,
                 finished_at: at,
-                customer: None,
-                forced_tier: None,
-                condition: None,
-                ttft_ms: None,
-                memory: Vec::new(),
+                ..SampleRecord::example(&run_id, &id, index as u32)
             });
         }
         let passes = PER_CASE as u32 - failures;
         cases.push(CaseRecord {
-            schema: evalgate::SCHEMA_VERSION,
-            run_id: run_id.clone(),
-            case: id.clone(),
-            file,
-            line: 1,
             classname: format!("evals.g{:02}", case / 1000),
             description: Some("looks up an order and refunds a damaged item".into()),
             tags: vec!["orders".into(), "refunds".into()],
@@ -140,20 +111,10 @@ pub fn generate() -> RunData {
             rule: format!("at_least {PER_CASE}"),
             interval: [0.701, 1.0],
             duration_ms: 1300.0,
-            message: None,
-            reviewed: None,
-            rubric: None,
-            pins: Default::default(),
-            source: None,
-            expects: Vec::new(),
             started_at: at,
             finished_at: at,
-            samples_planned: None,
-            looks: None,
-            stopped: None,
-            comparison: None,
-            samples_to_decide: None,
             pid: None,
+            ..CaseRecord::example(&run_id, &id)
         });
     }
     RunData {

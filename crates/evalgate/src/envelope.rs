@@ -223,14 +223,10 @@ mod tests {
     use super::*;
 
     fn sample(model: Option<&str>, prompt: Option<&str>) -> SampleRecord {
-        let mut record: SampleRecord = serde_json::from_value(serde_json::json!({
-            "schema": 1, "run_id": "r", "case": "c", "file": "f", "sample": 0,
-            "verdict": "pass", "output": "", "output_bytes": 0, "output_truncated": false,
-            "latency_ms": 1.0, "usage": null, "tier": null, "model": model,
-            "finish_reason": null, "refusal": null, "attempts": 1, "error": null,
-            "started_at": "2026-11-28T00:00:00Z", "finished_at": "2026-11-28T00:00:01Z"
-        }))
-        .unwrap();
+        let mut record = SampleRecord {
+            model: model.map(str::to_string),
+            ..SampleRecord::example("r", "c", 0)
+        };
         if let Some(p) = prompt {
             record.envelope.insert("prompt".into(), p.into());
         }

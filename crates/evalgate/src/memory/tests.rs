@@ -10,14 +10,10 @@ fn set(ids: &[&str]) -> BTreeSet<String> {
 /// A sample of `case` whose memory held `turns[i]` after turn i + 1, and whose recall
 /// probe (if any) passed or not.
 fn sample(case: &str, turns: &[&[&str]], recalled: Option<bool>) -> SampleRecord {
-    let mut record: SampleRecord = serde_json::from_value(serde_json::json!({
-        "schema": 1, "run_id": "r", "case": case, "file": "f.yaml", "sample": 0,
-        "verdict": "pass", "output": "", "output_bytes": 0, "output_truncated": false,
-        "latency_ms": 1.0, "usage": null, "tier": null, "model": null,
-        "finish_reason": null, "refusal": null, "attempts": 1, "error": null,
-        "started_at": "2026-11-28T00:00:00Z", "finished_at": "2026-11-28T00:00:01Z"
-    }))
-    .unwrap();
+    let mut record = SampleRecord {
+        checks: Vec::new(),
+        ..SampleRecord::example("r", case, 0)
+    };
     record.memory = turns
         .iter()
         .enumerate()

@@ -182,14 +182,11 @@ mod tests {
     use super::*;
 
     fn run(pid: u32, planned: Option<&[&str]>) -> RunRecord {
-        let mut run: RunRecord = serde_json::from_value(serde_json::json!({
-            "schema": 1, "run_id": "r", "suite": "s", "target": "http",
-            "evalgate_version": "0", "pid": pid, "started_at": "2026-12-01T00:00:00Z",
-            "concurrency": 1
-        }))
-        .unwrap();
-        run.planned = planned.map(|p| p.iter().map(|c| c.to_string()).collect());
-        run
+        RunRecord {
+            pid,
+            planned: planned.map(|p| p.iter().map(|c| c.to_string()).collect()),
+            ..RunRecord::example("r")
+        }
     }
 
     fn set<'a>(ids: &[&'a str]) -> BTreeSet<&'a str> {

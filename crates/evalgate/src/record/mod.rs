@@ -5,6 +5,7 @@
 //! Schema version 1. Every line has `schema` and `kind` (`run`, `sample` or `case`).
 
 mod completion;
+pub mod examples;
 mod policy;
 mod reader;
 mod writer;

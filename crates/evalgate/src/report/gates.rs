@@ -459,17 +459,14 @@ mod tests {
     use crate::signals::signals_of;
 
     fn case(id: &str, verdict: Verdict) -> CaseRecord {
-        let mut record: CaseRecord = serde_json::from_value(serde_json::json!({
-            "schema": 1, "run_id": "r", "case": id, "file": "f.yaml", "line": 1,
-            "classname": "evals", "description": null, "verdict": "pass", "failed": false,
-            "samples": 20, "passes": 10, "failures": 10, "errors": 0, "rule": "min_rate 0.5",
-            "interval": [0.3, 0.7], "duration_ms": 1.0, "message": null, "reviewed": null,
-            "rubric": null, "source": null,
-            "started_at": "2026-11-28T00:00:00Z", "finished_at": "2026-11-28T00:00:01Z"
-        }))
-        .unwrap();
-        record.verdict = verdict;
-        record
+        CaseRecord {
+            verdict,
+            samples: 20,
+            passes: 10,
+            failures: 10,
+            rule: "min_rate 0.5".into(),
+            ..CaseRecord::example("r", id)
+        }
     }
 
     /// Inconclusive cases are counted even when `inconclusive: warn` lets them pass.

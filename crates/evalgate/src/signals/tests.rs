@@ -7,6 +7,8 @@ use super::config::{PriceFile, SignalsConfig, SignalsFile, validate};
 use super::cost::billed_model;
 use super::sli::ModelBumps;
 use super::*;
+use crate::check::CheckResult;
+use crate::observation::Usage;
 use crate::output::{Feature, OutputPolicy, Shown, Verbosity};
 use crate::record::{RunData, RunRecord, SampleRecord};
 
@@ -57,25 +59,40 @@ impl Default for SampleSpec {
 }
 
 pub(super) fn sample(spec: SampleSpec) -> SampleRecord {
-    let checks: Vec<_> = (spec.checks.iter())
-        .map(|(expectation, passed)| {
-            json!({"expectation": expectation, "line": 3, "column": 5, "passed": passed,
-                   "expected": "", "actual": ""})
-        })
-        .collect();
-    serde_json::from_value(json!({
-        "schema": 1, "run_id": spec.run_id, "case": spec.case,
-        "file": format!("evals/cases/{}.yaml", spec.case), "sample": 0,
-        "verdict": spec.verdict, "checks": checks, "output": "", "output_bytes": spec.output_bytes,
-        "output_truncated": false, "latency_ms": spec.latency_ms,
-        "usage": spec.usage.map(|(i, o)| json!({"input_tokens": i, "output_tokens": o})),
-        "tier": spec.tier, "forced_tier": spec.forced_tier, "model": spec.model,
-        "finish_reason": spec.finish_reason, "refusal": spec.refusal,
-        "condition": spec.condition, "customer": spec.customer, "ttft_ms": spec.ttft_ms,
-        "attempts": 1, "error": (spec.verdict == "error").then_some("timeout"),
-        "started_at": spec.started_at, "finished_at": spec.started_at,
-    }))
-    .unwrap()
+    let started_at: jiff::Timestamp = spec.started_at.parse().unwrap();
+    let owned = |s: Option<&str>| s.map(str::to_string);
+    SampleRecord {
+        verdict: serde_json::from_value(json!(spec.verdict)).unwrap(),
+        checks: (spec.checks.iter())
+            .map(|(expectation, passed)| CheckResult {
+                expectation: expectation.to_string(),
+                line: 3,
+                column: 5,
+                passed: *passed,
+                expected: String::new(),
+                actual: String::new(),
+            })
+            .collect(),
+        output: String::new(),
+        output_bytes: usize::try_from(spec.output_bytes).unwrap(),
+        latency_ms: spec.latency_ms,
+        usage: spec.usage.map(|(input_tokens, output_tokens)| Usage {
+            input_tokens,
+            output_tokens,
+        }),
+        tier: owned(spec.tier),
+        forced_tier: owned(spec.forced_tier),
+        model: owned(spec.model),
+        finish_reason: owned(spec.finish_reason),
+        refusal: spec.refusal,
+        condition: owned(spec.condition),
+        customer: owned(spec.customer),
+        ttft_ms: spec.ttft_ms,
+        error: (spec.verdict == "error").then(|| "timeout".to_string()),
+        started_at,
+        finished_at: started_at,
+        ..SampleRecord::example(spec.run_id, spec.case, 0)
+    }
 }
 
 pub(super) fn run(run_id: &str, model: Option<&str>) -> RunRecord {

@@ -3,39 +3,25 @@ use crate::baseline::BaselinePolicy;
 use crate::stats::Correction;
 
 fn record(case: &str, verdict: Verdict, passes: u32, samples: u32) -> CaseRecord {
-    let mut r: CaseRecord = serde_json::from_value(serde_json::json!({
-        "schema": 1, "run_id": "r", "case": case, "file": format!("evals/cases/{case}.yaml"),
-        "line": 1, "classname": "evals", "description": null, "verdict": "pass",
-        "failed": false, "samples": 1, "passes": 1, "failures": 0, "errors": 0,
-        "rule": "at_least 1", "interval": [0.0, 1.0], "duration_ms": 1.0, "message": null,
-        "reviewed": null, "rubric": null, "source": null,
-        "started_at": "2026-11-28T00:00:00Z", "finished_at": "2026-11-28T00:00:01Z"
-    }))
-    .unwrap();
-    r.verdict = verdict;
-    r.passes = passes;
-    r.failures = samples - passes;
-    r.samples = samples;
-    r
+    CaseRecord {
+        verdict,
+        passes,
+        failures: samples - passes,
+        samples,
+        ..CaseRecord::example("r", case)
+    }
 }
 
 /// The sample records of `record`: its passes first, then its failures.
 fn samples_of(record: &CaseRecord) -> Vec<SampleRecord> {
     (0..record.samples)
-        .map(|i| {
-            let mut s: SampleRecord = serde_json::from_value(serde_json::json!({
-                "schema": 1, "run_id": record.run_id, "case": record.case, "file": record.file,
-                "sample": i, "verdict": "pass", "output": "", "output_bytes": 0,
-                "output_truncated": false, "latency_ms": 1.0, "usage": null, "tier": null,
-                "model": null, "finish_reason": null, "refusal": null, "attempts": 1,
-                "error": null, "started_at": "2026-11-28T00:00:00Z",
-                "finished_at": "2026-11-28T00:00:01Z"
-            }))
-            .unwrap();
-            if i >= record.passes {
-                s.verdict = SampleVerdict::Fail;
-            }
-            s
+        .map(|i| SampleRecord {
+            verdict: if i < record.passes {
+                SampleVerdict::Pass
+            } else {
+                SampleVerdict::Fail
+            },
+            ..SampleRecord::example(&record.run_id, &record.case, i)
         })
         .collect()
 }
