@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{CaseOutcome, Runner, run_case};
+use super::case::run_case;
+use super::{CaseOutcome, Runner};
 use crate::case::Case;
 
 /// What [`Runner::run_all`] reports as it goes.

@@ -2,7 +2,20 @@
 //! the decisions from its trace file, the checks and the snapshot, and the sample record —
 //! an `error` with the reason whenever the call or what it returned cannot be judged.
 
-use super::*;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::case::Case;
+use crate::check::{self, CheckResult};
+use crate::observation::{Observation, Request};
+use crate::proxy::stable_hash;
+use crate::record::{Record, SCHEMA_VERSION, SampleRecord};
+use crate::snapshot::{Action, Comparison};
+use crate::target::{Attempts, read_decisions};
+use crate::verdict::SampleVerdict;
+
+use super::runner::Shared;
 
 /// Takes one sample, or none when the run was interrupted before it could start.
 pub(super) async fn run_sample(

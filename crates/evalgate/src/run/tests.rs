@@ -1,5 +1,5 @@
-use super::*;
-use crate::observation::{Message, Role};
+use super::sample::memory_within_input;
+use crate::observation::{Message, Observation, Request, Role};
 
 #[test]
 fn memory_turns_go_up_from_one_to_the_user_messages() {
