@@ -1,25 +1,9 @@
-//! Run records: JSON Lines, one object per line, appended as each sample and case finishes.
-//! They are the one source every report is built from, so a crashed or killed run keeps
-//! everything that finished, and sharded runs merge into the same reports.
-//!
-//! Schema version 1. Every line has `schema` and `kind` (`run`, `sample` or `case`).
-
-mod completion;
-pub mod examples;
-mod policy;
-mod reader;
-mod writer;
+//! The record format: every kind of line a run folder holds, as Rust types (schema version
+//! [`SCHEMA_VERSION`]). Nothing here reads or writes files.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-
-pub use completion::Completion;
-#[cfg(feature = "history")]
-pub(crate) use completion::Recorded;
-pub use policy::RunPolicy;
-pub use reader::RunData;
-pub(crate) use writer::Recorder;
 
 use crate::baseline::judge::CaseJudgement;
 use crate::case::Source;
