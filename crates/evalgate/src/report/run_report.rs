@@ -78,8 +78,9 @@ pub struct RunReport {
 }
 
 impl RunReport {
-    /// The report of `data` with `decay` judged beforehand (see [`write_reports`](super::write_reports), which
-    /// also ingests the records into the history store).
+    /// The report of `data` with `decay` judged beforehand (see
+    /// [`write_reports`](super::write_reports), which also ingests the records into the
+    /// history store).
     /// A baseline that cannot be read fails the `baseline.regressions` gate.
     pub fn new(data: &RunData, decay: Option<DecayReport>) -> RunReport {
         let baseline = data
