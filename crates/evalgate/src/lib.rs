@@ -17,9 +17,15 @@
 // a page and its own docs, not a bare name in a signature).
 #![warn(missing_docs, unnameable_types)]
 
+// The lowest layer is a crate of its own, `evalgate-core`; its modules keep their paths here.
+#[doc(inline)]
+pub use evalgate_core::exit;
 #[doc(hidden)]
-#[allow(missing_docs, unnameable_types)]
-pub mod atomic_file;
+pub use evalgate_core::{
+    atomic_file, digest, duration, errors, layout, observation, parallel, stats, terminal, verdict,
+    yaml,
+};
+
 #[doc(hidden)]
 #[allow(missing_docs, unnameable_types)]
 pub mod baseline;
@@ -40,18 +46,8 @@ pub mod coverage;
 pub mod decay;
 #[doc(hidden)]
 #[allow(missing_docs, unnameable_types)]
-pub mod digest;
-#[doc(hidden)]
-#[allow(missing_docs, unnameable_types)]
-pub mod duration;
-#[doc(hidden)]
-#[allow(missing_docs, unnameable_types)]
 pub mod env;
 pub mod envelope;
-#[doc(hidden)]
-#[allow(missing_docs, unnameable_types)]
-pub mod errors;
-pub mod exit;
 #[doc(hidden)]
 #[allow(missing_docs, unnameable_types)]
 pub mod gate;
@@ -64,19 +60,10 @@ pub mod history;
 pub mod instrument;
 #[doc(hidden)]
 #[allow(missing_docs, unnameable_types)]
-pub mod layout;
-#[doc(hidden)]
-#[allow(missing_docs, unnameable_types)]
 pub mod memory;
 #[doc(hidden)]
 #[allow(missing_docs, unnameable_types)]
-pub mod observation;
-#[doc(hidden)]
-#[allow(missing_docs, unnameable_types)]
 pub mod output;
-#[doc(hidden)]
-#[allow(missing_docs, unnameable_types)]
-pub mod parallel;
 #[doc(hidden)]
 #[allow(missing_docs, unnameable_types)]
 pub mod provenance;
@@ -109,22 +96,10 @@ pub mod signals;
 pub mod snapshot;
 #[doc(hidden)]
 #[allow(missing_docs, unnameable_types)]
-pub mod stats;
-#[doc(hidden)]
-#[allow(missing_docs, unnameable_types)]
 pub mod suite;
 #[doc(hidden)]
 #[allow(missing_docs, unnameable_types)]
 pub mod target;
-#[doc(hidden)]
-#[allow(missing_docs, unnameable_types)]
-pub mod terminal;
-#[doc(hidden)]
-#[allow(missing_docs, unnameable_types)]
-pub mod verdict;
-#[doc(hidden)]
-#[allow(missing_docs, unnameable_types)]
-pub mod yaml;
 
 pub use baseline::{CaseJudgement, Judge};
 pub use case::{Label, Source, Status};

@@ -422,10 +422,7 @@ pub(crate) fn observe_completion(json: &Value) -> Result<Observation, Failure> {
         .get("content")
         .and_then(Value::as_str)
         .unwrap_or_default();
-    let mut observation = Observation {
-        output: Output::text(text),
-        ..Observation::default()
-    };
+    let mut observation = Observation::new(text);
     if let Some(Value::Array(calls)) = message.get("tool_calls") {
         for call in calls {
             let name = call

@@ -80,10 +80,8 @@ impl ResponseMap {
                 self.output
             ))
         })?;
-        let mut observation = Observation {
-            output: Output::from_value(output.clone()),
-            ..Observation::default()
-        };
+        let mut observation = Observation::default();
+        observation.output = Output::from_value(output.clone());
         if let Some(value) = body.pointer(&self.decisions) {
             observation.decisions = decisions(value)?;
         }

@@ -53,7 +53,7 @@ pub fn user_text(messages: &[Message]) -> String {
 /// Japanese, Korean) have no word boundaries to look for: next to one of their
 /// characters, or where the word itself starts or ends with one, any neighbour will do
 /// ("订单A1005已发货").
-pub(crate) fn contains_word(text: &str, word: &str) -> bool {
+pub fn contains_word(text: &str, word: &str) -> bool {
     let (text, word) = (text.to_lowercase(), word.to_lowercase());
     let (Some(first), Some(last)) = (word.chars().next(), word.chars().next_back()) else {
         return false;
@@ -192,7 +192,7 @@ impl Decision {
     /// none of them a character the terminal shows escaped (a control character such as
     /// newline, CR, ESC or NUL; a line separator; a bidirectional override). Names end up
     /// in every report, the terminal and CI logs included.
-    pub(crate) fn check_name(&self) -> Result<(), String> {
+    pub fn check_name(&self) -> Result<(), String> {
         if self.point.is_empty() || self.branch.is_empty() {
             return Err("has an empty point or branch".into());
         }
@@ -216,7 +216,7 @@ impl Decision {
 }
 
 /// The longest decision name accepted, `point.branch` in all, in characters.
-pub(crate) const MAX_DECISION_CHARS: usize = 200;
+pub const MAX_DECISION_CHARS: usize = 200;
 
 impl fmt::Display for Decision {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::stats::{first_holding, wilson_interval};
 
 /// The most samples one case may ask for; a guard against `samples: 1000000` typos.
-pub(crate) const MAX_SAMPLES: u32 = 10_000;
+pub const MAX_SAMPLES: u32 = 10_000;
 
 /// The rule deciding a case's verdict from its samples, declared before the run.
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
@@ -34,7 +34,7 @@ impl fmt::Display for PassRule {
 }
 
 /// Rejects rules that can never produce a pass, before anything runs.
-pub(crate) fn validate_rule(rule: PassRule, samples: u32) -> Result<(), (String, String)> {
+pub fn validate_rule(rule: PassRule, samples: u32) -> Result<(), (String, String)> {
     match rule {
         PassRule::AtLeast(k) if k == 0 || k > samples => Err((
             format!("`pass: {{at_least: {k}}}` needs 1 ≤ k ≤ samples ({samples})"),

@@ -22,7 +22,7 @@ impl Position {
         Position { line, column }
     }
 
-    pub(crate) fn of(location: &serde_saphyr::Location) -> Self {
+    pub fn of(location: &serde_saphyr::Location) -> Self {
         Position {
             line: u32::try_from(location.line()).unwrap_or(u32::MAX),
             column: u32::try_from(location.column()).unwrap_or(u32::MAX),
@@ -51,7 +51,7 @@ pub struct ConfigError {
 }
 
 impl ConfigError {
-    pub(crate) fn new(path: &Path, message: impl Into<String>) -> Self {
+    pub fn new(path: &Path, message: impl Into<String>) -> Self {
         ConfigError {
             path: path.to_path_buf(),
             position: Position::default(),
@@ -62,7 +62,7 @@ impl ConfigError {
     }
 
     /// Points the error at `position` of `source`, taking the line as the snippet.
-    pub(crate) fn at(mut self, position: Position, source: &str) -> Self {
+    pub fn at(mut self, position: Position, source: &str) -> Self {
         self.position = position;
         if position.is_known() {
             self.snippet = source
@@ -73,7 +73,7 @@ impl ConfigError {
         self
     }
 
-    pub(crate) fn with_help(mut self, help: impl Into<String>) -> Self {
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
     }
@@ -81,19 +81,19 @@ impl ConfigError {
 
 /// A YAML file as messages show it, and its text: where the errors found in it point.
 #[derive(Clone, Copy)]
-pub(crate) struct At<'a> {
-    pub(crate) path: &'a Path,
-    pub(crate) source: &'a str,
+pub struct At<'a> {
+    pub path: &'a Path,
+    pub source: &'a str,
 }
 
 impl At<'_> {
     /// An error at `position` of the file, with its line shown.
-    pub(crate) fn line(&self, position: Position, message: impl Into<String>) -> ConfigError {
+    pub fn line(&self, position: Position, message: impl Into<String>) -> ConfigError {
         ConfigError::new(self.path, message).at(position, self.source)
     }
 
     /// An error about the file as a whole.
-    pub(crate) fn file(&self, message: impl Into<String>) -> ConfigError {
+    pub fn file(&self, message: impl Into<String>) -> ConfigError {
         ConfigError::new(self.path, message)
     }
 }
@@ -143,7 +143,7 @@ pub struct DataError {
 
 impl DataError {
     /// `message` about `path` as a whole.
-    pub(crate) fn new(path: &Path, message: impl Into<String>) -> Self {
+    pub fn new(path: &Path, message: impl Into<String>) -> Self {
         DataError {
             path: Some(path.to_path_buf()),
             line: None,
@@ -154,8 +154,7 @@ impl DataError {
     }
 
     /// `message` about data that has no file of its own.
-    #[cfg_attr(not(feature = "history"), allow(dead_code))]
-    pub(crate) fn unplaced(message: impl Into<String>) -> Self {
+    pub fn unplaced(message: impl Into<String>) -> Self {
         DataError {
             path: None,
             line: None,
@@ -166,22 +165,19 @@ impl DataError {
     }
 
     /// At `line` (from 1) of the file.
-    pub(crate) fn at_line(mut self, line: usize) -> Self {
+    pub fn at_line(mut self, line: usize) -> Self {
         self.line = Some(line);
         self
     }
 
     /// At `column` (from 1) of its line.
-    pub(crate) fn at_column(mut self, column: usize) -> Self {
+    pub fn at_column(mut self, column: usize) -> Self {
         self.column = Some(column);
         self
     }
 
     /// Caused by `source` (a JSON or database error).
-    pub(crate) fn caused_by(
-        mut self,
-        source: impl std::error::Error + Send + Sync + 'static,
-    ) -> Self {
+    pub fn caused_by(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
         self.source = Some(Box::new(source));
         self
     }
@@ -314,7 +310,7 @@ impl Error {
 
 /// An error and its causes on one line, `a: b: c`, skipping a cause whose text the line
 /// already holds (HTTP and TLS errors often repeat their source in their own message).
-pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut text = e.to_string();
     let mut source = e.source();
     while let Some(cause) = source {

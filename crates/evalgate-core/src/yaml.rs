@@ -12,7 +12,7 @@ use serde_saphyr::{Budget, DuplicateKeyPolicy, Options};
 use crate::errors::{ConfigError, Position};
 
 /// Case and suite files are small; anything larger is a mistake (or an attack).
-pub(crate) const MAX_FILE_BYTES: u64 = 1024 * 1024;
+pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
 
 fn options() -> Options {
     let mut budget = Budget::default();

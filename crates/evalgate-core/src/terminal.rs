@@ -31,7 +31,7 @@ pub fn printable(text: &str) -> String {
 /// Whether `c` is shown escaped: control characters (C0, DEL, C1: NUL, ESC, CR, LF...),
 /// the Unicode line and paragraph separators, and the bidirectional formatting characters
 /// that make a terminal show text in another order than it is read.
-pub(crate) fn is_unprintable(c: char) -> bool {
+pub fn is_unprintable(c: char) -> bool {
     c.is_control()
         || matches!(
             c,

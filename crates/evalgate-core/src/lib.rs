@@ -1,0 +1,28 @@
+//! evalgate's lowest layer: what every other crate of the workspace speaks in and nothing
+//! here imports from above. Errors and exit codes (`errors`, `exit`), the verdict of a case
+//! from its samples (`verdict`) and the statistics beneath it (`stats`), what goes to an
+//! agent and comes back (`observation`), the output folder and every file written in it
+//! (`layout`), and small tools for files, text and time (`atomic_file`, `yaml`,
+//! `duration`, `digest`, `terminal`, `parallel`).
+//!
+//! Harness users depend on `evalgate`, which re-exports what they need from here; the
+//! crate boundaries and the arrows allowed between them are in `ARCHITECTURE.md`.
+
+#![warn(missing_docs, unnameable_types)]
+
+pub mod atomic_file;
+pub mod digest;
+pub mod duration;
+#[allow(missing_docs)]
+pub mod errors;
+pub mod exit;
+pub mod layout;
+#[allow(missing_docs)]
+pub mod observation;
+pub mod parallel;
+#[allow(missing_docs)]
+pub mod stats;
+pub mod terminal;
+#[allow(missing_docs)]
+pub mod verdict;
+pub mod yaml;
