@@ -1,4 +1,4 @@
-//! The environment is read in one place (`crates/evalgate/src/env.rs`), and the book's
+//! The environment is read in one place (`crates/evalgate-core/src/env.rs`), and the book's
 //! Environment chapter documents exactly the variables it reads.
 
 use std::collections::BTreeSet;
@@ -18,13 +18,13 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// One module resolves and validates the environment (`crates/evalgate/src/env.rs`): no
+/// One module resolves and validates the environment (`crates/evalgate-core/src/env.rs`): no
 /// other source file reads or sets a variable (tests aside), every `EVALGATE_*` variable
 /// it reads is in the book's Environment chapter, and every one the chapter names is read
 /// or set somewhere.
 #[test]
 fn the_environment_is_read_in_one_place_and_documented() {
-    let env_module = root().join("crates/evalgate/src/env.rs");
+    let env_module = root().join("crates/evalgate-core/src/env.rs");
     let mut files = Vec::new();
     rust_files(&root().join("src"), &mut files);
     for krate in std::fs::read_dir(root().join("crates")).unwrap() {
@@ -57,7 +57,7 @@ fn the_environment_is_read_in_one_place_and_documented() {
     }
     assert!(
         elsewhere.is_empty(),
-        "read the environment through crates/evalgate/src/env.rs:\n{}",
+        "read the environment through crates/evalgate-core/src/env.rs:\n{}",
         elsewhere.join("\n")
     );
 

@@ -2,8 +2,9 @@
 //! here imports from above. Errors and exit codes (`errors`, `exit`), the verdict of a case
 //! from its samples (`verdict`) and the statistics beneath it (`stats`), what goes to an
 //! agent and comes back (`observation`), the output folder and every file written in it
-//! (`layout`), and small tools for files, text and time (`atomic_file`, `yaml`,
-//! `duration`, `digest`, `terminal`, `parallel`).
+//! (`layout`), every environment variable read, resolved and validated (`env`), what a run
+//! says of itself (`provenance`, `repo_path`, `verbosity`), and small tools for files, text
+//! and time (`atomic_file`, `yaml`, `duration`, `digest`, `terminal`, `parallel`).
 //!
 //! Harness users depend on `evalgate`, which re-exports what they need from here; the
 //! crate boundaries and the arrows allowed between them are in `ARCHITECTURE.md`.
@@ -14,6 +15,8 @@ pub mod atomic_file;
 pub mod digest;
 pub mod duration;
 #[allow(missing_docs)]
+pub mod env;
+#[allow(missing_docs)]
 pub mod errors;
 pub mod exit;
 pub mod layout;
@@ -21,8 +24,13 @@ pub mod layout;
 pub mod observation;
 pub mod parallel;
 #[allow(missing_docs)]
+pub mod provenance;
+#[allow(missing_docs)]
+pub mod repo_path;
+#[allow(missing_docs)]
 pub mod stats;
 pub mod terminal;
+pub mod verbosity;
 #[allow(missing_docs)]
 pub mod verdict;
 pub mod yaml;

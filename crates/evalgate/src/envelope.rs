@@ -180,6 +180,8 @@ impl RunEnvelope {
 /// strings, `{"model": "gpt-4o-2024-11-20", "tools": "catalog-7"}`.
 pub const AXES_ENV: &str = crate::env::AXES;
 
+pub use crate::env::check_axes;
+
 /// The environment variable a `command` agent reads an axis from: `EVALGATE_AXIS_MODEL`.
 pub(crate) fn axis_env(axis: &str) -> String {
     let name: String = axis
@@ -193,29 +195,6 @@ pub(crate) fn axis_env(axis: &str) -> String {
         })
         .collect();
     format!("EVALGATE_AXIS_{name}")
-}
-
-/// Refuses an axis a target could not set: every axis travels as a header name and an
-/// environment variable name, so it is letters, digits, `-` and `_`.
-pub fn check_axes(axes: &BTreeMap<String, String>) -> Result<(), String> {
-    for (axis, value) in axes {
-        if axis.is_empty()
-            || !axis
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
-            return Err(format!(
-                "envelope axis `{axis}` cannot be passed to an agent: name axes with letters, \
-                 digits, `-` and `_`"
-            ));
-        }
-        if value.chars().any(char::is_control) {
-            return Err(format!(
-                "the value of envelope axis `{axis}` has a control character"
-            ));
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

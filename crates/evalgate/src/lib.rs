@@ -22,8 +22,8 @@
 pub use evalgate_core::exit;
 #[doc(hidden)]
 pub use evalgate_core::{
-    atomic_file, digest, duration, errors, layout, observation, parallel, stats, terminal, verdict,
-    yaml,
+    atomic_file, digest, duration, env, errors, layout, observation, parallel, provenance,
+    repo_path, stats, terminal, verdict, yaml,
 };
 
 #[doc(hidden)]
@@ -44,9 +44,6 @@ pub mod coverage;
 #[doc(hidden)]
 #[allow(missing_docs, unnameable_types)]
 pub mod decay;
-#[doc(hidden)]
-#[allow(missing_docs, unnameable_types)]
-pub mod env;
 pub mod envelope;
 #[doc(hidden)]
 #[allow(missing_docs, unnameable_types)]
@@ -66,16 +63,10 @@ pub mod memory;
 pub mod output;
 #[doc(hidden)]
 #[allow(missing_docs, unnameable_types)]
-pub mod provenance;
-#[doc(hidden)]
-#[allow(missing_docs, unnameable_types)]
 pub mod proxy;
 #[doc(hidden)]
 #[allow(missing_docs, unnameable_types)]
 pub mod record;
-#[doc(hidden)]
-#[allow(missing_docs, unnameable_types)]
-pub mod repo_path;
 #[doc(hidden)]
 #[allow(missing_docs, unnameable_types)]
 pub mod report;

@@ -10,7 +10,7 @@ use std::path::{Component, Path, PathBuf};
 /// working directory relative paths are resolved against — both read once, when the suite
 /// loads, not for each of its paths.
 #[derive(Debug, Clone)]
-pub(crate) struct RepoRoot {
+pub struct RepoRoot {
     root: PathBuf,
     cwd: PathBuf,
 }
@@ -20,7 +20,7 @@ impl RepoRoot {
     /// Actions resolves paths in), else the root of the git work tree holding `dir` (the
     /// nearest folder up with a `.git`), else the working directory (outside any
     /// repository, as users type paths).
-    pub(crate) fn for_dir(dir: &Path) -> Option<RepoRoot> {
+    pub fn for_dir(dir: &Path) -> Option<RepoRoot> {
         let cwd = std::env::current_dir().ok()?;
         let dir = absolute(dir, &cwd);
         if let Some(workspace) = crate::env::github_workspace() {
@@ -46,7 +46,7 @@ impl RepoRoot {
     }
 
     /// `path` relative to the root when it is under it; else as given.
-    pub(crate) fn relative(&self, path: &Path) -> PathBuf {
+    pub fn relative(&self, path: &Path) -> PathBuf {
         absolute(path, &self.cwd)
             .strip_prefix(&self.root)
             .map(Path::to_path_buf)

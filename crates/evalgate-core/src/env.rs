@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::errors::Error;
-use crate::output::Verbosity;
+use crate::verbosity::Verbosity;
 
 /// The evals folder (default: `$CARGO_MANIFEST_DIR/evals`, else `./evals`).
 pub const DIR: &str = "EVALGATE_DIR";
@@ -217,8 +217,31 @@ pub fn axes() -> Result<BTreeMap<String, String>, Error> {
             "{AXES} must be a JSON object of strings, like {{\"model\": \"m-2\"}}: {e}"
         ))
     })?;
-    crate::envelope::check_axes(&axes).map_err(Error::Usage)?;
+    check_axes(&axes).map_err(Error::Usage)?;
     Ok(axes)
+}
+
+/// Refuses an axis a target could not set: every axis travels as a header name and an
+/// environment variable name, so it is letters, digits, `-` and `_`.
+pub fn check_axes(axes: &BTreeMap<String, String>) -> Result<(), String> {
+    for (axis, value) in axes {
+        if axis.is_empty()
+            || !axis
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(format!(
+                "envelope axis `{axis}` cannot be passed to an agent: name axes with letters, \
+                 digits, `-` and `_`"
+            ));
+        }
+        if value.chars().any(char::is_control) {
+            return Err(format!(
+                "the value of envelope axis `{axis}` has a control character"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The branch and commit CI says a run measured: `$EVALGATE_BRANCH` / `$EVALGATE_COMMIT`
