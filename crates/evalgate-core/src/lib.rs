@@ -1,7 +1,7 @@
 //! evalgate's lowest layer: what every other crate of the workspace speaks in and nothing
 //! here imports from above. Errors and exit codes (`errors`, `exit`), the verdict of a case
 //! from its samples (`verdict`) and the statistics beneath it (`stats`), what goes to an
-//! agent and comes back (`observation`), the output folder and every file written in it
+//! agent and comes back (`observation`), the record format (`record`), the output folder and every file written in it
 //! (`layout`), every environment variable read, resolved and validated (`env`), what a run
 //! says of itself (`provenance`, `repo_path`, `verbosity`), and small tools for files, text
 //! and time (`atomic_file`, `yaml`, `duration`, `digest`, `terminal`, `parallel`).
@@ -25,6 +25,8 @@ pub mod observation;
 pub mod parallel;
 #[allow(missing_docs)]
 pub mod provenance;
+#[allow(missing_docs)]
+pub mod record;
 #[allow(missing_docs)]
 pub mod repo_path;
 #[allow(missing_docs)]

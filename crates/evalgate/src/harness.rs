@@ -260,7 +260,7 @@ impl Harness {
                     .map(|i| cases[i].id.clone())
                     .collect(),
             ),
-            ..RunRecord::of_process(
+            ..crate::record::run_record_of_process(
                 suite,
                 run_id.clone(),
                 target.kind(),

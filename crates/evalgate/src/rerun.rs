@@ -12,9 +12,7 @@ use crate::errors::Error;
 use crate::harness::{async_runtime, fresh_id};
 use crate::history::HistoryStore;
 use crate::provenance::Provenance;
-use crate::record::{
-    Record, Recorder, RerunRecord, RunData, RunRecord, SCHEMA_VERSION, SampleRecord,
-};
+use crate::record::{Record, Recorder, RerunRecord, RunData, SCHEMA_VERSION, SampleRecord};
 use crate::report::{history_path, shown};
 use crate::run::{Interrupt, RunSetup, Runner};
 use crate::stats::clopper_pearson;
@@ -116,7 +114,7 @@ pub fn rerun(request: &RerunRequest) -> Result<RerunRecord, Error> {
     // Which envelope its samples ran under: with the commit, the attempts it adds to.
     record.envelope_id = Some(
         crate::envelope::RunEnvelope::of_run(
-            &[RunRecord::of_process(
+            &[crate::record::run_record_of_process(
                 &suite,
                 String::new(),
                 "",
@@ -153,13 +151,15 @@ fn run_samples(
         let _guard = runtime.enter();
         Target::build(suite, None, &request.overrides)?
     };
-    recorder.append(&Record::Run(Box::new(RunRecord::of_process(
-        suite,
-        rerun_id.to_string(),
-        target.kind(),
-        suite.concurrency,
-        provenance,
-    ))));
+    recorder.append(&Record::Run(Box::new(
+        crate::record::run_record_of_process(
+            suite,
+            rerun_id.to_string(),
+            target.kind(),
+            suite.concurrency,
+            provenance,
+        ),
+    )));
     let runner = Runner::new(
         runtime.handle().clone(),
         target,

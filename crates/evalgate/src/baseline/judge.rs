@@ -4,9 +4,8 @@
 //! own rule fails its test. The runner asks this while the case runs (to stop sampling and
 //! to decide the test), the report afterwards (to adjust over every compared case).
 
-use serde::{Deserialize, Serialize};
-
-use super::{Baseline, BaselinePolicy, Judge};
+use super::{Baseline, BaselinePolicy};
+use crate::record::{CaseJudgement, Judge};
 use crate::stats::{Evidence, LookDesign, fisher_exact_drop};
 use crate::suite::InconclusivePolicy;
 use crate::verdict::Verdict;
@@ -156,48 +155,22 @@ impl RunBaseline {
     }
 }
 
-/// How a case was compared with its baseline while it ran: recorded with the case.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CaseJudgement {
-    /// The baseline's passes and answered samples.
-    pub baseline: [u32; 2],
-    /// The one-sided p-value of a drop, valid for how the samples were taken.
-    pub p_value: f64,
-    /// The level it had to reach: α over the cases compared.
-    pub threshold: f64,
-    /// The samples agreed with the baseline: a drop of the size the design is built to see had
-    /// become implausible.
-    pub agreed: bool,
-    /// Whether the comparison could call a regression at all: were every sample to fail, the
-    /// p-value would reach `threshold`.
-    pub can_call_a_break: bool,
-    /// Whether the case's test was decided by the comparison or by its own rule.
-    pub judged_by: Judge,
-}
-
-impl CaseJudgement {
-    pub(crate) fn of(evidence: Evidence, test: CaseTest, threshold: f64, judge: Judge) -> Self {
-        CaseJudgement {
-            baseline: [evidence.0, evidence.1],
-            p_value: test.p_value,
-            threshold,
-            agreed: test.agreed,
-            can_call_a_break: test.can_call_a_break,
-            judged_by: judge,
-        }
-    }
-
-    /// Whether the p-value reached the level on its own.
-    pub fn regressed(&self) -> bool {
-        self.p_value <= self.threshold
-    }
-
-    /// Whether the comparison may stand in for the rule: it could have seen a regression
-    /// (the samples agreed with the baseline, or every failing sample would have been one).
-    pub fn conclusive(&self) -> bool {
-        self.agreed || self.can_call_a_break
-    }
+/// How a case was compared with `evidence` of its baseline: `test` against `threshold`,
+/// its test decided by `judge`.
+pub(crate) fn judgement(
+    evidence: Evidence,
+    test: CaseTest,
+    threshold: f64,
+    judge: Judge,
+) -> CaseJudgement {
+    CaseJudgement::new(
+        [evidence.0, evidence.1],
+        test.p_value,
+        threshold,
+        test.agreed,
+        test.can_call_a_break,
+        judge,
+    )
 }
 
 /// Whether a case with `verdict` fails its test. An error always does. Judged by the
@@ -306,14 +279,14 @@ mod tests {
         can_call_a_break: bool,
         judged_by: Judge,
     ) -> CaseJudgement {
-        CaseJudgement {
-            baseline: [20, 20],
+        CaseJudgement::new(
+            [20, 20],
             p_value,
-            threshold: 0.0025,
+            0.0025,
             agreed,
             can_call_a_break,
             judged_by,
-        }
+        )
     }
 
     #[test]

@@ -16,10 +16,10 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 pub use compare::{BaselineComparison, CaseChange, Change, compare};
-pub use judge::CaseJudgement;
 pub(crate) use policy::BaselineFile;
 
-pub use policy::{ADAPTIVE_DROP, BaselinePolicy, Judge};
+pub use crate::record::{CaseJudgement, Judge};
+pub use policy::{ADAPTIVE_DROP, BaselinePolicy};
 
 use crate::atomic_file::write_atomic;
 use crate::errors::{DataError, Error};

@@ -11,6 +11,7 @@ use serde_saphyr::Spanned;
 
 use crate::duration::HumanDuration;
 use crate::errors::{ConfigError, Position};
+use crate::record::Judge;
 use crate::stats::Correction;
 
 /// `baseline:` as written in the suite file.
@@ -25,19 +26,6 @@ pub(crate) struct BaselineFile {
     max_age: Option<Spanned<HumanDuration>>,
     drop: Option<Spanned<f64>>,
     judge: Option<Judge>,
-}
-
-/// How a compared case that does not pass its own rule counts for the run.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Judge {
-    /// By the comparison: it fails its test only when it regressed against its baseline, or
-    /// when the comparison could not have seen a regression (too thin a baseline); a case
-    /// failing as it does on the baseline does not turn a pull request red.
-    #[default]
-    Comparison,
-    /// By its own rule, as without a baseline: every failing case fails its test.
-    Rule,
 }
 
 /// What runs are compared with, and how. With a `branch`, a case's baseline is the pooled

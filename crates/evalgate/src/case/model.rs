@@ -7,6 +7,8 @@ use serde::Deserialize;
 use serde_json::Value;
 use serde_saphyr::Spanned;
 
+pub use crate::record::Source;
+
 use crate::duration::HumanDuration;
 use crate::observation::{Decision, Message};
 use crate::verdict::PassRule;
@@ -103,29 +105,6 @@ impl SamplesFile {
 pub enum Sequential {
     On(bool),
     Group { group: u32 },
-}
-
-/// Where a case came from.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct Source {
-    /// e.g. `hand-written`, `ticket`, `incident`, `trace`.
-    pub kind: String,
-    /// e.g. a ticket id or URL.
-    #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
-    pub reference: Option<String>,
-    /// When the ticket or incident happened.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub date: Option<jiff::civil::Date>,
-    /// The helpdesk an imported ticket came from (`zendesk`, `intercom`, ...).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub vendor: Option<String>,
-    /// A link to the ticket or incident.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-    /// The near-duplicate tickets (their refs) this case also stands for.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub grouped: Vec<String>,
 }
 
 /// One annotator's label of a case (e.g. whether the expected answer is right).

@@ -6,30 +6,13 @@ mod snapshot;
 
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-
 pub(crate) use refusal::RefusalDetector;
 pub(crate) use snapshot::snapshot;
 
+pub use crate::record::CheckResult;
+
 use crate::case::{Check, CheckKind};
 use crate::observation::{Decision, Observation, contains_word};
-
-/// The result of one expectation on one sample.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CheckResult {
-    /// The expectation's key (`contains`, `branches`, ...).
-    pub expectation: String,
-    /// The line of the expectation in the case file.
-    pub line: u32,
-    /// Its column.
-    pub column: u32,
-    /// Whether the expectation held.
-    pub passed: bool,
-    /// What it expected, for people.
-    pub expected: String,
-    /// What the sample did instead, or what it matched.
-    pub actual: String,
-}
 
 /// How much of the output a failure message quotes.
 const EXCERPT_CHARS: usize = 240;

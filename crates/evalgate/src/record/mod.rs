@@ -3,11 +3,11 @@
 //! everything that finished, and sharded runs merge into the same reports.
 //!
 //! Schema version 1. Every line has `schema` and `kind` (`run`, `sample` or `case`). The
-//! types are in `format`, writing in `writer`, reading (and merging shards) in `reader`.
+//! types are `evalgate-core`'s (`evalgate_core::record`), writing is in `writer`, reading
+//! (and merging shards) in `reader`.
 
 mod completion;
 pub mod examples;
-mod format;
 mod policy;
 mod reader;
 mod writer;
@@ -15,10 +15,10 @@ mod writer;
 pub use completion::Completion;
 #[cfg(feature = "history")]
 pub(crate) use completion::Recorded;
-pub use format::{
-    CaseRecord, EndRecord, OutcomeRecord, Record, RerunRecord, RunRecord, SCHEMA_VERSION,
-    SampleRecord, Stop,
+pub use evalgate_core::record::{
+    CaseJudgement, CaseRecord, CheckResult, EndRecord, Judge, OutcomeRecord, Record, RerunRecord,
+    RunRecord, SCHEMA_VERSION, SampleRecord, Source, Stop,
 };
 pub use policy::RunPolicy;
 pub use reader::RunData;
-pub(crate) use writer::Recorder;
+pub(crate) use writer::{Recorder, run_record_of_process};

@@ -3,14 +3,17 @@
 //! when a run is killed and concurrent writers never interleave. Every line is written
 //! with the run's secrets shown as their placeholders: each report is built from records.
 
+use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use super::Record;
+use super::{Record, RunRecord, SCHEMA_VERSION};
 use crate::errors::Error;
 use crate::layout::RunFolder;
+use crate::provenance::Provenance;
+use crate::suite::Suite;
 use crate::target::Secrets;
 
 pub(crate) struct Recorder {
@@ -73,5 +76,33 @@ impl Recorder {
     pub(crate) fn take_error(&self) -> Option<Error> {
         let mut first = self.first_error.lock().unwrap_or_else(|p| p.into_inner());
         first.take().map(|e| Error::write(&self.path, e))
+    }
+}
+
+/// The run record of this process, running `suite` against `target` as run `run_id`.
+pub(crate) fn run_record_of_process(
+    suite: &Suite,
+    run_id: String,
+    target: &str,
+    concurrency: usize,
+    provenance: Provenance,
+) -> RunRecord {
+    RunRecord {
+        schema: SCHEMA_VERSION,
+        run_id,
+        suite: suite.name.clone(),
+        target: target.to_string(),
+        evalgate_version: env!("CARGO_PKG_VERSION").to_string(),
+        pid: std::process::id(),
+        started_at: jiff::Timestamp::now(),
+        concurrency,
+        envelope: suite.envelope.clone(),
+        pins: suite.pins.clone(),
+        branch: provenance.branch,
+        commit: provenance.commit,
+        commit_exact: provenance.exact,
+        suite_tier: None,
+        axes: BTreeMap::new(),
+        planned: None,
     }
 }

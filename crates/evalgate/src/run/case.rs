@@ -8,7 +8,7 @@ use std::time::Instant;
 use tokio::task::JoinHandle;
 
 use crate::baseline::judge::{
-    CaseJudgement, RunBaseline, SampleDesign, comparison_settled, fails_test, test_case,
+    RunBaseline, SampleDesign, comparison_settled, fails_test, judgement, test_case,
 };
 use crate::case::{Case, DEFAULT_ESCALATION, Sampling};
 use crate::record::{CaseRecord, Record, SCHEMA_VERSION, SampleRecord, Stop};
@@ -290,11 +290,11 @@ fn case_record(
     // Stopped early: the verdict is the one every completion of the samples would give
     // (`decide` on the samples taken alone could differ for a rate rule).
     let verdict = settled.unwrap_or(decided);
-    let judgement = evidence.filter(|_| tally.errors == 0).map(|evidence| {
+    let compared = evidence.filter(|_| tally.errors == 0).map(|evidence| {
         let test = test_case(evidence, plan.design(), &outcomes, drop, threshold);
-        CaseJudgement::of(evidence, test, threshold, shared.judge())
+        judgement(evidence, test, threshold, shared.judge())
     });
-    let failed = fails_test(verdict, judgement.as_ref(), shared.inconclusive);
+    let failed = fails_test(verdict, compared.as_ref(), shared.inconclusive);
     let samples_to_decide = (verdict == Verdict::Inconclusive)
         .then(|| samples_to_decide(case.rule, tally))
         .flatten();
@@ -304,7 +304,7 @@ fn case_record(
             verdict,
             tally,
             interval,
-            judgement: judgement.as_ref(),
+            judgement: compared.as_ref(),
             failed,
             samples_to_decide,
         },
@@ -344,7 +344,7 @@ fn case_record(
         samples_planned,
         looks,
         stopped,
-        comparison: judgement,
+        comparison: compared,
         samples_to_decide,
         pid: Some(std::process::id()),
     }

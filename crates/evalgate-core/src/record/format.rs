@@ -5,12 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::baseline::judge::CaseJudgement;
-use crate::case::Source;
-use crate::check::CheckResult;
 use crate::observation::{Decision, MemoryTurn, Usage};
-use crate::provenance::Provenance;
-use crate::suite::Suite;
 use crate::verdict::{SampleVerdict, Verdict};
 
 /// The record schema this build writes and reads.
@@ -56,7 +51,7 @@ pub struct EndRecord {
 
 impl EndRecord {
     /// The end marker of the process that wrote `run`.
-    pub(crate) fn of(run: &RunRecord, interrupted: bool) -> EndRecord {
+    pub fn of(run: &RunRecord, interrupted: bool) -> EndRecord {
         EndRecord {
             schema: SCHEMA_VERSION,
             run_id: run.run_id.clone(),
@@ -197,36 +192,6 @@ pub struct RunRecord {
     /// is known by what it did not record. `None` in records of older versions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub planned: Option<Vec<String>>,
-}
-
-impl RunRecord {
-    /// The run record of this process, running `suite` against `target` as run `run_id`.
-    pub(crate) fn of_process(
-        suite: &Suite,
-        run_id: String,
-        target: &str,
-        concurrency: usize,
-        provenance: Provenance,
-    ) -> RunRecord {
-        RunRecord {
-            schema: SCHEMA_VERSION,
-            run_id,
-            suite: suite.name.clone(),
-            target: target.to_string(),
-            evalgate_version: env!("CARGO_PKG_VERSION").to_string(),
-            pid: std::process::id(),
-            started_at: jiff::Timestamp::now(),
-            concurrency,
-            envelope: suite.envelope.clone(),
-            pins: suite.pins.clone(),
-            branch: provenance.branch,
-            commit: provenance.commit,
-            commit_exact: provenance.exact,
-            suite_tier: None,
-            axes: BTreeMap::new(),
-            planned: None,
-        }
-    }
 }
 
 /// One sample: one call of the agent and its checks.
@@ -399,4 +364,111 @@ pub enum Stop {
     Regression,
     /// The run's `budget` of samples was spent.
     Budget,
+}
+
+/// The result of one expectation on one sample.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckResult {
+    /// The expectation's key (`contains`, `branches`, ...).
+    pub expectation: String,
+    /// The line of the expectation in the case file.
+    pub line: u32,
+    /// Its column.
+    pub column: u32,
+    /// Whether the expectation held.
+    pub passed: bool,
+    /// What it expected, for people.
+    pub expected: String,
+    /// What the sample did instead, or what it matched.
+    pub actual: String,
+}
+
+/// Where a case came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    /// e.g. `hand-written`, `ticket`, `incident`, `trace`.
+    pub kind: String,
+    /// e.g. a ticket id or URL.
+    #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    /// When the ticket or incident happened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<jiff::civil::Date>,
+    /// The helpdesk an imported ticket came from (`zendesk`, `intercom`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vendor: Option<String>,
+    /// A link to the ticket or incident.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// The near-duplicate tickets (their refs) this case also stands for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub grouped: Vec<String>,
+}
+
+/// How a compared case that does not pass its own rule counts for the run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Judge {
+    /// By the comparison: it fails its test only when it regressed against its baseline, or
+    /// when the comparison could not have seen a regression (too thin a baseline); a case
+    /// failing as it does on the baseline does not turn a pull request red.
+    #[default]
+    Comparison,
+    /// By its own rule, as without a baseline: every failing case fails its test.
+    Rule,
+}
+
+/// How a case was compared with its baseline while it ran: recorded with the case.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CaseJudgement {
+    /// The baseline's passes and answered samples.
+    pub baseline: [u32; 2],
+    /// The one-sided p-value of a drop, valid for how the samples were taken.
+    pub p_value: f64,
+    /// The level it had to reach: α over the cases compared.
+    pub threshold: f64,
+    /// The samples agreed with the baseline: a drop of the size the design is built to see had
+    /// become implausible.
+    pub agreed: bool,
+    /// Whether the comparison could call a regression at all: were every sample to fail, the
+    /// p-value would reach `threshold`.
+    pub can_call_a_break: bool,
+    /// Whether the case's test was decided by the comparison or by its own rule.
+    pub judged_by: Judge,
+}
+
+impl CaseJudgement {
+    /// The comparison of a case with `baseline` (passes and answered samples): `p_value`
+    /// against `threshold`, whether the samples `agreed`, whether the comparison
+    /// `can_call_a_break`, and what `judged_by` decided the case's test.
+    pub fn new(
+        baseline: [u32; 2],
+        p_value: f64,
+        threshold: f64,
+        agreed: bool,
+        can_call_a_break: bool,
+        judged_by: Judge,
+    ) -> Self {
+        CaseJudgement {
+            baseline,
+            p_value,
+            threshold,
+            agreed,
+            can_call_a_break,
+            judged_by,
+        }
+    }
+
+    /// Whether the p-value reached the level on its own.
+    pub fn regressed(&self) -> bool {
+        self.p_value <= self.threshold
+    }
+
+    /// Whether the comparison may stand in for the rule: it could have seen a regression
+    /// (the samples agreed with the baseline, or every failing sample would have been one).
+    pub fn conclusive(&self) -> bool {
+        self.agreed || self.can_call_a_break
+    }
 }
