@@ -1,7 +1,8 @@
 //! evalgate's lowest layer: what every other crate of the workspace speaks in and nothing
 //! here imports from above. Errors and exit codes (`errors`, `exit`), the verdict of a case
 //! from its samples (`verdict`) and the statistics beneath it (`stats`), what goes to an
-//! agent and comes back (`observation`), the record format (`record`), the output folder and every file written in it
+//! agent and comes back (`observation`), the record format (`record`), the plain config types of the suite's sections and of a case
+//! file (`config`), the output folder and every file written in it
 //! (`layout`), every environment variable read, resolved and validated (`env`), what a run
 //! says of itself (`provenance`, `repo_path`, `verbosity`), and small tools for files, text
 //! and time (`atomic_file`, `yaml`, `duration`, `digest`, `terminal`, `parallel`).
@@ -12,6 +13,8 @@
 #![warn(missing_docs, unnameable_types)]
 
 pub mod atomic_file;
+#[allow(missing_docs)]
+pub mod config;
 pub mod digest;
 pub mod duration;
 #[allow(missing_docs)]

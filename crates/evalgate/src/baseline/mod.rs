@@ -8,7 +8,7 @@
 mod compare;
 pub(crate) mod judge;
 pub mod plan;
-mod policy;
+use evalgate_core::config::baseline as policy;
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -3,7 +3,7 @@
 
 mod compile;
 pub mod discover;
-pub(crate) mod model;
+pub(crate) use evalgate_core::config::case as model;
 mod tier;
 mod validate;
 

@@ -1,7 +1,7 @@
 //! Planner branch coverage: the branch catalog (`catalog`), coverage of a run computed
 //! from its sample records (`compute`), and its LCOV rendering (`lcov`).
 
-mod catalog;
+use evalgate_core::config::catalog;
 mod compute;
 mod lcov;
 mod stamp;

@@ -7,7 +7,7 @@ mod assess;
 mod context;
 mod detectors;
 mod finding;
-mod policy;
+use evalgate_core::config::decay as policy;
 mod representativeness;
 mod rubric;
 mod saturation;

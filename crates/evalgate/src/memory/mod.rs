@@ -11,7 +11,7 @@
 //! effective past changed.
 
 mod permutation;
-pub(crate) mod policy;
+pub(crate) use evalgate_core::config::memory as policy;
 mod text;
 
 use std::collections::{BTreeMap, BTreeSet};

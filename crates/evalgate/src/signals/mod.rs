@@ -10,7 +10,7 @@
 
 mod baseline;
 mod compute;
-pub(crate) mod config;
+pub(crate) use evalgate_core::config::signals as config;
 mod cost;
 mod distribution;
 mod drift;

@@ -12,7 +12,7 @@ mod assert;
 mod compare;
 mod normalise;
 mod process;
-mod settings;
+use evalgate_core::config::snapshots as settings;
 mod stored;
 
 pub(crate) use compare::{Action, Comparison, Difference, Mode, Snapshots};

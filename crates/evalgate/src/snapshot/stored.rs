@@ -221,10 +221,7 @@ mod tests {
     use super::*;
 
     fn settings(dir: &Path) -> SnapshotSettings {
-        SnapshotSettings {
-            dir: dir.to_path_buf(),
-            redactions: Vec::new(),
-        }
+        SnapshotSettings::new(dir.to_path_buf(), Vec::new())
     }
 
     #[test]

@@ -15,12 +15,12 @@ use crate::errors::{At, ConfigError, Position};
 use crate::observation::Decision;
 
 /// The catalog file looked for next to the suite file.
-pub(crate) const CATALOG_FILE: &str = "branches.yaml";
+pub const CATALOG_FILE: &str = "branches.yaml";
 
 /// The catalog as written (in `branches.yaml`, or under `catalog:` in the suite file).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct CatalogFile {
+pub struct CatalogFile {
     /// The date of the last human review of the catalog.
     pub reviewed: Option<Spanned<jiff::civil::Date>>,
     /// The files the catalog was derived from.
@@ -34,7 +34,7 @@ pub(crate) struct CatalogFile {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct SourceFile {
+pub struct SourceFile {
     /// Relative to the folder of the file the catalog is written in.
     pub path: Spanned<String>,
     /// The SHA-256 of the file when the catalog was last reviewed against it.
@@ -43,7 +43,7 @@ pub(crate) struct SourceFile {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct PointFile {
+pub struct PointFile {
     pub description: Option<String>,
     pub branches: BTreeMap<String, Spanned<Option<BranchFile>>>,
     /// Branches the planner no longer has: a case that still names one is decayed (a
@@ -54,7 +54,7 @@ pub(crate) struct PointFile {
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct BranchFile {
+pub struct BranchFile {
     pub description: Option<String>,
     #[serde(default)]
     pub risk: Risk,
@@ -148,7 +148,7 @@ pub struct StaleSource {
 impl BranchCatalog {
     /// Validates a parsed catalog written in `display` (whose text is `source`); source file
     /// paths are relative to `base`, the folder of that file.
-    pub(crate) fn from_file(
+    pub fn from_file(
         file: CatalogFile,
         display: &Path,
         source: &str,

@@ -14,7 +14,7 @@ use crate::errors::{ConfigError, Position};
 /// `decay:` as written in the suite file.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct DecayFile {
+pub struct DecayFile {
     review_max_age: Option<HumanDuration>,
     rubrics: Option<String>,
     min_agreement: Option<Spanned<f64>>,
@@ -56,7 +56,7 @@ pub struct ProductionPolicy {
     pub min_similarity: f64,
 }
 
-pub(crate) const DEFAULT_RUBRICS: &str = "rubrics";
+pub const DEFAULT_RUBRICS: &str = "rubrics";
 const DEFAULT_REVIEW_DAYS: u32 = 90;
 const DEFAULT_MIN_AGREEMENT: f64 = 0.6;
 const DEFAULT_SATURATION: u32 = 3;
@@ -76,13 +76,13 @@ impl Default for DecayPolicy {
 
 impl DecayFile {
     /// The rubrics folder, relative to the evals folder.
-    pub(crate) fn rubrics_dir(&self, evals_dir: &Path) -> PathBuf {
+    pub fn rubrics_dir(&self, evals_dir: &Path) -> PathBuf {
         evals_dir.join(self.rubrics.as_deref().unwrap_or(DEFAULT_RUBRICS))
     }
 
     /// Validates the section of the suite file at `path` (text `source`); relative paths
     /// are taken from `evals_dir`.
-    pub(crate) fn policy(
+    pub fn policy(
         &self,
         evals_dir: &Path,
         path: &Path,

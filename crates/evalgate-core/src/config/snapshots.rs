@@ -12,7 +12,7 @@ use crate::errors::{ConfigError, Position};
 /// `snapshots:` as written.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct SnapshotsFile {
+pub struct SnapshotsFile {
     path: Option<String>,
     #[serde(default)]
     redact: RedactFile,
@@ -56,7 +56,14 @@ pub struct SnapshotSettings {
     pub redactions: Vec<Redaction>,
 }
 
-pub(crate) const DEFAULT_DIR: &str = "snapshots";
+impl SnapshotSettings {
+    /// Settings for the `.snap` files under `dir`, with `redactions` applied in order.
+    pub fn new(dir: PathBuf, redactions: Vec<Redaction>) -> Self {
+        SnapshotSettings { dir, redactions }
+    }
+}
+
+pub const DEFAULT_DIR: &str = "snapshots";
 
 // The most specific first: the suite's own patterns (`ORD-\d+` must see its digits before
 // `numbers` eats them), then ids (a UUID contains digits too), dates and times, bare numbers.
@@ -67,7 +74,7 @@ const NUMBERS: &str = r"\d+(?:[.,]\d+)*";
 
 impl SnapshotsFile {
     /// Validates the section of the suite file at `path` (text `source`).
-    pub(crate) fn settings(
+    pub fn settings(
         &self,
         evals_dir: &Path,
         path: &Path,

@@ -16,7 +16,7 @@ use crate::verdict::PassRule;
 /// A case file as written. See the book's "Case format" (docs/src/case-format.md).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct CaseFile {
+pub struct CaseFile {
     pub id: Option<Spanned<String>>,
     pub description: Option<String>,
     #[serde(default)]
@@ -138,7 +138,7 @@ pub enum Status {
 /// The input sent to the agent.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct Input {
+pub struct Input {
     pub messages: Vec<Message>,
     #[serde(default)]
     pub vars: serde_json::Map<String, Value>,
@@ -150,12 +150,11 @@ pub(crate) struct Input {
 /// points at its own YAML line.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
-pub(crate) enum Expectation {
+pub enum Expectation {
     Equals(String),
     Contains(String),
     NotContains(String),
     Regex(String),
-    #[cfg_attr(not(feature = "json-schema"), allow(dead_code))]
     JsonSchema(Value),
     MaxLength(usize),
     /// `true`: the agent must refuse; `false`: it must not.

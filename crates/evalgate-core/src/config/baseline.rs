@@ -17,7 +17,7 @@ use crate::stats::Correction;
 /// `baseline:` as written in the suite file.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct BaselineFile {
+pub struct BaselineFile {
     path: Option<String>,
     branch: Option<Spanned<String>>,
     alpha: Option<Spanned<f64>>,
@@ -114,7 +114,7 @@ impl BaselinePolicy {
 
 impl BaselineFile {
     /// The validated policy; `dir` is the evals folder, `path`/`source` the suite file.
-    pub(crate) fn policy(
+    pub fn policy(
         &self,
         dir: &Path,
         path: &Path,

@@ -1,0 +1,15 @@
+//! The plain config types of the suite's sections and of a case file: what the YAML says,
+//! as typed data, validated at load (a bad value is a config error at its line). They sit
+//! here, below everything that acts on them, so the suite file's parser depends on none
+//! of the modules that read the suite.
+//!
+//! `case` (a case file), `catalog` (the branch catalog), and the sections `baseline`,
+//! `decay`, `memory`, `signals` and `snapshots`.
+
+pub mod baseline;
+pub mod case;
+pub mod catalog;
+pub mod decay;
+pub mod memory;
+pub mod signals;
+pub mod snapshots;
