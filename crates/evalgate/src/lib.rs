@@ -18,6 +18,8 @@
 #![warn(missing_docs, unnameable_types)]
 
 // The lowest layer is a crate of its own, `evalgate-core`; its modules keep their paths here.
+#[doc(hidden)]
+pub use evalgate_core::config::gate;
 #[doc(inline)]
 pub use evalgate_core::exit;
 #[doc(hidden)]
@@ -45,9 +47,6 @@ pub mod coverage;
 #[allow(missing_docs, unnameable_types)]
 pub mod decay;
 pub mod envelope;
-#[doc(hidden)]
-#[allow(missing_docs, unnameable_types)]
-pub mod gate;
 #[doc(hidden)]
 #[allow(missing_docs, unnameable_types)]
 pub mod harness;

@@ -3,13 +3,20 @@
 //! here, below everything that acts on them, so the suite file's parser depends on none
 //! of the modules that read the suite.
 //!
-//! `case` (a case file), `catalog` (the branch catalog), and the sections `baseline`,
-//! `decay`, `memory`, `signals` and `snapshots`.
+//! `case` (a case file), `catalog` (the branch catalog), `rubric` (the rubrics of
+//! `evals/rubrics/`), and the sections `baseline`, `conditions` (the fault proxy's load
+//! conditions), `decay`, `gate` (`gates:`), `junit`, `memory`, `output`, `signals` and
+//! `snapshots`.
 
 pub mod baseline;
 pub mod case;
 pub mod catalog;
+pub mod conditions;
 pub mod decay;
+pub mod gate;
+pub mod junit;
 pub mod memory;
+pub mod output;
+pub mod rubric;
 pub mod signals;
 pub mod snapshots;

@@ -9,7 +9,7 @@ mod detectors;
 mod finding;
 use evalgate_core::config::decay as policy;
 mod representativeness;
-mod rubric;
+use evalgate_core::config::rubric;
 mod saturation;
 
 pub use agreement::RubricAgreement;

@@ -7,7 +7,7 @@
 //! listener and counts what happened.
 
 mod body;
-mod config;
+use evalgate_core::config::conditions as config;
 mod forward;
 mod options;
 mod plan;

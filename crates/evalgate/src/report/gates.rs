@@ -482,12 +482,9 @@ mod tests {
         };
         let summary = Summary::new(&data);
         let coverage = CoverageBuilder::new(None).finish();
-        let gate = |metric: &str| Gate {
-            name: metric.into(),
-            metric: Metric::parse(metric).unwrap(),
-            bound: crate::gate::Bound::Max(0.0),
-            level: GateLevel::Fail,
-            declared: true,
+        let gate = |metric: &str| {
+            let metric = Metric::parse(metric).unwrap();
+            Gate::declared(metric, crate::gate::Bound::Max(0.0), GateLevel::Fail)
         };
         let results = evaluate(
             &[gate("cases.inconclusive"), gate("cases.errors")],

@@ -12,7 +12,6 @@ use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
 use super::junit_doc::{Outcome, Property, Report, Status, TestCase, TestSuite};
-use serde::{Deserialize, Serialize};
 
 use super::gates::{GateOutcome, GateResult};
 use super::junit_decay::decay_suite;
@@ -27,20 +26,7 @@ use crate::verdict::{SampleVerdict, Verdict};
 /// How much of each failing sample's output goes into `system-out`.
 const OUTPUT_BYTES: usize = 4096;
 
-/// Which JUnit readers the file is written for (`junit: {schema: ...}` in the suite file).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum JunitSchema {
-    /// Valid against the Jenkins/xunit junit-10 XSD, which validating readers enforce: a
-    /// testcase's location and facts are in its `system-out` (and the location at the head
-    /// of its failure's text), the run's facts in testsuite `<properties>`.
-    #[default]
-    #[serde(rename = "junit-10")]
-    Junit10,
-    /// Also `file`/`line` attributes and `<properties>` on every testcase, which GitLab,
-    /// Jenkins' JUnit plugin and file/line annotators read but the junit-10 XSD rejects.
-    #[serde(rename = "extended")]
-    Extended,
-}
+pub use evalgate_core::config::junit::JunitSchema;
 
 /// `report` as the XML text `schema` allows. junit-10 has no `skipped` count on
 /// `<testsuites>` (each `<testsuite>` keeps its own).

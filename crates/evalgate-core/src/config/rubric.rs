@@ -42,7 +42,7 @@ pub struct RubricRef {
 
 impl RubricRef {
     /// Parses `id@version`; the message says what is wrong.
-    pub(crate) fn parse(text: &str) -> Result<RubricRef, String> {
+    pub fn parse(text: &str) -> Result<RubricRef, String> {
         let (id, version) = text.rsplit_once('@').ok_or_else(|| {
             format!("`rubric: {text}` must name the version labelled under, e.g. `{text}@1`")
         })?;
@@ -61,7 +61,7 @@ impl RubricRef {
 
 /// Loads every `*.yaml`/`*.yml` in `dir` (none when the folder does not exist), by id
 /// (the file stem).
-pub(crate) fn load_rubrics(
+pub fn load_rubrics(
     dir: &Path,
     display: impl Fn(&Path) -> PathBuf,
 ) -> Result<BTreeMap<String, Rubric>, ConfigError> {

@@ -136,7 +136,7 @@ const CONDITION_PREFIX: &str = "conditions.pass_rate.";
 
 impl Metric {
     /// Parses a metric name; the error is the list of known metrics.
-    pub(crate) fn parse(name: &str) -> Result<Metric, String> {
+    pub fn parse(name: &str) -> Result<Metric, String> {
         if let Some((_, metric)) = NAMED.iter().find(|(n, _)| *n == name) {
             return Ok(metric.clone());
         }
@@ -179,7 +179,7 @@ impl Metric {
         matches!(self, Metric::Signal(s) if s.is_amount())
     }
 
-    pub(crate) fn needs_catalog(&self) -> bool {
+    pub fn needs_catalog(&self) -> bool {
         !matches!(
             self,
             Metric::CasePassRate
@@ -197,7 +197,7 @@ impl Metric {
         )
     }
 
-    pub(crate) fn check_bound(&self, bound: Bound) -> Result<(), String> {
+    pub fn check_bound(&self, bound: Bound) -> Result<(), String> {
         let (Bound::Min(v) | Bound::Max(v)) = bound;
         if self.is_ratio() && !(0.0..=1.0).contains(&v) {
             return Err(format!(
@@ -218,7 +218,7 @@ impl Metric {
         Ok(())
     }
 
-    pub(crate) fn threshold_help(&self) -> String {
+    pub fn threshold_help(&self) -> String {
         if self.is_ratio() {
             format!("e.g. `{{metric: {self}, min: 0.8}}`")
         } else {
@@ -227,13 +227,13 @@ impl Metric {
     }
 
     /// Coverage metrics mean nothing for a run of part of the suite.
-    pub(crate) fn is_coverage(&self) -> bool {
+    pub fn is_coverage(&self) -> bool {
         self.needs_catalog() && *self != Metric::StaleSources
     }
 
     /// Operational signals (SLIs, tier mix, latency, cost) of part of the suite are not the
     /// suite's: a filtered run or one shard alone may hold only its fallback cases.
-    pub(crate) fn is_signal(&self) -> bool {
+    pub fn is_signal(&self) -> bool {
         matches!(self, Metric::Signal(_))
     }
 
@@ -241,7 +241,7 @@ impl Metric {
     /// rate or total over the run's traffic mix. A suite tier's cases were picked to cover
     /// branches, so such a value measured on them stands for nothing. Schema conformance,
     /// truncation and the costliest case are properties of each sample or case.
-    pub(crate) fn depends_on_case_mix(&self) -> bool {
+    pub fn depends_on_case_mix(&self) -> bool {
         match self {
             Metric::Signal(signal) => !matches!(
                 signal,

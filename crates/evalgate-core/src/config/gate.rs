@@ -12,13 +12,13 @@ use serde_saphyr::Spanned;
 
 pub use metric::{Metric, SignalMetric};
 
-use crate::coverage::BranchCatalog;
+use super::catalog::BranchCatalog;
 use crate::errors::{ConfigError, Position};
 
 /// A gate as written in the suite file's `gates:` list.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct GateFile {
+pub struct GateFile {
     /// Defaults to the metric.
     pub name: Option<String>,
     pub metric: Spanned<String>,
@@ -57,7 +57,7 @@ pub enum Bound {
 }
 
 impl Bound {
-    pub(crate) fn holds(self, value: f64) -> bool {
+    pub fn holds(self, value: f64) -> bool {
         match self {
             Bound::Min(min) => value >= min,
             Bound::Max(max) => value <= max,
@@ -97,7 +97,18 @@ pub struct Gate {
 }
 
 impl Gate {
-    pub(crate) fn from_file(
+    /// A gate the suite declares on `metric`, named after it.
+    pub fn declared(metric: Metric, bound: Bound, level: GateLevel) -> Gate {
+        Gate {
+            name: metric.to_string(),
+            metric,
+            bound,
+            level,
+            declared: true,
+        }
+    }
+
+    pub fn from_file(
         file: &GateFile,
         path: &std::path::Path,
         source: &str,
@@ -154,7 +165,7 @@ impl Gate {
 
     /// The gates a branch catalog brings unless the suite gates the same metric itself:
     /// `high` branches must be covered; unknown branches and a stale catalog warn.
-    pub(crate) fn catalog_defaults() -> Vec<Gate> {
+    pub fn catalog_defaults() -> Vec<Gate> {
         [
             (Metric::HighRiskUncovered, GateLevel::Fail),
             (Metric::UnknownBranches, GateLevel::Warn),
@@ -175,7 +186,7 @@ impl Gate {
 /// Loads the suite's `gates:`, adding the catalog's default gates, the regressions gate of a
 /// suite with a baseline, and a `warn` on reruns to green, for metrics it does not gate
 /// itself.
-pub(crate) fn load(
+pub fn load(
     files: &[GateFile],
     path: &std::path::Path,
     source: &str,
