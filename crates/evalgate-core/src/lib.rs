@@ -2,7 +2,7 @@
 //! here imports from above. Errors and exit codes (`errors`, `exit`), the verdict of a case
 //! from its samples (`verdict`) and the statistics beneath it (`stats`), what goes to an
 //! agent and comes back (`observation`), the record format (`record`), the plain config types of the suite's sections and of a case
-//! file (`config`), the output folder and every file written in it
+//! file (`config`), the suite file validated (`suite`), the output folder and every file written in it
 //! (`layout`), every environment variable read, resolved and validated (`env`), what a run
 //! says of itself (`provenance`, `repo_path`, `verbosity`), and small tools for files, text
 //! and time (`atomic_file`, `yaml`, `duration`, `digest`, `terminal`, `parallel`).
@@ -34,6 +34,8 @@ pub mod record;
 pub mod repo_path;
 #[allow(missing_docs)]
 pub mod stats;
+#[allow(missing_docs)]
+pub mod suite;
 pub mod terminal;
 pub mod verbosity;
 #[allow(missing_docs)]

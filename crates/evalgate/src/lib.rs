@@ -24,8 +24,8 @@ pub use evalgate_core::config::gate;
 pub use evalgate_core::exit;
 #[doc(hidden)]
 pub use evalgate_core::{
-    atomic_file, digest, duration, env, errors, layout, observation, parallel, provenance,
-    repo_path, stats, terminal, verdict, yaml,
+    atomic_file, config, digest, duration, env, errors, layout, observation, parallel, provenance,
+    repo_path, stats, suite, terminal, verdict, yaml,
 };
 
 #[doc(hidden)]
@@ -84,9 +84,6 @@ pub mod signals;
 #[doc(hidden)]
 #[allow(missing_docs, unnameable_types)]
 pub mod snapshot;
-#[doc(hidden)]
-#[allow(missing_docs, unnameable_types)]
-pub mod suite;
 #[doc(hidden)]
 #[allow(missing_docs, unnameable_types)]
 pub mod target;

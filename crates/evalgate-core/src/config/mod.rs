@@ -5,8 +5,8 @@
 //!
 //! `case` (a case file), `catalog` (the branch catalog), `rubric` (the rubrics of
 //! `evals/rubrics/`), and the sections `baseline`, `conditions` (the fault proxy's load
-//! conditions), `decay`, `gate` (`gates:`), `junit`, `memory`, `output`, `signals` and
-//! `snapshots`.
+//! conditions), `decay`, `gate` (`gates:`), `junit`, `memory`, `output`, `signals`,
+//! `snapshots` and `target`.
 
 pub mod baseline;
 pub mod case;
@@ -20,3 +20,4 @@ pub mod output;
 pub mod rubric;
 pub mod signals;
 pub mod snapshots;
+pub mod target;

@@ -16,7 +16,6 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 pub use compare::{BaselineComparison, CaseChange, Change, compare};
-pub(crate) use policy::BaselineFile;
 
 pub use crate::record::{CaseJudgement, Judge};
 pub use policy::{ADAPTIVE_DROP, BaselinePolicy};

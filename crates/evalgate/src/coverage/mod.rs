@@ -8,7 +8,6 @@ mod stamp;
 mod suggest;
 
 pub use catalog::{BranchCatalog, CatalogBranch, CatalogPoint, Risk, StaleSource};
-pub(crate) use catalog::{CATALOG_FILE, CatalogFile};
 pub use compute::{
     BranchCoverage, Coverage, CoverageBuilder, PointCoverage, TransitionSeen, Transitions,
 };

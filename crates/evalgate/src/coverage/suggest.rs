@@ -172,7 +172,7 @@ fn yaml_key(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::coverage::{BranchCatalog, CatalogFile};
+    use crate::config::catalog::{BranchCatalog, CatalogFile};
 
     #[test]
     fn a_suggestion_from_tools_and_records_is_a_valid_catalog() {

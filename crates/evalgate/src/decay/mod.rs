@@ -18,7 +18,6 @@ pub use assess::{DecayReport, HistorySummary, RetiredCase};
 pub use context::DecayContext;
 pub use finding::{DecayFinding, Detector, Severity};
 pub use policy::DEFAULT_MIN_SIMILARITY;
-pub(crate) use policy::DecayFile;
 pub use policy::DecayPolicy;
 pub use representativeness::analyse as representativeness;
 pub use representativeness::similar;
@@ -29,7 +28,6 @@ pub use representativeness::{
 // The streaming of a JSON Lines file through a worker per core, shared with the usage
 // analysis of the command line.
 pub use representativeness::{Batch, BatchReader, BatchWorker, fan_out, is_blank, one_per_core};
-pub(crate) use rubric::load_rubrics;
 pub use rubric::{Rubric, RubricRef};
 pub use saturation::Discrimination;
 pub(crate) use saturation::VerdictAt;

@@ -17,6 +17,5 @@ mod stored;
 
 pub(crate) use compare::{Action, Comparison, Difference, Mode, Snapshots};
 pub(crate) use process::prepare_process;
-pub(crate) use settings::SnapshotsFile;
 pub use settings::{Redaction, SnapshotSettings};
 pub(crate) use stored::accepted;

@@ -6,31 +6,15 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::Stdio;
 
-use serde::Deserialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use super::CommandConfig;
 use super::http::parse_json;
-use super::wire::ResponseMap;
+use super::wire::{Observe, ResponseMap};
 use super::{Failure, Overrides};
 use crate::errors::ConfigError;
 use crate::observation::{Observation, Request};
 use crate::suite::Suite;
-
-/// `target: {command: ...}` in the suite file.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CommandConfig {
-    pub program: String,
-    #[serde(default)]
-    pub args: Vec<String>,
-    /// Extra environment variables; values may use `${ENV}`.
-    #[serde(default)]
-    pub env: BTreeMap<String, String>,
-    /// Working directory, relative to the evals folder.
-    pub cwd: Option<PathBuf>,
-    #[serde(default)]
-    pub response: ResponseMap,
-}
 
 pub(crate) struct CommandTarget {
     program: String,

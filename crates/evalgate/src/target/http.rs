@@ -5,31 +5,15 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use bytes::Bytes;
-use serde::Deserialize;
 
+use super::HttpConfig;
 use super::client::{Client, RequestBuilder};
 use super::retry::exchange;
-use super::wire::ResponseMap;
+use super::wire::{Observe, ResponseMap};
 use super::{Attempts, Failure, Overrides};
 use crate::errors::ConfigError;
 use crate::observation::{Observation, Request};
 use crate::suite::{RetryPolicy, Suite};
-
-/// `target: {http: ...}` in the suite file.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct HttpConfig {
-    /// e.g. `${AGENT_URL:-http://127.0.0.1:8080}/v1/agent`.
-    pub url: String,
-    /// Extra headers; values may use `${ENV}` (secrets stay in the environment).
-    #[serde(default)]
-    pub headers: BTreeMap<String, String>,
-    #[serde(default)]
-    pub response: ResponseMap,
-    /// PEM certificates trusted as roots in addition to the system's (an internal CA);
-    /// relative to the evals folder, `${ENV}` expanded.
-    pub ca_file: Option<String>,
-}
 
 pub(crate) struct HttpTarget {
     client: Client,

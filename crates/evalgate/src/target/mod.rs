@@ -18,26 +18,13 @@ mod wire;
 
 use std::sync::Arc;
 
-use serde::Deserialize;
-
 pub use agent::{Agent, AgentError};
-pub use command::CommandConfig;
-pub use http::HttpConfig;
-pub use openai::OpenAiConfig;
+pub use evalgate_core::config::target::{CommandConfig, HttpConfig, OpenAiConfig, TargetConfig};
 pub use otlp::{TraceDecisions, read_decisions};
 
 use crate::errors::{ConfigError, error_chain};
 use crate::observation::{Observation, Request};
 use crate::suite::Suite;
-
-/// The `target:` section of the suite file.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
-pub enum TargetConfig {
-    Http(HttpConfig),
-    Openai(OpenAiConfig),
-    Command(CommandConfig),
-}
 
 /// An error about an unset `${NAME}` (which the target's config, read without positions,
 /// cannot place) pointed at the first line of the suite file that uses it.

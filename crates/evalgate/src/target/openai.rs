@@ -11,43 +11,15 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use bytes::Bytes;
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::http::{TIER_HEADER, header_map, parse_json, post_json, resolve_ca_file};
 use super::retry::exchange;
 use super::sse::{self, Read};
-use super::{Attempts, Failure, Overrides, wire};
+use super::{Attempts, Failure, OpenAiConfig, Overrides, wire};
 use crate::errors::ConfigError;
 use crate::observation::{Decision, Observation, Output, Request};
 use crate::suite::{RetryPolicy, Suite};
-
-/// `target: {openai: ...}` in the suite file.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OpenAiConfig {
-    /// e.g. `https://api.openai.com/v1`; `/chat/completions` is appended.
-    pub base_url: String,
-    pub model: String,
-    /// The environment variable holding the API key (e.g. `OPENAI_API_KEY`).
-    pub api_key_env: Option<String>,
-    /// Tools in the OpenAI `tools` format, sent with every request.
-    #[serde(default)]
-    pub tools: Vec<Value>,
-    pub temperature: Option<f64>,
-    pub max_tokens: Option<u32>,
-    #[serde(default)]
-    pub headers: BTreeMap<String, String>,
-    /// The response header that names the serving tier, if the endpoint sends one.
-    pub tier_header: Option<String>,
-    /// PEM certificates trusted as roots in addition to the system's (an internal CA);
-    /// relative to the evals folder, `${ENV}` expanded.
-    pub ca_file: Option<String>,
-    /// Ask for the answer as server-sent events (`"stream": true`, with usage in the last
-    /// chunk) and record the time to its first token.
-    #[serde(default)]
-    pub stream: bool,
-}
 
 pub(crate) struct OpenAiTarget {
     client: super::client::Client,

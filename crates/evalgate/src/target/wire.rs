@@ -2,78 +2,22 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Deserialize;
 use serde_json::Value;
+
+pub(crate) use evalgate_core::config::target::ResponseMap;
 
 use super::Failure;
 use crate::observation::{Decision, MemoryTurn, Observation, Output, Usage};
 
-/// Where in the agent's JSON answer each part of the observation is (RFC 6901 JSON
-/// pointers). The defaults match the shape in the book's "Targets" (docs/src/suite-file.md) (and the demo agent).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ResponseMap {
-    pub output: String,
-    pub decisions: String,
-    pub usage: String,
-    pub tier: String,
-    pub model: String,
-    pub refusal: String,
-    pub finish_reason: String,
-    pub envelope: String,
-    /// Time to first token in milliseconds, for agents that stream from their provider.
-    pub ttft_ms: String,
-    /// What the agent's memory retained after each turn (see `memory`).
-    pub memory: String,
-}
-
-impl Default for ResponseMap {
-    fn default() -> Self {
-        ResponseMap {
-            output: "/output".into(),
-            decisions: "/decisions".into(),
-            usage: "/usage".into(),
-            tier: "/tier".into(),
-            model: "/model".into(),
-            refusal: "/refusal".into(),
-            finish_reason: "/finish_reason".into(),
-            envelope: "/envelope".into(),
-            ttft_ms: "/ttft_ms".into(),
-            memory: "/memory".into(),
-        }
-    }
-}
-
-impl ResponseMap {
-    /// Checks every pointer is a valid JSON pointer (empty or starting with `/`).
-    pub(crate) fn validate(&self) -> Result<(), String> {
-        for (name, pointer) in self.fields() {
-            if !pointer.is_empty() && !pointer.starts_with('/') {
-                return Err(format!(
-                    "`response.{name}: {pointer}` is not a JSON pointer; write e.g. `/{pointer}`"
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    fn fields(&self) -> [(&'static str, &str); 10] {
-        [
-            ("output", &self.output),
-            ("decisions", &self.decisions),
-            ("usage", &self.usage),
-            ("tier", &self.tier),
-            ("model", &self.model),
-            ("refusal", &self.refusal),
-            ("finish_reason", &self.finish_reason),
-            ("envelope", &self.envelope),
-            ("ttft_ms", &self.ttft_ms),
-            ("memory", &self.memory),
-        ]
-    }
-
+/// Reading an agent's JSON answer by a [`ResponseMap`] (a plain config type of the core
+/// crate, so the reading is a trait here).
+pub(crate) trait Observe {
     /// Maps the answer `body` into an observation; a missing output is a malformed answer.
-    pub(crate) fn observe(&self, body: &Value) -> Result<Observation, Failure> {
+    fn observe(&self, body: &Value) -> Result<Observation, Failure>;
+}
+
+impl Observe for ResponseMap {
+    fn observe(&self, body: &Value) -> Result<Observation, Failure> {
         let output = body.pointer(&self.output).ok_or_else(|| {
             Failure::new(format!(
                 "malformed answer: no output at JSON pointer `{}`",

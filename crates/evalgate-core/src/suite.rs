@@ -7,23 +7,25 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::baseline::{BaselineFile, BaselinePolicy};
-use crate::case::model::{SamplesFile, Sequential};
-use crate::coverage::{BranchCatalog, CATALOG_FILE, CatalogFile};
-use crate::decay::{DecayFile, DecayPolicy, Rubric, load_rubrics};
-use crate::duration::HumanDuration;
-use crate::errors::{At, ConfigError};
-use crate::gate::{Gate, GateFile};
-use crate::memory::policy::MemoryPolicy;
-use crate::output::{Feature, OutputPolicy, Verbosity};
-use crate::proxy::{Condition, ConditionFile};
-use crate::repo_path::RepoRoot;
-use crate::report::JunitSchema;
-use crate::signals::config::{
+use crate::config::baseline::{BaselineFile, BaselinePolicy};
+use crate::config::case::{SamplesFile, Sequential};
+use crate::config::catalog::{BranchCatalog, CATALOG_FILE, CatalogFile};
+use crate::config::conditions::{Condition, ConditionFile};
+use crate::config::decay::{DecayFile, DecayPolicy};
+use crate::config::gate::{Gate, GateFile};
+use crate::config::junit::JunitSchema;
+use crate::config::memory::MemoryPolicy;
+use crate::config::output::{Feature, OutputPolicy};
+use crate::config::rubric::{Rubric, load_rubrics};
+use crate::config::signals::{
     PriceFile, SignalsConfig, SignalsFile, VerbosityFile, validate as validate_signals,
 };
-use crate::snapshot::{SnapshotSettings, SnapshotsFile};
-use crate::target::TargetConfig;
+use crate::config::snapshots::{SnapshotSettings, SnapshotsFile};
+use crate::config::target::TargetConfig;
+use crate::duration::HumanDuration;
+use crate::errors::{At, ConfigError};
+use crate::repo_path::RepoRoot;
+use crate::verbosity::Verbosity;
 use crate::verdict::PassRule;
 
 mod file;
@@ -59,7 +61,7 @@ pub enum InconclusivePolicy {
 #[derive(Debug, Clone)]
 pub struct Defaults {
     /// `samples` for cases that do not say; `None`: one sample, or adaptive escalation when
-    /// the case has a baseline (see [`crate::case::Sampling::Default`]).
+    /// the case has a baseline (see `evalgate::case::Sampling::Default`).
     pub samples: Option<SamplesFile>,
     pub pass: Option<PassRule>,
     /// `sequential` for cases that do not say (a case with too few samples for the group
@@ -85,25 +87,25 @@ pub struct Suite {
     /// The evals folder (holding `evalgate.yaml` and `cases/`).
     pub dir: PathBuf,
     pub cases_dir: PathBuf,
-    pub(crate) target: Option<TargetConfig>,
-    pub(crate) defaults: Defaults,
-    pub(crate) concurrency: usize,
-    pub(crate) retries: RetryPolicy,
-    pub(crate) inconclusive: InconclusivePolicy,
+    pub target: Option<TargetConfig>,
+    pub defaults: Defaults,
+    pub concurrency: usize,
+    pub retries: RetryPolicy,
+    pub inconclusive: InconclusivePolicy,
     /// Versions declared for the agent under test (model, prompt, tools, index, sampling).
     pub envelope: BTreeMap<String, String>,
     /// Versions in force (corpus, policy, tool surface), against which case pins are compared.
-    pub(crate) pins: BTreeMap<String, String>,
-    pub(crate) record_output_bytes: usize,
-    pub(crate) response_bytes: usize,
-    pub(crate) refusal_patterns: Vec<regex::Regex>,
+    pub pins: BTreeMap<String, String>,
+    pub record_output_bytes: usize,
+    pub response_bytes: usize,
+    pub refusal_patterns: Vec<regex::Regex>,
     /// The planner's branch catalog (`branches.yaml` or the suite file's `catalog:`).
     pub catalog: Option<BranchCatalog>,
     /// Gates, including the defaults a catalog brings.
-    pub(crate) gates: Vec<Gate>,
+    pub gates: Vec<Gate>,
     /// Where each sample's trace file is, when decisions come from traces.
-    pub(crate) traces: Option<TraceFiles>,
-    pub(crate) snapshots: SnapshotSettings,
+    pub traces: Option<TraceFiles>,
+    pub snapshots: SnapshotSettings,
     /// The history store set in the suite (`history.path`); `$EVALGATE_HISTORY` wins, and
     /// the default is `history.sqlite` in the output folder.
     pub history: Option<PathBuf>,
@@ -111,21 +113,21 @@ pub struct Suite {
     /// The baseline runs are compared with, when the suite names one.
     pub baseline: Option<BaselinePolicy>,
     /// The most samples one run (one process) may take for adaptive sampling (`budget:`).
-    pub(crate) budget: Option<u64>,
+    pub budget: Option<u64>,
     /// Named load conditions cases may run under (`load:`).
-    pub(crate) load: Option<LoadPolicy>,
+    pub load: Option<LoadPolicy>,
     /// Prices, time zone and drift level for the operational signals.
     pub signals: SignalsConfig,
     /// When memory counts as changed between envelopes.
     pub memory: MemoryPolicy,
     /// The agent's serving tiers (`tiers:`), when declared; empty: any name goes.
-    pub(crate) tiers: Vec<String>,
+    pub tiers: Vec<String>,
     /// Which JUnit readers `junit.xml` is written for (`junit: {schema: ...}`).
-    pub(crate) junit: JunitSchema,
+    pub junit: JunitSchema,
     /// The rubrics in force, by id.
-    pub(crate) rubrics: BTreeMap<String, Rubric>,
+    pub rubrics: BTreeMap<String, Rubric>,
     /// The verbosity the suite asks for (`output.verbosity`) and the features it configures.
-    pub(crate) output: OutputPolicy,
+    pub output: OutputPolicy,
     display_base: Option<RepoRoot>,
 }
 
@@ -141,7 +143,7 @@ const DEFAULT_TRACE_PATH: &str = "traces/{case}/{sample}.otlp.jsonl";
 impl TraceFiles {
     /// The trace file of one sample under `run_dir`. Case ids are paths (`refunds/eu-1`);
     /// a `.` or `..` segment is neutralised so no id writes outside the run folder.
-    pub(crate) fn path(&self, run_dir: &Path, case: &str, sample: u32) -> PathBuf {
+    pub fn path(&self, run_dir: &Path, case: &str, sample: u32) -> PathBuf {
         let case = case
             .split('/')
             .map(|s| if s == "." || s == ".." { "_" } else { s })
@@ -155,7 +157,7 @@ impl TraceFiles {
     }
 }
 
-pub(crate) const SUITE_FILES: [&str; 2] = ["evalgate.yaml", "evalgate.yml"];
+pub const SUITE_FILES: [&str; 2] = ["evalgate.yaml", "evalgate.yml"];
 
 impl Suite {
     /// Loads `dir/evalgate.yaml` (or `.yml`); a folder without one gets the defaults.
@@ -191,7 +193,7 @@ impl Suite {
         })
         .map_err(|m| ConfigError::new(&path, m))?;
         let load = sections::load(file.load, &at)?;
-        let gates = crate::gate::load(
+        let gates = crate::config::gate::load(
             &file.gates,
             &path,
             &source,

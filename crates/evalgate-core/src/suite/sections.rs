@@ -7,11 +7,11 @@ use std::time::Duration;
 
 use super::file::{BudgetFile, DefaultsFile, LoadFile, MemoryFile, SuiteFile, TracesFile};
 use super::{DEFAULT_TRACE_PATH, Defaults, LoadPolicy, TraceFiles};
+use crate::config::gate::{Gate, Metric, SignalMetric};
+use crate::config::memory::MemoryPolicy;
+use crate::config::output::Feature;
+use crate::config::signals::NO_CONDITION;
 use crate::errors::{At, ConfigError, Position};
-use crate::gate::{Gate, Metric, SignalMetric};
-use crate::memory::policy::MemoryPolicy;
-use crate::output::Feature;
-use crate::signals::config::NO_CONDITION;
 use crate::verdict::{MAX_SAMPLES, validate_rule};
 
 const DEFAULT_CONCURRENCY: usize = 8;
@@ -19,7 +19,7 @@ const MAX_CONCURRENCY: usize = 4096;
 
 /// The sections the suite file configures that the terminal report shows (its gates add
 /// theirs once loaded).
-pub(super) fn configured(file: &SuiteFile) -> BTreeSet<Feature> {
+pub fn configured(file: &SuiteFile) -> BTreeSet<Feature> {
     [
         (file.decay.is_some(), Feature::Decay),
         (file.memory.is_some(), Feature::Memory),
@@ -35,7 +35,7 @@ pub(super) fn configured(file: &SuiteFile) -> BTreeSet<Feature> {
 }
 
 /// `defaults:`: samples and a pass rule that fit them, sequential turns, the timeout.
-pub(super) fn defaults(file: &DefaultsFile, at: &At) -> Result<Defaults, ConfigError> {
+pub fn defaults(file: &DefaultsFile, at: &At) -> Result<Defaults, ConfigError> {
     let samples = file.samples.as_ref().map(|s| s.value);
     if let Some(spec) = &file.samples
         && let Err(message) = spec.value.validate(MAX_SAMPLES)
@@ -59,7 +59,7 @@ pub(super) fn defaults(file: &DefaultsFile, at: &At) -> Result<Defaults, ConfigE
 }
 
 /// `concurrency:`, between 1 and 4096 (8 when unset).
-pub(super) fn concurrency(
+pub fn concurrency(
     value: Option<&serde_saphyr::Spanned<usize>>,
     at: &At,
 ) -> Result<usize, ConfigError> {
@@ -74,10 +74,7 @@ pub(super) fn concurrency(
 }
 
 /// `refusal.patterns:`, each a regular expression.
-pub(super) fn refusal_patterns(
-    patterns: &[String],
-    at: &At,
-) -> Result<Vec<regex::Regex>, ConfigError> {
+pub fn refusal_patterns(patterns: &[String], at: &At) -> Result<Vec<regex::Regex>, ConfigError> {
     patterns
         .iter()
         .map(|pattern| {
@@ -89,10 +86,7 @@ pub(super) fn refusal_patterns(
 
 /// `traces:`: where each sample's trace file is, relative to the run folder, one file per
 /// case and sample.
-pub(super) fn traces(
-    traces: Option<&TracesFile>,
-    at: &At,
-) -> Result<Option<TraceFiles>, ConfigError> {
+pub fn traces(traces: Option<&TracesFile>, at: &At) -> Result<Option<TraceFiles>, ConfigError> {
     let Some(traces) = traces else {
         return Ok(None);
     };
@@ -126,7 +120,7 @@ pub(super) fn traces(
 }
 
 /// `budget.samples:`, at least 1.
-pub(super) fn budget(budget: Option<&BudgetFile>, at: &At) -> Result<Option<u64>, ConfigError> {
+pub fn budget(budget: Option<&BudgetFile>, at: &At) -> Result<Option<u64>, ConfigError> {
     match budget {
         None => Ok(None),
         Some(b) if b.samples.value >= 1 => Ok(Some(b.samples.value)),
@@ -139,7 +133,7 @@ pub(super) fn budget(budget: Option<&BudgetFile>, at: &At) -> Result<Option<u64>
 }
 
 /// `memory:`: the divergence and significance level, each strictly between 0 and 1.
-pub(super) fn memory(memory: Option<&MemoryFile>, at: &At) -> Result<MemoryPolicy, ConfigError> {
+pub fn memory(memory: Option<&MemoryFile>, at: &At) -> Result<MemoryPolicy, ConfigError> {
     let mut policy = MemoryPolicy::default();
     let Some(m) = memory else {
         return Ok(policy);
@@ -171,13 +165,13 @@ pub(super) fn memory(memory: Option<&MemoryFile>, at: &At) -> Result<MemoryPolic
 }
 
 /// `load:`: the provider the fault proxy forwards to and at least one named condition.
-pub(super) fn load(load: Option<LoadFile>, at: &At) -> Result<Option<LoadPolicy>, ConfigError> {
+pub fn load(load: Option<LoadFile>, at: &At) -> Result<Option<LoadPolicy>, ConfigError> {
     let Some(load) = load else {
         return Ok(None);
     };
     let mut conditions = BTreeMap::new();
     for (name, condition) in &load.conditions {
-        let condition = crate::proxy::validate(name, condition).map_err(|m| {
+        let condition = crate::config::conditions::validate(name, condition).map_err(|m| {
             at.file(format!("load: {m}"))
                 .with_help("see docs/src/tiers-and-load-conditions.md")
         })?;
@@ -204,7 +198,7 @@ pub(super) fn load(load: Option<LoadFile>, at: &At) -> Result<Option<LoadPolicy>
 
 /// Every tier and load condition a gate names is declared by the suite: a misspelt one
 /// would otherwise measure nothing, forever.
-pub(super) fn gate_references(
+pub fn gate_references(
     gates: &[Gate],
     tiers: &[String],
     load: Option<&LoadPolicy>,
@@ -244,7 +238,7 @@ pub(super) fn gate_references(
 
 /// The suite's name when `name:` is not written: the folder holding the evals folder
 /// (the project's), else `evals`.
-pub(super) fn default_name(dir: &Path) -> String {
+pub fn default_name(dir: &Path) -> String {
     dir.canonicalize()
         .ok()
         .as_deref()
