@@ -5,10 +5,9 @@
 use std::path::PathBuf;
 
 use evalgate::case::{Selection, SuiteTier, discover};
-use evalgate::decay::DecayContext;
 use evalgate::errors::Error;
 use evalgate::harness::default_out_dir;
-use evalgate::record::{RunData, RunPolicy};
+use evalgate::record::RunData;
 use evalgate::suite::Suite;
 
 /// When every process ran one case with `--exact` (nextest), none knew the suite's full
@@ -54,13 +53,13 @@ pub(crate) fn learn_suite_cases(
             Some(name) => SuiteTier::load(&suite, name)?.select(cases.clone())?,
             None => cases.clone(),
         };
-        policy.cases = Some(RunPolicy::active_cases(&ran));
+        policy.cases = Some(evalgate::case::discover::active_ids(&ran));
         if !partial {
             data.expected = policy.cases.clone();
         }
     }
     if policy.decay.is_none() {
-        policy.decay = Some(DecayContext::new(&suite, &cases)?);
+        policy.decay = Some(evalgate::decay::context(&suite, &cases)?);
     }
     Ok(())
 }

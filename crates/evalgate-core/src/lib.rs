@@ -19,6 +19,7 @@ pub mod digest;
 pub mod duration;
 #[allow(missing_docs)]
 pub mod env;
+pub mod envelope;
 #[allow(missing_docs)]
 pub mod errors;
 pub mod exit;

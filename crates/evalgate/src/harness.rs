@@ -392,7 +392,7 @@ fn run_policy(
     decay: Option<DecayContext>,
 ) -> RunPolicy {
     let active_cases =
-        full_discovery.then(|| RunPolicy::active_cases(cases.iter().map(|c| c.as_ref())));
+        full_discovery.then(|| crate::case::discover::active_ids(cases.iter().map(|c| c.as_ref())));
     RunPolicy::new(
         suite.name.clone(),
         suite.catalog.clone(),

@@ -20,13 +20,13 @@
 // The lowest layer is a crate of its own, `evalgate-core`; its modules keep their paths here.
 #[doc(hidden)]
 pub use evalgate_core::config::gate;
-#[doc(inline)]
-pub use evalgate_core::exit;
 #[doc(hidden)]
 pub use evalgate_core::{
     atomic_file, config, digest, duration, env, errors, layout, observation, parallel, provenance,
     repo_path, stats, suite, terminal, verdict, yaml,
 };
+#[doc(inline)]
+pub use evalgate_core::{envelope, exit};
 
 #[doc(hidden)]
 #[allow(missing_docs, unnameable_types)]
@@ -46,7 +46,6 @@ pub mod coverage;
 #[doc(hidden)]
 #[allow(missing_docs, unnameable_types)]
 pub mod decay;
-pub mod envelope;
 #[doc(hidden)]
 #[allow(missing_docs, unnameable_types)]
 pub mod harness;

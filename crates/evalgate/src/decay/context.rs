@@ -1,146 +1,81 @@
-//! What decay detection needs to know about the suite beyond run records: every case's
-//! review date, pins, rubric and labels, snapshot and input text, the rubrics and versions
-//! in force, and the policy. Taken when the suite is loaded and saved with the run
-//! (`suite.json`), so a report rebuilt later judges the suite as it was.
+//! Taking what decay detection needs to know about the suite ([`DecayContext`], the record
+//! type in `evalgate-core`) from the loaded suite and its compiled cases: every case's
+//! review date, pins, rubric and labels, snapshot and input text.
 
-use std::collections::BTreeMap;
-use std::path::PathBuf;
-
-use serde::{Deserialize, Serialize};
-
-use super::{DecayPolicy, Rubric, RubricRef};
-use crate::case::{Case, Label, Status};
-use crate::envelope::Envelope;
+use super::RubricRef;
+use crate::case::Case;
 use crate::errors::Error;
-use crate::observation::Decision;
+use crate::record::SnapshotFacts;
+pub(crate) use crate::record::{CaseFacts, DecayContext};
 use crate::suite::Suite;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct DecayContext {
-    pub policy: DecayPolicy,
-    /// The versions in force (corpus, policy, tools) the case pins are compared with.
-    pub pins: BTreeMap<String, String>,
-    pub rubrics: BTreeMap<String, Rubric>,
-    /// The history store the suite names (`history.path`), if any.
-    pub history: Option<PathBuf>,
-    /// Every case of the suite, retired ones included.
-    pub cases: Vec<CaseFacts>,
+/// The decay context of `suite` with `cases` (every case, retired ones included).
+pub fn context<'a>(
+    suite: &Suite,
+    cases: impl IntoIterator<Item = &'a Case>,
+) -> Result<DecayContext, Error> {
+    let mut facts = Vec::new();
+    for case in cases {
+        facts.push(case_facts(suite, case)?);
+    }
+    Ok(DecayContext {
+        policy: suite.decay.clone(),
+        pins: suite.pins.clone(),
+        rubrics: suite.rubrics.clone(),
+        history: suite.history.clone(),
+        cases: facts,
+    })
 }
 
-/// The facts about one case the detectors read.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CaseFacts {
-    pub case: String,
-    pub file: String,
-    pub line: u32,
-    /// Its folder under `cases/`, as JUnit's classname (empty in records older than it).
-    #[serde(default)]
-    pub classname: String,
-    /// The lines of the case file's top-level keys, for findings to point at.
-    #[serde(default)]
-    pub key_lines: BTreeMap<String, u32>,
-    pub status: Status,
-    pub reviewed: Option<jiff::civil::Date>,
-    #[serde(default)]
-    pub pins: BTreeMap<String, String>,
-    pub rubric: Option<RubricRef>,
-    #[serde(default)]
-    pub labels: Vec<Label>,
-    #[serde(default)]
-    pub removed_branches: Vec<Decision>,
-    pub snapshot: Option<SnapshotFacts>,
-    /// The case's user messages, for matching production traffic.
-    pub text: String,
-}
-
-/// A case's accepted snapshot, as its metadata says.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct SnapshotFacts {
-    pub path: String,
-    /// `None` when no snapshot was accepted yet.
-    pub accepted: Option<jiff::civil::Date>,
-    pub envelope: Option<Envelope>,
-    pub exists: bool,
-}
-
-impl DecayContext {
-    pub fn new<'a>(
-        suite: &Suite,
-        cases: impl IntoIterator<Item = &'a Case>,
-    ) -> Result<DecayContext, Error> {
-        let mut facts = Vec::new();
-        for case in cases {
-            facts.push(CaseFacts::of(suite, case)?);
-        }
-        Ok(DecayContext {
-            policy: suite.decay.clone(),
-            pins: suite.pins.clone(),
-            rubrics: suite.rubrics.clone(),
-            history: suite.history.clone(),
-            cases: facts,
+/// The facts about `case` the detectors read.
+fn case_facts(suite: &Suite, case: &Case) -> Result<CaseFacts, Error> {
+    let snapshot = if case.snapshot {
+        let accepted = crate::snapshot::accepted(&suite.snapshots, &case.id)?;
+        Some(match accepted {
+            Some(a) => SnapshotFacts {
+                path: suite.display_path(&a.path).display().to_string(),
+                accepted: a.date,
+                envelope: a.envelope,
+                exists: true,
+            },
+            None => SnapshotFacts {
+                path: String::new(),
+                accepted: None,
+                envelope: None,
+                exists: false,
+            },
         })
-    }
-
-    /// The cases that run (not drafts, not retired): what decay is measured over.
-    pub fn active(&self) -> impl Iterator<Item = &CaseFacts> {
-        self.cases.iter().filter(|c| c.status == Status::Active)
-    }
-}
-
-impl CaseFacts {
-    /// The line of `key` in the case file, else the case's own line.
-    pub fn line_of(&self, key: &str) -> u32 {
-        self.key_lines.get(key).copied().unwrap_or(self.line)
-    }
-
-    fn of(suite: &Suite, case: &Case) -> Result<CaseFacts, Error> {
-        let snapshot = if case.snapshot {
-            let accepted = crate::snapshot::accepted(&suite.snapshots, &case.id)?;
-            Some(match accepted {
-                Some(a) => SnapshotFacts {
-                    path: suite.display_path(&a.path).display().to_string(),
-                    accepted: a.date,
-                    envelope: a.envelope,
-                    exists: true,
-                },
-                None => SnapshotFacts {
-                    path: String::new(),
-                    accepted: None,
-                    envelope: None,
-                    exists: false,
-                },
-            })
-        } else {
-            None
-        };
-        let text = crate::observation::user_text(&case.messages);
-        Ok(CaseFacts {
-            case: case.id.clone(),
-            file: case.file.display().to_string(),
-            line: case.line,
-            classname: case.classname.clone(),
-            key_lines: case.key_lines.clone(),
-            status: case.status.clone(),
-            reviewed: case.reviewed,
-            pins: case.pins.clone(),
-            rubric: case
-                .rubric
-                .as_deref()
-                .and_then(|r| RubricRef::parse(r).ok()),
-            labels: case.labels.clone(),
-            removed_branches: case.removed_branches.clone(),
-            snapshot,
-            text,
-        })
-    }
+    } else {
+        None
+    };
+    let text = crate::observation::user_text(&case.messages);
+    Ok(CaseFacts {
+        case: case.id.clone(),
+        file: case.file.display().to_string(),
+        line: case.line,
+        classname: case.classname.clone(),
+        key_lines: case.key_lines.clone(),
+        status: case.status.clone(),
+        reviewed: case.reviewed,
+        pins: case.pins.clone(),
+        rubric: case
+            .rubric
+            .as_deref()
+            .and_then(|r| RubricRef::parse(r).ok()),
+        labels: case.labels.clone(),
+        removed_branches: case.removed_branches.clone(),
+        snapshot,
+        text,
+    })
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
+    use crate::case::Status;
+    use crate::decay::{DecayPolicy, Rubric};
 
     /// An active case with nothing to find: reviewed today, no pins, no rubric.
     pub(crate) fn case(id: &str) -> CaseFacts {

@@ -251,7 +251,7 @@ mod tests {
 
     use super::*;
     use crate::decay::RubricRef;
-    use crate::decay::context::SnapshotFacts;
+    use crate::record::SnapshotFacts;
     use crate::decay::context::tests::{case, context};
     use crate::observation::Decision;
 

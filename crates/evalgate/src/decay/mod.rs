@@ -12,10 +12,11 @@ mod representativeness;
 use evalgate_core::config::rubric;
 mod saturation;
 
+pub use crate::record::DecayContext;
 pub use agreement::RubricAgreement;
 pub(crate) use assess::{CaseHistory, DecayInputs, assess};
 pub use assess::{DecayReport, HistorySummary, RetiredCase};
-pub use context::DecayContext;
+pub use context::context;
 pub use finding::{DecayFinding, Detector, Severity};
 pub use policy::DEFAULT_MIN_SIMILARITY;
 pub use policy::DecayPolicy;

@@ -35,7 +35,7 @@ pub(super) fn choose(suite: &Suite, args: &Arguments) -> Result<Chosen, Error> {
     let full_discovery = matches!(selection, Selection::All);
     let (mut cases, stats) = discover(suite, selection)?;
     let decay = if full_discovery && !args.list {
-        Some(DecayContext::new(suite, &cases)?)
+        Some(crate::decay::context(suite, &cases)?)
     } else {
         None
     };

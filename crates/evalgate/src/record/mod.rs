@@ -1,24 +1,8 @@
-//! Run records: JSON Lines, one object per line, appended as each sample and case finishes.
-//! They are the one source every report is built from, so a crashed or killed run keeps
-//! everything that finished, and sharded runs merge into the same reports.
-//!
-//! Schema version 1. Every line has `schema` and `kind` (`run`, `sample` or `case`). The
-//! types are `evalgate-core`'s (`evalgate_core::record`), writing is in `writer`, reading
-//! (and merging shards) in `reader`.
+//! Run records: the format, the run's policy and reading them back are `evalgate-core`'s
+//! (`evalgate_core::record`, re-exported here); writing them as a run goes is here, in
+//! `writer`: one file per process, one `write` per line, secrets shown as placeholders.
 
-mod completion;
-pub mod examples;
-mod policy;
-mod reader;
 mod writer;
 
-pub use completion::Completion;
-#[cfg(feature = "history")]
-pub(crate) use completion::Recorded;
-pub use evalgate_core::record::{
-    CaseJudgement, CaseRecord, CheckResult, EndRecord, Judge, OutcomeRecord, Record, RerunRecord,
-    RunRecord, SCHEMA_VERSION, SampleRecord, Source, Stop,
-};
-pub use policy::RunPolicy;
-pub use reader::RunData;
+pub use evalgate_core::record::*;
 pub(crate) use writer::{Recorder, run_record_of_process};

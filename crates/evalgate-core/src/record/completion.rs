@@ -31,7 +31,7 @@ pub struct Completion {
 
 /// A case record as completion needs it: which case, and which process wrote it.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Recorded<'a> {
+pub struct Recorded<'a> {
     pub case: &'a str,
     pub pid: Option<u32>,
     pub started_at: jiff::Timestamp,
@@ -71,7 +71,7 @@ impl Completion {
     /// The completion of processes `runs` that wrote end markers `ends`, case records
     /// `recorded` and samples of `begun`; `expected`: the cases the run should hold when
     /// the processes' own plans cannot tell (one process per case).
-    pub(crate) fn from_parts(
+    pub fn from_parts(
         runs: &[RunRecord],
         ends: &[EndRecord],
         recorded: &[Recorded],

@@ -7,18 +7,17 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::SCHEMA_VERSION;
+use super::decay::DecayContext;
 use crate::atomic_file::write_atomic;
-use crate::baseline::BaselinePolicy;
-use crate::case::{Case, Status};
-use crate::coverage::BranchCatalog;
-use crate::decay::DecayContext;
+use crate::config::baseline::BaselinePolicy;
+use crate::config::catalog::BranchCatalog;
+use crate::config::gate::Gate;
+use crate::config::junit::JunitSchema;
+use crate::config::memory::MemoryPolicy;
+use crate::config::output::OutputPolicy;
+use crate::config::signals::SignalsConfig;
 use crate::errors::{DataError, Error};
-use crate::gate::Gate;
 use crate::layout::RunFolder;
-use crate::memory::policy::MemoryPolicy;
-use crate::output::OutputPolicy;
-use crate::report::JunitSchema;
-use crate::signals::config::SignalsConfig;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -54,7 +53,7 @@ pub struct RunPolicy {
 }
 
 impl RunPolicy {
-    pub(crate) fn new(
+    pub fn new(
         suite: String,
         catalog: Option<BranchCatalog>,
         gates: Vec<Gate>,
@@ -79,19 +78,19 @@ impl RunPolicy {
     }
 
     /// The policy with the suite's memory settings.
-    pub(crate) fn with_memory(mut self, memory: MemoryPolicy) -> Self {
+    pub fn with_memory(mut self, memory: MemoryPolicy) -> Self {
         self.memory = memory;
         self
     }
 
     /// The policy writing `junit.xml` for `schema`'s readers.
-    pub(crate) fn with_junit(mut self, schema: JunitSchema) -> Self {
+    pub fn with_junit(mut self, schema: JunitSchema) -> Self {
         self.junit = schema;
         self
     }
 
     /// The policy with the suite's output settings.
-    pub(crate) fn with_output(mut self, output: OutputPolicy) -> Self {
+    pub fn with_output(mut self, output: OutputPolicy) -> Self {
         self.output = output;
         self
     }
@@ -100,7 +99,7 @@ impl RunPolicy {
     /// nextest process per case) does not know the suite's cases: it writes only when no
     /// policy is there yet, without reading it (start-up cost), so it never replaces one
     /// that knows them. All processes of a run load the same suite.
-    pub(crate) fn save(&self, run_dir: &Path) -> Result<(), Error> {
+    pub fn save(&self, run_dir: &Path) -> Result<(), Error> {
         let path = RunFolder::new(run_dir).policy();
         if self.cases.is_none() && path.exists() {
             return Ok(());
@@ -110,17 +109,7 @@ impl RunPolicy {
         write_atomic(&path, &json)
     }
 
-    /// The `cases` a policy records from a full discovery: the active ones (drafts and
-    /// retired cases do not run by default, so a whole run need not cover them).
-    pub fn active_cases<'a>(cases: impl IntoIterator<Item = &'a Case>) -> Vec<String> {
-        cases
-            .into_iter()
-            .filter(|c| c.status == Status::Active)
-            .map(|c| c.id.clone())
-            .collect()
-    }
-
-    pub(crate) fn load(path: &Path) -> Result<RunPolicy, Error> {
+    pub fn load(path: &Path) -> Result<RunPolicy, Error> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::read(path, e))?;
         let policy: RunPolicy = serde_json::from_str(&text)
             .map_err(|e| DataError::new(path, format!("not a run policy: {e}")).caused_by(e))?;

@@ -183,7 +183,7 @@ pub const AXES_ENV: &str = crate::env::AXES;
 pub use crate::env::check_axes;
 
 /// The environment variable a `command` agent reads an axis from: `EVALGATE_AXIS_MODEL`.
-pub(crate) fn axis_env(axis: &str) -> String {
+pub fn axis_env(axis: &str) -> String {
     let name: String = axis
         .chars()
         .map(|c| {
