@@ -3,6 +3,11 @@
 //! what evalgate wrote (`file:line` where it has lines); both, and usage errors, map to
 //! exit code 2. Reading or writing that the operating system refuses, and what evalgate
 //! itself got wrong, are exit code 3.
+//!
+//! `Display` and `source` are written out here rather than derived with thiserror: it
+//! would be two of the packages every harness user builds (one of them a proc macro) for
+//! two enums, and the package budget of a user's build (`benches/README.md`, footprint) is
+//! what the crate split spends.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -213,36 +218,62 @@ impl From<DataError> for Error {
 }
 
 /// Everything that can stop a run.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 pub enum Error {
     /// The suite or a case is wrong; exit code 2.
-    #[error("{0}")]
     Config(Box<ConfigError>),
     /// Several config errors found in one pass (e.g. many broken case files).
-    #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n\n"))]
     Configs(Vec<ConfigError>),
     /// The command line is wrong; exit code 2.
-    #[error("{0}")]
     Usage(String),
     /// A file of data evalgate reads (run records, a run policy, the history store, an
     /// export) is damaged, hand-edited, or of another schema; exit code 2, as the user
     /// has to fix, move or restore it.
-    #[error(transparent)]
     Data(Box<DataError>),
     /// Reading or writing a file (cases, records, reports, the history) failed; exit code 3.
-    #[error("error {action} {path}")]
     Io {
         /// What evalgate was doing with it.
         action: IoAction,
         /// The file or folder.
         path: PathBuf,
         /// What the operating system reported.
-        #[source]
         source: std::io::Error,
     },
     /// Something evalgate itself got wrong; exit code 3.
-    #[error("internal error: {0}")]
     Internal(String),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Config(e) => e.fmt(f),
+            Error::Configs(errors) => {
+                for (i, e) in errors.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str("\n\n")?;
+                    }
+                    e.fmt(f)?;
+                }
+                Ok(())
+            }
+            Error::Usage(message) => f.write_str(message),
+            Error::Data(e) => e.fmt(f),
+            Error::Io { action, path, .. } => write!(f, "error {action} {}", path.display()),
+            Error::Internal(message) => write!(f, "internal error: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    /// The operating system's error of an `Io`; a data error's own cause (a data error
+    /// stands for itself, as `#[error(transparent)]` would have it).
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Io { source, .. } => Some(source),
+            Error::Data(e) => std::error::Error::source(e.as_ref()),
+            _ => None,
+        }
+    }
 }
 
 /// What evalgate was doing with a file when the operating system said no.

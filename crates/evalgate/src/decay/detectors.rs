@@ -251,9 +251,9 @@ mod tests {
 
     use super::*;
     use crate::decay::RubricRef;
-    use crate::record::SnapshotFacts;
     use crate::decay::context::tests::{case, context};
     use crate::observation::Decision;
+    use crate::record::SnapshotFacts;
 
     fn today() -> jiff::civil::Date {
         jiff::civil::date(2026, 11, 28)

@@ -22,18 +22,36 @@ use crate::errors::error_chain;
 use crate::target::client::Response;
 
 /// Why the proxy stopped forwarding a response body.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 pub(super) enum BodyCut {
     /// The condition's `truncate_after` was reached.
-    #[error("response body cut after {0} bytes by the load condition")]
     Truncated(u64),
     /// The upstream sent nothing for the idle timeout.
-    #[error("upstream response body stalled for {}", crate::duration::show(*.0))]
     Idle(Duration),
     /// Reading the upstream body failed.
-    #[error("upstream response body failed: {0}")]
     Upstream(String),
 }
+
+impl std::fmt::Display for BodyCut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BodyCut::Truncated(bytes) => {
+                write!(
+                    f,
+                    "response body cut after {bytes} bytes by the load condition"
+                )
+            }
+            BodyCut::Idle(idle) => write!(
+                f,
+                "upstream response body stalled for {}",
+                crate::duration::show(*idle)
+            ),
+            BodyCut::Upstream(message) => write!(f, "upstream response body failed: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for BodyCut {}
 
 /// The knobs that shape a forwarded body.
 #[derive(Clone, Copy, Debug)]
