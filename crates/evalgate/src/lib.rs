@@ -27,6 +27,8 @@ pub use evalgate_core::{
 };
 #[doc(inline)]
 pub use evalgate_core::{envelope, exit};
+#[doc(hidden)]
+pub use evalgate_history as history;
 
 #[doc(hidden)]
 #[allow(missing_docs, unnameable_types)]
@@ -49,9 +51,6 @@ pub mod decay;
 #[doc(hidden)]
 #[allow(missing_docs, unnameable_types)]
 pub mod harness;
-#[doc(hidden)]
-#[allow(missing_docs, unnameable_types)]
-pub mod history;
 pub mod instrument;
 #[doc(hidden)]
 #[allow(missing_docs, unnameable_types)]

@@ -269,6 +269,17 @@ pub struct SampleRecord {
     pub memory: Vec<MemoryTurn>,
 }
 
+/// The expectation name of recall probes in check results.
+pub const RECALLED: &str = "recalled";
+
+impl SampleRecord {
+    /// Whether the sample says anything about memory: it reported memory or ran a recall
+    /// probe (what the history indexes to find a case's reference run).
+    pub fn concerns_memory(&self) -> bool {
+        !self.memory.is_empty() || self.checks.iter().any(|c| c.expectation == RECALLED)
+    }
+}
+
 /// One case: its verdict from all its samples.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CaseRecord {

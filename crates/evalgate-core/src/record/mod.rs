@@ -18,8 +18,8 @@ mod reader;
 pub use completion::{Completion, Recorded};
 pub use decay::{CaseFacts, DecayContext, SnapshotFacts};
 pub use format::{
-    CaseJudgement, CaseRecord, CheckResult, EndRecord, Judge, OutcomeRecord, Record, RerunRecord,
-    RunRecord, SCHEMA_VERSION, SampleRecord, Source, Stop,
+    CaseJudgement, CaseRecord, CheckResult, EndRecord, Judge, OutcomeRecord, RECALLED, Record,
+    RerunRecord, RunRecord, SCHEMA_VERSION, SampleRecord, Source, Stop,
 };
 pub use policy::RunPolicy;
 pub use reader::RunData;

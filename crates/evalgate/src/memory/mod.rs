@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::envelope::{Envelope, MODEL};
 use crate::observation::MemoryTurn;
-use crate::record::SampleRecord;
+use crate::record::{RECALLED, SampleRecord};
 use crate::stats::fisher_exact;
 use crate::verdict::SampleVerdict;
 
@@ -161,9 +161,6 @@ pub struct Recall {
     pub changed: bool,
 }
 
-/// The expectation name of recall probes in check results.
-pub(crate) const RECALLED: &str = "recalled";
-
 /// What one run says about one case: retained sets per turn of each sample that reported
 /// memory, and its recall tally.
 #[derive(Default)]
@@ -172,16 +169,10 @@ struct Observed<'a> {
     recall: Option<[u32; 2]>,
 }
 
-/// Whether a sample says anything about memory: it reported memory or ran a recall probe
-/// (what the history indexes to find a case's reference run).
-pub(crate) fn concerns_memory(sample: &SampleRecord) -> bool {
-    !sample.memory.is_empty() || sample.checks.iter().any(|c| c.expectation == RECALLED)
-}
-
 fn by_case(samples: &[SampleRecord]) -> BTreeMap<&str, Observed<'_>> {
     let mut cases: BTreeMap<&str, Observed> = BTreeMap::new();
     for sample in samples {
-        if sample.verdict == SampleVerdict::Error || !concerns_memory(sample) {
+        if sample.verdict == SampleVerdict::Error || !sample.concerns_memory() {
             continue;
         }
         let probes: Vec<bool> = sample

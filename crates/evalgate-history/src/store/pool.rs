@@ -13,7 +13,7 @@ impl HistoryStore {
     /// A case-by-case baseline pooled from the recent runs of a branch: the latest run that
     /// may be a baseline sets the envelope (never pooled across a change of the branch's
     /// own envelope), then up to `window` runs under it, none started before `since`.
-    pub(crate) fn pooled_baseline(&self, query: &PoolQuery) -> Result<Pooled, Error> {
+    pub fn pooled_baseline(&self, query: &PoolQuery) -> Result<Pooled, Error> {
         let excluded = serde_json::to_string(query.excluding)
             .map_err(|e| Error::Internal(format!("run ids do not serialize: {e}")))?;
         let eligible = "suite = ?1 AND branch = ?2 AND suite_tier IS NULL AND partial = 0

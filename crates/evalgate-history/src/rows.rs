@@ -26,7 +26,9 @@ pub struct CaseVerdictRow {
 /// Which runs of a branch a baseline may pool (see `HistoryStore::pooled_baseline`).
 #[derive(Debug, Clone)]
 pub struct PoolQuery<'a> {
+    /// The suite's name.
     pub suite: &'a str,
+    /// The branch whose runs are pooled (the base of a pull request).
     pub branch: &'a str,
     /// The run being compared: never its own baseline.
     pub excluding: &'a [&'a str],
@@ -55,7 +57,9 @@ pub enum Pooled {
     /// The runs pooled (newest first: the latest envelope's, within the window) and each
     /// case's pooled samples.
     Found {
+        /// The runs pooled, newest first.
         runs: Vec<RunRow>,
+        /// Each case's samples pooled over them.
         cases: Vec<PooledCase>,
         /// How many cases those runs hold in all (also when only some were asked for).
         held: usize,
@@ -66,7 +70,9 @@ pub enum Pooled {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct PooledCase {
+    /// The case's id.
     pub case: String,
+    /// Samples that passed.
     pub passes: u32,
     /// Samples that answered (errored ones are no evidence either way).
     pub answered: u32,
@@ -81,7 +87,9 @@ pub struct PooledCase {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Attempt {
+    /// The earlier run's id.
     pub run_id: String,
+    /// When its earliest process started.
     pub started_at: jiff::Timestamp,
     /// How it ended, when its reports were written by an evalgate that keeps outcomes.
     pub red: Option<bool>,
@@ -130,6 +138,6 @@ pub struct IngestStats {
 
 /// How a run's forced envelope axes are stored and matched: compact JSON, keys sorted; runs
 /// that forced none store NULL.
-pub(crate) fn axes_key(axes: &BTreeMap<String, String>) -> String {
+pub fn axes_key(axes: &BTreeMap<String, String>) -> String {
     serde_json::to_string(axes).expect("a map of strings serializes")
 }

@@ -170,7 +170,7 @@ impl HistoryStore {
     /// of `branch` when given) in which that case reported memory or probed recall: each
     /// such run, newest first, with the samples of the cases it is the latest for. Cases no
     /// such run holds are left out.
-    pub(crate) fn memory_references(
+    pub fn memory_references(
         &self,
         suite: &str,
         cases: &[&str],
@@ -246,7 +246,7 @@ impl HistoryStore {
     /// The runs of `suite` at `commit` under `envelope_id` and `axes` (not of a suite tier)
     /// started before `before`, other than `excluding`, oldest first: the earlier attempts of
     /// a run.
-    pub(crate) fn attempts(
+    pub fn attempts(
         &self,
         suite: &str,
         commit: &str,
@@ -296,10 +296,7 @@ impl HistoryStore {
     }
 
     /// Each case's passes and failures in each of `runs`: `(run, case, passes, failures)`.
-    pub(crate) fn case_counts(
-        &self,
-        runs: &[&str],
-    ) -> Result<Vec<(String, String, u32, u32)>, Error> {
+    pub fn case_counts(&self, runs: &[&str]) -> Result<Vec<(String, String, u32, u32)>, Error> {
         let ids = serde_json::to_string(runs)
             .map_err(|e| Error::Internal(format!("run ids do not serialize: {e}")))?;
         let mut stmt = self
@@ -321,7 +318,7 @@ impl HistoryStore {
     }
 
     /// The reruns of `suite`'s cases at `commit` under `envelope_id`, oldest first.
-    pub(crate) fn reruns_at(
+    pub fn reruns_at(
         &self,
         suite: &str,
         commit: &str,
@@ -335,7 +332,7 @@ impl HistoryStore {
     }
 
     /// The envelope axes run `run_id` forced on the agent, if history holds the run.
-    pub(crate) fn run_axes(&self, run_id: &str) -> Result<Option<BTreeMap<String, String>>, Error> {
+    pub fn run_axes(&self, run_id: &str) -> Result<Option<BTreeMap<String, String>>, Error> {
         let axes: Option<Option<String>> = self
             .conn
             .query_row("SELECT axes FROM runs WHERE run_id = ?1", [run_id], |row| {
@@ -413,7 +410,7 @@ impl HistoryStore {
 
     /// The reruns of `suite`'s cases started in `[since, until]`, on `branch` when given
     /// (reruns that could not tell their branch are listed whatever it is), newest first.
-    pub(crate) fn reruns_of(
+    pub fn reruns_of(
         &self,
         suite: &str,
         since: jiff::Timestamp,

@@ -192,7 +192,7 @@ enum Found {
 
 /// Checks that the file is a history this build can use, switches it to WAL and applies the
 /// missing migrations, waiting up to `patience` for other processes doing the same.
-pub(crate) fn prepare(conn: &mut Connection, path: &Path, patience: Duration) -> Result<(), Error> {
+pub fn prepare(conn: &mut Connection, path: &Path, patience: Duration) -> Result<(), Error> {
     identify(conn, path, MIGRATIONS.len())?;
     // After the check: WAL is a persistent change to the file, so a foreign or newer file
     // must not get it. WAL lets readers go on while a writer ingests.
@@ -307,7 +307,7 @@ fn identify(conn: &Connection, path: &Path, known: usize) -> Result<Found, Error
 
 /// What a SQLite failure on the history file means for the user: a damaged file is theirs to
 /// deal with (exit 2), a locked, full or unreadable disk is an I/O error, the rest is ours.
-pub(crate) fn database_error(path: &Path, e: rusqlite::Error) -> Error {
+pub fn database_error(path: &Path, e: rusqlite::Error) -> Error {
     use rusqlite::ErrorCode as Code;
     match e.sqlite_error_code() {
         Some(Code::NotADatabase | Code::DatabaseCorrupt) => {

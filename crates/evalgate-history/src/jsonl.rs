@@ -139,8 +139,8 @@ mod tests {
     use std::path::PathBuf;
 
     use super::*;
-    use crate::history::tests::{case, exported, process, records, run, sample};
     use crate::record::RunData;
+    use crate::tests::{case, exported, process, records, run, sample};
     use crate::verdict::Verdict;
 
     fn store(dir: &Path, name: &str) -> HistoryStore {

@@ -487,7 +487,7 @@ fn two_processes_at_once_lose_nothing() {
         .into_iter()
         .map(|prefix| {
             std::process::Command::new(&exe)
-                .args(["--exact", "history::tests::child_ingests", "--nocapture"])
+                .args(["--exact", "tests::child_ingests", "--nocapture"])
                 .env(CHILD_ENV, format!("{} {prefix}", path.display()))
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())

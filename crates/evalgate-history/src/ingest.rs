@@ -22,7 +22,7 @@ use crate::verdict::SampleVerdict;
 /// serializes to the same line as [`Record`], without cloning the record into a `Box` first.
 #[derive(Debug, Clone, Copy, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub(crate) enum RecordRef<'a> {
+pub enum RecordRef<'a> {
     Run(&'a RunRecord),
     Sample(&'a SampleRecord),
     Case(&'a CaseRecord),
@@ -45,7 +45,7 @@ impl<'a> From<&'a Record> for RecordRef<'a> {
 }
 
 impl RecordRef<'_> {
-    pub(crate) fn schema(self) -> u32 {
+    pub fn schema(self) -> u32 {
         match self {
             RecordRef::Run(r) => r.schema,
             RecordRef::Sample(s) => s.schema,
@@ -70,7 +70,7 @@ impl RecordRef<'_> {
 
 /// An open write transaction on the history. Dropping it without [`Ingest::commit`] rolls
 /// everything back.
-pub(crate) struct Ingest<'s> {
+pub struct Ingest<'s> {
     tx: Transaction<'s>,
     path: &'s Path,
     /// Runs with a record in this transaction, whose envelope must be recomputed.
@@ -83,7 +83,7 @@ pub(crate) struct Ingest<'s> {
 impl<'s> Ingest<'s> {
     /// `BEGIN IMMEDIATE`: takes the write lock now (waiting up to the busy timeout for
     /// another writer), so that a concurrent ingest never fails half-way on a lock upgrade.
-    pub(crate) fn begin(conn: &'s mut Connection, path: &'s Path) -> Result<Ingest<'s>, Error> {
+    pub fn begin(conn: &'s mut Connection, path: &'s Path) -> Result<Ingest<'s>, Error> {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| database_error(path, e))?;
@@ -97,7 +97,7 @@ impl<'s> Ingest<'s> {
     }
 
     /// Stores one record, replacing the one with the same key.
-    pub(crate) fn record(&mut self, record: RecordRef<'_>) -> Result<(), Error> {
+    pub fn record(&mut self, record: RecordRef<'_>) -> Result<(), Error> {
         if record.schema() != SCHEMA_VERSION {
             return Err(DataError::unplaced(format!(
                 "a record of run {} has schema {}, but this evalgate reads schema \
@@ -143,7 +143,7 @@ impl<'s> Ingest<'s> {
     }
 
     /// Recomputes the run rows of the runs touched and commits.
-    pub(crate) fn commit(self) -> Result<IngestStats, Error> {
+    pub fn commit(self) -> Result<IngestStats, Error> {
         for run_id in &self.touched {
             self.update_run(run_id)?;
         }
@@ -406,7 +406,7 @@ fn write_sample(tx: &Transaction<'_>, r: &SampleRecord, json: &str) -> rusqlite:
             SampleVerdict::Fail => "fail",
             SampleVerdict::Error => "error",
         };
-        let memory = crate::memory::concerns_memory(r).then_some(1);
+        let memory = r.concerns_memory().then_some(1);
         stmt.execute(params![
             r.run_id, r.case, r.sample, s, ns, verdict, r.model, envelope, json, memory
         ])
