@@ -6,7 +6,12 @@
 #[cfg(feature = "json-schema")]
 use std::sync::Arc;
 
-use super::*;
+use std::time::Duration;
+
+use super::model::{Expectation, Input};
+use crate::coverage::BranchCatalog;
+use crate::errors::Position;
+use crate::observation::{Decision, Role, contains_word, user_messages};
 
 /// Why a `json_schema:` expectation is a configuration error in a build without the
 /// `json-schema` feature.
