@@ -1,6 +1,7 @@
 use serde_json::json;
 
 use super::*;
+use crate::baseline::{Change, compare};
 use crate::record::{RunData, RunRecord};
 
 fn at(minutes: i64) -> jiff::Timestamp {
