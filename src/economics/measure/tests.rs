@@ -1,4 +1,5 @@
 use super::*;
+use crate::economics::{markdown, terminal};
 
 fn case(id: &str, usd: f64, branches: &[&str], failures: u32) -> CaseEconomics {
     CaseEconomics {

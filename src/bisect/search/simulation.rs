@@ -10,6 +10,7 @@
 use std::collections::BTreeMap;
 
 use super::*;
+use crate::bisect::*;
 use evalgate::stats::random::XorShift;
 
 const AXES: [&str; 5] = ["index", "model", "prompt", "sampling", "tools"];
