@@ -4,6 +4,7 @@
 
 use crate::support::suite;
 
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -40,6 +41,25 @@ fn running(pid: u32) -> bool {
             !matches!(state, "Z" | "X" | "x")
         }
     }
+}
+
+/// The PID an agent script wrote to `file` (`what` says who should have written it).
+fn pid_in(file: &Path, what: &str) -> u32 {
+    std::fs::read_to_string(file)
+        .expect(what)
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// Whether process `pid` still runs after up to 2 s of waiting for it to end (a kill is
+/// asynchronous).
+fn still_running_after_2s(pid: u32) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while running(pid) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    running(pid)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -97,18 +117,10 @@ fn command_target_faults_are_errors_and_timeouts_kill_the_process() {
         took < Duration::from_secs(8),
         "the run took {took:?}: the 10 s sleeper was waited for"
     );
-    let pid: u32 = std::fs::read_to_string(&pid_file)
-        .expect("the sleeper started and wrote its PID")
-        .trim()
-        .parse()
-        .unwrap();
+    let pid = pid_in(&pid_file, "the sleeper started and wrote its PID");
     // The kill is asynchronous: allow a moment, far less than the 10 s the script sleeps.
-    let deadline = Instant::now() + Duration::from_secs(2);
-    while running(pid) && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
-    }
     assert!(
-        !running(pid),
+        !still_running_after_2s(pid),
         "the timed-out agent process {pid} is still running after the run"
     );
 }
@@ -182,16 +194,8 @@ fn command_timeout_kills_the_agents_child_processes_too() {
     );
     let run = s.run(&[]);
     assert_fault(&s, &run, &["spawner"], "timed out after 1s 500ms");
-    let pid: u32 = std::fs::read_to_string(&pid_file)
-        .expect("the spawner started its child and wrote its PID")
-        .trim()
-        .parse()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(2);
-    while running(pid) && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let leaked = running(pid);
+    let pid = pid_in(&pid_file, "the spawner started its child and wrote its PID");
+    let leaked = still_running_after_2s(pid);
     if leaked {
         // Don't leave it behind for the next test run.
         let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();

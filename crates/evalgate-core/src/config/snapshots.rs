@@ -107,9 +107,9 @@ impl SnapshotsFile {
                 });
             }
         }
-        Ok(SnapshotSettings {
-            dir: evals_dir.join(self.path.as_deref().unwrap_or(DEFAULT_DIR)),
+        Ok(SnapshotSettings::new(
+            evals_dir.join(self.path.as_deref().unwrap_or(DEFAULT_DIR)),
             redactions,
-        })
+        ))
     }
 }

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::context::{CaseFacts, DecayContext};
 use super::finding::{DecayFinding, Detector, Severity};
+use crate::record::{CaseFacts, DecayContext};
 use crate::stats::cohens_kappa;
 
 /// Agreement under one rubric.

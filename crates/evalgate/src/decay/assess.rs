@@ -6,7 +6,6 @@ use std::collections::{BTreeMap, HashSet};
 use serde::{Deserialize, Serialize};
 
 use super::agreement::{RubricAgreement, agreement};
-use super::context::DecayContext;
 use super::detectors::{FirstRun, case_findings};
 use super::finding::{DecayFinding, Detector, Severity};
 use super::representativeness::{
@@ -16,6 +15,7 @@ use super::saturation::{Discrimination, VerdictAt, from_history};
 use crate::case::Status;
 use crate::envelope::RunEnvelope;
 use crate::errors::Error;
+use crate::record::DecayContext;
 
 /// A retired case: kept, never run, counted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -5,8 +5,7 @@
 use super::RubricRef;
 use crate::case::Case;
 use crate::errors::Error;
-use crate::record::SnapshotFacts;
-pub(crate) use crate::record::{CaseFacts, DecayContext};
+use crate::record::{CaseFacts, DecayContext, SnapshotFacts};
 use crate::suite::Suite;
 
 /// The decay context of `suite` with `cases` (every case, retired ones included).

@@ -1,9 +1,9 @@
 //! The detectors that look at one case at a time: review age (and cases never reviewed),
 //! pin drift, references to removed branches, rubric drift, stale snapshots.
 
-use super::context::{CaseFacts, DecayContext};
 use super::finding::{DecayFinding, Detector, Severity};
 use crate::envelope::{Envelope, MODEL};
+use crate::record::{CaseFacts, DecayContext};
 
 /// The envelope axes whose change makes an accepted snapshot stale: the output is a
 /// function of the model and the prompt first of all.

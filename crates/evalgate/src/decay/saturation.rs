@@ -9,8 +9,8 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::context::DecayContext;
 use super::finding::{DecayFinding, Detector, Severity};
+use crate::record::DecayContext;
 use crate::verdict::Verdict;
 
 /// One case's verdict in one run of the history, oldest first.
