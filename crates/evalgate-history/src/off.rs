@@ -1,7 +1,7 @@
-//! The history store in a build without the `sqlite` feature (`evalgate`'s `history`): there is none. No value of
-//! [`HistoryStore`] can exist (`open` always refuses), so every question below is
-//! unreachable, and the code that would ask it takes its "history is off" path, saying so
-//! where it reports (see [`super::OFF_BECAUSE`]).
+//! The history store in a build without the `sqlite` feature (`evalgate`'s `history`):
+//! there is none. No value of [`HistoryStore`] can exist (`open` always refuses), so every
+//! question below is unreachable, and the code that would ask it takes its "history is off"
+//! path, saying so where it reports (see [`super::OFF_BECAUSE`]).
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;

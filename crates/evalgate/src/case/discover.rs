@@ -8,8 +8,9 @@ use super::{Case, Status};
 use crate::errors::{ConfigError, Error, Position};
 use crate::suite::Suite;
 
-/// The ids a run's policy records from a full discovery (`RunPolicy::cases`): the active ones (drafts and
-/// retired cases do not run by default, so a whole run need not cover them).
+/// The ids a run's policy records from a full discovery (`RunPolicy::cases`): the active
+/// ones (drafts and retired cases do not run by default, so a whole run need not cover
+/// them).
 pub fn active_ids<'a>(cases: impl IntoIterator<Item = &'a Case>) -> Vec<String> {
     cases
         .into_iter()
